@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import F
+
+from contacts.models import (
+    CallAttempt,
+    CallTask,
+    ContactRules,
+    DailyCapacity,
+    Department,
+    Handoff,
+    OutboxMessage,
+    Touchpoint,
+    TouchpointTemplate,
+)
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_en", "name_ru", "priority", "takes_handoffs", "is_active"]
+
+
+@admin.register(TouchpointTemplate)
+class TouchpointTemplateAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_en", "department", "channel", "anchor", "recurrence", "priority", "is_active", "version"]
+    list_filter = ["department", "channel", "anchor", "phase", "is_active"]
+    search_fields = ["code", "name_en", "name_ru"]
+    readonly_fields = ["version"]
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        # Issued calls keep the script they were rendered with; the version marks the change.
+        if change:
+            obj.version = F("version") + 1
+        super().save_model(request, obj, form, change)
+        obj.refresh_from_db(fields=["version"])
+
+
+@admin.register(Touchpoint)
+class TouchpointAdmin(admin.ModelAdmin):
+    list_display = ["due_on", "template", "vehicle", "customer", "status", "resolution"]
+    list_filter = ["status", "template"]
+    search_fields = ["vehicle__vin", "customer__last_name"]
+    raw_id_fields = ["vehicle", "customer", "snapshot"]
+
+
+@admin.register(ContactRules)
+class ContactRulesAdmin(admin.ModelAdmin):
+    list_display = [
+        "dealership",
+        "min_days_between_calls",
+        "max_calls_per_30_days",
+        "max_calls_per_365_days",
+        "merge_window_days",
+        "calls_per_agent",
+    ]
+
+
+@admin.register(DailyCapacity)
+class DailyCapacityAdmin(admin.ModelAdmin):
+    list_display = ["dealership", "day", "agents_on_shift", "set_by"]
+
+
+@admin.register(CallTask)
+class CallTaskAdmin(admin.ModelAdmin):
+    list_display = ["scheduled_on", "customer", "dealership", "kind", "status", "priority", "claimed_by"]
+    list_filter = ["dealership", "status", "kind"]
+    search_fields = ["customer__last_name", "customer__phone"]
+    raw_id_fields = ["customer", "previous", "assigned_to", "claimed_by"]
+
+
+@admin.register(CallAttempt)
+class CallAttemptAdmin(admin.ModelAdmin):
+    list_display = ["ended_at", "customer", "agent", "outcome"]
+    list_filter = ["outcome"]
+    raw_id_fields = ["call_task", "customer", "vehicle"]
+
+
+@admin.register(Handoff)
+class HandoffAdmin(admin.ModelAdmin):
+    list_display = ["deadline", "customer", "department", "kind", "status"]
+    list_filter = ["department", "kind", "status"]
+    raw_id_fields = ["customer", "vehicle", "created_from"]
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    list_display = ["send_on", "customer", "channel", "status"]
+    list_filter = ["channel", "status"]
+    raw_id_fields = ["customer", "touchpoint"]

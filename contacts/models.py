@@ -1,0 +1,497 @@
+"""Touchpoint templates, planned touchpoints, contact rules, call tasks, hand-offs and the outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Channel, Customer, Dealership, Vehicle
+
+
+class Department(models.Model):
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    name_ru = models.CharField(_("name (Russian)"), max_length=100)
+    # Lower comes first on a merged call's agenda and in ties between departments.
+    priority = models.PositiveSmallIntegerField(_("priority"), default=5)
+    takes_handoffs = models.BooleanField(_("receives hand-offs"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["priority", "code"]
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.name_ru if (get_language() or "en").startswith("ru") else self.name_en
+
+
+class Anchor(models.TextChoices):
+    SALE = "sale", _("Sale")
+    MAINTENANCE_DUE = "maintenance_due", _("Predicted maintenance due date")
+    MAINTENANCE_VISIT = "maintenance_visit", _("Maintenance visit")
+    WARRANTY_END = "warranty_end", _("Warranty end")
+    INSURANCE_RENEWAL = "insurance_renewal", _("Insurance renewal")
+    BIRTHDAY = "birthday", _("Birthday")
+    SEASON = "season", _("Season date")
+    MISSED_MAINTENANCE = "missed_maintenance", _("Missed maintenance")
+    LAPSED = "lapsed", _("Lapsed customer")
+    KEEP_ALIVE = "keep_alive", _("Keep-alive")
+
+
+class Recurrence(models.TextChoices):
+    ONCE = "once", _("Once")
+    PER_MAINTENANCE = "per_maintenance", _("Per maintenance")
+    PER_VISIT = "per_visit", _("Per visit")
+    YEARLY = "yearly", _("Yearly")
+    SEASONAL = "seasonal", _("Each season")
+
+
+class Phase(models.TextChoices):
+    CYCLE = "cycle", _("Inside the 3-year cycle")
+    AFTER_CYCLE = "after_cycle", _("After the cycle")
+    ALWAYS = "always", _("Always")
+
+
+class TouchpointTemplate(models.Model):
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name_en = models.CharField(_("name (English)"), max_length=150)
+    name_ru = models.CharField(_("name (Russian)"), max_length=150)
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="templates")
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    anchor = models.CharField(_("anchor"), max_length=20, choices=Anchor.choices)
+    offset_days = models.IntegerField(_("offset, days"), default=0)
+    offset_months = models.IntegerField(_("offset, months"), default=0)
+    recurrence = models.CharField(_("recurrence"), max_length=20, choices=Recurrence.choices, default=Recurrence.ONCE)
+    window_start_days = models.IntegerField(_("window starts, days from the date"), default=0)
+    window_end_days = models.IntegerField(_("window ends, days from the date"), default=14)
+    priority = models.PositiveSmallIntegerField(_("priority"), default=50)
+    # Conditions.
+    sale_kinds = models.JSONField(_("sale kinds (empty = any)"), default=list, blank=True)
+    requires_birthday = models.BooleanField(_("needs a known birthday"), default=False)
+    skip_when_maintenance_booked_or_done = models.BooleanField(
+        _("skip when maintenance is booked or done"), default=False
+    )
+    min_vehicle_age_months = models.PositiveSmallIntegerField(_("min vehicle age, months"), null=True, blank=True)
+    max_vehicle_age_months = models.PositiveSmallIntegerField(_("max vehicle age, months"), null=True, blank=True)
+    phase = models.CharField(_("phase"), max_length=12, choices=Phase.choices, default=Phase.CYCLE)
+    is_active = models.BooleanField(_("active"), default=True)
+    script_en = models.TextField(_("script (English)"), blank=True)
+    script_ru = models.TextField(_("script (Russian)"), blank=True)
+    # Bumped on every edit; an issued call keeps the script it was rendered with (CallTask.script).
+    version = models.PositiveIntegerField(_("version"), default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["priority", "code"]
+        verbose_name = _("touchpoint template")
+        verbose_name_plural = _("touchpoint templates")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(window_start_days__lte=models.F("window_end_days")), name="template_window_order"
+            ),
+            models.CheckConstraint(condition=Q(channel__in=["call", "sms", "email"]), name="template_channel_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def name(self) -> str:
+        return self.name_ru if (get_language() or "en").startswith("ru") else self.name_en
+
+    def script_for(self, language: str) -> str:
+        return self.script_ru if language.startswith("ru") and self.script_ru else self.script_en
+
+    def clean(self) -> None:
+        from contacts.scripts import script_errors
+
+        errors = {}
+        for field in ("script_en", "script_ru"):
+            problems = script_errors(getattr(self, field))
+            if problems:
+                errors[field] = problems
+        if errors:
+            raise ValidationError(errors)
+
+
+class TouchpointQuerySet(models.QuerySet["Touchpoint"]):
+    def open(self) -> TouchpointQuerySet:
+        return self.filter(status=Touchpoint.Status.PLANNED)
+
+
+class Touchpoint(models.Model):
+    """One planned contact of a vehicle's plan. Natural key: (vehicle, template, cycle_start, occurrence)."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Planned")
+        ISSUED = "issued", _("Issued")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+        SUPPRESSED = "suppressed", _("Suppressed")
+
+    vehicle = models.ForeignKey(Vehicle, on_delete=models.CASCADE, related_name="touchpoints")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="touchpoints")
+    template = models.ForeignKey(TouchpointTemplate, on_delete=models.PROTECT, related_name="touchpoints")
+    cycle_start = models.DateField(_("cycle start"))
+    occurrence = models.PositiveSmallIntegerField(_("occurrence"))
+    due_on = models.DateField(_("date"))
+    window_start = models.DateField(_("window from"))
+    window_end = models.DateField(_("window to"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PLANNED)
+    reason = models.CharField(_("why"), max_length=200)
+    reason_detail = models.JSONField(default=dict, blank=True)
+    # The pressure resolver's last word on this touchpoint: "placed", "deferred:min_gap", "suppressed:...".
+    resolution = models.CharField(_("resolution"), max_length=80, blank=True)
+    snapshot = models.ForeignKey(
+        "customers.ForecastSnapshot", on_delete=models.SET_NULL, null=True, blank=True, related_name="touchpoints"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TouchpointQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        verbose_name = _("touchpoint")
+        verbose_name_plural = _("touchpoints")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vehicle", "template", "cycle_start", "occurrence"], name="touchpoint_natural_key"
+            ),
+            models.CheckConstraint(
+                condition=Q(window_start__lte=models.F("window_end")), name="touchpoint_window_order"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["planned", "issued", "done", "cancelled", "suppressed"]),
+                name="touchpoint_status_valid",
+            ),
+        ]
+        indexes = [
+            # Read by the daily queue build (contacts.queues): open touchpoints whose window reaches today.
+            models.Index(
+                fields=["customer", "window_end"], name="touchpoint_open_by_customer", condition=Q(status="planned")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template_id} #{self.occurrence} {self.due_on}"
+
+    def is_overdue(self, today: dt.date) -> bool:
+        return self.status == self.Status.PLANNED and self.window_end < today
+
+
+class ContactRules(models.Model):
+    """Contact-pressure rules per dealership (PROGRAM.md defaults)."""
+
+    dealership = models.OneToOneField(Dealership, on_delete=models.CASCADE, related_name="contact_rules")
+    min_days_between_calls = models.PositiveSmallIntegerField(_("days between two calls, at least"), default=7)
+    min_days_between_messages = models.PositiveSmallIntegerField(_("days between two messages, at least"), default=3)
+    max_calls_per_30_days = models.PositiveSmallIntegerField(_("calls in any 30 days, at most"), default=2)
+    max_calls_per_365_days = models.PositiveSmallIntegerField(_("calls in any 365 days, at most"), default=12)
+    merge_window_days = models.PositiveSmallIntegerField(_("merge touchpoints within, days"), default=10)
+    # {"service": 1, "sales": 2, ...}; a department missing here uses Department.priority.
+    department_priorities = models.JSONField(_("department priorities"), default=dict, blank=True)
+    working_weekdays = models.CharField(
+        _("working weekdays (1 = Monday)"), max_length=7, default="12345",
+    )
+    keep_alive_months = models.PositiveSmallIntegerField(_("at least one reached contact every, months"), default=11)
+    unreachable_after_failures = models.PositiveSmallIntegerField(
+        _("failed calls in a row that mark a phone unreachable"), default=3
+    )
+    calls_per_agent = models.PositiveSmallIntegerField(_("calls per agent a day"), default=40)
+    default_agents_on_shift = models.PositiveSmallIntegerField(_("agents on shift by default"), default=4)
+    claim_timeout_minutes = models.PositiveSmallIntegerField(_("an idle claim expires after, minutes"), default=20)
+    queue_build_hour = models.PositiveSmallIntegerField(_("queue is built at (local hour)"), default=7)
+    holdout_share_percent = models.PositiveSmallIntegerField(_("hold-out group, % of new customers"), default=5)
+
+    class Meta:
+        verbose_name = _("contact rules")
+        verbose_name_plural = _("contact rules")
+        constraints = [
+            models.CheckConstraint(condition=Q(min_days_between_calls__gte=1), name="rules_call_gap_positive"),
+            models.CheckConstraint(condition=Q(queue_build_hour__lte=23), name="rules_build_hour_valid"),
+            models.CheckConstraint(condition=Q(holdout_share_percent__lte=50), name="rules_holdout_share_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dealership}"
+
+    def clean(self) -> None:
+        if not self.working_weekdays or any(c not in "1234567" for c in self.working_weekdays):
+            raise ValidationError({"working_weekdays": _("Use digits 1-7, for example 12345 for Monday to Friday.")})
+
+    @classmethod
+    def for_dealership(cls, dealership: Dealership) -> ContactRules:
+        rules, _created = cls.objects.get_or_create(dealership=dealership)
+        return rules
+
+
+class DailyCapacity(models.Model):
+    """Agents on shift for one dealership and day, set by the supervisor."""
+
+    dealership = models.ForeignKey(Dealership, on_delete=models.CASCADE, related_name="capacities")
+    day = models.DateField()
+    agents_on_shift = models.PositiveSmallIntegerField(_("agents on shift"))
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["dealership", "day"], name="capacity_one_per_day")]
+
+
+class CallTaskQuerySet(models.QuerySet["CallTask"]):
+    def for_queue(self, dealership: Dealership, day: dt.date) -> CallTaskQuerySet:
+        return self.filter(dealership=dealership, scheduled_on__lte=day).exclude(
+            status__in=[CallTask.Status.DONE, CallTask.Status.CANCELLED]
+        )
+
+    def open(self) -> CallTaskQuerySet:
+        return self.filter(status=CallTask.Status.OPEN)
+
+    def stale_claims(self, now: dt.datetime, minutes: int) -> CallTaskQuerySet:
+        return self.filter(status=CallTask.Status.CLAIMED, claimed_at__lt=now - dt.timedelta(minutes=minutes))
+
+
+class CallTask(models.Model):
+    """A call to make: one or more merged touchpoints (its agenda), a date, a window and a script."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        CLAIMED = "claimed", _("In progress")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Kind(models.TextChoices):
+        PLANNED = "planned", _("Planned")
+        RETRY = "retry", _("Retry")
+        CALLBACK = "callback", _("Callback")
+
+    dealership = models.ForeignKey(Dealership, on_delete=models.CASCADE, related_name="call_tasks")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="call_tasks")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.PLANNED)
+    # Requested by the customer (a callback): not budgeted against the gap and caps.
+    is_requested = models.BooleanField(default=False)
+    scheduled_on = models.DateField(_("call on"))
+    window_start = models.DateField(_("window from"))
+    window_end = models.DateField(_("deadline"))
+    # scheduled_on + the dealership's call gap: the PostgreSQL exclusion constraint forbids two
+    # unrequested, uncancelled calls of one customer whose [scheduled_on, blocks_until) ranges overlap.
+    blocks_until = models.DateField()
+    callback_at = models.DateTimeField(_("call back at"), null=True, blank=True)
+    priority = models.PositiveSmallIntegerField(_("priority"), default=50)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    # [{"touchpoint_id": 1, "code": "service_invite", "title": "...", "department": "service", "why": "..."}]
+    agenda = models.JSONField(default=list)
+    script = models.TextField(_("script"), blank=True)
+    # {"merged": [...], "deferred": [...], "suppressed": [...]} for this customer, with reasons.
+    explanation = models.JSONField(default=dict, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    previous = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="retries")
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_calls"
+    )
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="claimed_calls"
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=20, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CallTaskQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["scheduled_on", "priority", "window_end", "id"]
+        verbose_name = _("call task")
+        verbose_name_plural = _("call tasks")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(window_start__lte=models.F("scheduled_on")) & Q(scheduled_on__lte=models.F("window_end")),
+                name="call_task_inside_window",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "claimed", "done", "cancelled"]), name="call_task_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="claimed", claimed_by__isnull=False) | ~Q(status="claimed"),
+                name="call_task_claim_has_agent",
+            ),
+        ]
+        indexes = [
+            # Read by the agent queue and "next call" (contacts.views): open work of a dealership by day.
+            models.Index(
+                fields=["dealership", "scheduled_on", "priority"],
+                name="call_task_open_queue",
+                condition=Q(status__in=["open", "claimed"]),
+            ),
+            models.Index(fields=["customer", "scheduled_on"], name="call_task_customer_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scheduled_on} {self.customer_id} ({self.status})"
+
+    def is_overdue(self, today: dt.date) -> bool:
+        return self.status in (self.Status.OPEN, self.Status.CLAIMED) and self.window_end < today
+
+
+class CallTaskItem(models.Model):
+    """A touchpoint on a call's agenda. At most one call task per touchpoint, enforced here."""
+
+    call_task = models.ForeignKey(CallTask, on_delete=models.CASCADE, related_name="items")
+    touchpoint = models.OneToOneField(Touchpoint, on_delete=models.CASCADE, related_name="call_item")
+    position = models.PositiveSmallIntegerField(default=0)
+    result = models.CharField(_("result"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["position"]
+
+
+class CallAttempt(models.Model):
+    """One call an agent made and its outcome: the contact history."""
+
+    class Outcome(models.TextChoices):
+        REACHED = "reached", _("Reached")
+        NO_ANSWER = "no_answer", _("No answer / busy")
+        WRONG_NUMBER = "wrong_number", _("Wrong number")
+        CALL_BACK = "call_back", _("Call back later")
+        DO_NOT_CALL = "do_not_call", _("Do not call")
+        BOOKED = "booked", _("Maintenance booked")
+        SERVICED_ELSEWHERE = "serviced_elsewhere", _("Serviced elsewhere")
+        SOLD_CAR = "sold_car", _("Sold the car")
+        HOT_LEAD = "hot_lead", _("Hot lead")
+
+    call_task = models.ForeignKey(CallTask, on_delete=models.CASCADE, related_name="attempts_made")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="call_attempts")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="calls")
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField()
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
+    note = models.TextField(_("note"), blank=True)
+    odometer_km = models.PositiveIntegerField(_("mileage now, km"), null=True, blank=True)
+    vehicle = models.ForeignKey(Vehicle, on_delete=models.SET_NULL, null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-ended_at"]
+        indexes = [models.Index(fields=["customer", "ended_at"], name="attempt_customer_time")]
+
+    @property
+    def is_reached(self) -> bool:
+        return self.outcome in REACHED_OUTCOMES
+
+
+# Outcomes in which the customer was spoken to (for reach rate, keep-alive and "lapsed").
+REACHED_OUTCOMES = frozenset({"reached", "call_back", "do_not_call", "booked", "serviced_elsewhere", "sold_car", "hot_lead"})
+
+
+class Handoff(models.Model):
+    """A hot lead or a booking handed to sales, service or trade-in staff."""
+
+    class Kind(models.TextChoices):
+        HOT_LEAD = "hot_lead", _("Hot lead")
+        BOOKING = "booking", _("Maintenance booking")
+
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        ACCEPTED = "accepted", _("Accepted")
+        CLOSED = "closed", _("Closed")
+
+    dealership = models.ForeignKey(Dealership, on_delete=models.CASCADE, related_name="handoffs")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="handoffs")
+    vehicle = models.ForeignKey(Vehicle, on_delete=models.SET_NULL, null=True, blank=True)
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="handoffs")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    notes = models.TextField(blank=True)
+    deadline = models.DateField(_("deadline"))
+    booked_on = models.DateField(_("booked for"), null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    result = models.CharField(_("result"), max_length=200, blank=True)
+    created_from = models.ForeignKey(CallAttempt, on_delete=models.SET_NULL, null=True, blank=True)
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["deadline", "id"]
+
+    def is_overdue(self, today: dt.date) -> bool:
+        return self.status != self.Status.CLOSED and self.deadline < today
+
+
+class OutboxMessage(models.Model):
+    """An SMS or e-mail to send, under the same contact rules as calls."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    dealership = models.ForeignKey(Dealership, on_delete=models.CASCADE, related_name="outbox")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="messages")
+    touchpoint = models.OneToOneField(Touchpoint, on_delete=models.CASCADE, related_name="message")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    recipient = models.CharField(max_length=254)
+    body = models.TextField()
+    send_on = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["send_on", "id"]
+        indexes = [
+            # Read by contacts.tasks.send_due_messages: pending messages by day.
+            models.Index(fields=["send_on"], name="outbox_pending_by_day", condition=Q(status="pending")),
+        ]
+
+
+class QueueBuild(models.Model):
+    """Once per dealership and day: the daily queue build's marker and counts."""
+
+    dealership = models.ForeignKey(Dealership, on_delete=models.CASCADE, related_name="queue_builds")
+    day = models.DateField()
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-day"]
+        constraints = [models.UniqueConstraint(fields=["dealership", "day"], name="queue_build_once_per_day")]
+
+
+class BeatTick(models.Model):
+    """The last time a worker executed the beat's heartbeat task (shown on the health page)."""
+
+    name = models.CharField(max_length=50, unique=True)
+    ticked_at = models.DateTimeField()
+    count = models.PositiveBigIntegerField(default=0)
+
+
+class MetricSnapshot(models.Model):
+    """A dashboard figure computed by the nightly metrics job (dealership null = the whole group)."""
+
+    key = models.CharField(max_length=60)
+    dealership = models.ForeignKey(Dealership, on_delete=models.CASCADE, null=True, blank=True)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    computed_at = models.DateTimeField()
+    value: Any = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key", "dealership", "period_start", "period_end"], name="metric_snapshot_unique"
+            )
+        ]

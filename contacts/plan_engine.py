@@ -1,0 +1,783 @@
+"""The plan engine: touchpoint templates + one vehicle's facts -> its dated touchpoints with windows.
+
+Pure and deterministic: standard library only, frozen dataclasses in and out, ``today`` is passed in
+(the clock is never read). See ``/work/shared/PROGRAM.md`` for the default program this engine plans
+and ``contacts/program.py`` for that program as data.
+
+The plan of a vehicle covers its current **cycle**: from the latest sale of this vehicle to this customer
+up to (not including) that date + 36 months, or up to the day the vehicle was traded in. Past touchpoints
+of the cycle are planned too, so that the caller can store the plan idempotently under the natural key
+(vehicle, template code, cycle start, occurrence). After the cycle (no trade-in), templates whose phase
+allows it are planned from the cycle end up to ``today`` + 12 months (or ``horizon_end``).
+
+Occurrence numbers are stable across re-plans:
+
+- ``once``: 1;
+- ``per_maintenance``: the maintenance number (TO-1, TO-2, ...) of the due date, see ``_numbered_dues``;
+- ``per_visit``: the index of the maintenance visit among the cycle's visits, by date;
+- ``yearly``: the anniversary number for the sale and insurance anchors (1 = the first anniversary after
+  the cycle start), the calendar year index (cycle start's year = 1) for birthdays;
+- ``seasonal``: (calendar year - cycle start's year) * number of seasons + season index + 1;
+- the conditional ``lapsed`` and ``keep_alive``: whole months from the cycle start to the last contact + 1,
+  i.e. one occurrence per "silence" episode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Final, Literal, get_args
+
+Anchor = Literal[
+    "sale",
+    "maintenance_due",
+    "maintenance_visit",
+    "warranty_end",
+    "insurance_renewal",
+    "birthday",
+    "season",
+    "missed_maintenance",
+    "lapsed",
+    "keep_alive",
+]
+Recurrence = Literal["once", "per_maintenance", "per_visit", "yearly", "seasonal"]
+ChannelCode = Literal["call", "sms", "email"]
+Phase = Literal["cycle", "after_cycle", "always"]
+SaleKind = Literal["new", "used", "trade_in"]
+PlannedPhase = Literal["cycle", "after_cycle"]
+MonthDay = tuple[int, int]
+
+ANCHORS: Final[tuple[str, ...]] = get_args(Anchor)
+RECURRENCES: Final[tuple[str, ...]] = get_args(Recurrence)
+CHANNELS: Final[tuple[str, ...]] = get_args(ChannelCode)
+PHASES: Final[tuple[str, ...]] = get_args(Phase)
+SALE_KINDS: Final[tuple[str, ...]] = get_args(SaleKind)
+
+#: The recurrences each anchor allows.
+ANCHOR_RECURRENCES: Final[dict[str, tuple[str, ...]]] = {
+    "sale": ("once", "yearly"),
+    "maintenance_due": ("per_maintenance",),
+    "maintenance_visit": ("per_visit",),
+    "warranty_end": ("once",),
+    "insurance_renewal": ("yearly",),
+    "birthday": ("yearly",),
+    "season": ("seasonal",),
+    "missed_maintenance": ("per_maintenance",),
+    "lapsed": ("once",),
+    "keep_alive": ("once",),
+}
+#: Anchors whose touchpoints fire only when their condition holds on ``today``.
+CONDITIONAL_ANCHORS: Final[frozenset[str]] = frozenset({"missed_maintenance", "lapsed", "keep_alive"})
+
+CYCLE_MONTHS: Final = 36
+AFTER_CYCLE_HORIZON_MONTHS: Final = 12
+#: A maintenance visit up to this many days before a due date fulfils that due date.
+VISIT_MATCH_DAYS_BEFORE_DUE: Final = 60
+#: A booking dated up to this many days after a due date is a booking for that due date.
+BOOKING_MATCH_DAYS_AFTER_DUE: Final = 30
+DEFAULT_SEASON_DATES: Final[tuple[MonthDay, ...]] = ((3, 20), (10, 5))
+#: Default window (days after the touchpoint date) per channel.
+DEFAULT_WINDOW_END_DAYS: Final[dict[str, int]] = {"call": 14, "sms": 3, "email": 3}
+#: Average days per month, for turning remaining warranty km into a date.
+_DAYS_PER_MONTH: Final = 365.2425 / 12
+
+_DAYS_IN_MONTH: Final = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+# --------------------------------------------------------------------------------------------- dates
+
+
+def _is_leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def _days_in_month(year: int, month: int) -> int:
+    if month == 2 and _is_leap(year):
+        return 29
+    return _DAYS_IN_MONTH[month - 1]
+
+
+def _add_months(day: date, months: int) -> date:
+    """``day`` + ``months`` calendar months, the day clamped to the month's end (2024-02-29 + 12 = 2025-02-28)."""
+    if months == 0:
+        return day
+    year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)
+    month = month0 + 1
+    dom = day.day
+    if dom > 28:
+        dom = min(dom, _days_in_month(year, month))
+    return date(year, month, dom)
+
+
+def _months_between(start: date, end: date) -> int:
+    """Whole calendar months from ``start`` to ``end`` (the largest m with start + m months <= end)."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if _add_months(start, months) > end:
+        months -= 1
+    return months
+
+
+def _on_month_day(year: int, month: int, day: int) -> date:
+    """The month-day in ``year``, clamped (29 February -> 28 February in a common year)."""
+    if day > 28:
+        day = min(day, _days_in_month(year, month))
+    return date(year, month, day)
+
+
+def _shift(day: date, months: int, days: int) -> date:
+    if months:
+        day = _add_months(day, months)
+    if days:
+        day = day + timedelta(days=days)
+    return day
+
+
+def parse_season_dates(values: Iterable[object]) -> tuple[MonthDay, ...]:
+    """Normalise season dates: ``"03-20"``, ``("03-20",)``, ``(3, 20)`` and ``[3, 20]`` -> ``(3, 20)``; sorted.
+
+    Raises ``ValueError`` for anything that is not a valid month-day (29 February is allowed).
+    """
+    result: list[MonthDay] = []
+    for value in values:
+        item: object = value
+        if isinstance(item, list | tuple) and len(item) == 1:
+            item = item[0]
+        if isinstance(item, str):
+            parts = item.strip().split("-")
+            if len(parts) != 2 or not all(p.isdigit() for p in parts):
+                raise ValueError(f"season date must be MM-DD, got {value!r}")
+            month, day = int(parts[0]), int(parts[1])
+        elif (
+            isinstance(item, list | tuple)
+            and len(item) == 2
+            and all(isinstance(p, int) and not isinstance(p, bool) for p in item)
+        ):
+            month, day = int(item[0]), int(item[1])
+        else:
+            raise ValueError(f"season date must be MM-DD or (month, day), got {value!r}")
+        if not 1 <= month <= 12 or not 1 <= day <= (29 if month == 2 else _DAYS_IN_MONTH[month - 1]):
+            raise ValueError(f"no such month-day: {value!r}")
+        result.append((month, day))
+    if not result:
+        raise ValueError("at least one season date is needed")
+    if len(set(result)) != len(result):
+        raise ValueError(f"duplicate season dates: {result!r}")
+    return tuple(sorted(result))
+
+
+# --------------------------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TemplateSpec:
+    """One touchpoint template: when (anchor + offsets, recurrence), who, how, and under which conditions.
+
+    The touchpoint date is anchor date + ``offset_months`` + ``offset_days``. The window is
+    [date + ``window_start_days``, date + ``window_end_days``]; ``None`` means the channel's default
+    (calls 0..+14, messages 0..+3). ``window_start_days`` <= 0 <= ``window_end_days``.
+
+    For the conditional anchors the offsets are the condition's threshold: ``missed_maintenance`` fires
+    ``offset`` after an unfulfilled due date, ``lapsed`` ``offset`` after the last contact (12 months +
+    1 day: "more than 12 months"), ``keep_alive`` ``offset`` after the last contact (11 months).
+    """
+
+    code: str
+    name_en: str
+    name_ru: str
+    department: str
+    channel: ChannelCode
+    anchor: Anchor
+    offset_days: int = 0
+    offset_months: int = 0
+    recurrence: Recurrence = "once"
+    window_start_days: int | None = None
+    window_end_days: int | None = None
+    priority: int = 5
+    # conditions
+    sale_kinds: tuple[SaleKind, ...] = ()
+    requires_birthday: bool = False
+    skip_when_maintenance_booked_or_done: bool = False
+    min_vehicle_age_months: int | None = None
+    max_vehicle_age_months: int | None = None
+    phase: Phase = "cycle"
+    is_active: bool = True
+    season_dates: tuple[MonthDay, ...] = DEFAULT_SEASON_DATES
+    # the call script or message body, Django template language (``{{ var }}`` only)
+    script_en: str = ""
+    script_ru: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.code:
+            raise ValueError("template code is empty")
+        if not self.department:
+            raise ValueError(f"{self.code}: department is empty")
+        if self.channel not in CHANNELS:
+            raise ValueError(f"{self.code}: unknown channel {self.channel!r}")
+        if self.anchor not in ANCHORS:
+            raise ValueError(f"{self.code}: unknown anchor {self.anchor!r}")
+        if self.recurrence not in ANCHOR_RECURRENCES[self.anchor]:
+            raise ValueError(
+                f"{self.code}: anchor {self.anchor!r} allows recurrence "
+                f"{ANCHOR_RECURRENCES[self.anchor]!r}, not {self.recurrence!r}"
+            )
+        if self.phase not in PHASES:
+            raise ValueError(f"{self.code}: unknown phase {self.phase!r}")
+        for kind in self.sale_kinds:
+            if kind not in SALE_KINDS:
+                raise ValueError(f"{self.code}: unknown sale kind {kind!r}")
+        if self.resolved_window_start_days > 0 or self.resolved_window_end_days < 0:
+            raise ValueError(f"{self.code}: the window must contain the touchpoint date")
+        if (
+            self.min_vehicle_age_months is not None
+            and self.max_vehicle_age_months is not None
+            and self.min_vehicle_age_months > self.max_vehicle_age_months
+        ):
+            raise ValueError(f"{self.code}: min_vehicle_age_months > max_vehicle_age_months")
+        object.__setattr__(self, "season_dates", parse_season_dates(self.season_dates))
+
+    @property
+    def resolved_window_start_days(self) -> int:
+        return 0 if self.window_start_days is None else self.window_start_days
+
+    @property
+    def resolved_window_end_days(self) -> int:
+        if self.window_end_days is None:
+            return DEFAULT_WINDOW_END_DAYS.get(self.channel, 3)
+        return self.window_end_days
+
+
+@dataclass(frozen=True, slots=True)
+class SaleFact:
+    """A sale of this vehicle to this customer."""
+
+    sold_on: date
+    kind: SaleKind = "new"
+    odometer_km: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VehicleFacts:
+    """Everything the engine knows about one vehicle of one customer, as of ``today``.
+
+    ``sales``: the sales of THIS vehicle to THIS customer; the cycle is anchored at the latest one on or
+    before ``today`` (the earliest one when all are later). ``traded_in_on``: the day the vehicle left
+    this customer (traded in or sold); the cycle ends that day and nothing is planned after it.
+    ``maintenance_due_dates``: predicted due dates of the upcoming maintenances (and, optionally, of past
+    ones), computed by the caller; ``maintenance_due_drivers`` is either empty or parallel to it ("km" or
+    "time"). ``maintenance_visits``: dates of actual scheduled-maintenance visits. ``last_visit_on``: the
+    last visit of any kind. ``warranty_starts_on``: the start of the warranty (None = the cycle's sale).
+    ``first_registered_on``: for the vehicle-age conditions (None = the earliest "new" sale, else the
+    cycle's sale). ``insurance_renews_on``: a known policy renewal date, whose month-day repeats yearly
+    (None = the sale anniversary). ``season_dates``: the dealership's seasons (None = the template's).
+    """
+
+    vehicle_id: int
+    customer_id: int
+    sales: tuple[SaleFact, ...]
+    today: date
+    birthday: date | None = None
+    warranty_months: int | None = 36
+    warranty_km: int | None = 100_000
+    warranty_starts_on: date | None = None
+    km_per_month: float | None = None
+    maintenance_due_dates: tuple[date, ...] = ()
+    maintenance_due_drivers: tuple[str, ...] = ()
+    maintenance_visits: tuple[date, ...] = ()
+    maintenance_booked_on: date | None = None
+    last_reached_contact_on: date | None = None
+    last_visit_on: date | None = None
+    traded_in_on: date | None = None
+    first_registered_on: date | None = None
+    insurance_renews_on: date | None = None
+    season_dates: tuple[MonthDay, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.maintenance_due_drivers and len(self.maintenance_due_drivers) != len(self.maintenance_due_dates):
+            raise ValueError("maintenance_due_drivers must be empty or as long as maintenance_due_dates")
+        if self.season_dates is not None:
+            object.__setattr__(self, "season_dates", parse_season_dates(self.season_dates))
+
+
+# --------------------------------------------------------------------------------------------- output
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedTouchpoint:
+    """One dated touchpoint. Natural key: (vehicle_id, code, cycle_start, occurrence).
+
+    ``reason`` is a machine-readable description of the anchor (``"maintenance_due:2025-11-15:TO-1"``),
+    ``reason_detail`` the inputs it was computed from, all as strings.
+    """
+
+    code: str
+    occurrence: int
+    cycle_start: date
+    due_on: date
+    window_start: date
+    window_end: date
+    department: str
+    channel: str
+    priority: int
+    reason: str
+    reason_detail: dict[str, str] = field(hash=False)
+    vehicle_id: int = 0
+    customer_id: int = 0
+    phase: PlannedPhase = "cycle"
+
+    @property
+    def key(self) -> tuple[int, str, date, int]:
+        return (self.vehicle_id, self.code, self.cycle_start, self.occurrence)
+
+
+# --------------------------------------------------------------------------------------------- engine
+
+
+def cycle_sale(facts: VehicleFacts) -> SaleFact | None:
+    """The sale the vehicle's current cycle is anchored at (see ``VehicleFacts``), or None without sales."""
+    if not facts.sales:
+        return None
+    today = facts.today
+    best: SaleFact | None = None
+    for sale in facts.sales:
+        if sale.sold_on <= today and (best is None or sale.sold_on > best.sold_on):
+            best = sale
+    if best is None:
+        best = min(facts.sales, key=lambda s: s.sold_on)
+    return best
+
+
+def warranty_end(facts: VehicleFacts, sale: SaleFact) -> tuple[date, str] | None:
+    """(warranty end date, driver "time" or "km") or None when the vehicle has no warranty terms.
+
+    Time: warranty start + ``warranty_months``. Mileage: the day the odometer is predicted to reach
+    ``warranty_km`` from the odometer at the sale at ``km_per_month``. The earlier wins; a tie is "time".
+    """
+    time_end: date | None = None
+    if facts.warranty_months:
+        time_end = _add_months(facts.warranty_starts_on or sale.sold_on, facts.warranty_months)
+    km_end: date | None = None
+    if facts.warranty_km and facts.km_per_month and facts.km_per_month > 0:
+        remaining = facts.warranty_km - sale.odometer_km
+        days = 0 if remaining <= 0 else round(remaining / facts.km_per_month * _DAYS_PER_MONTH)
+        km_end = sale.sold_on + timedelta(days=days)
+    elif facts.warranty_km and sale.odometer_km >= facts.warranty_km:
+        km_end = sale.sold_on
+    if time_end is None and km_end is None:
+        return None
+    if km_end is None or (time_end is not None and time_end <= km_end):
+        assert time_end is not None
+        return time_end, "time"
+    return km_end, "km"
+
+
+class _Planner:
+    """The state of one ``plan_vehicle`` call."""
+
+    __slots__ = (
+        "facts",
+        "sale",
+        "start",
+        "cycle_end",
+        "after_end",
+        "cap",
+        "today",
+        "out",
+        "vehicle_id",
+        "customer_id",
+        "_dues",
+        "_visits",
+        "_registered_on",
+        "_kpm",
+    )
+
+    def __init__(self, facts: VehicleFacts, sale: SaleFact, horizon_end: date | None) -> None:
+        self.facts = facts
+        self.sale = sale
+        self.today = facts.today
+        self.start = sale.sold_on
+        cycle_end = _add_months(self.start, CYCLE_MONTHS)
+        traded = facts.traded_in_on
+        if traded is not None and traded >= self.start:
+            self.cycle_end = min(cycle_end, traded)
+            self.after_end = self.cycle_end  # no after-cycle for a vehicle that left the customer
+        else:
+            self.cycle_end = cycle_end
+            self.after_end = horizon_end or _add_months(self.today, AFTER_CYCLE_HORIZON_MONTHS)
+        self.cap = horizon_end
+        self.out: list[PlannedTouchpoint] = []
+        self.vehicle_id = facts.vehicle_id
+        self.customer_id = facts.customer_id
+        self._dues: list[tuple[int, date, str]] | None = None
+        self._visits: list[date] | None = None
+        self._registered_on: date | None = None
+        kpm = facts.km_per_month
+        self._kpm = "" if kpm is None else f"{kpm:.0f}"
+
+    # ----------------------------------------------------------------- bounds
+
+    def bounds(self, tpl: TemplateSpec) -> tuple[date, date]:
+        """[lower, upper) of the dates this template may be planned on."""
+        if tpl.phase == "cycle":
+            lower, upper = self.start, self.cycle_end
+        elif tpl.phase == "after_cycle":
+            lower, upper = self.cycle_end, self.after_end
+        else:
+            lower, upper = self.start, max(self.cycle_end, self.after_end)
+        if self.cap is not None and self.cap < upper:
+            upper = self.cap
+        return lower, upper
+
+    def emit(
+        self, tpl: TemplateSpec, occurrence: int, due_on: date, reason: str, detail: dict[str, str]
+    ) -> None:
+        if tpl.min_vehicle_age_months is not None or tpl.max_vehicle_age_months is not None:
+            age = _months_between(self.registered_on(), due_on)
+            if tpl.min_vehicle_age_months is not None and age < tpl.min_vehicle_age_months:
+                return
+            if tpl.max_vehicle_age_months is not None and age > tpl.max_vehicle_age_months:
+                return
+        ws = tpl.window_start_days
+        we = tpl.window_end_days
+        if we is None:
+            we = DEFAULT_WINDOW_END_DAYS.get(tpl.channel, 3)
+        self.out.append(
+            PlannedTouchpoint(
+                tpl.code,
+                occurrence,
+                self.start,
+                due_on,
+                due_on + timedelta(days=ws) if ws else due_on,
+                due_on + timedelta(days=we) if we else due_on,
+                tpl.department,
+                tpl.channel,
+                tpl.priority,
+                reason,
+                detail,
+                self.vehicle_id,
+                self.customer_id,
+                "cycle" if due_on < self.cycle_end else "after_cycle",
+            )
+        )
+
+    # ----------------------------------------------------------------- derived facts
+
+    def registered_on(self) -> date:
+        if self._registered_on is None:
+            reg = self.facts.first_registered_on
+            if reg is None:
+                new_sales = [s.sold_on for s in self.facts.sales if s.kind == "new"]
+                reg = min(new_sales) if new_sales else self.start
+            self._registered_on = reg
+        return self._registered_on
+
+    def visits(self) -> list[date]:
+        """The maintenance visits of the cycle and after it, by date, without duplicates."""
+        if self._visits is None:
+            start = self.start
+            self._visits = sorted({v for v in self.facts.maintenance_visits if v >= start})
+        return self._visits
+
+    def dues(self) -> list[tuple[int, date, str]]:
+        """(maintenance number, due date, driver), by date.
+
+        Number = 1 + the cycle's maintenance visits before (due - 60 days), and at least one more than the
+        previous due date's number: stable whether the caller passes the past due dates or only the next.
+        """
+        if self._dues is None:
+            facts = self.facts
+            drivers = facts.maintenance_due_drivers or ("",) * len(facts.maintenance_due_dates)
+            pairs = sorted(set(zip(facts.maintenance_due_dates, drivers, strict=True)))
+            visits = self.visits()
+            result: list[tuple[int, date, str]] = []
+            previous = 0
+            seen: set[date] = set()
+            for due, driver in pairs:
+                if due in seen:
+                    continue
+                seen.add(due)
+                threshold = due - timedelta(days=VISIT_MATCH_DAYS_BEFORE_DUE)
+                done_before = sum(1 for v in visits if v < threshold)
+                number = max(previous + 1, done_before + 1)
+                result.append((number, due, driver))
+                previous = number
+            self._dues = result
+        return self._dues
+
+    def due_detail(self, number: int, due: date, driver: str) -> dict[str, str]:
+        detail = {"due_on": due.isoformat(), "maintenance_number": str(number)}
+        if self._kpm:
+            detail["km_per_month"] = self._kpm
+        if driver:
+            detail["driver"] = driver
+        return detail
+
+    def last_contact(self) -> tuple[date, str]:
+        """The latest of: the sale, the last visit, the last maintenance visit, the last reached call (<= today)."""
+        today = self.today
+        best, source = self.start, "sale"
+        facts = self.facts
+        if facts.last_visit_on is not None and best < facts.last_visit_on <= today:
+            best, source = facts.last_visit_on, "visit"
+        for visit in self.visits():
+            if best < visit <= today:
+                best, source = visit, "maintenance"
+        if facts.last_reached_contact_on is not None and best < facts.last_reached_contact_on <= today:
+            best, source = facts.last_reached_contact_on, "call"
+        return best, source
+
+    # ----------------------------------------------------------------- anchors
+
+    def plan_sale(self, tpl: TemplateSpec) -> None:
+        lower, upper = self.bounds(tpl)
+        start = self.start
+        detail_base = {"sold_on": start.isoformat(), "sale_kind": self.sale.kind}
+        reason = f"sale:{start.isoformat()}"
+        if tpl.recurrence == "once":
+            day = _shift(start, tpl.offset_months, tpl.offset_days)
+            if lower <= day < upper:
+                self.emit(tpl, 1, day, reason, detail_base)
+            return
+        k = 1
+        while True:
+            anniversary = _add_months(start, 12 * k)
+            day = _shift(anniversary, tpl.offset_months, tpl.offset_days)
+            if day >= upper:
+                return
+            if day >= lower:
+                detail = dict(detail_base)
+                detail["anniversary_on"] = anniversary.isoformat()
+                self.emit(tpl, k, day, f"{reason}:{k}", detail)
+            k += 1
+
+    def plan_maintenance_due(self, tpl: TemplateSpec) -> None:
+        lower, upper = self.bounds(tpl)
+        skip = tpl.skip_when_maintenance_booked_or_done
+        for number, due, driver in self.dues():
+            day = _shift(due, tpl.offset_months, tpl.offset_days)
+            if not lower <= day < upper:
+                continue
+            if skip and self._booked_or_done(due, day):
+                continue
+            self.emit(
+                tpl, number, day, f"maintenance_due:{due.isoformat()}:TO-{number}", self.due_detail(number, due, driver)
+            )
+
+    def _booked_or_done(self, due: date, day: date) -> bool:
+        """A booking for this maintenance, or a maintenance visit for it before the touchpoint date."""
+        since = due - timedelta(days=VISIT_MATCH_DAYS_BEFORE_DUE)
+        booked = self.facts.maintenance_booked_on
+        if booked is not None and since <= booked <= due + timedelta(days=BOOKING_MATCH_DAYS_AFTER_DUE):
+            return True
+        return any(since <= v < day for v in self.visits())
+
+    def plan_maintenance_visit(self, tpl: TemplateSpec) -> None:
+        lower, upper = self.bounds(tpl)
+        for index, visit in enumerate(self.visits(), start=1):
+            day = _shift(visit, tpl.offset_months, tpl.offset_days)
+            if day >= upper:
+                return
+            if day >= lower:
+                detail = {"visited_on": visit.isoformat(), "visit_number": str(index)}
+                self.emit(tpl, index, day, f"maintenance_visit:{visit.isoformat()}:{index}", detail)
+
+    def plan_warranty_end(self, tpl: TemplateSpec) -> None:
+        end = warranty_end(self.facts, self.sale)
+        if end is None:
+            return
+        end_on, driver = end
+        lower, upper = self.bounds(tpl)
+        day = _shift(end_on, tpl.offset_months, tpl.offset_days)
+        if lower <= day < upper:
+            detail = {"warranty_end_on": end_on.isoformat(), "driver": driver}
+            if self.facts.warranty_months:
+                detail["warranty_months"] = str(self.facts.warranty_months)
+            if self.facts.warranty_km:
+                detail["warranty_km"] = str(self.facts.warranty_km)
+            if self._kpm:
+                detail["km_per_month"] = self._kpm
+            self.emit(tpl, 1, day, f"warranty_end:{end_on.isoformat()}:{driver}", detail)
+
+    def plan_insurance_renewal(self, tpl: TemplateSpec) -> None:
+        lower, upper = self.bounds(tpl)
+        source_day = self.facts.insurance_renews_on
+        source = "sale_anniversary" if source_day is None else "policy"
+        md = source_day or self.start
+        year = self.start.year
+        number = 0
+        while True:
+            renewal = _on_month_day(year, md.month, md.day)
+            year += 1
+            if renewal <= self.start:
+                continue
+            number += 1
+            day = _shift(renewal, tpl.offset_months, tpl.offset_days)
+            if day >= upper:
+                return
+            if day >= lower:
+                detail = {"renewal_on": renewal.isoformat(), "renewal_number": str(number), "source": source}
+                self.emit(tpl, number, day, f"insurance_renewal:{renewal.isoformat()}", detail)
+
+    def plan_birthday(self, tpl: TemplateSpec) -> None:
+        birthday = self.facts.birthday
+        if birthday is None:
+            return
+        lower, upper = self.bounds(tpl)
+        first_year = self.start.year
+        year = first_year
+        while True:
+            anniversary = _on_month_day(year, birthday.month, birthday.day)
+            day = _shift(anniversary, tpl.offset_months, tpl.offset_days)
+            if day >= upper:
+                return
+            if day >= lower and anniversary > birthday:
+                detail = {"birthday_on": anniversary.isoformat(), "age": str(year - birthday.year)}
+                self.emit(tpl, year - first_year + 1, day, f"birthday:{anniversary.isoformat()}", detail)
+            year += 1
+
+    def plan_season(self, tpl: TemplateSpec) -> None:
+        seasons = self.facts.season_dates or tpl.season_dates
+        per_year = len(seasons)
+        lower, upper = self.bounds(tpl)
+        first_year = self.start.year
+        year = first_year
+        while True:
+            for index, (month, dom) in enumerate(seasons):
+                season_on = _on_month_day(year, month, dom)
+                day = _shift(season_on, tpl.offset_months, tpl.offset_days)
+                if day >= upper:
+                    return
+                if day >= lower:
+                    occurrence = (year - first_year) * per_year + index + 1
+                    detail = {"season_on": season_on.isoformat(), "season_index": str(index + 1)}
+                    self.emit(tpl, occurrence, day, f"season:{season_on.isoformat()}:{index + 1}", detail)
+            year += 1
+
+    def plan_missed_maintenance(self, tpl: TemplateSpec) -> None:
+        """An unfulfilled due date: threshold (due + offset) <= today, no maintenance visit since due - 60 days,
+        no booking still ahead. Dated at the threshold, not earlier than today."""
+        today = self.today
+        lower, upper = self.bounds(tpl)
+        booked = self.facts.maintenance_booked_on
+        for number, due, driver in self.dues():
+            threshold = _shift(due, tpl.offset_months, tpl.offset_days)
+            if threshold > today:
+                continue
+            since = due - timedelta(days=VISIT_MATCH_DAYS_BEFORE_DUE)
+            if any(since <= v <= today for v in self.visits()):
+                continue
+            if booked is not None and booked >= since and booked >= today:
+                continue
+            day = max(threshold, today)
+            if lower <= day < upper:
+                detail = self.due_detail(number, due, driver)
+                self.emit(tpl, number, day, f"missed_maintenance:{due.isoformat()}:TO-{number}", detail)
+
+    def plan_lapsed(self, tpl: TemplateSpec) -> None:
+        """No visit and no reached contact for longer than the threshold (12 months + 1 day): dated today."""
+        last, source = self.last_contact()
+        threshold = _shift(last, tpl.offset_months, tpl.offset_days)
+        if threshold > self.today:
+            return
+        lower, upper = self.bounds(tpl)
+        day = self.today
+        if lower <= day < upper:
+            occurrence = _months_between(self.start, last) + 1
+            detail = {"last_contact_on": last.isoformat(), "last_contact": source}
+            self.emit(tpl, occurrence, day, f"lapsed:{last.isoformat()}", detail)
+
+    def plan_keep_alive(self, tpl: TemplateSpec, lapsed_planned: bool) -> None:
+        """No reached contact for the threshold (11 months): last contact + threshold, not earlier than today;
+        not when the customer has lapsed (the reactivation call covers it) or another call is planned
+        between today and that date."""
+        if lapsed_planned:
+            return
+        last, source = self.last_contact()
+        today = self.today
+        day = max(_shift(last, tpl.offset_months, tpl.offset_days), today)
+        lower, upper = self.bounds(tpl)
+        if not lower <= day < upper:
+            return
+        for tp in self.out:
+            if tp.channel == "call" and today <= tp.due_on <= day:
+                return
+        occurrence = _months_between(self.start, last) + 1
+        detail = {"last_contact_on": last.isoformat(), "last_contact": source}
+        self.emit(tpl, occurrence, day, f"keep_alive:{last.isoformat()}", detail)
+
+
+_PLANNERS: Final = {
+    "sale": _Planner.plan_sale,
+    "maintenance_due": _Planner.plan_maintenance_due,
+    "maintenance_visit": _Planner.plan_maintenance_visit,
+    "warranty_end": _Planner.plan_warranty_end,
+    "insurance_renewal": _Planner.plan_insurance_renewal,
+    "birthday": _Planner.plan_birthday,
+    "season": _Planner.plan_season,
+    "missed_maintenance": _Planner.plan_missed_maintenance,
+    "lapsed": _Planner.plan_lapsed,
+}
+
+
+def _sort_key(tp: PlannedTouchpoint) -> tuple[date, int, str, int]:
+    return (tp.due_on, tp.priority, tp.code, tp.occurrence)
+
+
+def plan_vehicle(
+    templates: Sequence[TemplateSpec], facts: VehicleFacts, *, horizon_end: date | None = None
+) -> list[PlannedTouchpoint]:
+    """The plan of one vehicle: its current cycle (past touchpoints included) and, after the cycle, the
+    after-cycle templates up to ``today`` + 12 months.
+
+    ``horizon_end`` (exclusive), when given, caps the whole plan and replaces ``today`` + 12 months as the
+    after-cycle horizon. Sorted by (due_on, priority, code, occurrence). Template codes must be unique
+    (``ValueError`` otherwise); inactive templates are ignored.
+    """
+    sale = cycle_sale(facts)
+    if sale is None:
+        return []
+    planner = _Planner(facts, sale, horizon_end)
+    codes: set[str] = set()
+    keep_alive: list[TemplateSpec] = []
+    lapsed_planned = False
+    for tpl in templates:
+        if tpl.code in codes:
+            raise ValueError(f"duplicate template code {tpl.code!r}")
+        codes.add(tpl.code)
+        if not tpl.is_active:
+            continue
+        if tpl.sale_kinds and sale.kind not in tpl.sale_kinds:
+            continue
+        if tpl.requires_birthday and facts.birthday is None:
+            continue
+        if tpl.anchor == "keep_alive":
+            keep_alive.append(tpl)
+            continue
+        before = len(planner.out)
+        _PLANNERS[tpl.anchor](planner, tpl)
+        if tpl.anchor == "lapsed" and len(planner.out) > before:
+            lapsed_planned = True
+    for tpl in keep_alive:
+        planner.plan_keep_alive(tpl, lapsed_planned)
+    planner.out.sort(key=_sort_key)
+    return planner.out
+
+
+def reference_vehicle_facts(today: date = date(2025, 1, 15)) -> VehicleFacts:
+    """PROGRAM.md's reference vehicle: sold new on 2025-01-15 at 0 km, customer born 1985-06-20,
+    1,500 km a month, maintenance every 15,000 km / 12 months (due by mileage every 10 months), warranty
+    36 months / 100,000 km, insurance on the sale anniversary, and the customer comes to each maintenance
+    of the cycle on its predicted date."""
+    return VehicleFacts(
+        vehicle_id=1,
+        customer_id=1,
+        sales=(SaleFact(date(2025, 1, 15), "new", 0),),
+        today=today,
+        birthday=date(1985, 6, 20),
+        warranty_months=36,
+        warranty_km=100_000,
+        km_per_month=1500.0,
+        maintenance_due_dates=(date(2025, 11, 15), date(2026, 9, 15), date(2027, 7, 15), date(2028, 5, 15)),
+        maintenance_due_drivers=("km", "km", "km", "km"),
+        maintenance_visits=(date(2025, 11, 15), date(2026, 9, 15), date(2027, 7, 15)),
+    )

@@ -1,0 +1,898 @@
+"""Contact-pressure resolver: one household's touchpoints + contact history + rules -> call tasks,
+messages and one machine-readable decision per touchpoint (PROGRAM.md, "Windows" and
+"Contact-pressure defaults").
+
+Pure core: standard library only, no Django, no clock (``today`` is passed in), deterministic and
+independent of the input order. The caller builds the holiday set (the ``holidays`` package, the
+dealership's country) and passes plain dates in ``Rules.holidays``.
+
+The unit of resolution is a household: the customers who share a phone number. The caller passes all
+touchpoints of all its customers in one call, and every pressure rule (call gap, call caps, message
+gap, no message on a call day) is counted across the whole unit, all vehicles and all departments.
+For a customer alone in a household this is exactly the per-customer rule of PROGRAM.md. Call
+touchpoints are merged only within one customer (one agenda is about one person).
+
+How the resolver places things, in this order:
+
+1. Per touchpoint, before any pressure: a blocked channel (do-not-call/-sms/-email) suppresses it
+   (``do_not_contact:<channel>``); an unreachable phone suppresses calls (``unreachable``); a window
+   that ended before ``today`` suppresses it (``window_passed``); a window that starts before
+   ``today`` is placed from ``today``. With ``horizon_end``, a touchpoint whose window opens after
+   it is left ``pending`` (``beyond_horizon``) for a later run and constrains nothing.
+2. Requested calls (a callback, a hot hand-off), then the other calls, then messages, each in the
+   order (wish day, department priority, window end, touchpoint id). The wish day is ``due_on``
+   clamped into the open part of the window. A call is placed at the earliest allowed day of its
+   window (call early), so it may land before ``due_on`` when the window opens earlier.
+3. Merging (documented choice). A call touchpoint first joins an already placed call of the same
+   customer whose day lies inside its window and within ``merge_window_days`` of its wish day: that
+   adds no call at all. Otherwise it leads a new call: the following unplaced call touchpoints of the
+   same customer whose wish day is within ``merge_window_days`` of the lead's are taken in order,
+   each only if the intersection of the windows taken so far and its own window still holds an
+   allowed day; the call goes to the earliest allowed day of that intersection ("the earliest allowed
+   date of the merged windows"). A touchpoint that does not fit is not merged and is placed on its
+   own later. So a placed day always lies inside the window of every item on the agenda, which is the
+   invariant the product audits, and ``CallPlan.window_start``/``window_end`` (the max of the window
+   starts and the min of the window ends) is the range the queue may move the call in.
+   A non-requested touchpoint may join a requested call: it costs the customer no extra call, and the
+   call stays requested (exempt from the gap and caps).
+4. Requested calls ignore the call gap and caps and are not counted by them, but obey windows,
+   do-not-contact, working days, holidays and the same-day rule. Requested messages likewise ignore
+   and do not count for the message gap.
+5. "Nothing on the same day as a call" is kept both ways: a new message avoids every call day (history
+   and new), and a new call avoids the days of messages already sent or scheduled (``History``).
+
+Reason codes (``Decision.reason``): ``placed``; ``merged_into:<call key>``; ``deferred:<rule>``;
+``do_not_contact:<channel>``; ``unreachable``; ``window_passed``; ``window_closed:<rule>``;
+``beyond_horizon``. Rules: ``holiday``, ``weekend``, ``message_same_day_as_call``, ``min_gap``,
+``cap_30``, ``cap_365``, ``message_gap`` and, for deferrals only, ``merge`` (an allowed earlier day was
+passed over so that one call covers several touchpoints). The rule named is the binding one: ``merge``
+if an earlier day was allowed, else the pressure rule that blocked most days, else the calendar rule
+that blocked most days (ties in the order just listed). Each day is checked calendar first, so a
+weekend that is also inside the gap counts as ``weekend``.
+
+History: pass one ``PastCall`` per call task (placed, or already issued for a future day: a re-run
+around existing tasks then respects the gap); the retry attempts of one task are one call. Every call
+counts, reached or not (``reached`` is informational). A requested past call does not count for the gap
+and caps. The resolver never merges into history: leave touchpoints already covered by an issued
+task out of ``items``.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right, insort
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from typing import Final, Literal
+
+CALL: Final = "call"
+SMS: Final = "sms"
+EMAIL: Final = "email"
+CHANNELS: Final[frozenset[str]] = frozenset({CALL, SMS, EMAIL})
+
+DEFAULT_DEPARTMENT_PRIORITY: Final[Mapping[str, int]] = {
+    "service": 1,
+    "sales": 2,
+    "trade_in": 3,
+    "insurance": 4,
+    "manufacturer": 5,
+    "parts": 6,
+    "call_centre": 7,
+}
+# A department missing from Rules.department_priority sorts after every known one.
+UNKNOWN_DEPARTMENT_PRIORITY: Final = 1_000
+
+# The auditor's counters, one per rule.
+AUDIT_RULES: Final[tuple[str, ...]] = (
+    "min_gap",
+    "cap_30",
+    "cap_365",
+    "outside_window",
+    "do_not_contact",
+    "weekend",
+    "holiday",
+    "message_gap",
+    "message_same_day_as_call",
+)
+
+Outcome = Literal["placed", "merged", "deferred", "suppressed", "pending"]
+
+# Why a day is not allowed. The index is the code used in the hot loops; the order is the check order
+# of one day and the tie-break order when naming the binding rule.
+_FREE: Final = 0
+_HOLIDAY: Final = 1
+_WEEKEND: Final = 2
+_MESSAGE_SAME_DAY: Final = 3
+_MIN_GAP: Final = 4
+_CAP_30: Final = 5
+_CAP_365: Final = 6
+_MESSAGE_GAP: Final = 7
+_RULE_NAMES: Final[tuple[str, ...]] = (
+    "merge",
+    "holiday",
+    "weekend",
+    "message_same_day_as_call",
+    "min_gap",
+    "cap_30",
+    "cap_365",
+    "message_gap",
+)
+_CALENDAR_CODES: Final = (_HOLIDAY, _WEEKEND)
+_PRESSURE_CODES: Final = (_MESSAGE_SAME_DAY, _MIN_GAP, _CAP_30, _CAP_365, _MESSAGE_GAP)
+# The rolling windows of the caps, as "last day - first day" in days.
+_SPAN_30: Final = 29
+_SPAN_365: Final = 364
+
+
+# ---------------------------------------------------------------------------------------------------
+# Inputs
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """Contact-pressure rules of one dealership (PROGRAM.md defaults)."""
+
+    min_days_between_calls: int = 7
+    min_days_between_messages: int = 3
+    max_calls_per_30_days: int = 2
+    max_calls_per_365_days: int = 12
+    merge_window_days: int = 10
+    # Lower sorts first.
+    department_priority: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_DEPARTMENT_PRIORITY))
+    # date.weekday() numbers: 0 = Monday.
+    working_weekdays: frozenset[int] = frozenset({0, 1, 2, 3, 4})
+    holidays: frozenset[date] = frozenset()
+    no_message_on_call_day: bool = True
+
+    def __post_init__(self) -> None:
+        for name in (
+            "min_days_between_calls",
+            "min_days_between_messages",
+            "max_calls_per_30_days",
+            "max_calls_per_365_days",
+            "merge_window_days",
+        ):
+            if getattr(self, name) < 0:
+                raise ValueError(f"Rules.{name} must not be negative")
+        if not self.working_weekdays <= frozenset(range(7)):
+            raise ValueError("Rules.working_weekdays holds date.weekday() numbers, 0-6")
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A touchpoint to place."""
+
+    touchpoint_id: int
+    customer_id: int
+    vehicle_id: int | None
+    code: str
+    department: str
+    channel: str  # "call" | "sms" | "email"
+    due_on: date
+    window_start: date
+    window_end: date
+    priority: int = 0
+    # The customer asked for it (a callback, a hot hand-off): not budgeted against the gap and caps.
+    is_requested: bool = False
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PastCall:
+    """A call placed or already issued for a future day (one per call task)."""
+
+    on: date
+    is_reached: bool = False
+    is_requested: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """What the household already had, or already has scheduled."""
+
+    calls: tuple[PastCall, ...] = ()
+    message_dates: tuple[date, ...] = ()
+
+
+# ---------------------------------------------------------------------------------------------------
+# Outputs
+
+
+@dataclass(frozen=True, slots=True)
+class CallPlan:
+    """One call task: the agenda of merged touchpoints of one customer."""
+
+    key: str  # "c:<lowest touchpoint id on the agenda>", stable across re-runs
+    customer_id: int
+    scheduled_on: date
+    # The range the call may move in without leaving any agenda item's window.
+    window_start: date
+    window_end: date
+    agenda: tuple[Item, ...]  # by department priority, priority, window end, touchpoint id
+    is_requested: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MessagePlan:
+    touchpoint_id: int
+    customer_id: int
+    channel: str
+    send_on: date
+    window_start: date
+    window_end: date
+    is_requested: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What happened to one touchpoint. ``placed_on`` is set for placed, merged and deferred."""
+
+    touchpoint_id: int
+    outcome: Outcome
+    reason: str
+    placed_on: date | None
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    calls: tuple[CallPlan, ...]  # by (scheduled_on, key)
+    messages: tuple[MessagePlan, ...]  # by (send_on, touchpoint_id)
+    decisions: tuple[Decision, ...]  # one per input item, by touchpoint_id
+
+
+# ---------------------------------------------------------------------------------------------------
+# The resolver
+
+
+@lru_cache(maxsize=64)
+def _calendar(
+    working_weekdays: frozenset[int], holidays: frozenset[date]
+) -> tuple[frozenset[int], tuple[bool, ...]]:
+    """Holiday ordinals, and whether a day is a working weekday indexed by ``ordinal % 7``.
+
+    Cached: one dealership's rules come back for every household, and frozensets cache their hash.
+    """
+    # date.fromordinal(1) is a Monday, so weekday = (ordinal - 1) % 7 = (ordinal % 7 + 6) % 7.
+    is_working_by_remainder = tuple((remainder + 6) % 7 in working_weekdays for remainder in range(7))
+    return frozenset(day.toordinal() for day in holidays), is_working_by_remainder
+
+
+def _would_exceed_cap(counted: list[int], index: int, day: int, cap: int, span: int) -> bool:
+    """Whether adding ``day`` (insertion point ``index`` in the sorted ``counted``) makes some rolling
+    window of ``span + 1`` days hold more than ``cap`` calls."""
+    size = len(counted)
+    # Fast path: fewer than ``cap`` calls within ``span`` days of ``day`` on either side.
+    if bisect_right(counted, day + span, index) - bisect_left(counted, day - span, 0, index) < cap:
+        return False
+    # Some run of cap + 1 consecutive calls that includes the new one spans at most ``span`` days.
+    for before in range(cap + 1):
+        first_index = index - before
+        if first_index < 0:
+            break
+        after_end = index + cap - before
+        if after_end > size:
+            continue
+        first = counted[first_index] if before else day
+        last = counted[after_end - 1] if after_end > index else day
+        if last - first <= span:
+            return True
+    return False
+
+
+class _Pending:
+    """A touchpoint still to place, in ordinals."""
+
+    __slots__ = ("item", "start", "end", "wish", "order", "is_done")
+
+    def __init__(self, item: Item, start: int, end: int, wish: int, department_rank: int) -> None:
+        self.item = item
+        self.start = start
+        self.end = end
+        self.wish = wish
+        self.order = (wish, department_rank, end, item.touchpoint_id)
+        self.is_done = False
+
+
+class _CallDraft:
+    __slots__ = ("customer_id", "day", "members", "delay_rules")
+
+    def __init__(
+        self, customer_id: int, day: int, members: list[_Pending], delay_rules: dict[int, str]
+    ) -> None:
+        self.customer_id = customer_id
+        self.day = day
+        self.members = members
+        # touchpoint id -> the rule that placed it after its wish day
+        self.delay_rules = delay_rules
+
+
+class _Household:
+    """The pressure state of one household while its touchpoints are placed."""
+
+    __slots__ = (
+        "holidays",
+        "is_working",
+        "call_gap",
+        "message_gap",
+        "cap_30",
+        "cap_365",
+        "no_message_on_call_day",
+        "counted_calls",
+        "call_days",
+        "counted_messages",
+        "message_days",
+    )
+
+    def __init__(self, rules: Rules, history: History) -> None:
+        self.holidays, self.is_working = _calendar(rules.working_weekdays, rules.holidays)
+        self.call_gap = rules.min_days_between_calls
+        self.message_gap = rules.min_days_between_messages
+        self.cap_30 = rules.max_calls_per_30_days
+        self.cap_365 = rules.max_calls_per_365_days
+        self.no_message_on_call_day = rules.no_message_on_call_day
+        # Sorted ordinals of the calls the gap and the caps count (not requested ones).
+        self.counted_calls = sorted(call.on.toordinal() for call in history.calls if not call.is_requested)
+        self.call_days = {call.on.toordinal() for call in history.calls}
+        self.counted_messages = sorted(day.toordinal() for day in history.message_dates)
+        # Days a new call must avoid: messages already sent or scheduled.
+        self.message_days = set(self.counted_messages) if rules.no_message_on_call_day else set()
+
+    # -- calls
+
+    def call_blocker(self, day: int, is_counted: bool) -> int:
+        if day in self.holidays:
+            return _HOLIDAY
+        if not self.is_working[day % 7]:
+            return _WEEKEND
+        if day in self.message_days:
+            return _MESSAGE_SAME_DAY
+        if not is_counted:
+            return _FREE
+        counted = self.counted_calls
+        index = bisect_left(counted, day)
+        gap = self.call_gap
+        if (index and day - counted[index - 1] < gap) or (
+            index < len(counted) and counted[index] - day < gap
+        ):
+            return _MIN_GAP
+        if _would_exceed_cap(counted, index, day, self.cap_30, _SPAN_30):
+            return _CAP_30
+        if _would_exceed_cap(counted, index, day, self.cap_365, _SPAN_365):
+            return _CAP_365
+        return _FREE
+
+    def first_call_day(self, low: int, high: int, is_counted: bool) -> int:
+        """The earliest allowed call day in [low, high], or -1."""
+        holidays = self.holidays
+        is_working = self.is_working
+        message_days = self.message_days
+        counted = self.counted_calls
+        gap = self.call_gap
+        size = len(counted)
+        day = low
+        while day <= high:
+            if day in holidays or not is_working[day % 7] or day in message_days:
+                day += 1
+                continue
+            if is_counted:
+                index = bisect_left(counted, day)
+                # Inside the gap of a call: jump straight past it.
+                if index and day - counted[index - 1] < gap:
+                    day = counted[index - 1] + gap
+                    continue
+                if index < size and counted[index] - day < gap:
+                    day = counted[index] + gap
+                    continue
+                if _would_exceed_cap(counted, index, day, self.cap_30, _SPAN_30) or _would_exceed_cap(
+                    counted, index, day, self.cap_365, _SPAN_365
+                ):
+                    day += 1
+                    continue
+            return day
+        return -1
+
+    def add_call(self, day: int, is_counted: bool) -> None:
+        if is_counted:
+            insort(self.counted_calls, day)
+        self.call_days.add(day)
+
+    # -- messages
+
+    def message_blocker(self, day: int, is_counted: bool) -> int:
+        if day in self.holidays:
+            return _HOLIDAY
+        if not self.is_working[day % 7]:
+            return _WEEKEND
+        if self.no_message_on_call_day and day in self.call_days:
+            return _MESSAGE_SAME_DAY
+        if is_counted:
+            counted = self.counted_messages
+            index = bisect_left(counted, day)
+            gap = self.message_gap
+            if (index and day - counted[index - 1] < gap) or (
+                index < len(counted) and counted[index] - day < gap
+            ):
+                return _MESSAGE_GAP
+        return _FREE
+
+    def first_message_day(self, low: int, high: int, is_counted: bool) -> int:
+        for day in range(low, high + 1):
+            if not self.message_blocker(day, is_counted):
+                return day
+        return -1
+
+    def add_message(self, day: int, is_counted: bool) -> None:
+        if is_counted:
+            insort(self.counted_messages, day)
+
+    # -- reasons
+
+    def binding_rule(self, low: int, high: int, is_call: bool, is_counted: bool) -> tuple[str, str]:
+        """The rule that kept [low, high] free of the touchpoint, and a tally for the detail."""
+        tally = [0] * len(_RULE_NAMES)
+        blocker = self.call_blocker if is_call else self.message_blocker
+        for day in range(low, high + 1):
+            tally[blocker(day, is_counted)] += 1
+        detail = ", ".join(f"{_RULE_NAMES[code]} {count}d" for code, count in enumerate(tally) if count)
+        if tally[_FREE]:
+            return _RULE_NAMES[_FREE], detail
+        for codes in (_PRESSURE_CODES, _CALENDAR_CODES):
+            best = max(codes, key=lambda code: (tally[code], -code))
+            if tally[best]:
+                return _RULE_NAMES[best], detail
+        return _RULE_NAMES[_FREE], detail  # unreachable: an empty range has no delay
+
+
+def _place_calls(
+    pending: list[_Pending],
+    household: _Household,
+    *,
+    is_counted: bool,
+    merge_window_days: int,
+    drafts_by_customer: dict[int, list[_CallDraft]],
+    drafts: list[_CallDraft],
+    decisions: list[Decision],
+) -> None:
+    for index, lead in enumerate(pending):
+        if lead.is_done:
+            continue
+        lead.is_done = True
+        customer_id = lead.item.customer_id
+        customer_drafts = drafts_by_customer.setdefault(customer_id, [])
+
+        joined: _CallDraft | None = None
+        for draft in customer_drafts:
+            day = draft.day
+            if (
+                lead.start <= day <= lead.end
+                and abs(day - lead.wish) <= merge_window_days
+                and (joined is None or day < joined.day)
+            ):
+                joined = draft
+        if joined is not None:
+            joined.members.append(lead)
+            if joined.day > lead.wish:
+                joined.delay_rules[lead.item.touchpoint_id] = _RULE_NAMES[_FREE]
+            continue
+
+        low, high = lead.start, lead.end
+        day = household.first_call_day(low, high, is_counted)
+        if day < 0:
+            rule, tally = household.binding_rule(low, high, True, is_counted)
+            decisions.append(
+                _suppressed(lead.item, f"window_closed:{rule}", f"no allowed day in window: {tally}")
+            )
+            continue
+
+        members = [lead]
+        wish_limit = lead.wish + merge_window_days
+        for follower_index in range(index + 1, len(pending)):
+            follower = pending[follower_index]
+            if follower.wish > wish_limit:
+                break
+            if follower.is_done or follower.item.customer_id != customer_id:
+                continue
+            new_low = low if low > follower.start else follower.start
+            new_high = high if high < follower.end else follower.end
+            # [low, day - 1] holds no allowed day, so nothing in a window ending before ``day`` can fit.
+            if new_low > new_high or day > new_high:
+                continue
+            if day < new_low:
+                new_day = household.first_call_day(new_low, new_high, is_counted)
+                if new_day < 0:
+                    continue
+                day = new_day
+            low, high = new_low, new_high
+            follower.is_done = True
+            members.append(follower)
+
+        delay_rules: dict[int, str] = {}
+        for member in members:
+            if day > member.wish:
+                delay_rules[member.item.touchpoint_id] = household.binding_rule(
+                    member.wish, day - 1, True, is_counted
+                )[0]
+        household.add_call(day, is_counted)
+        draft = _CallDraft(customer_id, day, members, delay_rules)
+        customer_drafts.append(draft)
+        drafts.append(draft)
+
+
+def _suppressed(item: Item, reason: str, detail: str) -> Decision:
+    return Decision(item.touchpoint_id, "suppressed", reason, None, detail)
+
+
+def resolve(
+    items: Iterable[Item],
+    *,
+    history: History,
+    blocked_channels: frozenset[str],
+    is_phone_reachable: bool,
+    rules: Rules,
+    today: date,
+    horizon_end: date | None = None,
+    blocked_channels_by_customer: Mapping[int, frozenset[str]] | None = None,
+) -> Resolution:
+    """Place one household's touchpoints under the contact-pressure rules.
+
+    ``blocked_channels`` applies to every customer of the household (a do-not-call on the shared
+    phone); ``blocked_channels_by_customer`` adds one customer's own blocks (a do-not-email).
+    Raises ValueError on a duplicate touchpoint id, an unknown channel or a window that ends before
+    it starts.
+    """
+    today_day = today.toordinal()
+    horizon_day = horizon_end.toordinal() if horizon_end is not None else None
+    department_priority = rules.department_priority
+    decisions: list[Decision] = []
+    requested_calls: list[_Pending] = []
+    calls: list[_Pending] = []
+    messages: list[_Pending] = []
+    seen_ids: set[int] = set()
+
+    for item in items:
+        touchpoint_id = item.touchpoint_id
+        if touchpoint_id in seen_ids:
+            raise ValueError(f"touchpoint {touchpoint_id} is given twice")
+        seen_ids.add(touchpoint_id)
+        channel = item.channel
+        if channel not in CHANNELS:
+            raise ValueError(f"touchpoint {touchpoint_id}: unknown channel {channel!r}")
+        start = item.window_start.toordinal()
+        end = item.window_end.toordinal()
+        if end < start:
+            raise ValueError(f"touchpoint {touchpoint_id}: window ends before it starts")
+
+        blocked = blocked_channels
+        if blocked_channels_by_customer:
+            blocked = blocked | blocked_channels_by_customer.get(item.customer_id, frozenset())
+        if channel in blocked:
+            decisions.append(_suppressed(item, f"do_not_contact:{channel}", f"{channel} is blocked"))
+            continue
+        if channel == CALL and not is_phone_reachable:
+            decisions.append(_suppressed(item, "unreachable", "the phone is marked unreachable"))
+            continue
+        if end < today_day:
+            decisions.append(
+                _suppressed(item, "window_passed", f"window ended {item.window_end.isoformat()}")
+            )
+            continue
+        if start < today_day:
+            start = today_day
+        if horizon_day is not None and start > horizon_day:
+            decisions.append(
+                Decision(touchpoint_id, "pending", "beyond_horizon", None, "window opens after the horizon")
+            )
+            continue
+        wish = item.due_on.toordinal()
+        if wish < start:
+            wish = start
+        elif wish > end:
+            wish = end
+        pending = _Pending(
+            item, start, end, wish, department_priority.get(item.department, UNKNOWN_DEPARTMENT_PRIORITY)
+        )
+        if channel != CALL:
+            messages.append(pending)
+        elif item.is_requested:
+            requested_calls.append(pending)
+        else:
+            calls.append(pending)
+
+    household = _Household(rules, history)
+    drafts: list[_CallDraft] = []
+    drafts_by_customer: dict[int, list[_CallDraft]] = {}
+    for group, is_counted in ((requested_calls, False), (calls, True)):
+        if group:
+            group.sort(key=_order_key)
+            _place_calls(
+                group,
+                household,
+                is_counted=is_counted,
+                merge_window_days=rules.merge_window_days,
+                drafts_by_customer=drafts_by_customer,
+                drafts=drafts,
+                decisions=decisions,
+            )
+
+    message_plans: list[MessagePlan] = []
+    if messages:
+        messages.sort(key=_order_key)
+        for message in messages:
+            item = message.item
+            is_counted = not item.is_requested
+            day = household.first_message_day(message.start, message.end, is_counted)
+            if day < 0:
+                rule, tally = household.binding_rule(message.start, message.end, False, is_counted)
+                decisions.append(
+                    _suppressed(item, f"window_closed:{rule}", f"no allowed day in window: {tally}")
+                )
+                continue
+            send_on = date.fromordinal(day)
+            if day > message.wish:
+                rule, tally = household.binding_rule(message.wish, day - 1, False, is_counted)
+                decisions.append(
+                    Decision(
+                        item.touchpoint_id,
+                        "deferred",
+                        f"deferred:{rule}",
+                        send_on,
+                        f"{item.channel} later: {tally}",
+                    )
+                )
+            else:
+                decisions.append(Decision(item.touchpoint_id, "placed", "placed", send_on, item.channel))
+            household.add_message(day, is_counted)
+            message_plans.append(
+                MessagePlan(
+                    item.touchpoint_id,
+                    item.customer_id,
+                    item.channel,
+                    send_on,
+                    item.window_start,
+                    item.window_end,
+                    item.is_requested,
+                )
+            )
+
+    call_plans = [_call_plan(draft, department_priority, decisions) for draft in drafts]
+    call_plans.sort(key=_call_plan_order)
+    message_plans.sort(key=_message_plan_order)
+    decisions.sort(key=_decision_order)
+    return Resolution(tuple(call_plans), tuple(message_plans), tuple(decisions))
+
+
+def _call_plan(
+    draft: _CallDraft, department_priority: Mapping[str, int], decisions: list[Decision]
+) -> CallPlan:
+    members = draft.members
+    agenda = [member.item for member in members]
+    if len(agenda) > 1:
+        agenda.sort(
+            key=lambda item: (
+                department_priority.get(item.department, UNKNOWN_DEPARTMENT_PRIORITY),
+                item.priority,
+                item.window_end,
+                item.touchpoint_id,
+            )
+        )
+    key_id = min(item.touchpoint_id for item in agenda)
+    key = f"c:{key_id}"
+    scheduled_on = date.fromordinal(draft.day)
+    delay_rules = draft.delay_rules
+    for item in agenda:
+        touchpoint_id = item.touchpoint_id
+        delay_rule = delay_rules.get(touchpoint_id)
+        if touchpoint_id != key_id:
+            detail = f"on call {key} with {len(agenda) - 1} other(s)"
+            if delay_rule is not None:
+                detail += f"; later than its date: {delay_rule}"
+            decisions.append(Decision(touchpoint_id, "merged", f"merged_into:{key}", scheduled_on, detail))
+        elif delay_rule is not None:
+            decisions.append(
+                Decision(touchpoint_id, "deferred", f"deferred:{delay_rule}", scheduled_on, f"call {key}")
+            )
+        else:
+            decisions.append(Decision(touchpoint_id, "placed", "placed", scheduled_on, f"call {key}"))
+    return CallPlan(
+        key=key,
+        customer_id=draft.customer_id,
+        scheduled_on=scheduled_on,
+        window_start=max(item.window_start for item in agenda),
+        window_end=min(item.window_end for item in agenda),
+        agenda=tuple(agenda),
+        is_requested=any(item.is_requested for item in agenda),
+    )
+
+
+def _order_key(pending: _Pending) -> tuple[int, int, int, int]:
+    return pending.order
+
+
+def _call_plan_order(plan: CallPlan) -> tuple[date, int]:
+    return plan.scheduled_on, int(plan.key[2:])
+
+
+def _message_plan_order(plan: MessagePlan) -> tuple[date, int]:
+    return plan.send_on, plan.touchpoint_id
+
+
+def _decision_order(decision: Decision) -> int:
+    return decision.touchpoint_id
+
+
+# ---------------------------------------------------------------------------------------------------
+# The auditor
+
+
+@dataclass(frozen=True, slots=True)
+class AuditCall:
+    """A call to audit. ``is_planned=False`` marks history: it counts for the gap, caps and the
+    same-day rule, but a violation is only counted when at least one planned contact takes part."""
+
+    household_key: str
+    customer_id: int | None
+    on: date
+    is_requested: bool = False
+    # The window of every touchpoint on the agenda; the call must lie inside each.
+    item_windows: tuple[tuple[date, date], ...] = ()
+    is_planned: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class AuditMessage:
+    household_key: str
+    customer_id: int | None
+    channel: str
+    on: date
+    is_requested: bool = False
+    window: tuple[date, date] | None = None
+    is_planned: bool = True
+
+
+def audit(
+    calls: Sequence[AuditCall],
+    messages: Sequence[AuditMessage],
+    *,
+    rules: Rules,
+    blocked_channels_by_customer: Mapping[int, frozenset[str]],
+) -> dict[str, int]:
+    """Count rule violations of a contact schedule, by rule (every key of AUDIT_RULES is present).
+
+    Counted per household, planned contacts only (history takes part but is never blamed alone):
+    min_gap / message_gap: pairs of non-requested calls / messages closer than the gap;
+    cap_30 / cap_365: planned non-requested calls that lie in some rolling 30 / 365-day window holding
+    more calls than the cap; message_same_day_as_call: (message, call) pairs on one day;
+    outside_window: agenda windows (calls) and windows (messages) that miss the day;
+    do_not_contact, weekend, holiday: planned contacts on a blocked channel, a non-working weekday,
+    a holiday.
+    """
+    counts = dict.fromkeys(AUDIT_RULES, 0)
+    holidays, is_working = _calendar(rules.working_weekdays, rules.holidays)
+    calls_by_household: dict[str, list[tuple[int, bool, bool]]] = {}
+    messages_by_household: dict[str, list[tuple[int, bool, bool]]] = {}
+
+    def check_contact(customer_id: int | None, channel: str, day: int) -> None:
+        if customer_id is not None and channel in blocked_channels_by_customer.get(customer_id, frozenset()):
+            counts["do_not_contact"] += 1
+        if not is_working[day % 7]:
+            counts["weekend"] += 1
+        if day in holidays:
+            counts["holiday"] += 1
+
+    for call in calls:
+        day = call.on.toordinal()
+        calls_by_household.setdefault(call.household_key, []).append(
+            (day, call.is_planned, call.is_requested)
+        )
+        if call.is_planned:
+            check_contact(call.customer_id, CALL, day)
+            counts["outside_window"] += sum(
+                1 for start, end in call.item_windows if not start <= call.on <= end
+            )
+    for message in messages:
+        day = message.on.toordinal()
+        messages_by_household.setdefault(message.household_key, []).append(
+            (day, message.is_planned, message.is_requested)
+        )
+        if message.is_planned:
+            check_contact(message.customer_id, message.channel, day)
+            if message.window is not None and not message.window[0] <= message.on <= message.window[1]:
+                counts["outside_window"] += 1
+
+    for household_calls in calls_by_household.values():
+        counted = sorted(
+            (day, is_planned) for day, is_planned, is_requested in household_calls if not is_requested
+        )
+        counts["min_gap"] += _count_close_pairs(counted, rules.min_days_between_calls)
+        counts["cap_30"] += _count_over_cap(counted, rules.max_calls_per_30_days, _SPAN_30)
+        counts["cap_365"] += _count_over_cap(counted, rules.max_calls_per_365_days, _SPAN_365)
+    for household_key, household_messages in messages_by_household.items():
+        counted = sorted(
+            (day, is_planned) for day, is_planned, is_requested in household_messages if not is_requested
+        )
+        counts["message_gap"] += _count_close_pairs(counted, rules.min_days_between_messages)
+        if rules.no_message_on_call_day:
+            planned_by_call_day: dict[int, list[bool]] = {}
+            for day, is_planned, _is_requested in calls_by_household.get(household_key, ()):
+                planned_by_call_day.setdefault(day, []).append(is_planned)
+            for day, is_planned, _is_requested in household_messages:
+                for is_call_planned in planned_by_call_day.get(day, ()):
+                    if is_planned or is_call_planned:
+                        counts["message_same_day_as_call"] += 1
+    return counts
+
+
+def _count_close_pairs(contacts: list[tuple[int, bool]], gap: int) -> int:
+    """Pairs closer than ``gap`` days with at least one planned contact; ``contacts`` sorted by day."""
+    violations = 0
+    for first_index, (first_day, is_first_planned) in enumerate(contacts):
+        for second_day, is_second_planned in contacts[first_index + 1 :]:
+            if second_day - first_day >= gap:
+                break
+            if is_first_planned or is_second_planned:
+                violations += 1
+    return violations
+
+
+def _count_over_cap(contacts: list[tuple[int, bool]], cap: int, span: int) -> int:
+    """Planned contacts inside some window of ``span + 1`` days holding more than ``cap`` contacts."""
+    days = [day for day, _is_planned in contacts]
+    is_over = [False] * len(days)
+    for first_index, first_day in enumerate(days):
+        # Every crowded window can be slid to start on a contact, so these windows are enough.
+        end_index = bisect_right(days, first_day + span, first_index)
+        if end_index - first_index > cap:
+            for index in range(first_index, end_index):
+                is_over[index] = True
+    return sum(1 for index, (_day, is_planned) in enumerate(contacts) if is_planned and is_over[index])
+
+
+def audit_resolution(
+    resolution: Resolution,
+    *,
+    history: History,
+    rules: Rules,
+    blocked_channels: frozenset[str],
+    blocked_channels_by_customer: Mapping[int, frozenset[str]] | None = None,
+    household_key: str = "household",
+) -> dict[str, int]:
+    """Audit one household's resolution together with its history (see ``audit``)."""
+    extra_blocks = blocked_channels_by_customer or {}
+    customer_ids = {plan.customer_id for plan in resolution.calls} | {
+        plan.customer_id for plan in resolution.messages
+    }
+    blocked_by_customer = {
+        customer_id: blocked_channels | extra_blocks.get(customer_id, frozenset())
+        for customer_id in customer_ids
+    }
+    calls = [
+        AuditCall(household_key, None, past.on, is_requested=past.is_requested, is_planned=False)
+        for past in history.calls
+    ]
+    calls.extend(
+        AuditCall(
+            household_key,
+            plan.customer_id,
+            plan.scheduled_on,
+            is_requested=plan.is_requested,
+            item_windows=tuple((item.window_start, item.window_end) for item in plan.agenda),
+        )
+        for plan in resolution.calls
+    )
+    messages = [
+        AuditMessage(household_key, None, SMS, day, is_planned=False) for day in history.message_dates
+    ]
+    messages.extend(
+        AuditMessage(
+            household_key,
+            plan.customer_id,
+            plan.channel,
+            plan.send_on,
+            is_requested=plan.is_requested,
+            window=(plan.window_start, plan.window_end),
+        )
+        for plan in resolution.messages
+    )
+    return audit(calls, messages, rules=rules, blocked_channels_by_customer=blocked_by_customer)

@@ -1,0 +1,77 @@
+"""Call scripts: Django template language, validated on save and rendered when a call is issued.
+
+A script may use only the variables below (and their listed attributes); anything else is refused
+with its line number, so an admin never ships a script that shows an agent a blank or an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.template import Context, Engine, TemplateSyntaxError
+from django.template.base import FilterExpression, Node, VariableNode
+from django.utils.translation import gettext as _
+
+# Root variable → attributes a script may read.
+SCRIPT_VARIABLES: dict[str, frozenset[str]] = {
+    "customer": frozenset({"first_name", "middle_name", "last_name", "full_name", "phone", "email", "birthday"}),
+    "vehicle": frozenset({"make", "model", "year", "plate", "vin"}),
+    "forecast": frozenset({"next_due_on", "km_per_month", "odometer_today_km", "due_odometer_km", "interval_number"}),
+    "dealership": frozenset({"name", "code"}),
+    "agent": frozenset({"first_name", "last_name", "username"}),
+    "touchpoint": frozenset({"due_on", "window_start", "window_end"}),
+}
+
+_ENGINE = Engine(debug=True, string_if_invalid="", builtins=["django.template.defaultfilters"])
+
+
+def _variable_nodes(nodes: Any) -> list[Node]:
+    found: list[Node] = []
+    for node in nodes:
+        if isinstance(node, VariableNode):
+            found.append(node)
+        for attr in getattr(node, "child_nodelists", ()):
+            found.extend(_variable_nodes(getattr(node, attr, None) or []))
+    return found
+
+
+def script_errors(source: str) -> list[str]:
+    """Problems in a script, each naming its line; empty when the script is fine."""
+    if not source:
+        return []
+    try:
+        template = _ENGINE.from_string(source)
+    except TemplateSyntaxError as error:
+        line = getattr(error, "template_debug", {}).get("line", "?")
+        return [_("Line %(line)s: %(reason)s") % {"line": line, "reason": error}]
+    problems = []
+    for node in _variable_nodes(template.nodelist):
+        expression: FilterExpression = node.filter_expression  # type: ignore[attr-defined]
+        var = getattr(expression.var, "var", None)
+        if not isinstance(var, str):
+            continue  # a literal
+        parts = var.split(".")
+        line = node.token.lineno if node.token else "?"
+        allowed = SCRIPT_VARIABLES.get(parts[0])
+        if allowed is None:
+            problems.append(
+                _("Line %(line)s: unknown variable “%(name)s”; use one of: %(known)s.")
+                % {"line": line, "name": var, "known": ", ".join(sorted(SCRIPT_VARIABLES))}
+            )
+        elif len(parts) > 1 and parts[1] not in allowed:
+            problems.append(
+                _("Line %(line)s: “%(name)s” has no “%(attr)s”; use one of: %(known)s.")
+                % {"line": line, "name": parts[0], "attr": parts[1], "known": ", ".join(sorted(allowed))}
+            )
+        elif len(parts) > 2:
+            problems.append(_("Line %(line)s: “%(name)s” goes too deep.") % {"line": line, "name": var})
+    return problems
+
+
+def render_script(source: str, context: Mapping[str, Any]) -> str:
+    """Render a validated script. A script that fails anyway renders as its source, never an error."""
+    try:
+        return _ENGINE.from_string(source).render(Context(dict(context), autoescape=False)).strip()
+    except Exception:  # noqa: BLE001 - an agent must always see a script
+        return source.strip()

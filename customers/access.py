@@ -1,0 +1,95 @@
+"""Roles and dealership scoping, in one place for every view and API (CONVENTIONS 12).
+
+Roles are Django groups created by a migration: agent, supervisor, manager, admin (plus the
+department staff groups sales, service and trade_in, who receive hand-offs). Superusers hold every role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+
+from customers.models import Dealership
+
+AGENT = "agent"
+SUPERVISOR = "supervisor"
+MANAGER = "manager"
+ADMIN = "admin"
+DEPARTMENT_ROLES = ("sales", "service", "trade_in")
+ROLES = (AGENT, SUPERVISOR, MANAGER, ADMIN, *DEPARTMENT_ROLES)
+
+# Who may open what. A supervisor can do what an agent can; an admin can do everything.
+CAN_WORK_QUEUE = frozenset({AGENT, SUPERVISOR, ADMIN})
+CAN_SUPERVISE = frozenset({SUPERVISOR, ADMIN})
+CAN_SEE_DASHBOARDS = frozenset({MANAGER, ADMIN})
+CAN_IMPORT = frozenset({MANAGER, ADMIN})
+CAN_SEE_INBOX = frozenset({*DEPARTMENT_ROLES, SUPERVISOR, MANAGER, ADMIN})
+CAN_SEE_CUSTOMERS = frozenset({AGENT, SUPERVISOR, MANAGER, ADMIN, *DEPARTMENT_ROLES})
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def roles_of(user: Any) -> frozenset[str]:
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    if user.is_superuser:
+        return frozenset(ROLES)
+    cached = getattr(user, "_clm_roles", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        user._clm_roles = cached
+    return cached
+
+
+def has_role(user: Any, allowed: frozenset[str]) -> bool:
+    return bool(roles_of(user) & allowed)
+
+
+def dealerships_of(user: Any) -> QuerySet[Dealership]:
+    """The dealerships a user may see: all for a superuser, else those they belong to."""
+    if not getattr(user, "is_authenticated", False):
+        return Dealership.objects.none()
+    if user.is_superuser:
+        return Dealership.objects.all()
+    return Dealership.objects.filter(staff=user)
+
+
+F = TypeVar("F", bound=Callable[..., HttpResponse])
+
+
+def role_required(allowed: frozenset[str]) -> Callable[[F], F]:
+    """View decorator: 403 unless the user holds one of the roles (login is checked by middleware)."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not has_role(request.user, allowed):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """Template context: which menu entries this user's roles give."""
+    roles = roles_of(request.user)
+    return {
+        "nav": {
+            "queue": bool(roles & CAN_WORK_QUEUE),
+            "floor": bool(roles & CAN_SUPERVISE),
+            "inbox": bool(roles & CAN_SEE_INBOX),
+            "customers": bool(roles & CAN_SEE_CUSTOMERS),
+            "dashboards": bool(roles & CAN_SEE_DASHBOARDS),
+            "imports": bool(roles & CAN_IMPORT),
+            "admin": ADMIN in roles or getattr(request.user, "is_staff", False),
+        },
+        "user_roles": sorted(roles),
+    }

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from customers.models import (
+    Consent,
+    Customer,
+    Dealership,
+    ImportBatch,
+    MaintenanceSchedule,
+    OdometerReading,
+    Sale,
+    ServiceVisit,
+    Vehicle,
+    VehicleForecast,
+)
+
+
+@admin.register(Dealership)
+class DealershipAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "time_zone", "country", "call_hours_start", "call_hours_end"]
+    search_fields = ["name", "code"]
+    filter_horizontal = ["staff"]
+
+
+class VehicleInline(admin.TabularInline):
+    model = Vehicle
+    fk_name = "owner"
+    fields = ["vin", "make", "model", "year", "plate", "is_active"]
+    extra = 0
+    show_change_link = True
+
+
+class ConsentInline(admin.TabularInline):
+    model = Consent
+    extra = 0
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["full_name", "phone", "email", "dealership", "status", "is_holdout"]
+    list_filter = ["dealership", "status", "language", "is_holdout"]
+    search_fields = ["last_name", "first_name", "phone", "email", "external_id"]
+    inlines = [VehicleInline, ConsentInline]
+    list_select_related = ["dealership"]
+
+
+class SaleInline(admin.TabularInline):
+    model = Sale
+    extra = 0
+    raw_id_fields = ["customer"]
+
+
+class ServiceVisitInline(admin.TabularInline):
+    model = ServiceVisit
+    extra = 0
+
+
+class OdometerReadingInline(admin.TabularInline):
+    model = OdometerReading
+    extra = 0
+
+
+@admin.register(Vehicle)
+class VehicleAdmin(admin.ModelAdmin):
+    list_display = ["vin", "make", "model", "year", "plate", "owner", "dealership", "is_active"]
+    list_filter = ["dealership", "make", "is_active"]
+    search_fields = ["vin", "plate", "model", "owner__last_name", "owner__phone"]
+    raw_id_fields = ["owner"]
+    inlines = [SaleInline, ServiceVisitInline, OdometerReadingInline]
+    list_select_related = ["owner", "dealership"]
+
+
+@admin.register(Sale)
+class SaleAdmin(admin.ModelAdmin):
+    list_display = ["sold_on", "vehicle", "customer", "dealership", "kind", "salesperson"]
+    list_filter = ["dealership", "kind"]
+    search_fields = ["vehicle__vin", "customer__last_name", "external_id"]
+    raw_id_fields = ["vehicle", "customer"]
+    date_hierarchy = "sold_on"
+
+
+@admin.register(ServiceVisit)
+class ServiceVisitAdmin(admin.ModelAdmin):
+    list_display = ["visited_on", "vehicle", "dealership", "kind", "odometer_km"]
+    list_filter = ["dealership", "kind"]
+    search_fields = ["vehicle__vin", "external_id"]
+    raw_id_fields = ["vehicle"]
+    date_hierarchy = "visited_on"
+
+
+@admin.register(OdometerReading)
+class OdometerReadingAdmin(admin.ModelAdmin):
+    list_display = ["read_on", "vehicle", "odometer_km", "source"]
+    list_filter = ["source"]
+    search_fields = ["vehicle__vin"]
+    raw_id_fields = ["vehicle"]
+
+
+@admin.register(MaintenanceSchedule)
+class MaintenanceScheduleAdmin(admin.ModelAdmin):
+    list_display = ["make", "model", "interval_km", "interval_months", "first_interval_km", "first_interval_months"]
+    search_fields = ["make", "model"]
+
+
+@admin.register(VehicleForecast)
+class VehicleForecastAdmin(admin.ModelAdmin):
+    list_display = ["vehicle", "km_per_month", "next_due_on", "due_driver", "is_overdue", "computed_on"]
+    list_filter = ["due_driver", "is_overdue"]
+    search_fields = ["vehicle__vin"]
+    raw_id_fields = ["vehicle"]
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "kind", "file_name", "dealership", "uploaded_by", "status", "refused_count"]
+    list_filter = ["kind", "status", "dealership"]
+    exclude = ["file_content"]

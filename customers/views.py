@@ -1,0 +1,114 @@
+"""Pages about the facts: the start page, the health check, customers and vehicles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from customers import access
+from customers.models import Customer, OdometerReading, ServiceVisit, Vehicle
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Send each role to the page it works on."""
+    roles = access.roles_of(request.user)
+    if roles & access.CAN_WORK_QUEUE and access.AGENT in roles:
+        return redirect("contacts:queue")
+    if roles & access.CAN_SUPERVISE:
+        return redirect("contacts:floor")
+    if roles & access.CAN_SEE_DASHBOARDS:
+        return redirect("contacts:dashboard")
+    if roles & frozenset(access.DEPARTMENT_ROLES):
+        return redirect("contacts:inbox")
+    return render(request, "customers/home.html")
+
+
+@login_not_required
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    """Database, broker and the last beat tick a worker executed. 200 when the database answers."""
+    from clm.celery import app
+    from contacts.models import BeatTick
+
+    report: dict[str, Any] = {}
+    status = 200
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        report["database"] = "ok"
+    except Exception as error:  # noqa: BLE001 - the health page reports, it does not crash
+        report["database"] = f"error: {error}"
+        status = 503
+    try:
+        with app.connection_for_write() as broker:
+            broker.ensure_connection(max_retries=1, timeout=3)
+        report["broker"] = "ok"
+    except Exception as error:  # noqa: BLE001
+        report["broker"] = f"error: {error}"
+    tick = BeatTick.objects.filter(name="beat").first() if report["database"] == "ok" else None
+    report["last_beat_tick"] = tick.ticked_at.isoformat() if tick else None
+    report["beat_ticks"] = tick.count if tick else 0
+    report["beat_age_seconds"] = int((timezone.now() - tick.ticked_at).total_seconds()) if tick else None
+    return JsonResponse(report, status=status)
+
+
+@access.role_required(access.CAN_SEE_CUSTOMERS)
+def customer_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    customers = Customer.objects.for_dealerships(access.dealerships_of(request.user)).select_related("dealership")
+    if query:
+        customers = customers.filter(
+            Q(last_name__icontains=query)
+            | Q(first_name__icontains=query)
+            | Q(phone__contains=query)
+            | Q(vehicles__vin__icontains=query)
+            | Q(vehicles__plate__icontains=query)
+        ).distinct()
+    return render(request, "customers/customer_list.html", {"customers": customers[:100], "query": query})
+
+
+def _get_customer_for_user(request: HttpRequest, pk: int) -> Customer:
+    try:
+        return Customer.objects.for_dealerships(access.dealerships_of(request.user)).get(pk=pk)
+    except Customer.DoesNotExist:
+        raise Http404(_("No such customer.")) from None
+
+
+def _get_vehicle_for_user(request: HttpRequest, pk: int) -> Vehicle:
+    try:
+        return Vehicle.objects.select_related("owner", "dealership").get(
+            pk=pk, dealership__in=access.dealerships_of(request.user)
+        )
+    except Vehicle.DoesNotExist:
+        raise Http404(_("No such vehicle.")) from None
+
+
+@access.role_required(access.CAN_SEE_CUSTOMERS)
+def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    from contacts.card import customer_card
+
+    customer = _get_customer_for_user(request, pk)
+    return render(request, "customers/customer_detail.html", customer_card(customer=customer, today=timezone.now().date()))
+
+
+@access.role_required(access.CAN_SEE_CUSTOMERS)
+def vehicle_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    from customers.forecasting import forecast_view_data
+
+    vehicle = _get_vehicle_for_user(request, pk)
+    readings = list(OdometerReading.objects.filter(vehicle=vehicle).order_by("read_on", "id"))
+    visits = list(ServiceVisit.objects.filter(vehicle=vehicle).order_by("visited_on"))
+    context = {"vehicle": vehicle, "readings": readings, "visits": visits}
+    context.update(forecast_view_data(vehicle=vehicle, readings=readings, today=vehicle.dealership.local_date(timezone.now())))
+    return render(request, "customers/vehicle_detail.html", context)
+
+
+__all__ = ["home", "health", "customer_list", "customer_detail", "vehicle_detail"]

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from customers import access
+
+pytestmark = pytest.mark.django_db
+
+PAGES = [
+    "home",
+    "customers:list",
+    "contacts:queue",
+    "contacts:floor",
+    "contacts:inbox",
+    "contacts:dashboard",
+    "admin:index",
+]
+
+
+def test_role_groups_exist():
+    assert set(Group.objects.values_list("name", flat=True)) >= {"agent", "supervisor", "manager", "admin"}
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_page_requires_login(client, name):
+    # when
+    response = client.get(reverse(name))
+    # then
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/") or response["Location"].startswith("/admin/login/")
+
+
+def test_login_page_answers_without_login(client):
+    response = client.get(reverse("login"))
+    assert response.status_code == 200
+    assert b'name="username"' in response.content
+
+
+def test_language_switch_renders_russian(client, agent):
+    # given
+    client.force_login(agent)
+    # when
+    client.post(reverse("set_language"), {"language": "ru", "next": "/"})
+    response = client.get(reverse("customers:list"))
+    # then
+    assert response.status_code == 200
+    assert "Клиенты" in response.content.decode()
+    assert "Выйти" in response.content.decode()
+
+
+def test_agent_cannot_open_dashboards_or_admin(client, agent):
+    client.force_login(agent)
+    assert client.get(reverse("contacts:dashboard")).status_code == 403
+    assert client.get(reverse("admin:index")).status_code == 302  # the admin's own login, not data
+
+
+def test_health_reports_database_and_beat(client):
+    response = client.get(reverse("health"))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["database"] == "ok"
+    assert body["last_beat_tick"] is None
+
+
+def test_navigation_follows_roles(agent, manager):
+    assert access.has_role(agent, access.CAN_WORK_QUEUE)
+    assert not access.has_role(agent, access.CAN_SEE_DASHBOARDS)
+    assert access.has_role(manager, access.CAN_SEE_DASHBOARDS)
