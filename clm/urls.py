@@ -15,4 +15,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("customers/", include("customers.urls")),
     path("calls/", include("contacts.urls")),
+    path("api/", include("clm.api_urls")),
 ]

@@ -75,9 +75,10 @@ class TouchpointTemplate(models.Model):
     offset_days = models.IntegerField(_("offset, days"), default=0)
     offset_months = models.IntegerField(_("offset, months"), default=0)
     recurrence = models.CharField(_("recurrence"), max_length=20, choices=Recurrence.choices, default=Recurrence.ONCE)
-    window_start_days = models.IntegerField(_("window starts, days from the date"), default=0)
-    window_end_days = models.IntegerField(_("window ends, days from the date"), default=14)
-    priority = models.PositiveSmallIntegerField(_("priority"), default=50)
+    # Empty: the channel's default window (calls: the date to 14 days after; messages: to 3 days after).
+    window_start_days = models.IntegerField(_("window starts, days from the date"), null=True, blank=True)
+    window_end_days = models.IntegerField(_("window ends, days from the date"), null=True, blank=True)
+    priority = models.PositiveSmallIntegerField(_("priority"), default=5)
     # Conditions.
     sale_kinds = models.JSONField(_("sale kinds (empty = any)"), default=list, blank=True)
     requires_birthday = models.BooleanField(_("needs a known birthday"), default=False)

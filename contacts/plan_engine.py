@@ -24,10 +24,11 @@ Occurrence numbers are stable across re-plans:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
-from typing import Final, Literal, get_args
+from operator import attrgetter
+from typing import Any, Final, Literal, cast, get_args
 
 Anchor = Literal[
     "sale",
@@ -99,7 +100,10 @@ def _days_in_month(year: int, month: int) -> int:
 
 
 def _add_months(day: date, months: int) -> date:
-    """``day`` + ``months`` calendar months, the day clamped to the month's end (2024-02-29 + 12 = 2025-02-28)."""
+    """``day`` + ``months`` calendar months, the day clamped to the month's end.
+
+    2024-02-29 + 12 months = 2025-02-28.
+    """
     if months == 0:
         return day
     year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)
@@ -134,7 +138,7 @@ def _shift(day: date, months: int, days: int) -> date:
 
 
 def parse_season_dates(values: Iterable[object]) -> tuple[MonthDay, ...]:
-    """Normalise season dates: ``"03-20"``, ``("03-20",)``, ``(3, 20)`` and ``[3, 20]`` -> ``(3, 20)``; sorted.
+    """Normalise season dates, sorted: ``"03-20"``, ``("03-20",)``, ``(3, 20)``, ``[3, 20]`` -> ``(3, 20)``.
 
     Raises ``ValueError`` for anything that is not a valid month-day (29 February is allowed).
     """
@@ -293,7 +297,8 @@ class VehicleFacts:
     season_dates: tuple[MonthDay, ...] | None = None
 
     def __post_init__(self) -> None:
-        if self.maintenance_due_drivers and len(self.maintenance_due_drivers) != len(self.maintenance_due_dates):
+        drivers = self.maintenance_due_drivers
+        if drivers and len(drivers) != len(self.maintenance_due_dates):
             raise ValueError("maintenance_due_drivers must be empty or as long as maintenance_due_dates")
         if self.season_dates is not None:
             object.__setattr__(self, "season_dates", parse_season_dates(self.season_dates))
@@ -331,6 +336,78 @@ class PlannedTouchpoint:
 
 
 # --------------------------------------------------------------------------------------------- engine
+
+
+class _TouchpointBuilder:
+    """The slot layout of ``PlannedTouchpoint`` with a plain ``__init__``.
+
+    A frozen dataclass's ``__init__`` sets every field through ``object.__setattr__``, which makes it about
+    four times slower than plain slot stores; at ~40 touchpoints per vehicle that alone would cost most of
+    the per-vehicle budget. ``_new_touchpoint`` fills this builder and then switches its class to
+    ``PlannedTouchpoint`` (same slots, so CPython allows it): the result is an ordinary, frozen
+    ``PlannedTouchpoint``, equal to one built by its constructor.
+    """
+
+    __slots__ = (
+        "code",
+        "occurrence",
+        "cycle_start",
+        "due_on",
+        "window_start",
+        "window_end",
+        "department",
+        "channel",
+        "priority",
+        "reason",
+        "reason_detail",
+        "vehicle_id",
+        "customer_id",
+        "phase",
+    )
+
+    def __init__(
+        self,
+        code: str,
+        occurrence: int,
+        cycle_start: date,
+        due_on: date,
+        window_start: date,
+        window_end: date,
+        department: str,
+        channel: str,
+        priority: int,
+        reason: str,
+        reason_detail: dict[str, str],
+        vehicle_id: int,
+        customer_id: int,
+        phase: PlannedPhase,
+    ) -> None:
+        self.code = code
+        self.occurrence = occurrence
+        self.cycle_start = cycle_start
+        self.due_on = due_on
+        self.window_start = window_start
+        self.window_end = window_end
+        self.department = department
+        self.channel = channel
+        self.priority = priority
+        self.reason = reason
+        self.reason_detail = reason_detail
+        self.vehicle_id = vehicle_id
+        self.customer_id = customer_id
+        self.phase = phase
+
+
+if _TouchpointBuilder.__slots__ != tuple(f.name for f in fields(PlannedTouchpoint)):  # pragma: no cover
+    raise RuntimeError("_TouchpointBuilder must have PlannedTouchpoint's fields, in order")
+
+_set_class = object.__setattr__
+
+
+def _new_touchpoint(*args: Any) -> PlannedTouchpoint:
+    obj = _TouchpointBuilder(*args)
+    _set_class(obj, "__class__", PlannedTouchpoint)
+    return cast(PlannedTouchpoint, obj)
 
 
 def cycle_sale(facts: VehicleFacts) -> SaleFact | None:
@@ -371,6 +448,90 @@ def warranty_end(facts: VehicleFacts, sale: SaleFact) -> tuple[date, str] | None
     return km_end, "km"
 
 
+class _Rule:
+    """A template compiled for planning: resolved windows and offsets, the anchor's planner."""
+
+    __slots__ = (
+        "spec",
+        "code",
+        "department",
+        "channel",
+        "priority",
+        "anchor",
+        "recurrence",
+        "offset_months",
+        "offset",
+        "window_start",
+        "window_end",
+        "phase",
+        "sale_kinds",
+        "requires_birthday",
+        "skip_when_booked_or_done",
+        "min_age",
+        "max_age",
+        "age_limited",
+        "seasons",
+        "is_active",
+    )
+
+    def __init__(self, spec: TemplateSpec) -> None:
+        self.spec = spec
+        self.code = spec.code
+        self.department = spec.department
+        self.channel = spec.channel
+        self.priority = spec.priority
+        self.anchor = spec.anchor
+        self.recurrence = spec.recurrence
+        self.offset_months = spec.offset_months
+        self.offset = timedelta(days=spec.offset_days)
+        self.window_start = timedelta(days=spec.resolved_window_start_days)
+        self.window_end = timedelta(days=spec.resolved_window_end_days)
+        self.phase = spec.phase
+        self.sale_kinds = frozenset(spec.sale_kinds)
+        self.requires_birthday = spec.requires_birthday
+        self.skip_when_booked_or_done = spec.skip_when_maintenance_booked_or_done
+        self.min_age = spec.min_vehicle_age_months
+        self.max_age = spec.max_vehicle_age_months
+        self.age_limited = self.min_age is not None or self.max_age is not None
+        self.seasons = spec.season_dates
+        self.is_active = spec.is_active
+
+    def shift(self, day: date) -> date:
+        """``day`` + the template's offset (months, then days)."""
+        if self.offset_months:
+            day = _add_months(day, self.offset_months)
+        return day + self.offset
+
+
+_compiled: tuple[tuple[TemplateSpec, ...], tuple[_Rule, ...]] | None = None
+
+
+def _compile(templates: Sequence[TemplateSpec]) -> tuple[_Rule, ...]:
+    """The compiled rules; memoised for the last template set (the templates are frozen: identity is enough)."""
+    global _compiled
+    cached = _compiled
+    if cached is not None:
+        specs, rules = cached
+        if specs is templates or (
+            len(specs) == len(templates) and all(a is b for a, b in zip(specs, templates))
+        ):
+            return rules
+    codes: set[str] = set()
+    for spec in templates:
+        if spec.code in codes:
+            raise ValueError(f"duplicate template code {spec.code!r}")
+        codes.add(spec.code)
+    rules = tuple(_Rule(spec) for spec in templates)
+    _compiled = (tuple(templates), rules)
+    return rules
+
+
+_CYCLE: Final[PlannedPhase] = "cycle"
+_AFTER_CYCLE: Final[PlannedPhase] = "after_cycle"
+_VISIT_MATCH: Final = timedelta(days=VISIT_MATCH_DAYS_BEFORE_DUE)
+_BOOKING_MATCH: Final = timedelta(days=BOOKING_MATCH_DAYS_AFTER_DUE)
+
+
 class _Planner:
     """The state of one ``plan_vehicle`` call."""
 
@@ -378,10 +539,11 @@ class _Planner:
         "facts",
         "sale",
         "start",
+        "start_iso",
         "cycle_end",
         "after_end",
-        "cap",
         "today",
+        "bounds",
         "out",
         "vehicle_id",
         "customer_id",
@@ -395,16 +557,24 @@ class _Planner:
         self.facts = facts
         self.sale = sale
         self.today = facts.today
-        self.start = sale.sold_on
-        cycle_end = _add_months(self.start, CYCLE_MONTHS)
+        start = self.start = sale.sold_on
+        self.start_iso = start.isoformat()
+        cycle_end = _add_months(start, CYCLE_MONTHS)
         traded = facts.traded_in_on
-        if traded is not None and traded >= self.start:
-            self.cycle_end = min(cycle_end, traded)
-            self.after_end = self.cycle_end  # no after-cycle for a vehicle that left the customer
+        if traded is not None and traded >= start:
+            cycle_end = min(cycle_end, traded)
+            after_end = cycle_end  # no after-cycle for a vehicle that left the customer
         else:
-            self.cycle_end = cycle_end
-            self.after_end = horizon_end or _add_months(self.today, AFTER_CYCLE_HORIZON_MONTHS)
-        self.cap = horizon_end
+            after_end = horizon_end or _add_months(self.today, AFTER_CYCLE_HORIZON_MONTHS)
+        self.cycle_end = cycle_end
+        self.after_end = after_end
+        cap = horizon_end or date.max
+        # [lower, upper) per template phase
+        self.bounds: dict[str, tuple[date, date]] = {
+            "cycle": (start, min(cycle_end, cap)),
+            "after_cycle": (cycle_end, min(after_end, cap)),
+            "always": (start, min(max(cycle_end, after_end), cap)),
+        }
         self.out: list[PlannedTouchpoint] = []
         self.vehicle_id = facts.vehicle_id
         self.customer_id = facts.customer_id
@@ -414,51 +584,33 @@ class _Planner:
         kpm = facts.km_per_month
         self._kpm = "" if kpm is None else f"{kpm:.0f}"
 
-    # ----------------------------------------------------------------- bounds
-
-    def bounds(self, tpl: TemplateSpec) -> tuple[date, date]:
-        """[lower, upper) of the dates this template may be planned on."""
-        if tpl.phase == "cycle":
-            lower, upper = self.start, self.cycle_end
-        elif tpl.phase == "after_cycle":
-            lower, upper = self.cycle_end, self.after_end
-        else:
-            lower, upper = self.start, max(self.cycle_end, self.after_end)
-        if self.cap is not None and self.cap < upper:
-            upper = self.cap
-        return lower, upper
-
-    def emit(
-        self, tpl: TemplateSpec, occurrence: int, due_on: date, reason: str, detail: dict[str, str]
-    ) -> None:
-        if tpl.min_vehicle_age_months is not None or tpl.max_vehicle_age_months is not None:
-            age = _months_between(self.registered_on(), due_on)
-            if tpl.min_vehicle_age_months is not None and age < tpl.min_vehicle_age_months:
-                return
-            if tpl.max_vehicle_age_months is not None and age > tpl.max_vehicle_age_months:
-                return
-        ws = tpl.window_start_days
-        we = tpl.window_end_days
-        if we is None:
-            we = DEFAULT_WINDOW_END_DAYS.get(tpl.channel, 3)
+    def emit(self, rule: _Rule, occurrence: int, due_on: date, reason: str, detail: dict[str, str]) -> None:
+        if rule.age_limited and not self._age_allows(rule, due_on):
+            return
         self.out.append(
-            PlannedTouchpoint(
-                tpl.code,
+            _new_touchpoint(
+                rule.code,
                 occurrence,
                 self.start,
                 due_on,
-                due_on + timedelta(days=ws) if ws else due_on,
-                due_on + timedelta(days=we) if we else due_on,
-                tpl.department,
-                tpl.channel,
-                tpl.priority,
+                due_on + rule.window_start,
+                due_on + rule.window_end,
+                rule.department,
+                rule.channel,
+                rule.priority,
                 reason,
                 detail,
                 self.vehicle_id,
                 self.customer_id,
-                "cycle" if due_on < self.cycle_end else "after_cycle",
+                _CYCLE if due_on < self.cycle_end else _AFTER_CYCLE,
             )
         )
+
+    def _age_allows(self, rule: _Rule, due_on: date) -> bool:
+        age = _months_between(self.registered_on(), due_on)
+        if rule.min_age is not None and age < rule.min_age:
+            return False
+        return rule.max_age is None or age <= rule.max_age
 
     # ----------------------------------------------------------------- derived facts
 
@@ -472,7 +624,7 @@ class _Planner:
         return self._registered_on
 
     def visits(self) -> list[date]:
-        """The maintenance visits of the cycle and after it, by date, without duplicates."""
+        """The maintenance visits from the cycle start on, by date, without duplicates."""
         if self._visits is None:
             start = self.start
             self._visits = sorted({v for v in self.facts.maintenance_visits if v >= start})
@@ -487,25 +639,28 @@ class _Planner:
         if self._dues is None:
             facts = self.facts
             drivers = facts.maintenance_due_drivers or ("",) * len(facts.maintenance_due_dates)
-            pairs = sorted(set(zip(facts.maintenance_due_dates, drivers, strict=True)))
             visits = self.visits()
             result: list[tuple[int, date, str]] = []
             previous = 0
-            seen: set[date] = set()
-            for due, driver in pairs:
-                if due in seen:
+            last_due: date | None = None
+            for due, driver in sorted(zip(facts.maintenance_due_dates, drivers, strict=True)):
+                if due == last_due:
                     continue
-                seen.add(due)
-                threshold = due - timedelta(days=VISIT_MATCH_DAYS_BEFORE_DUE)
-                done_before = sum(1 for v in visits if v < threshold)
+                last_due = due
+                threshold = due - _VISIT_MATCH
+                done_before = 0
+                for visit in visits:
+                    if visit >= threshold:
+                        break
+                    done_before += 1
                 number = max(previous + 1, done_before + 1)
                 result.append((number, due, driver))
                 previous = number
             self._dues = result
         return self._dues
 
-    def due_detail(self, number: int, due: date, driver: str) -> dict[str, str]:
-        detail = {"due_on": due.isoformat(), "maintenance_number": str(number)}
+    def due_detail(self, number: int, due_iso: str, driver: str) -> dict[str, str]:
+        detail = {"due_on": due_iso, "maintenance_number": str(number)}
         if self._kpm:
             detail["km_per_month"] = self._kpm
         if driver:
@@ -513,7 +668,8 @@ class _Planner:
         return detail
 
     def last_contact(self) -> tuple[date, str]:
-        """The latest of: the sale, the last visit, the last maintenance visit, the last reached call (<= today)."""
+        """The latest of the sale, the last visit, the last maintenance visit and the last reached call,
+        ignoring dates after today."""
         today = self.today
         best, source = self.start, "sale"
         facts = self.facts
@@ -528,165 +684,176 @@ class _Planner:
 
     # ----------------------------------------------------------------- anchors
 
-    def plan_sale(self, tpl: TemplateSpec) -> None:
-        lower, upper = self.bounds(tpl)
+    def plan_sale(self, rule: _Rule) -> None:
+        lower, upper = self.bounds[rule.phase]
         start = self.start
-        detail_base = {"sold_on": start.isoformat(), "sale_kind": self.sale.kind}
-        reason = f"sale:{start.isoformat()}"
-        if tpl.recurrence == "once":
-            day = _shift(start, tpl.offset_months, tpl.offset_days)
+        kind = self.sale.kind
+        if rule.recurrence == "once":
+            day = rule.shift(start)
             if lower <= day < upper:
-                self.emit(tpl, 1, day, reason, detail_base)
+                self.emit(
+                    rule, 1, day, "sale:" + self.start_iso, {"sold_on": self.start_iso, "sale_kind": kind}
+                )
             return
         k = 1
         while True:
             anniversary = _add_months(start, 12 * k)
-            day = _shift(anniversary, tpl.offset_months, tpl.offset_days)
+            day = rule.shift(anniversary)
             if day >= upper:
                 return
             if day >= lower:
-                detail = dict(detail_base)
-                detail["anniversary_on"] = anniversary.isoformat()
-                self.emit(tpl, k, day, f"{reason}:{k}", detail)
+                detail = {
+                    "sold_on": self.start_iso,
+                    "sale_kind": kind,
+                    "anniversary_on": anniversary.isoformat(),
+                }
+                self.emit(rule, k, day, f"sale:{self.start_iso}:{k}", detail)
             k += 1
 
-    def plan_maintenance_due(self, tpl: TemplateSpec) -> None:
-        lower, upper = self.bounds(tpl)
-        skip = tpl.skip_when_maintenance_booked_or_done
+    def plan_maintenance_due(self, rule: _Rule) -> None:
+        lower, upper = self.bounds[rule.phase]
+        skip = rule.skip_when_booked_or_done
         for number, due, driver in self.dues():
-            day = _shift(due, tpl.offset_months, tpl.offset_days)
+            day = rule.shift(due)
             if not lower <= day < upper:
                 continue
             if skip and self._booked_or_done(due, day):
                 continue
-            self.emit(
-                tpl, number, day, f"maintenance_due:{due.isoformat()}:TO-{number}", self.due_detail(number, due, driver)
-            )
+            due_iso = due.isoformat()
+            reason = f"maintenance_due:{due_iso}:TO-{number}"
+            self.emit(rule, number, day, reason, self.due_detail(number, due_iso, driver))
 
     def _booked_or_done(self, due: date, day: date) -> bool:
         """A booking for this maintenance, or a maintenance visit for it before the touchpoint date."""
-        since = due - timedelta(days=VISIT_MATCH_DAYS_BEFORE_DUE)
+        since = due - _VISIT_MATCH
         booked = self.facts.maintenance_booked_on
-        if booked is not None and since <= booked <= due + timedelta(days=BOOKING_MATCH_DAYS_AFTER_DUE):
+        if booked is not None and since <= booked <= due + _BOOKING_MATCH:
             return True
         return any(since <= v < day for v in self.visits())
 
-    def plan_maintenance_visit(self, tpl: TemplateSpec) -> None:
-        lower, upper = self.bounds(tpl)
+    def plan_maintenance_visit(self, rule: _Rule) -> None:
+        lower, upper = self.bounds[rule.phase]
         for index, visit in enumerate(self.visits(), start=1):
-            day = _shift(visit, tpl.offset_months, tpl.offset_days)
+            day = rule.shift(visit)
             if day >= upper:
                 return
             if day >= lower:
-                detail = {"visited_on": visit.isoformat(), "visit_number": str(index)}
-                self.emit(tpl, index, day, f"maintenance_visit:{visit.isoformat()}:{index}", detail)
+                visit_iso = visit.isoformat()
+                detail = {"visited_on": visit_iso, "visit_number": str(index)}
+                self.emit(rule, index, day, f"maintenance_visit:{visit_iso}:{index}", detail)
 
-    def plan_warranty_end(self, tpl: TemplateSpec) -> None:
+    def plan_warranty_end(self, rule: _Rule) -> None:
         end = warranty_end(self.facts, self.sale)
         if end is None:
             return
         end_on, driver = end
-        lower, upper = self.bounds(tpl)
-        day = _shift(end_on, tpl.offset_months, tpl.offset_days)
+        lower, upper = self.bounds[rule.phase]
+        day = rule.shift(end_on)
         if lower <= day < upper:
-            detail = {"warranty_end_on": end_on.isoformat(), "driver": driver}
+            end_iso = end_on.isoformat()
+            detail = {"warranty_end_on": end_iso, "driver": driver}
             if self.facts.warranty_months:
                 detail["warranty_months"] = str(self.facts.warranty_months)
             if self.facts.warranty_km:
                 detail["warranty_km"] = str(self.facts.warranty_km)
             if self._kpm:
                 detail["km_per_month"] = self._kpm
-            self.emit(tpl, 1, day, f"warranty_end:{end_on.isoformat()}:{driver}", detail)
+            self.emit(rule, 1, day, f"warranty_end:{end_iso}:{driver}", detail)
 
-    def plan_insurance_renewal(self, tpl: TemplateSpec) -> None:
-        lower, upper = self.bounds(tpl)
+    def plan_insurance_renewal(self, rule: _Rule) -> None:
+        lower, upper = self.bounds[rule.phase]
         source_day = self.facts.insurance_renews_on
         source = "sale_anniversary" if source_day is None else "policy"
-        md = source_day or self.start
-        year = self.start.year
+        month, dom = (source_day or self.start).month, (source_day or self.start).day
+        start = self.start
+        year = start.year
         number = 0
         while True:
-            renewal = _on_month_day(year, md.month, md.day)
+            renewal = _on_month_day(year, month, dom)
             year += 1
-            if renewal <= self.start:
+            if renewal <= start:
                 continue
             number += 1
-            day = _shift(renewal, tpl.offset_months, tpl.offset_days)
+            day = rule.shift(renewal)
             if day >= upper:
                 return
             if day >= lower:
-                detail = {"renewal_on": renewal.isoformat(), "renewal_number": str(number), "source": source}
-                self.emit(tpl, number, day, f"insurance_renewal:{renewal.isoformat()}", detail)
+                renewal_iso = renewal.isoformat()
+                detail = {"renewal_on": renewal_iso, "renewal_number": str(number), "source": source}
+                self.emit(rule, number, day, "insurance_renewal:" + renewal_iso, detail)
 
-    def plan_birthday(self, tpl: TemplateSpec) -> None:
+    def plan_birthday(self, rule: _Rule) -> None:
         birthday = self.facts.birthday
         if birthday is None:
             return
-        lower, upper = self.bounds(tpl)
+        lower, upper = self.bounds[rule.phase]
         first_year = self.start.year
         year = first_year
         while True:
             anniversary = _on_month_day(year, birthday.month, birthday.day)
-            day = _shift(anniversary, tpl.offset_months, tpl.offset_days)
+            day = rule.shift(anniversary)
             if day >= upper:
                 return
             if day >= lower and anniversary > birthday:
-                detail = {"birthday_on": anniversary.isoformat(), "age": str(year - birthday.year)}
-                self.emit(tpl, year - first_year + 1, day, f"birthday:{anniversary.isoformat()}", detail)
+                anniversary_iso = anniversary.isoformat()
+                detail = {"birthday_on": anniversary_iso, "age": str(year - birthday.year)}
+                self.emit(rule, year - first_year + 1, day, "birthday:" + anniversary_iso, detail)
             year += 1
 
-    def plan_season(self, tpl: TemplateSpec) -> None:
-        seasons = self.facts.season_dates or tpl.season_dates
+    def plan_season(self, rule: _Rule) -> None:
+        seasons = self.facts.season_dates or rule.seasons
         per_year = len(seasons)
-        lower, upper = self.bounds(tpl)
+        lower, upper = self.bounds[rule.phase]
         first_year = self.start.year
         year = first_year
         while True:
             for index, (month, dom) in enumerate(seasons):
                 season_on = _on_month_day(year, month, dom)
-                day = _shift(season_on, tpl.offset_months, tpl.offset_days)
+                day = rule.shift(season_on)
                 if day >= upper:
                     return
                 if day >= lower:
                     occurrence = (year - first_year) * per_year + index + 1
-                    detail = {"season_on": season_on.isoformat(), "season_index": str(index + 1)}
-                    self.emit(tpl, occurrence, day, f"season:{season_on.isoformat()}:{index + 1}", detail)
+                    season_iso = season_on.isoformat()
+                    detail = {"season_on": season_iso, "season_index": str(index + 1)}
+                    self.emit(rule, occurrence, day, f"season:{season_iso}:{index + 1}", detail)
             year += 1
 
-    def plan_missed_maintenance(self, tpl: TemplateSpec) -> None:
-        """An unfulfilled due date: threshold (due + offset) <= today, no maintenance visit since due - 60 days,
-        no booking still ahead. Dated at the threshold, not earlier than today."""
+    def plan_missed_maintenance(self, rule: _Rule) -> None:
+        """An unfulfilled due date: threshold (due + offset) <= today, no maintenance visit since
+        due - 60 days, no booking still ahead. Dated at the threshold, not earlier than today."""
         today = self.today
-        lower, upper = self.bounds(tpl)
+        lower, upper = self.bounds[rule.phase]
         booked = self.facts.maintenance_booked_on
         for number, due, driver in self.dues():
-            threshold = _shift(due, tpl.offset_months, tpl.offset_days)
+            threshold = rule.shift(due)
             if threshold > today:
                 continue
-            since = due - timedelta(days=VISIT_MATCH_DAYS_BEFORE_DUE)
+            since = due - _VISIT_MATCH
             if any(since <= v <= today for v in self.visits()):
                 continue
             if booked is not None and booked >= since and booked >= today:
                 continue
             day = max(threshold, today)
             if lower <= day < upper:
-                detail = self.due_detail(number, due, driver)
-                self.emit(tpl, number, day, f"missed_maintenance:{due.isoformat()}:TO-{number}", detail)
+                due_iso = due.isoformat()
+                detail = self.due_detail(number, due_iso, driver)
+                self.emit(rule, number, day, f"missed_maintenance:{due_iso}:TO-{number}", detail)
 
-    def plan_lapsed(self, tpl: TemplateSpec) -> None:
+    def plan_lapsed(self, rule: _Rule) -> None:
         """No visit and no reached contact for longer than the threshold (12 months + 1 day): dated today."""
         last, source = self.last_contact()
-        threshold = _shift(last, tpl.offset_months, tpl.offset_days)
-        if threshold > self.today:
+        if rule.shift(last) > self.today:
             return
-        lower, upper = self.bounds(tpl)
+        lower, upper = self.bounds[rule.phase]
         day = self.today
         if lower <= day < upper:
             occurrence = _months_between(self.start, last) + 1
-            detail = {"last_contact_on": last.isoformat(), "last_contact": source}
-            self.emit(tpl, occurrence, day, f"lapsed:{last.isoformat()}", detail)
+            last_iso = last.isoformat()
+            detail = {"last_contact_on": last_iso, "last_contact": source}
+            self.emit(rule, occurrence, day, "lapsed:" + last_iso, detail)
 
-    def plan_keep_alive(self, tpl: TemplateSpec, lapsed_planned: bool) -> None:
+    def plan_keep_alive(self, rule: _Rule, lapsed_planned: bool) -> None:
         """No reached contact for the threshold (11 months): last contact + threshold, not earlier than today;
         not when the customer has lapsed (the reactivation call covers it) or another call is planned
         between today and that date."""
@@ -694,19 +861,20 @@ class _Planner:
             return
         last, source = self.last_contact()
         today = self.today
-        day = max(_shift(last, tpl.offset_months, tpl.offset_days), today)
-        lower, upper = self.bounds(tpl)
+        day = max(rule.shift(last), today)
+        lower, upper = self.bounds[rule.phase]
         if not lower <= day < upper:
             return
         for tp in self.out:
             if tp.channel == "call" and today <= tp.due_on <= day:
                 return
         occurrence = _months_between(self.start, last) + 1
-        detail = {"last_contact_on": last.isoformat(), "last_contact": source}
-        self.emit(tpl, occurrence, day, f"keep_alive:{last.isoformat()}", detail)
+        last_iso = last.isoformat()
+        detail = {"last_contact_on": last_iso, "last_contact": source}
+        self.emit(rule, occurrence, day, "keep_alive:" + last_iso, detail)
 
 
-_PLANNERS: Final = {
+_PLANNERS: Final[dict[str, Callable[[_Planner, _Rule], None]]] = {
     "sale": _Planner.plan_sale,
     "maintenance_due": _Planner.plan_maintenance_due,
     "maintenance_visit": _Planner.plan_maintenance_visit,
@@ -718,9 +886,7 @@ _PLANNERS: Final = {
     "lapsed": _Planner.plan_lapsed,
 }
 
-
-def _sort_key(tp: PlannedTouchpoint) -> tuple[date, int, str, int]:
-    return (tp.due_on, tp.priority, tp.code, tp.occurrence)
+_sort_key: Final = attrgetter("due_on", "priority", "code", "occurrence")
 
 
 def plan_vehicle(
@@ -733,34 +899,36 @@ def plan_vehicle(
     after-cycle horizon. Sorted by (due_on, priority, code, occurrence). Template codes must be unique
     (``ValueError`` otherwise); inactive templates are ignored.
     """
+    rules = _compile(templates)
     sale = cycle_sale(facts)
     if sale is None:
         return []
     planner = _Planner(facts, sale, horizon_end)
-    codes: set[str] = set()
-    keep_alive: list[TemplateSpec] = []
+    kind = sale.kind
+    has_birthday = facts.birthday is not None
+    keep_alive: list[_Rule] = []
     lapsed_planned = False
-    for tpl in templates:
-        if tpl.code in codes:
-            raise ValueError(f"duplicate template code {tpl.code!r}")
-        codes.add(tpl.code)
-        if not tpl.is_active:
+    out = planner.out
+    for rule in rules:
+        if not rule.is_active:
             continue
-        if tpl.sale_kinds and sale.kind not in tpl.sale_kinds:
+        if rule.sale_kinds and kind not in rule.sale_kinds:
             continue
-        if tpl.requires_birthday and facts.birthday is None:
+        if rule.requires_birthday and not has_birthday:
             continue
-        if tpl.anchor == "keep_alive":
-            keep_alive.append(tpl)
-            continue
-        before = len(planner.out)
-        _PLANNERS[tpl.anchor](planner, tpl)
-        if tpl.anchor == "lapsed" and len(planner.out) > before:
-            lapsed_planned = True
-    for tpl in keep_alive:
-        planner.plan_keep_alive(tpl, lapsed_planned)
-    planner.out.sort(key=_sort_key)
-    return planner.out
+        anchor = rule.anchor
+        if anchor == "keep_alive":
+            keep_alive.append(rule)
+        elif anchor == "lapsed":
+            before = len(out)
+            planner.plan_lapsed(rule)
+            lapsed_planned = lapsed_planned or len(out) > before
+        else:
+            _PLANNERS[anchor](planner, rule)
+    for rule in keep_alive:
+        planner.plan_keep_alive(rule, lapsed_planned)
+    out.sort(key=_sort_key)
+    return out
 
 
 def reference_vehicle_facts(today: date = date(2025, 1, 15)) -> VehicleFacts:

@@ -61,9 +61,11 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from operator import attrgetter, itemgetter
 from typing import Final, Literal
 
 CALL: Final = "call"
@@ -281,31 +283,24 @@ def _would_exceed_cap(counted: list[int], index: int, day: int, cap: int, span: 
     return False
 
 
-class _Pending:
-    """A touchpoint still to place, in ordinals."""
-
-    __slots__ = ("item", "start", "end", "wish", "order", "is_done")
-
-    def __init__(self, item: Item, start: int, end: int, wish: int, department_rank: int) -> None:
-        self.item = item
-        self.start = start
-        self.end = end
-        self.wish = wish
-        self.order = (wish, department_rank, end, item.touchpoint_id)
-        self.is_done = False
+# A touchpoint still to place, in ordinals: (wish, department rank, window end, touchpoint id,
+# open window start, item). Plain tuples sort in the processing order without a key function, and the
+# touchpoint id is unique, so the item itself is never compared.
+_Entry = tuple[int, int, int, int, int, Item]
+_NO_DAYS: Final[frozenset[int]] = frozenset()
 
 
 class _CallDraft:
-    __slots__ = ("customer_id", "day", "members", "delay_rules")
+    __slots__ = ("customer_id", "day", "entries", "delay_codes")
 
     def __init__(
-        self, customer_id: int, day: int, members: list[_Pending], delay_rules: dict[int, str]
+        self, customer_id: int, day: int, entries: list[_Entry], delay_codes: dict[int, int]
     ) -> None:
         self.customer_id = customer_id
         self.day = day
-        self.members = members
-        # touchpoint id -> the rule that placed it after its wish day
-        self.delay_rules = delay_rules
+        self.entries = entries
+        # touchpoint id -> the code of the rule that placed it after its wish day
+        self.delay_codes = delay_codes
 
 
 class _Household:
@@ -318,11 +313,11 @@ class _Household:
         "message_gap",
         "cap_30",
         "cap_365",
-        "no_message_on_call_day",
         "counted_calls",
         "call_days",
+        "call_days_blocking_messages",
         "counted_messages",
-        "message_days",
+        "message_days_blocking_calls",
     )
 
     def __init__(self, rules: Rules, history: History) -> None:
@@ -331,13 +326,17 @@ class _Household:
         self.message_gap = rules.min_days_between_messages
         self.cap_30 = rules.max_calls_per_30_days
         self.cap_365 = rules.max_calls_per_365_days
-        self.no_message_on_call_day = rules.no_message_on_call_day
         # Sorted ordinals of the calls the gap and the caps count (not requested ones).
-        self.counted_calls = sorted(call.on.toordinal() for call in history.calls if not call.is_requested)
-        self.call_days = {call.on.toordinal() for call in history.calls}
-        self.counted_messages = sorted(day.toordinal() for day in history.message_dates)
-        # Days a new call must avoid: messages already sent or scheduled.
-        self.message_days = set(self.counted_messages) if rules.no_message_on_call_day else set()
+        past_calls = history.calls
+        self.counted_calls = sorted([call.on.toordinal() for call in past_calls if not call.is_requested])
+        self.call_days = {call.on.toordinal() for call in past_calls} if past_calls else set()
+        self.counted_messages = sorted([day.toordinal() for day in history.message_dates])
+        self.call_days_blocking_messages: AbstractSet[int] = _NO_DAYS
+        self.message_days_blocking_calls: AbstractSet[int] = _NO_DAYS
+        if rules.no_message_on_call_day:
+            self.call_days_blocking_messages = self.call_days
+            if self.counted_messages:
+                self.message_days_blocking_calls = set(self.counted_messages)
 
     # -- calls
 
@@ -346,7 +345,7 @@ class _Household:
             return _HOLIDAY
         if not self.is_working[day % 7]:
             return _WEEKEND
-        if day in self.message_days:
+        if day in self.message_days_blocking_calls:
             return _MESSAGE_SAME_DAY
         if not is_counted:
             return _FREE
@@ -357,9 +356,10 @@ class _Household:
             index < len(counted) and counted[index] - day < gap
         ):
             return _MIN_GAP
-        if _would_exceed_cap(counted, index, day, self.cap_30, _SPAN_30):
+        size = len(counted)
+        if size >= self.cap_30 and _would_exceed_cap(counted, index, day, self.cap_30, _SPAN_30):
             return _CAP_30
-        if _would_exceed_cap(counted, index, day, self.cap_365, _SPAN_365):
+        if size >= self.cap_365 and _would_exceed_cap(counted, index, day, self.cap_365, _SPAN_365):
             return _CAP_365
         return _FREE
 
@@ -367,10 +367,12 @@ class _Household:
         """The earliest allowed call day in [low, high], or -1."""
         holidays = self.holidays
         is_working = self.is_working
-        message_days = self.message_days
+        message_days = self.message_days_blocking_calls
         counted = self.counted_calls
-        gap = self.call_gap
         size = len(counted)
+        gap = self.call_gap
+        cap_30 = self.cap_30
+        cap_365 = self.cap_365
         day = low
         while day <= high:
             if day in holidays or not is_working[day % 7] or day in message_days:
@@ -385,9 +387,15 @@ class _Household:
                 if index < size and counted[index] - day < gap:
                     day = counted[index] + gap
                     continue
-                if _would_exceed_cap(counted, index, day, self.cap_30, _SPAN_30) or _would_exceed_cap(
-                    counted, index, day, self.cap_365, _SPAN_365
-                ):
+                # The caps, with a cheap count first: fewer than ``cap`` calls within the span on either
+                # side of the day cannot fill a window.
+                if (
+                    size >= cap_30
+                    and bisect_right(counted, day + _SPAN_30, index)
+                    - bisect_left(counted, day - _SPAN_30, 0, index)
+                    >= cap_30
+                    and _would_exceed_cap(counted, index, day, cap_30, _SPAN_30)
+                ) or (size >= cap_365 and _would_exceed_cap(counted, index, day, cap_365, _SPAN_365)):
                     day += 1
                     continue
             return day
@@ -405,7 +413,7 @@ class _Household:
             return _HOLIDAY
         if not self.is_working[day % 7]:
             return _WEEKEND
-        if self.no_message_on_call_day and day in self.call_days:
+        if day in self.call_days_blocking_messages:
             return _MESSAGE_SAME_DAY
         if is_counted:
             counted = self.counted_messages
@@ -418,9 +426,27 @@ class _Household:
         return _FREE
 
     def first_message_day(self, low: int, high: int, is_counted: bool) -> int:
-        for day in range(low, high + 1):
-            if not self.message_blocker(day, is_counted):
-                return day
+        """The earliest allowed message day in [low, high], or -1."""
+        holidays = self.holidays
+        is_working = self.is_working
+        call_days = self.call_days_blocking_messages
+        counted = self.counted_messages
+        size = len(counted)
+        gap = self.message_gap
+        day = low
+        while day <= high:
+            if day in holidays or not is_working[day % 7] or day in call_days:
+                day += 1
+                continue
+            if is_counted and size:
+                index = bisect_left(counted, day)
+                if index and day - counted[index - 1] < gap:
+                    day = counted[index - 1] + gap
+                    continue
+                if index < size and counted[index] - day < gap:
+                    day = counted[index] + gap
+                    continue
+            return day
         return -1
 
     def add_message(self, day: int, is_counted: bool) -> None:
@@ -429,24 +455,77 @@ class _Household:
 
     # -- reasons
 
-    def binding_rule(self, low: int, high: int, is_call: bool, is_counted: bool) -> tuple[str, str]:
-        """The rule that kept [low, high] free of the touchpoint, and a tally for the detail."""
+    def tally(self, low: int, high: int, is_call: bool, is_counted: bool) -> list[int]:
+        """Days of [low, high] by the code of the first rule that blocks them (0: allowed)."""
         tally = [0] * len(_RULE_NAMES)
+        holidays = self.holidays
+        is_working = self.is_working
         blocker = self.call_blocker if is_call else self.message_blocker
         for day in range(low, high + 1):
-            tally[blocker(day, is_counted)] += 1
-        detail = ", ".join(f"{_RULE_NAMES[code]} {count}d" for code, count in enumerate(tally) if count)
-        if tally[_FREE]:
-            return _RULE_NAMES[_FREE], detail
-        for codes in (_PRESSURE_CODES, _CALENDAR_CODES):
-            best = max(codes, key=lambda code: (tally[code], -code))
-            if tally[best]:
-                return _RULE_NAMES[best], detail
-        return _RULE_NAMES[_FREE], detail  # unreachable: an empty range has no delay
+            # The calendar inline: most delays are a weekend or a holiday.
+            if day in holidays:
+                tally[_HOLIDAY] += 1
+            elif not is_working[day % 7]:
+                tally[_WEEKEND] += 1
+            else:
+                tally[blocker(day, is_counted)] += 1
+        return tally
+
+    def delay_code(self, low: int, high: int, is_call: bool, is_counted: bool) -> int:
+        """The binding rule (see ``_binding_code``) that kept the touchpoint off [low, high]; the same
+        answer as ``_binding_code(self.tally(...))``, in one pass that stops at the first allowed day."""
+        holidays = self.holidays
+        is_working = self.is_working
+        blocker = self.call_blocker if is_call else self.message_blocker
+        holiday_days = weekend_days = 0
+        pressure: list[int] | None = None
+        for day in range(low, high + 1):
+            if day in holidays:
+                holiday_days += 1
+            elif not is_working[day % 7]:
+                weekend_days += 1
+            else:
+                code = blocker(day, is_counted)
+                if code == _FREE:
+                    return _FREE
+                if pressure is None:
+                    pressure = [0] * len(_RULE_NAMES)
+                pressure[code] += 1
+        if pressure is not None:
+            return _binding_code(pressure)
+        return _HOLIDAY if holiday_days >= weekend_days else _WEEKEND
+
+
+def _binding_code(tally: list[int]) -> int:
+    """``merge`` if a day was allowed, else the pressure rule that blocked most days, else the
+    calendar rule that blocked most days; ties go to the earlier code."""
+    if tally[_FREE]:
+        return _FREE
+    best_code, best_count = _FREE, 0
+    for code in _PRESSURE_CODES:
+        if tally[code] > best_count:
+            best_code, best_count = code, tally[code]
+    if best_count:
+        return best_code
+    for code in _CALENDAR_CODES:
+        if tally[code] > best_count:
+            best_code, best_count = code, tally[code]
+    return best_code
+
+
+def _window_closed(item: Item, tally: list[int]) -> Decision:
+    counts = ", ".join(f"{_RULE_NAMES[code]} {count}d" for code, count in enumerate(tally) if count)
+    return Decision(
+        item.touchpoint_id,
+        "suppressed",
+        f"window_closed:{_RULE_NAMES[_binding_code(tally)]}",
+        None,
+        f"no allowed day in the window; blocked days: {counts}",
+    )
 
 
 def _place_calls(
-    pending: list[_Pending],
+    entries: list[_Entry],
     household: _Household,
     *,
     is_counted: bool,
@@ -455,48 +534,53 @@ def _place_calls(
     drafts: list[_CallDraft],
     decisions: list[Decision],
 ) -> None:
-    for index, lead in enumerate(pending):
-        if lead.is_done:
+    entries.sort()
+    count = len(entries)
+    is_done = [False] * count
+    for index in range(count):
+        if is_done[index]:
             continue
-        lead.is_done = True
-        customer_id = lead.item.customer_id
-        customer_drafts = drafts_by_customer.setdefault(customer_id, [])
+        is_done[index] = True
+        lead = entries[index]
+        wish, _rank, end, touchpoint_id, start, item = lead
+        customer_id = item.customer_id
+        customer_drafts = drafts_by_customer.get(customer_id)
+        if customer_drafts is None:
+            customer_drafts = drafts_by_customer[customer_id] = []
 
+        # Join a call of this customer already placed inside the window: it costs no extra call.
         joined: _CallDraft | None = None
         for draft in customer_drafts:
             day = draft.day
             if (
-                lead.start <= day <= lead.end
-                and abs(day - lead.wish) <= merge_window_days
+                start <= day <= end
+                and -merge_window_days <= day - wish <= merge_window_days
                 and (joined is None or day < joined.day)
             ):
                 joined = draft
         if joined is not None:
-            joined.members.append(lead)
-            if joined.day > lead.wish:
-                joined.delay_rules[lead.item.touchpoint_id] = _RULE_NAMES[_FREE]
+            joined.entries.append(lead)
+            if joined.day > wish:
+                joined.delay_codes[touchpoint_id] = _FREE
             continue
 
-        low, high = lead.start, lead.end
+        low, high = start, end
         day = household.first_call_day(low, high, is_counted)
         if day < 0:
-            rule, tally = household.binding_rule(low, high, True, is_counted)
-            decisions.append(
-                _suppressed(lead.item, f"window_closed:{rule}", f"no allowed day in window: {tally}")
-            )
+            decisions.append(_window_closed(item, household.tally(low, high, True, is_counted)))
             continue
 
         members = [lead]
-        wish_limit = lead.wish + merge_window_days
-        for follower_index in range(index + 1, len(pending)):
-            follower = pending[follower_index]
-            if follower.wish > wish_limit:
+        wish_limit = wish + merge_window_days
+        for follower_index in range(index + 1, count):
+            follower = entries[follower_index]
+            if follower[0] > wish_limit:
                 break
-            if follower.is_done or follower.item.customer_id != customer_id:
+            if is_done[follower_index] or follower[5].customer_id != customer_id:
                 continue
-            new_low = low if low > follower.start else follower.start
-            new_high = high if high < follower.end else follower.end
-            # [low, day - 1] holds no allowed day, so nothing in a window ending before ``day`` can fit.
+            new_low = low if low > follower[4] else follower[4]
+            new_high = high if high < follower[2] else follower[2]
+            # [low, day - 1] holds no allowed day, so a window ending before ``day`` cannot fit.
             if new_low > new_high or day > new_high:
                 continue
             if day < new_low:
@@ -505,23 +589,112 @@ def _place_calls(
                     continue
                 day = new_day
             low, high = new_low, new_high
-            follower.is_done = True
+            is_done[follower_index] = True
             members.append(follower)
 
-        delay_rules: dict[int, str] = {}
+        delay_codes: dict[int, int] = {}
         for member in members:
-            if day > member.wish:
-                delay_rules[member.item.touchpoint_id] = household.binding_rule(
-                    member.wish, day - 1, True, is_counted
-                )[0]
+            member_wish = member[0]
+            if day > member_wish:
+                delay_codes[member[3]] = household.delay_code(member_wish, day - 1, True, is_counted)
         household.add_call(day, is_counted)
-        draft = _CallDraft(customer_id, day, members, delay_rules)
+        draft = _CallDraft(customer_id, day, members, delay_codes)
         customer_drafts.append(draft)
         drafts.append(draft)
 
 
-def _suppressed(item: Item, reason: str, detail: str) -> Decision:
-    return Decision(item.touchpoint_id, "suppressed", reason, None, detail)
+def _place_messages(
+    entries: list[_Entry], household: _Household, decisions: list[Decision]
+) -> list[MessagePlan]:
+    entries.sort()
+    plans: list[MessagePlan] = []
+    for wish, _rank, end, touchpoint_id, start, item in entries:
+        is_counted = not item.is_requested
+        day = household.first_message_day(start, end, is_counted)
+        if day < 0:
+            decisions.append(_window_closed(item, household.tally(start, end, False, is_counted)))
+            continue
+        send_on = date.fromordinal(day)
+        if day > wish:
+            code = household.delay_code(wish, day - 1, False, is_counted)
+            decisions.append(
+                Decision(
+                    touchpoint_id,
+                    "deferred",
+                    _DEFERRED_REASONS[code],
+                    send_on,
+                    f"{item.channel}, {day - wish} day(s) after {date.fromordinal(wish).isoformat()}",
+                )
+            )
+        else:
+            decisions.append(Decision(touchpoint_id, "placed", "placed", send_on, item.channel))
+        household.add_message(day, is_counted)
+        plans.append(
+            MessagePlan(
+                touchpoint_id,
+                item.customer_id,
+                item.channel,
+                send_on,
+                item.window_start,
+                item.window_end,
+                item.is_requested,
+            )
+        )
+    return plans
+
+
+def _call_plan(draft: _CallDraft, decisions: list[Decision]) -> tuple[int, int, CallPlan]:
+    """The plan of one call, its decisions appended, and its sort key (day, key id) in front."""
+    scheduled_on = date.fromordinal(draft.day)
+    delay_codes = draft.delay_codes
+    entries = draft.entries
+    if len(entries) == 1:
+        item = entries[0][5]
+        key_id = item.touchpoint_id
+        key = f"c:{key_id}"
+        code = delay_codes.get(key_id)
+        if code is None:
+            decisions.append(Decision(key_id, "placed", "placed", scheduled_on, key))
+        else:
+            decisions.append(Decision(key_id, "deferred", _DEFERRED_REASONS[code], scheduled_on, key))
+        plan = CallPlan(
+            key,
+            draft.customer_id,
+            scheduled_on,
+            item.window_start,
+            item.window_end,
+            (item,),
+            item.is_requested,
+        )
+        return draft.day, key_id, plan
+
+    # Agenda order: department priority, priority, window end, touchpoint id (unique, so the item
+    # itself is never compared).
+    ordered = sorted([(entry[1], entry[5].priority, entry[2], entry[3], entry[5]) for entry in entries])
+    agenda = tuple([row[4] for row in ordered])
+    key_id = min([entry[3] for entry in entries])
+    key = f"c:{key_id}"
+    merged_reason = f"merged_into:{key}"
+    window_start = agenda[0].window_start
+    window_end = agenda[0].window_end
+    is_requested = False
+    for item in agenda:
+        touchpoint_id = item.touchpoint_id
+        code = delay_codes.get(touchpoint_id)
+        if touchpoint_id != key_id:
+            detail = key if code is None else f"{key}; after its wish day: {_RULE_NAMES[code]}"
+            decisions.append(Decision(touchpoint_id, "merged", merged_reason, scheduled_on, detail))
+        elif code is None:
+            decisions.append(Decision(touchpoint_id, "placed", "placed", scheduled_on, key))
+        else:
+            decisions.append(Decision(touchpoint_id, "deferred", _DEFERRED_REASONS[code], scheduled_on, key))
+        if item.window_start > window_start:
+            window_start = item.window_start
+        if item.window_end < window_end:
+            window_end = item.window_end
+        is_requested = is_requested or item.is_requested
+    plan = CallPlan(key, draft.customer_id, scheduled_on, window_start, window_end, agenda, is_requested)
+    return draft.day, key_id, plan
 
 
 def resolve(
@@ -546,9 +719,9 @@ def resolve(
     horizon_day = horizon_end.toordinal() if horizon_end is not None else None
     department_priority = rules.department_priority
     decisions: list[Decision] = []
-    requested_calls: list[_Pending] = []
-    calls: list[_Pending] = []
-    messages: list[_Pending] = []
+    requested_calls: list[_Entry] = []
+    calls: list[_Entry] = []
+    messages: list[_Entry] = []
     seen_ids: set[int] = set()
 
     for item in items:
@@ -564,25 +737,39 @@ def resolve(
         if end < start:
             raise ValueError(f"touchpoint {touchpoint_id}: window ends before it starts")
 
-        blocked = blocked_channels
-        if blocked_channels_by_customer:
-            blocked = blocked | blocked_channels_by_customer.get(item.customer_id, frozenset())
-        if channel in blocked:
-            decisions.append(_suppressed(item, f"do_not_contact:{channel}", f"{channel} is blocked"))
+        if channel in blocked_channels or (
+            blocked_channels_by_customer
+            and channel in blocked_channels_by_customer.get(item.customer_id, _NO_CHANNELS)
+        ):
+            decisions.append(
+                Decision(
+                    touchpoint_id, "suppressed", f"do_not_contact:{channel}", None, f"{channel} is blocked"
+                )
+            )
             continue
         if channel == CALL and not is_phone_reachable:
-            decisions.append(_suppressed(item, "unreachable", "the phone is marked unreachable"))
+            decisions.append(
+                Decision(touchpoint_id, "suppressed", "unreachable", None, "the phone is marked unreachable")
+            )
             continue
         if end < today_day:
             decisions.append(
-                _suppressed(item, "window_passed", f"window ended {item.window_end.isoformat()}")
+                Decision(
+                    touchpoint_id,
+                    "suppressed",
+                    "window_passed",
+                    None,
+                    f"the window ended on {item.window_end.isoformat()}",
+                )
             )
             continue
         if start < today_day:
             start = today_day
         if horizon_day is not None and start > horizon_day:
             decisions.append(
-                Decision(touchpoint_id, "pending", "beyond_horizon", None, "window opens after the horizon")
+                Decision(
+                    touchpoint_id, "pending", "beyond_horizon", None, "the window opens after the horizon"
+                )
             )
             continue
         wish = item.due_on.toordinal()
@@ -590,24 +777,28 @@ def resolve(
             wish = start
         elif wish > end:
             wish = end
-        pending = _Pending(
-            item, start, end, wish, department_priority.get(item.department, UNKNOWN_DEPARTMENT_PRIORITY)
+        entry = (
+            wish,
+            department_priority.get(item.department, UNKNOWN_DEPARTMENT_PRIORITY),
+            end,
+            touchpoint_id,
+            start,
+            item,
         )
         if channel != CALL:
-            messages.append(pending)
+            messages.append(entry)
         elif item.is_requested:
-            requested_calls.append(pending)
+            requested_calls.append(entry)
         else:
-            calls.append(pending)
+            calls.append(entry)
 
     household = _Household(rules, history)
     drafts: list[_CallDraft] = []
     drafts_by_customer: dict[int, list[_CallDraft]] = {}
-    for group, is_counted in ((requested_calls, False), (calls, True)):
-        if group:
-            group.sort(key=_order_key)
+    for entries, is_counted in ((requested_calls, False), (calls, True)):
+        if entries:
             _place_calls(
-                group,
+                entries,
                 household,
                 is_counted=is_counted,
                 merge_window_days=rules.merge_window_days,
@@ -615,111 +806,22 @@ def resolve(
                 drafts=drafts,
                 decisions=decisions,
             )
+    message_plans = _place_messages(messages, household, decisions) if messages else []
 
-    message_plans: list[MessagePlan] = []
-    if messages:
-        messages.sort(key=_order_key)
-        for message in messages:
-            item = message.item
-            is_counted = not item.is_requested
-            day = household.first_message_day(message.start, message.end, is_counted)
-            if day < 0:
-                rule, tally = household.binding_rule(message.start, message.end, False, is_counted)
-                decisions.append(
-                    _suppressed(item, f"window_closed:{rule}", f"no allowed day in window: {tally}")
-                )
-                continue
-            send_on = date.fromordinal(day)
-            if day > message.wish:
-                rule, tally = household.binding_rule(message.wish, day - 1, False, is_counted)
-                decisions.append(
-                    Decision(
-                        item.touchpoint_id,
-                        "deferred",
-                        f"deferred:{rule}",
-                        send_on,
-                        f"{item.channel} later: {tally}",
-                    )
-                )
-            else:
-                decisions.append(Decision(item.touchpoint_id, "placed", "placed", send_on, item.channel))
-            household.add_message(day, is_counted)
-            message_plans.append(
-                MessagePlan(
-                    item.touchpoint_id,
-                    item.customer_id,
-                    item.channel,
-                    send_on,
-                    item.window_start,
-                    item.window_end,
-                    item.is_requested,
-                )
-            )
-
-    call_plans = [_call_plan(draft, department_priority, decisions) for draft in drafts]
-    call_plans.sort(key=_call_plan_order)
-    message_plans.sort(key=_message_plan_order)
+    ordered_calls = [_call_plan(draft, decisions) for draft in drafts]
+    ordered_calls.sort(key=_call_order)
+    message_plans.sort(key=_message_order)
     decisions.sort(key=_decision_order)
-    return Resolution(tuple(call_plans), tuple(message_plans), tuple(decisions))
-
-
-def _call_plan(
-    draft: _CallDraft, department_priority: Mapping[str, int], decisions: list[Decision]
-) -> CallPlan:
-    members = draft.members
-    agenda = [member.item for member in members]
-    if len(agenda) > 1:
-        agenda.sort(
-            key=lambda item: (
-                department_priority.get(item.department, UNKNOWN_DEPARTMENT_PRIORITY),
-                item.priority,
-                item.window_end,
-                item.touchpoint_id,
-            )
-        )
-    key_id = min(item.touchpoint_id for item in agenda)
-    key = f"c:{key_id}"
-    scheduled_on = date.fromordinal(draft.day)
-    delay_rules = draft.delay_rules
-    for item in agenda:
-        touchpoint_id = item.touchpoint_id
-        delay_rule = delay_rules.get(touchpoint_id)
-        if touchpoint_id != key_id:
-            detail = f"on call {key} with {len(agenda) - 1} other(s)"
-            if delay_rule is not None:
-                detail += f"; later than its date: {delay_rule}"
-            decisions.append(Decision(touchpoint_id, "merged", f"merged_into:{key}", scheduled_on, detail))
-        elif delay_rule is not None:
-            decisions.append(
-                Decision(touchpoint_id, "deferred", f"deferred:{delay_rule}", scheduled_on, f"call {key}")
-            )
-        else:
-            decisions.append(Decision(touchpoint_id, "placed", "placed", scheduled_on, f"call {key}"))
-    return CallPlan(
-        key=key,
-        customer_id=draft.customer_id,
-        scheduled_on=scheduled_on,
-        window_start=max(item.window_start for item in agenda),
-        window_end=min(item.window_end for item in agenda),
-        agenda=tuple(agenda),
-        is_requested=any(item.is_requested for item in agenda),
+    return Resolution(
+        tuple([plan for _day, _key_id, plan in ordered_calls]), tuple(message_plans), tuple(decisions)
     )
 
 
-def _order_key(pending: _Pending) -> tuple[int, int, int, int]:
-    return pending.order
-
-
-def _call_plan_order(plan: CallPlan) -> tuple[date, int]:
-    return plan.scheduled_on, int(plan.key[2:])
-
-
-def _message_plan_order(plan: MessagePlan) -> tuple[date, int]:
-    return plan.send_on, plan.touchpoint_id
-
-
-def _decision_order(decision: Decision) -> int:
-    return decision.touchpoint_id
+_NO_CHANNELS: Final[frozenset[str]] = frozenset()
+_DEFERRED_REASONS: Final[tuple[str, ...]] = tuple(f"deferred:{name}" for name in _RULE_NAMES)
+_call_order: Final = itemgetter(0, 1)
+_message_order: Final = attrgetter("send_on", "touchpoint_id")
+_decision_order: Final = attrgetter("touchpoint_id")
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -15,3 +15,11 @@ def record_beat_tick() -> int:
     tick, _created = BeatTick.objects.get_or_create(name="beat", defaults={"ticked_at": timezone.now()})
     BeatTick.objects.filter(pk=tick.pk).update(ticked_at=timezone.now(), count=F("count") + 1)
     return tick.pk
+
+
+@shared_task
+def replan_vehicles(vehicle_ids: list[int]) -> int:
+    """Re-forecast and re-plan these vehicles (queued on commit of a new sale, visit, reading or import)."""
+    from contacts.planning import replan_vehicles as replan
+
+    return replan(vehicle_ids=vehicle_ids)

@@ -1,13 +1,319 @@
-"""Forecast workflows: load a vehicle's facts, call the pure estimator, store the forecast."""
+"""Forecast workflows: load vehicles' readings in bulk, call the pure estimator, store the forecasts.
+
+Called by the re-plan (contacts.planning) for each chunk of vehicles, so a new reading or visit, and
+the nightly sweep, refresh the forecast and the plan together.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import statistics
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from customers.models import OdometerReading, Vehicle, VehicleForecast
+from django.core.cache import cache
+
+from customers import mileage
+from customers.models import (
+    ForecastSnapshot,
+    MaintenanceSchedule,
+    OdometerReading,
+    Sale,
+    ServiceVisit,
+    Vehicle,
+    VehicleForecast,
+)
+
+DEFAULT_INTERVAL_KM = 15000
+DEFAULT_INTERVAL_MONTHS = 12
+# The plan looks this far ahead for maintenance due dates: a whole cycle plus the after-cycle year.
+PROJECTION_MONTHS = 48
+PRIORS_CACHE_KEY = "forecast:priors:v1"
+# Priors move slowly; recomputing them once every few hours keeps a 1M-vehicle sweep cheap.
+PRIORS_CACHE_SECONDS = 6 * 3600
+STORED_FIELDS = (
+    "computed_on",
+    "km_per_month",
+    "km_per_month_low",
+    "km_per_month_high",
+    "source",
+    "odometer_today_km",
+    "next_due_on",
+    "due_earliest_on",
+    "due_latest_on",
+    "due_driver",
+    "due_odometer_km",
+    "interval_number",
+    "is_overdue",
+    "flagged_readings",
+)
+
+
+@dataclass(frozen=True)
+class VehicleForecastInput:
+    vehicle: Vehicle
+    sales: tuple[Sale, ...]
+    maintenance_visits: tuple[dt.date, ...]
+    today: dt.date
+
+
+@dataclass(frozen=True)
+class PlanningForecast:
+    km_per_month: float
+    upcoming_due_dates: tuple[dt.date, ...]
+    upcoming_due_drivers: tuple[str, ...]
+
+
+@dataclass
+class ForecastBatch:
+    by_vehicle: dict[int, PlanningForecast]
+    written: int
+
+
+@dataclass(frozen=True)
+class Interval:
+    km: int
+    months: int
+    first_km: int | None
+    first_months: int | None
+
+
+def schedules() -> dict[tuple[str, str], Interval]:
+    return {
+        (s.make.lower(), s.model.lower()): Interval(
+            s.interval_km, s.interval_months, s.first_interval_km, s.first_interval_months
+        )
+        for s in MaintenanceSchedule.objects.all()
+    }
+
+
+def interval_for(vehicle: Vehicle, table: dict[tuple[str, str], Interval]) -> Interval:
+    """The vehicle's own interval, else its model's, else its make's, else the global default."""
+    base = (
+        table.get((vehicle.make.lower(), vehicle.model.lower()))
+        or table.get((vehicle.make.lower(), ""))
+        or Interval(DEFAULT_INTERVAL_KM, DEFAULT_INTERVAL_MONTHS, None, None)
+    )
+    return Interval(
+        vehicle.maintenance_interval_km or base.km,
+        vehicle.maintenance_interval_months or base.months,
+        base.first_km,
+        base.first_months,
+    )
+
+
+def mileage_priors(*, refresh: bool = False) -> dict[str, float]:
+    """Median km a month of well-observed cars: per dealership+make+model, and per dealership."""
+    cached = None if refresh else cache.get(PRIORS_CACHE_KEY)
+    if cached is not None:
+        return dict(cached)
+    by_model: dict[str, list[float]] = defaultdict(list)
+    by_dealership: dict[str, list[float]] = defaultdict(list)
+    for dealership_id, make, model, rate in VehicleForecast.objects.filter(source="readings").values_list(
+        "vehicle__dealership_id", "vehicle__make", "vehicle__model", "km_per_month"
+    ):
+        by_model[f"{dealership_id}|{make}|{model}"].append(rate)
+        by_dealership[f"{dealership_id}"].append(rate)
+    # Rounded to 50 km: the medians come from forecasts that lean (a little) on the priors themselves;
+    # rounding stops that feedback from moving every forecast by 0.1 km each night (reruns write nothing).
+    priors = {key: _round50(statistics.median(values)) for key, values in by_model.items() if len(values) >= 5}
+    priors.update(
+        {key: _round50(statistics.median(values)) for key, values in by_dealership.items() if len(values) >= 5}
+    )
+    cache.set(PRIORS_CACHE_KEY, priors, PRIORS_CACHE_SECONDS)
+    return priors
+
+
+def _round50(value: float) -> float:
+    return float(round(value / 50) * 50)
+
+
+def prior_for(vehicle: Vehicle, priors: dict[str, float]) -> float | None:
+    return priors.get(f"{vehicle.dealership_id}|{vehicle.make}|{vehicle.model}") or priors.get(
+        f"{vehicle.dealership_id}"
+    )
+
+
+def _readings_by_vehicle(ids: Sequence[int]) -> dict[int, list[mileage.Reading]]:
+    result: dict[int, list[mileage.Reading]] = defaultdict(list)
+    for reading_id, vehicle_id, read_on, km in OdometerReading.objects.filter(vehicle_id__in=ids).values_list(
+        "id", "vehicle_id", "read_on", "odometer_km"
+    ):
+        result[vehicle_id].append(mileage.Reading(read_on=read_on, odometer_km=km, reading_id=reading_id))
+    return result
+
+
+def _maintenance_by_vehicle(ids: Sequence[int]) -> dict[int, list[tuple[dt.date, int]]]:
+    result: dict[int, list[tuple[dt.date, int]]] = defaultdict(list)
+    for vehicle_id, visited_on, km in (
+        ServiceVisit.objects.filter(vehicle_id__in=ids, kind=ServiceVisit.Kind.MAINTENANCE)
+        .order_by("visited_on")
+        .values_list("vehicle_id", "visited_on", "odometer_km")
+    ):
+        result[vehicle_id].append((visited_on, km))
+    return result
+
+
+@dataclass(frozen=True)
+class Computed:
+    estimate: mileage.MileageEstimate
+    due: mileage.MaintenanceDue
+    upcoming: tuple[mileage.MaintenanceDue, ...]
+    odometer_today_km: int
+
+
+def compute_forecast(
+    *,
+    readings: Sequence[mileage.Reading],
+    sales: Sequence[Sale],
+    maintenance: Sequence[tuple[dt.date, int]],
+    interval: Interval,
+    prior: float | None,
+    today: dt.date,
+) -> Computed | None:
+    """One vehicle's forecast from its facts; None when it has no sale and no maintenance to start from."""
+    estimate = mileage.estimate_mileage(readings, today=today, prior_km_per_month=prior)
+    past_maintenance = [(day, km) for day, km in maintenance if day <= today]
+    past_sales = sorted((s for s in sales if s.sold_on <= today), key=lambda s: s.sold_on)
+    cycle_sale = past_sales[-1] if past_sales else None
+    if past_maintenance:
+        start_on, start_km = past_maintenance[-1]
+    elif cycle_sale is not None:
+        start_on, start_km = cycle_sale.sold_on, cycle_sale.odometer_km
+    else:
+        return None
+    done = sum(1 for day, _km in past_maintenance if cycle_sale is None or day >= cycle_sale.sold_on)
+    is_first = not past_maintenance and cycle_sale is not None and cycle_sale.kind == "new"
+    due = mileage.next_maintenance_due(
+        estimate=estimate,
+        last_maintenance_on=start_on,
+        last_maintenance_km=start_km,
+        interval_km=interval.km,
+        interval_months=interval.months,
+        today=today,
+        maintenances_done=done,
+        first_interval_km=interval.first_km if is_first else None,
+        first_interval_months=interval.first_months if is_first else None,
+    )
+    upcoming = mileage.project_maintenance_due_dates(
+        estimate=estimate,
+        start_on=start_on,
+        start_km=start_km,
+        interval_km=interval.km,
+        interval_months=interval.months,
+        until=mileage.add_months(today, PROJECTION_MONTHS),
+        today=today,
+        maintenances_done=done,
+        first_interval_km=interval.first_km if is_first else None,
+        first_interval_months=interval.first_months if is_first else None,
+    )
+    if estimate.last_odometer_km is None:  # no usable reading: count from the last maintenance or sale
+        odometer_today = start_km + round(estimate.km_per_month * (today - start_on).days / mileage.MONTH_DAYS)
+    else:
+        odometer_today = estimate.odometer_on(today)
+    return Computed(estimate=estimate, due=due, upcoming=tuple(upcoming), odometer_today_km=max(0, odometer_today))
+
+
+def _stored_values(computed: Computed, today: dt.date) -> dict[str, Any]:
+    estimate, due = computed.estimate, computed.due
+    return {
+        "computed_on": today,
+        "km_per_month": round(estimate.km_per_month, 1),
+        "km_per_month_low": round(estimate.low_km_per_month, 1),
+        "km_per_month_high": round(estimate.high_km_per_month, 1),
+        "source": estimate.source,
+        "odometer_today_km": computed.odometer_today_km,
+        "next_due_on": due.due_on,
+        "due_earliest_on": min(due.earliest_on, due.due_on),
+        "due_latest_on": max(due.latest_on, due.due_on),
+        "due_driver": due.driver,
+        "due_odometer_km": max(0, due.due_odometer_km),
+        "interval_number": due.interval_number,
+        "is_overdue": due.is_overdue,
+        "flagged_readings": [
+            {
+                "read_on": flag.reading.read_on.isoformat(),
+                "odometer_km": flag.reading.odometer_km,
+                "reason": flag.reason,
+                "reading_id": flag.reading.reading_id,
+            }
+            for flag in estimate.flagged
+        ],
+    }
+
+
+def forecast_vehicles(*, inputs: Sequence[VehicleForecastInput]) -> ForecastBatch:
+    """Compute and store forecasts for a chunk of vehicles; writes only rows that changed."""
+    ids = [item.vehicle.id for item in inputs]
+    readings = _readings_by_vehicle(ids)
+    maintenance = _maintenance_by_vehicle(ids)
+    table = schedules()
+    priors = mileage_priors()
+    existing = {f.vehicle_id: f for f in VehicleForecast.objects.filter(vehicle_id__in=ids)}
+    by_vehicle: dict[int, PlanningForecast] = {}
+    to_create: list[VehicleForecast] = []
+    to_update: list[VehicleForecast] = []
+    snapshots: list[ForecastSnapshot] = []
+    for item in inputs:
+        vehicle = item.vehicle
+        computed = compute_forecast(
+            readings=readings[vehicle.id],
+            sales=item.sales,
+            maintenance=maintenance[vehicle.id],
+            interval=interval_for(vehicle, table),
+            prior=prior_for(vehicle, priors),
+            today=item.today,
+        )
+        if computed is None:
+            continue
+        by_vehicle[vehicle.id] = PlanningForecast(
+            km_per_month=computed.estimate.km_per_month,
+            upcoming_due_dates=tuple(d.due_on for d in computed.upcoming),
+            upcoming_due_drivers=tuple(d.driver for d in computed.upcoming),
+        )
+        values = _stored_values(computed, item.today)
+        row = existing.get(vehicle.id)
+        if row is None:
+            to_create.append(VehicleForecast(vehicle_id=vehicle.id, **values))
+        elif any(getattr(row, name) != values[name] for name in STORED_FIELDS if name != "computed_on"):
+            for name, value in values.items():
+                setattr(row, name, value)
+            to_update.append(row)
+        else:
+            continue
+        snapshots.append(
+            ForecastSnapshot(
+                vehicle_id=vehicle.id,
+                taken_on=item.today,
+                km_per_month=values["km_per_month"],
+                next_due_on=values["next_due_on"],
+                due_earliest_on=values["due_earliest_on"],
+                due_latest_on=values["due_latest_on"],
+                due_driver=values["due_driver"],
+                interval_number=values["interval_number"],
+            )
+        )
+    VehicleForecast.objects.bulk_create(to_create, batch_size=2000, ignore_conflicts=True)
+    VehicleForecast.objects.bulk_update(to_update, STORED_FIELDS, batch_size=2000)
+    ForecastSnapshot.objects.bulk_create(snapshots, batch_size=2000, ignore_conflicts=True)
+    return ForecastBatch(by_vehicle=by_vehicle, written=len(to_create) + len(to_update))
 
 
 def forecast_view_data(*, vehicle: Vehicle, readings: list[OdometerReading], today: dt.date) -> dict[str, Any]:
+    """The vehicle page: stored forecast, flagged readings by id, and the chart's points."""
     forecast = VehicleForecast.objects.filter(vehicle=vehicle).first()
-    return {"forecast": forecast, "today": today}
+    flags = {f["reading_id"]: f["reason"] for f in (forecast.flagged_readings if forecast else [])}
+    chart: dict[str, Any] = {
+        "readings": [
+            {"x": r.read_on.isoformat(), "y": r.odometer_km, "flagged": r.id in flags} for r in readings
+        ],
+        "projection": [],
+    }
+    if forecast is not None:
+        chart["projection"] = [
+            {"x": today.isoformat(), "y": forecast.odometer_today_km},
+            {"x": forecast.next_due_on.isoformat(), "y": forecast.due_odometer_km},
+        ]
+    return {"forecast": forecast, "flags": flags, "chart": chart, "today": today}

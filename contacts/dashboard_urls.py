@@ -1,0 +1,11 @@
+"""Routes of the manager dashboards, spliced into contacts/urls.py."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from contacts import views
+
+urlpatterns = [
+    path("dashboard/", views.dashboard, name="dashboard"),
+]
