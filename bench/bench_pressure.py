@@ -121,7 +121,9 @@ def _household(rng: random.Random, customer_id: int, next_touchpoint_id: int) ->
     for _vehicle in range(vehicle_count):
         plan.vehicle(TODAY - timedelta(days=rng.randint(0, 3 * 365)))
     horizon_end = TODAY + timedelta(days=HORIZON_DAYS)
-    earliest = TODAY - timedelta(days=14)
+    # Open touchpoints: windows still open, or closed since yesterday's run (those come back once,
+    # as window_passed); earlier ones were settled by earlier runs.
+    earliest = TODAY - timedelta(days=1)
     rows = [row for row in plan.rows if row[5] >= earliest and row[4] <= horizon_end]
     if rng.random() < 0.15:
         on = TODAY + timedelta(days=rng.randint(0, 60))

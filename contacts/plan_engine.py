@@ -27,8 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
-from operator import attrgetter
-from typing import Any, Final, Literal, cast, get_args
+from typing import Final, Literal, cast, get_args
 
 Anchor = Literal[
     "sale",
@@ -339,13 +338,13 @@ class PlannedTouchpoint:
 
 
 class _TouchpointBuilder:
-    """The slot layout of ``PlannedTouchpoint`` with a plain ``__init__``.
+    """The slot layout of ``PlannedTouchpoint``, writable.
 
     A frozen dataclass's ``__init__`` sets every field through ``object.__setattr__``, which makes it about
     four times slower than plain slot stores; at ~40 touchpoints per vehicle that alone would cost most of
-    the per-vehicle budget. ``_new_touchpoint`` fills this builder and then switches its class to
+    the per-vehicle budget. ``_Planner.emit`` fills a bare builder and then switches its class to
     ``PlannedTouchpoint`` (same slots, so CPython allows it): the result is an ordinary, frozen
-    ``PlannedTouchpoint``, equal to one built by its constructor.
+    ``PlannedTouchpoint``, equal to one built by its constructor (tested).
     """
 
     __slots__ = (
@@ -365,37 +364,20 @@ class _TouchpointBuilder:
         "phase",
     )
 
-    def __init__(
-        self,
-        code: str,
-        occurrence: int,
-        cycle_start: date,
-        due_on: date,
-        window_start: date,
-        window_end: date,
-        department: str,
-        channel: str,
-        priority: int,
-        reason: str,
-        reason_detail: dict[str, str],
-        vehicle_id: int,
-        customer_id: int,
-        phase: PlannedPhase,
-    ) -> None:
-        self.code = code
-        self.occurrence = occurrence
-        self.cycle_start = cycle_start
-        self.due_on = due_on
-        self.window_start = window_start
-        self.window_end = window_end
-        self.department = department
-        self.channel = channel
-        self.priority = priority
-        self.reason = reason
-        self.reason_detail = reason_detail
-        self.vehicle_id = vehicle_id
-        self.customer_id = customer_id
-        self.phase = phase
+    code: str
+    occurrence: int
+    cycle_start: date
+    due_on: date
+    window_start: date
+    window_end: date
+    department: str
+    channel: str
+    priority: int
+    reason: str
+    reason_detail: dict[str, str]
+    vehicle_id: int
+    customer_id: int
+    phase: PlannedPhase
 
 
 if _TouchpointBuilder.__slots__ != tuple(f.name for f in fields(PlannedTouchpoint)):  # pragma: no cover
@@ -404,10 +386,7 @@ if _TouchpointBuilder.__slots__ != tuple(f.name for f in fields(PlannedTouchpoin
 _set_class = object.__setattr__
 
 
-def _new_touchpoint(*args: Any) -> PlannedTouchpoint:
-    obj = _TouchpointBuilder(*args)
-    _set_class(obj, "__class__", PlannedTouchpoint)
-    return cast(PlannedTouchpoint, obj)
+_new_object = object.__new__
 
 
 def cycle_sale(facts: VehicleFacts) -> SaleFact | None:
@@ -507,13 +486,13 @@ _compiled: tuple[tuple[TemplateSpec, ...], tuple[_Rule, ...]] | None = None
 
 
 def _compile(templates: Sequence[TemplateSpec]) -> tuple[_Rule, ...]:
-    """The compiled rules; memoised for the last template set (the templates are frozen: identity is enough)."""
+    """The compiled rules, memoised for the last template set (templates are frozen: identity suffices)."""
     global _compiled
     cached = _compiled
     if cached is not None:
         specs, rules = cached
         if specs is templates or (
-            len(specs) == len(templates) and all(a is b for a, b in zip(specs, templates))
+            len(specs) == len(templates) and all(a is b for a, b in zip(specs, templates, strict=True))
         ):
             return rules
     codes: set[str] = set()
@@ -575,7 +554,8 @@ class _Planner:
             "after_cycle": (cycle_end, min(after_end, cap)),
             "always": (start, min(max(cycle_end, after_end), cap)),
         }
-        self.out: list[PlannedTouchpoint] = []
+        # (due_on, priority, code, occurrence, rule, reason, detail): sorted as tuples, built at the end
+        self.out: list[tuple[date, int, str, int, _Rule, str, dict[str, str]]] = []
         self.vehicle_id = facts.vehicle_id
         self.customer_id = facts.customer_id
         self._dues: list[tuple[int, date, str]] | None = None
@@ -587,24 +567,37 @@ class _Planner:
     def emit(self, rule: _Rule, occurrence: int, due_on: date, reason: str, detail: dict[str, str]) -> None:
         if rule.age_limited and not self._age_allows(rule, due_on):
             return
-        self.out.append(
-            _new_touchpoint(
-                rule.code,
-                occurrence,
-                self.start,
-                due_on,
-                due_on + rule.window_start,
-                due_on + rule.window_end,
-                rule.department,
-                rule.channel,
-                rule.priority,
-                reason,
-                detail,
-                self.vehicle_id,
-                self.customer_id,
-                _CYCLE if due_on < self.cycle_end else _AFTER_CYCLE,
-            )
-        )
+        self.out.append((due_on, rule.priority, rule.code, occurrence, rule, reason, detail))
+
+    def touchpoints(self) -> list[PlannedTouchpoint]:
+        """The emitted touchpoints, sorted by (due_on, priority, code, occurrence)."""
+        pending = self.out
+        pending.sort()  # (code, occurrence) is unique, so the rules and details are never compared
+        start, cycle_end = self.start, self.cycle_end
+        vehicle_id, customer_id = self.vehicle_id, self.customer_id
+        new, builder, cls, set_class = _new_object, _TouchpointBuilder, PlannedTouchpoint, _set_class
+        result: list[PlannedTouchpoint] = []
+        append = result.append
+        for due_on, priority, code, occurrence, rule, reason, detail in pending:
+            tp = new(builder)
+            tp.code = code
+            tp.occurrence = occurrence
+            tp.cycle_start = start
+            tp.due_on = due_on
+            window_start = rule.window_start
+            tp.window_start = due_on + window_start if window_start else due_on
+            tp.window_end = due_on + rule.window_end
+            tp.department = rule.department
+            tp.channel = rule.channel
+            tp.priority = priority
+            tp.reason = reason
+            tp.reason_detail = detail
+            tp.vehicle_id = vehicle_id
+            tp.customer_id = customer_id
+            tp.phase = _CYCLE if due_on < cycle_end else _AFTER_CYCLE
+            set_class(tp, "__class__", cls)
+            append(cast(PlannedTouchpoint, tp))
+        return result
 
     def _age_allows(self, rule: _Rule, due_on: date) -> bool:
         age = _months_between(self.registered_on(), due_on)
@@ -803,13 +796,14 @@ class _Planner:
     def plan_season(self, rule: _Rule) -> None:
         seasons = self.facts.season_dates or rule.seasons
         per_year = len(seasons)
+        offset, offset_months = rule.offset, rule.offset_months
         lower, upper = self.bounds[rule.phase]
         first_year = self.start.year
         year = first_year
         while True:
             for index, (month, dom) in enumerate(seasons):
                 season_on = _on_month_day(year, month, dom)
-                day = rule.shift(season_on)
+                day = season_on + offset if not offset_months else rule.shift(season_on)
                 if day >= upper:
                     return
                 if day >= lower:
@@ -865,8 +859,8 @@ class _Planner:
         lower, upper = self.bounds[rule.phase]
         if not lower <= day < upper:
             return
-        for tp in self.out:
-            if tp.channel == "call" and today <= tp.due_on <= day:
+        for due_on, _, _, _, other, _, _ in self.out:
+            if other.channel == "call" and today <= due_on <= day:
                 return
         occurrence = _months_between(self.start, last) + 1
         last_iso = last.isoformat()
@@ -885,8 +879,6 @@ _PLANNERS: Final[dict[str, Callable[[_Planner, _Rule], None]]] = {
     "missed_maintenance": _Planner.plan_missed_maintenance,
     "lapsed": _Planner.plan_lapsed,
 }
-
-_sort_key: Final = attrgetter("due_on", "priority", "code", "occurrence")
 
 
 def plan_vehicle(
@@ -927,8 +919,7 @@ def plan_vehicle(
             _PLANNERS[anchor](planner, rule)
     for rule in keep_alive:
         planner.plan_keep_alive(rule, lapsed_planned)
-    out.sort(key=_sort_key)
-    return out
+    return planner.touchpoints()
 
 
 def reference_vehicle_facts(today: date = date(2025, 1, 15)) -> VehicleFacts:

@@ -79,6 +79,7 @@ def build_facts(  # the plan engine's inputs for these vehicles, in a fixed numb
     *,
     vehicles: Sequence[Vehicle],
     today_by_dealership: dict[int, dt.date],
+    store_forecasts: bool = True,
 ) -> tuple[list[VehicleFacts], int]:
     """Also stores the vehicles' forecasts; returns the facts and the number of forecast rows written."""
     ids = [v.id for v in vehicles]
@@ -118,7 +119,8 @@ def build_facts(  # the plan engine's inputs for these vehicles, in a fixed numb
                 today=today_by_dealership[v.dealership_id],
             )
             for v in vehicles
-        ]
+        ],
+        store=store_forecasts,
     )
     facts: list[VehicleFacts] = []
     for vehicle in vehicles:

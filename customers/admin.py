@@ -1,6 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.db.models import Model
+from django.http import HttpRequest
+
+from contacts import tasks
 
 from customers.models import (
     Consent,
@@ -14,6 +20,25 @@ from customers.models import (
     Vehicle,
     VehicleForecast,
 )
+
+
+def _vehicle_ids(obj: Model) -> list[int]:
+    if isinstance(obj, Vehicle):
+        return [obj.pk]
+    if isinstance(obj, Customer):
+        return list(obj.vehicles.values_list("id", flat=True))
+    vehicle_id = getattr(obj, "vehicle_id", None)
+    return [vehicle_id] if vehicle_id else []
+
+
+class ReplanOnSaveMixin:
+    """A fact edited in the admin re-plans its vehicles once the transaction commits (no signals)."""
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)  # type: ignore[misc]
+        ids = _vehicle_ids(form.instance)
+        if ids:
+            tasks.replan_vehicles.delay_on_commit(ids)
 
 
 @admin.register(Dealership)
@@ -37,7 +62,7 @@ class ConsentInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(ReplanOnSaveMixin, admin.ModelAdmin):
     list_display = ["full_name", "phone", "email", "dealership", "status", "is_holdout"]
     list_filter = ["dealership", "status", "language", "is_holdout"]
     search_fields = ["last_name", "first_name", "phone", "email", "external_id"]
@@ -62,7 +87,7 @@ class OdometerReadingInline(admin.TabularInline):
 
 
 @admin.register(Vehicle)
-class VehicleAdmin(admin.ModelAdmin):
+class VehicleAdmin(ReplanOnSaveMixin, admin.ModelAdmin):
     list_display = ["vin", "make", "model", "year", "plate", "owner", "dealership", "is_active"]
     list_filter = ["dealership", "make", "is_active"]
     search_fields = ["vin", "plate", "model", "owner__last_name", "owner__phone"]
@@ -72,7 +97,7 @@ class VehicleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Sale)
-class SaleAdmin(admin.ModelAdmin):
+class SaleAdmin(ReplanOnSaveMixin, admin.ModelAdmin):
     list_display = ["sold_on", "vehicle", "customer", "dealership", "kind", "salesperson"]
     list_filter = ["dealership", "kind"]
     search_fields = ["vehicle__vin", "customer__last_name", "external_id"]
@@ -81,7 +106,7 @@ class SaleAdmin(admin.ModelAdmin):
 
 
 @admin.register(ServiceVisit)
-class ServiceVisitAdmin(admin.ModelAdmin):
+class ServiceVisitAdmin(ReplanOnSaveMixin, admin.ModelAdmin):
     list_display = ["visited_on", "vehicle", "dealership", "kind", "odometer_km"]
     list_filter = ["dealership", "kind"]
     search_fields = ["vehicle__vin", "external_id"]
@@ -90,7 +115,7 @@ class ServiceVisitAdmin(admin.ModelAdmin):
 
 
 @admin.register(OdometerReading)
-class OdometerReadingAdmin(admin.ModelAdmin):
+class OdometerReadingAdmin(ReplanOnSaveMixin, admin.ModelAdmin):
     list_display = ["read_on", "vehicle", "odometer_km", "source"]
     list_filter = ["source"]
     search_fields = ["vehicle__vin"]

@@ -244,8 +244,8 @@ def _stored_values(computed: Computed, today: dt.date) -> dict[str, Any]:
     }
 
 
-def forecast_vehicles(*, inputs: Sequence[VehicleForecastInput]) -> ForecastBatch:
-    """Compute and store forecasts for a chunk of vehicles; writes only rows that changed."""
+def forecast_vehicles(*, inputs: Sequence[VehicleForecastInput], store: bool = True) -> ForecastBatch:
+    """Compute (and store, unless ``store`` is off) forecasts for a chunk of vehicles; writes only changes."""
     ids = [item.vehicle.id for item in inputs]
     readings = _readings_by_vehicle(ids)
     maintenance = _maintenance_by_vehicle(ids)
@@ -295,6 +295,8 @@ def forecast_vehicles(*, inputs: Sequence[VehicleForecastInput]) -> ForecastBatc
                 interval_number=values["interval_number"],
             )
         )
+    if not store:
+        return ForecastBatch(by_vehicle=by_vehicle, written=0)
     VehicleForecast.objects.bulk_create(to_create, batch_size=2000, ignore_conflicts=True)
     VehicleForecast.objects.bulk_update(to_update, STORED_FIELDS, batch_size=2000)
     ForecastSnapshot.objects.bulk_create(snapshots, batch_size=2000, ignore_conflicts=True)

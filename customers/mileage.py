@@ -215,8 +215,9 @@ def _advance(anchor: date, months: float) -> date:
     if frac >= 1.0 - _WHOLE_EPS:
         return add_months(anchor, whole + 1)
     base = add_months(anchor, whole)
-    result = base + timedelta(days=int(frac * MONTH_DAYS))
-    if result.day != base.day or result.month != base.month:
+    days = int(frac * MONTH_DAYS)
+    result = base + timedelta(days=days)
+    if days >= 28:  # consecutive whole-month dates are at least 28 days apart
         cap = add_months(anchor, whole + 1)
         if result > cap:
             return cap
@@ -329,13 +330,14 @@ def _trend_costs(os: list[int], ks: list[int]) -> list[float]:
     if n < 4:
         return [0.0] * n
     slopes: list[float] = []
-    step = 1 if n <= 60 else n // 2
-    for i in range(n):
-        oi, ki = os[i], ks[i]
-        start = i + 1 if step == 1 else i + step
-        for j in range(start, n if step == 1 else min(n, start + 1)):
-            if os[j] > oi:
-                slopes.append((ks[j] - ki) / (os[j] - oi))
+    if n <= 60:
+        pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+    else:  # bounded cost for long histories: pairs half the sample apart
+        half = n // 2
+        pairs = [(i, i + half) for i in range(n - half)]
+    for i, j in pairs:
+        if os[j] > os[i]:
+            slopes.append((ks[j] - ks[i]) / (os[j] - os[i]))
     if not slopes:
         return [0.0] * n
     slope = statistics.median(slopes)
@@ -397,55 +399,80 @@ def estimate_mileage(
     seq = readings if isinstance(readings, (list, tuple)) else list(readings)
     t_today = today.toordinal()
 
-    # Deterministic total order on content (order-invariant), index only breaks exact ties.
+    # Fast path: sorted by (day, km), every reading usable and plausible after the previous.
+    keyed = sorted([(r.read_on.toordinal(), r.odometer_km, i) for i, r in enumerate(seq)])
+    clean = bool(keyed) and keyed[0][1] >= 0 and keyed[-1][0] <= t_today
+    if clean:
+        prev_o, prev_k, _ = keyed[0]
+        for j in range(1, len(keyed)):
+            o, km, _ = keyed[j]
+            d = o - prev_o
+            dk = km - prev_k
+            if d <= 0 or dk < 0 or dk > _MAX_RATE_PER_DAY * d + PLAUSIBLE_SLACK_KM:
+                clean = False
+                break
+            prev_o, prev_k = o, km
+    if clean:
+        os = [t[0] for t in keyed]
+        ks = [t[1] for t in keyed]
+        used = tuple([seq[t[2]] for t in keyed])
+        flags: tuple[FlaggedReading, ...] = ()
+    else:
+        os, ks, used, flags = _clean(seq, t_today)
+    return _fit(os, ks, used, flags, prior)
+
+
+def _clean(
+    seq: Sequence[Reading], t_today: int
+) -> tuple[list[int], list[int], tuple[Reading, ...], tuple[FlaggedReading, ...]]:
+    """The slow path: flag bad readings and keep the best plausible chain."""
+    # Deterministic total order on content (order-invariant); the index only breaks exact ties.
     keyed = sorted(
         [
             (r.read_on.toordinal(), r.odometer_km, r.reading_id is not None, r.reading_id or 0, i)
             for i, r in enumerate(seq)
         ]
     )
-    flagged: list[FlaggedReading] = []
+    flagged: list[tuple[int, FlaggedReading]] = []  # (position in content order, flag)
     os: list[int] = []
     ks: list[int] = []
     rs: list[Reading] = []
-    clean = True
-    prev_o = prev_k = 0
-    for o, km, _, _, i in keyed:
+    ps: list[int] = []
+    for pos, (o, km, _, _, i) in enumerate(keyed):
         r = seq[i]
         if km < 0:
-            flagged.append(FlaggedReading(r, "negative"))
-            continue
-        if o > t_today:
-            flagged.append(FlaggedReading(r, "future"))
-            continue
-        if os and clean and not _plausible(o - prev_o, km - prev_k):
-            clean = False
-        os.append(o)
-        ks.append(km)
-        rs.append(r)
-        prev_o, prev_k = o, km
-
-    if not clean:
+            flagged.append((pos, FlaggedReading(r, "negative")))
+        elif o > t_today:
+            flagged.append((pos, FlaggedReading(r, "future")))
+        else:
+            os.append(o)
+            ks.append(km)
+            rs.append(r)
+            ps.append(pos)
+    if os:
         chain = _best_chain(os, ks)
         kept_os = [os[i] for i in chain]
         kept_ks = [ks[i] for i in chain]
         kept = set(chain)
-        bad = [
-            (idx, FlaggedReading(rs[idx], _reason(os[idx], ks[idx], kept_os, kept_ks)))
-            for idx in range(len(os))
-            if idx not in kept
-        ]
+        flagged.extend(
+            (ps[i], FlaggedReading(rs[i], _reason(os[i], ks[i], kept_os, kept_ks)))
+            for i in range(len(os))
+            if i not in kept
+        )
+        flagged.sort(key=lambda item: item[0])
         rs = [rs[i] for i in chain]
         os, ks = kept_os, kept_ks
-        if flagged:
-            # merge with negative/future flags, keeping the content order
-            pos = {id(f.reading): n for n, (_, _, _, _, n) in enumerate(keyed)}
-            merged = flagged + [f for _, f in bad]
-            merged.sort(key=lambda f: pos[id(f.reading)])
-            flagged = merged
-        else:
-            flagged = [f for _, f in bad]
+    return os, ks, tuple(rs), tuple(f for _, f in flagged)
 
+
+def _fit(
+    os: list[int],
+    ks: list[int],
+    used: tuple[Reading, ...],
+    flags: tuple[FlaggedReading, ...],
+    prior: float,
+) -> MileageEstimate:
+    """Rate, interval and prior weight from the kept readings (strictly increasing days)."""
     n = len(os)
     if n < 2:
         sd = max(_PRIOR_REL_SD * prior, _MIN_SD_KM)
@@ -454,50 +481,63 @@ def estimate_mileage(
             prior,
             max(0.0, prior - half),
             prior + half,
-            rs[0].read_on if n else None,
+            used[0].read_on if n else None,
             ks[0] if n else None,
-            tuple(rs),
-            tuple(flagged),
+            used,
+            flags,
             1.0,
             "prior",
         )
 
-    # Segment rates; decay measured from the newest segment's midpoint (weight 1 there).
+    # Segment rates weighted by length x decay; decay measured from the newest segment's
+    # midpoint (weight 1 there), so no underflow and no drift with the clock.
     ref2 = os[-2] + os[-1]  # twice the newest midpoint
     half_decay = 0.5 * _DECAY_PER_DAY
     exp = math.exp
     sum_w = sum_wr = sum_w2 = sum_q = 0.0
-    ws: list[float] = []
-    rates: list[float] = []
-    for k in range(n - 1):
-        d = os[k + 1] - os[k]
-        dec = exp(half_decay * (os[k] + os[k + 1] - ref2))
+    sum_wl = sum_wlr = sum_wlr2 = 0.0  # length-weighted moments for the volatility
+    prev_o = os[0]
+    prev_k = ks[0]
+    for k in range(1, n):
+        o = os[k]
+        km = ks[k]
+        d = o - prev_o
+        dec = exp(half_decay * (prev_o + o - ref2))
         w = d * dec
-        rate = (ks[k + 1] - ks[k]) * MONTH_DAYS / d
-        ws.append(w)
-        rates.append(rate)
+        rate = (km - prev_k) * MONTH_DAYS / d
+        wl = w * d / MONTH_DAYS
+        wr = w * rate
         sum_w += w
-        sum_wr += w * rate
+        sum_wr += wr
         sum_w2 += w * w
         sum_q += w * dec
+        sum_wl += wl
+        sum_wlr += wl * rate
+        sum_wlr2 += wl * rate * rate
+        prev_o = o
+        prev_k = km
     mu = sum_wr / sum_w
     prior_w = PRIOR_STRENGTH_DAYS * exp(half_decay * (2 * os[0] - ref2))
     pw = prior_w / (prior_w + sum_w)
     rate_est = pw * prior + (1.0 - pw) * mu
 
-    # Volatility (km/month per sqrt(month)): length-weighted spread, shrunk to a default.
-    acc = 0.0
-    for w, r_k in zip(ws, rates, strict=True):
-        dev = r_k - mu
-        acc += w * w * dev * dev
-    s2 = acc / (sum_w * MONTH_DAYS)  # sum(w * L * dev^2) / sum(w), with w = L * MONTH_DAYS * dec
+    # Volatility sigma (km/month per sqrt(month)), model rate_k ~ N(mu, sigma^2 / L_k):
+    # s2 = sum(w L (rate - mu)^2) / sum(w), shrunk towards a default while segments are few.
+    s2 = (sum_wlr2 - 2.0 * mu * sum_wlr + mu * mu * sum_wl) / sum_w
+    if s2 < 0.0:
+        s2 = 0.0
     n_eff = sum_w * sum_w / sum_w2
-    sigma0 = max(_DEFAULT_VOLATILITY * rate_est, _MIN_SD_KM)
+    sigma0 = _DEFAULT_VOLATILITY * rate_est
+    if sigma0 < _MIN_SD_KM:
+        sigma0 = _MIN_SD_KM
     sigma2 = (n_eff * s2 + _VOLATILITY_PSEUDO_SEGMENTS * sigma0 * sigma0) / (
         n_eff - 1.0 + _VOLATILITY_PSEUDO_SEGMENTS
     )
+    # variance of the weighted mean + noise of the average over the horizon
     var_data = sigma2 * (MONTH_DAYS * sum_q / (sum_w * sum_w) + 1.0 / RATE_HORIZON_MONTHS)
-    sd_prior = max(_PRIOR_REL_SD * prior, _MIN_SD_KM)
+    sd_prior = _PRIOR_REL_SD * prior
+    if sd_prior < _MIN_SD_KM:
+        sd_prior = _MIN_SD_KM
     gap = mu - prior
     var = (1.0 - pw) * var_data + pw * sd_prior * sd_prior + pw * (1.0 - pw) * gap * gap
     half = _Z90 * math.sqrt(var)
@@ -506,10 +546,10 @@ def estimate_mileage(
         rate_est,
         low if low > 0.0 else 0.0,
         rate_est + half,
-        rs[-1].read_on,
+        used[-1].read_on,
         ks[-1],
-        tuple(rs),
-        tuple(flagged),
+        used,
+        flags,
         pw,
         "readings" if pw < _READINGS_SOURCE_BELOW else "blend",
     )
@@ -563,7 +603,16 @@ def next_maintenance_due(
     crossing: float | None = None
     time_km: float | None = None
     fimon = float(imon)
-    for r in estimate.used_readings:
+    used = estimate.used_readings
+    if used:
+        # Kept readings are monotone: walk them only if the last one is past a limit.
+        tail = used[-1]
+        tail_o = tail.read_on.toordinal()
+        if tail_o > m_o and tail.odometer_km < target and (tail_o - m_o) / MONTH_DAYS < fimon:
+            last_m = (tail_o - m_o) / MONTH_DAYS
+            last_km = tail.odometer_km
+            used = ()
+    for r in used:
         o = r.read_on.toordinal()
         if o <= m_o:
             continue

@@ -70,7 +70,11 @@ class Command(BaseCommand):
             dealership, _created = Dealership.objects.get_or_create(
                 code=code, defaults={"name": name, "time_zone": zone, "country": "RU", "region": region}
             )
-            ContactRules.for_dealership(dealership)
+            rules = ContactRules.for_dealership(dealership)
+            if code == "msk" and rules.working_weekdays == "12345":
+                # The Moscow call centre works seven days a week (many do); Yekaterinburg Monday to Friday.
+                rules.working_weekdays = "1234567"
+                rules.save(update_fields=["working_weekdays"])
             result[code] = dealership
         for make, model, interval_km in [("Toyota", "", 10000)]:
             MaintenanceSchedule.objects.get_or_create(
