@@ -236,6 +236,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "contacts.tasks.build_due_queues",
         "schedule": crontab(minute=5),
     },
+    # Every ten minutes: send the outbox's due SMS and e-mails (https://crontab.guru/#*/10_*_*_*_*).
+    "send-due-messages": {
+        "task": "contacts.tasks.send_due_messages",
+        "schedule": crontab(minute="*/10"),
+    },
 }
 
 # --- REST framework -------------------------------------------------------------------------------

@@ -13,13 +13,17 @@ allows it are planned from the cycle end up to ``today`` + 12 months (or ``horiz
 Occurrence numbers are stable across re-plans:
 
 - ``once``: 1;
-- ``per_maintenance``: the maintenance number (TO-1, TO-2, ...) of the due date, see ``_numbered_dues``;
+- ``per_maintenance``: the maintenance number (TO-1, TO-2, ...) of the due date, see ``_Planner.dues``;
 - ``per_visit``: the index of the maintenance visit among the cycle's visits, by date;
 - ``yearly``: the anniversary number for the sale and insurance anchors (1 = the first anniversary after
   the cycle start), the calendar year index (cycle start's year = 1) for birthdays;
 - ``seasonal``: (calendar year - cycle start's year) * number of seasons + season index + 1;
 - the conditional ``lapsed`` and ``keep_alive``: whole months from the cycle start to the last contact + 1,
   i.e. one occurrence per "silence" episode.
+
+Conditional touchpoints (``missed_maintenance``, ``lapsed``, ``keep_alive`` anchors) depend on ``today``
+and are dated at their threshold but not earlier than ``today``; everything else in the cycle depends
+only on the facts, not on ``today``.
 """
 
 from __future__ import annotations
@@ -342,7 +346,7 @@ class _TouchpointBuilder:
 
     A frozen dataclass's ``__init__`` sets every field through ``object.__setattr__``, which makes it about
     four times slower than plain slot stores; at ~40 touchpoints per vehicle that alone would cost most of
-    the per-vehicle budget. ``_Planner.emit`` fills a bare builder and then switches its class to
+    the per-vehicle budget. ``_Planner.touchpoints`` fills a bare builder and then switches its class to
     ``PlannedTouchpoint`` (same slots, so CPython allows it): the result is an ordinary, frozen
     ``PlannedTouchpoint``, equal to one built by its constructor (tested).
     """
@@ -384,8 +388,6 @@ if _TouchpointBuilder.__slots__ != tuple(f.name for f in fields(PlannedTouchpoin
     raise RuntimeError("_TouchpointBuilder must have PlannedTouchpoint's fields, in order")
 
 _set_class = object.__setattr__
-
-
 _new_object = object.__new__
 
 
@@ -507,6 +509,7 @@ def _compile(templates: Sequence[TemplateSpec]) -> tuple[_Rule, ...]:
 
 _CYCLE: Final[PlannedPhase] = "cycle"
 _AFTER_CYCLE: Final[PlannedPhase] = "after_cycle"
+_SMALL_INTS: Final = tuple(str(n) for n in range(367))  # season indexes (at most 366 month-days)
 _VISIT_MATCH: Final = timedelta(days=VISIT_MATCH_DAYS_BEFORE_DUE)
 _BOOKING_MATCH: Final = timedelta(days=BOOKING_MATCH_DAYS_AFTER_DUE)
 
@@ -722,7 +725,10 @@ class _Planner:
         booked = self.facts.maintenance_booked_on
         if booked is not None and since <= booked <= due + _BOOKING_MATCH:
             return True
-        return any(since <= v < day for v in self.visits())
+        for visit in self.visits():
+            if since <= visit < day:
+                return True
+        return False
 
     def plan_maintenance_visit(self, rule: _Rule) -> None:
         lower, upper = self.bounds[rule.phase]
@@ -802,15 +808,16 @@ class _Planner:
         year = first_year
         while True:
             for index, (month, dom) in enumerate(seasons):
-                season_on = _on_month_day(year, month, dom)
+                season_on = date(year, month, dom) if dom <= 28 else _on_month_day(year, month, dom)
                 day = season_on + offset if not offset_months else rule.shift(season_on)
                 if day >= upper:
                     return
                 if day >= lower:
                     occurrence = (year - first_year) * per_year + index + 1
                     season_iso = season_on.isoformat()
-                    detail = {"season_on": season_iso, "season_index": str(index + 1)}
-                    self.emit(rule, occurrence, day, f"season:{season_iso}:{index + 1}", detail)
+                    index_str = _SMALL_INTS[index + 1]
+                    detail = {"season_on": season_iso, "season_index": index_str}
+                    self.emit(rule, occurrence, day, "season:" + season_iso + ":" + index_str, detail)
             year += 1
 
     def plan_missed_maintenance(self, rule: _Rule) -> None:

@@ -62,7 +62,8 @@ Units: km, dates (``datetime.date``), rates in km per month with
 
 ``next_maintenance_due(*, estimate, last_maintenance_on, last_maintenance_km,
         interval_km, interval_months, today, maintenances_done=0,
-        first_interval_km=None, first_interval_months=None) -> MaintenanceDue``
+        first_interval_km=None, first_interval_months=None,
+        margin_days=BEHAVIOUR_MARGIN_DAYS) -> MaintenanceDue``
     With no maintenance yet, pass the sale date/km as the last maintenance and
     ``maintenances_done=0``; the first interval then uses ``first_interval_*``
     (default: the regular interval). Due date = earlier of
@@ -80,13 +81,18 @@ Units: km, dates (``datetime.date``), rates in km per month with
     (the km limit, or the estimated odometer on a time-driven due day),
     ``interval_number`` (``maintenances_done + 1``), ``earliest_on`` /
     ``latest_on`` (due date at the high / low rate, capped by the time limit,
-    -/+ ``BEHAVIOUR_MARGIN_DAYS`` = 10 days), ``is_overdue`` (``due_on < today``;
-    an overdue date is reported as is, never moved).
-    Raises ``ValueError`` for non-positive intervals or negative ``maintenances_done``.
+    -/+ ``margin_days``, default ``BEHAVIOUR_MARGIN_DAYS`` = 14: customers come a
+    couple of weeks early or late), ``is_overdue`` (``due_on < today``; an overdue
+    date is reported as is, never moved). Always ``earliest_on <= due_on <= latest_on``.
+    The tests use ``MileageEstimate.from_rate`` for exact dates; with readings the
+    rate is whatever ``estimate_mileage`` gives.
+    Raises ``ValueError`` for non-positive intervals, negative ``maintenances_done``
+    or negative ``margin_days``.
 
 ``project_maintenance_due_dates(*, estimate, start_on, start_km, interval_km,
         interval_months, until, today, maintenances_done=0, first_interval_km=None,
-        first_interval_months=None) -> list[MaintenanceDue]``
+        first_interval_months=None, margin_days=BEHAVIOUR_MARGIN_DAYS)
+        -> list[MaintenanceDue]``
     Successive due dates with ``due_on <= until``, assuming each visit happens on
     its predicted day at its predicted km. The first element equals
     ``next_maintenance_due``; later intervals widen by chaining the low / high
@@ -101,7 +107,8 @@ Baselines (for the backtest)
     two latest readings only (no cleaning), then the same km/time rule; falls back
     to the time limit when that rate is unusable.
 
-``backtest(histories: Iterable[VehicleHistory]) -> BacktestResult``
+``backtest(histories: Iterable[VehicleHistory], *, margin_days=BEHAVIOUR_MARGIN_DAYS)
+        -> BacktestResult``
     ``VehicleHistory(readings, maintenances: tuple[MaintenanceVisit, ...],
     interval_km, interval_months, sold_on=None, sale_km=0, first_interval_km=None,
     first_interval_months=None, prior_km_per_month=None)``;
@@ -116,7 +123,11 @@ Baselines (for the backtest)
     decimals), ``median_abs_error_days``, ``inside_interval`` (share of visits in
     ``earliest_on..latest_on``) and ``baselines`` (``"previous_plus_interval"``,
     ``"last_two_readings"`` -> the same keys, ``inside_interval`` null). Shares
-    and the median are null when there are no visits.
+    and the median are null when there are no visits. Use ``margin_days`` to
+    calibrate the behavioural margin on real data (goal: ``inside_interval`` >= 0.9
+    with the narrowest margin). ``BacktestResult`` has ``model``,
+    ``previous_plus_interval`` and ``last_two_readings`` (each a ``BacktestMetrics``
+    with the same fields as the JSON keys).
 """
 
 from __future__ import annotations
@@ -169,7 +180,7 @@ PLAUSIBLE_SLACK_KM = 1500  # one long day's drive on top of the rate limit
 HALF_LIFE_DAYS = 365.25
 PRIOR_STRENGTH_DAYS = 20.0
 RATE_HORIZON_MONTHS = 6.0
-BEHAVIOUR_MARGIN_DAYS = 10
+BEHAVIOUR_MARGIN_DAYS = 14  # "a couple of weeks"; calibrate with backtest(margin_days=...)
 MAX_PROJECTED = 1000
 
 _Z90 = 1.6448536269514722  # two-sided 90 %
@@ -183,7 +194,7 @@ _MAX_RATE_PER_DAY = MAX_PLAUSIBLE_KM_PER_MONTH / MONTH_DAYS
 _DECAY_PER_DAY = math.log(2.0) / HALF_LIFE_DAYS
 _DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _ONE_DAY = timedelta(days=1)
-_MARGIN = timedelta(days=BEHAVIOUR_MARGIN_DAYS)
+_DEFAULT_MARGIN = timedelta(days=BEHAVIOUR_MARGIN_DAYS)
 
 
 # --------------------------------------------------------------------------- dates
@@ -589,8 +600,12 @@ def next_maintenance_due(
     maintenances_done: int = 0,
     first_interval_km: int | None = None,
     first_interval_months: int | None = None,
+    margin_days: int = BEHAVIOUR_MARGIN_DAYS,
 ) -> MaintenanceDue:
     """The next maintenance due date (see the module docstring)."""
+    if margin_days < 0:
+        raise ValueError("margin_days must be >= 0")
+    margin = _DEFAULT_MARGIN if margin_days == BEHAVIOUR_MARGIN_DAYS else _ONE_DAY * margin_days
     ikm, imon = _intervals(
         maintenances_done, interval_km, interval_months, first_interval_km, first_interval_months
     )
@@ -657,8 +672,8 @@ def next_maintenance_due(
         driver,
         due_km,
         maintenances_done + 1,
-        min(earliest, due_on) - _MARGIN,
-        max(latest, due_on) + _MARGIN,
+        min(earliest, due_on) - margin,
+        max(latest, due_on) + margin,
         due_on < today,
     )
 
@@ -675,8 +690,10 @@ def project_maintenance_due_dates(
     maintenances_done: int = 0,
     first_interval_km: int | None = None,
     first_interval_months: int | None = None,
+    margin_days: int = BEHAVIOUR_MARGIN_DAYS,
 ) -> list[MaintenanceDue]:
     """Successive due dates up to ``until`` (see the module docstring)."""
+    margin = _DEFAULT_MARGIN if margin_days == BEHAVIOUR_MARGIN_DAYS else _ONE_DAY * margin_days
     est_hi = replace(
         estimate,
         km_per_month=estimate.high_km_per_month,
@@ -702,6 +719,7 @@ def project_maintenance_due_dates(
                 maintenances_done=done,
                 first_interval_km=first_interval_km,
                 first_interval_months=first_interval_months,
+                margin_days=margin_days,
             )
             for est, on, km in chains
         ]
@@ -711,8 +729,8 @@ def project_maintenance_due_dates(
         if results:
             due = replace(
                 due,
-                earliest_on=min(due_hi.due_on, due.due_on) - _MARGIN,
-                latest_on=max(due_lo.due_on, due.due_on) + _MARGIN,
+                earliest_on=min(due_hi.due_on, due.due_on) - margin,
+                latest_on=max(due_lo.due_on, due.due_on) + margin,
             )
         results.append(due)
         chains = [(est, d.due_on, d.due_odometer_km) for (est, _, _), d in zip(chains, dues, strict=True)]
@@ -827,7 +845,9 @@ def _metrics(errors: list[int], inside: list[bool] | None) -> BacktestMetrics:
     )
 
 
-def backtest(histories: Iterable[VehicleHistory]) -> BacktestResult:
+def backtest(
+    histories: Iterable[VehicleHistory], *, margin_days: int = BEHAVIOUR_MARGIN_DAYS
+) -> BacktestResult:
     """Replay every predictable maintenance visit (see the module docstring)."""
     model_err: list[int] = []
     inside: list[bool] = []
@@ -868,6 +888,7 @@ def backtest(histories: Iterable[VehicleHistory]) -> BacktestResult:
                 maintenances_done=done,
                 first_interval_km=h.first_interval_km,
                 first_interval_months=h.first_interval_months,
+                margin_days=margin_days,
             )
             ikm, imon = _intervals(
                 done, h.interval_km, h.interval_months, h.first_interval_km, h.first_interval_months

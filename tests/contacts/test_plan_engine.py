@@ -4,6 +4,7 @@ conditional touchpoints, calendar edges, and hypothesis properties. No database,
 from __future__ import annotations
 
 import dataclasses
+import pickle
 import random
 import re
 from datetime import date, timedelta
@@ -966,3 +967,21 @@ def test_in_cycle_scheduled_touchpoints_do_not_depend_on_today(facts: VehicleFac
             return _triples([tp for tp in plan if tp.phase == "cycle" and tp.code not in CONDITIONAL_CODES])
 
         assert scheduled(now_plan) == scheduled(later_plan)
+
+
+def test_planned_touchpoints_are_ordinary_frozen_dataclass_instances() -> None:
+    # given
+    tp = plan_vehicle(DEFAULT_PROGRAM, reference_vehicle_facts())[0]
+    # when
+    rebuilt = PlannedTouchpoint(
+        **{f.name: getattr(tp, f.name) for f in dataclasses.fields(PlannedTouchpoint)}
+    )
+    # then
+    assert type(tp) is PlannedTouchpoint
+    assert tp == rebuilt
+    assert hash(tp) == hash(rebuilt)
+    assert pickle.loads(pickle.dumps(tp)) == tp
+    assert dataclasses.replace(tp, occurrence=2).occurrence == 2
+    assert tp.key == (1, "thank_you", D(2025, 1, 15), 1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        tp.code = "other"  # type: ignore[misc]

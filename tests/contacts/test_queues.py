@@ -1,0 +1,216 @@
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from django.core.management import call_command
+from django.db import IntegrityError, connection, transaction
+
+from contacts.audit import audit_stored_contacts
+from contacts.models import CallTask, ContactRules, DailyCapacity, OutboxMessage, QueueBuild, Touchpoint
+from contacts.planning import replan
+from contacts.queues import build_queue, dealerships_due
+from customers.models import Consent
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+# Monday 2026-11-23, 07:30 in Moscow.
+NOW = dt.datetime(2026, 11, 23, 4, 30, tzinfo=dt.UTC)
+DAY = dt.date(2026, 11, 23)
+
+
+def _customer_due_for_service(moscow, **customer):
+    """Bought 2025-12-20 at 0 km, 12,300 km by 2026-10-01 (~1,290 km a month): maintenance falls due
+    early in December 2026, so its invitation is open on the build day, as is the insurance renewal."""
+    owner = factories.CustomerFactory(dealership=moscow, **customer)
+    sale = factories.SaleFactory(vehicle__owner=owner, sold_on=dt.date(2025, 12, 20))
+    factories.OdometerReadingFactory(vehicle=sale.vehicle, read_on=dt.date(2025, 12, 20), odometer_km=0, source="sale")
+    factories.OdometerReadingFactory(vehicle=sale.vehicle, read_on=dt.date(2026, 10, 1), odometer_km=12300)
+    replan(vehicle_ids=[sale.vehicle.id], now=NOW)
+    return owner
+
+
+def test_build_creates_a_call_with_a_script_and_an_explanation(moscow):
+    # given
+    customer = _customer_due_for_service(moscow)
+    # when
+    counts = build_queue(dealership=moscow, day=DAY, now=NOW)
+    # then
+    task = CallTask.objects.get(customer=customer)
+    assert counts.calls == 1
+    assert task.scheduled_on == DAY
+    assert task.window_start <= DAY <= task.window_end
+    # the service invite and the insurance renewal, due within days, are merged; service goes first
+    # (and the keep-alive: nobody reached them for 11 months), in department priority order
+    assert [item["code"] for item in task.agenda] == ["service_invite", "insurance_renewal", "keep_alive"]
+    assert "maintenance due" in task.agenda[0]["why"] and "km a month" in task.agenda[0]["why"]
+    assert "[[agent]]" in task.script
+    assert Touchpoint.objects.get(id=task.agenda[0]["touchpoint_id"]).status == Touchpoint.Status.ISSUED
+
+
+def test_build_runs_once_per_dealership_and_day(moscow):
+    # given
+    _customer_due_for_service(moscow)
+    build_queue(dealership=moscow, day=DAY, now=NOW)
+    tasks = list(CallTask.objects.values_list("id", "customer_id", "scheduled_on"))
+    # when
+    build_queue(dealership=moscow, day=DAY, now=NOW)
+    # then
+    assert list(CallTask.objects.values_list("id", "customer_id", "scheduled_on")) == tasks
+    assert QueueBuild.objects.filter(dealership=moscow, day=DAY).count() == 1
+
+
+def test_a_build_killed_half_way_and_rerun_gives_the_same_tasks(moscow):
+    # given: a build that wrote its tasks but died before marking the day finished
+    _customer_due_for_service(moscow)
+    _customer_due_for_service(moscow)
+    build_queue(dealership=moscow, day=DAY, now=NOW)
+    first = sorted(CallTask.objects.values_list("customer_id", "scheduled_on", "agenda"), key=str)
+    QueueBuild.objects.update(finished_at=None)
+    # when
+    build_queue(dealership=moscow, day=DAY, now=NOW)
+    # then
+    assert sorted(CallTask.objects.values_list("customer_id", "scheduled_on", "agenda"), key=str) == first
+
+
+def test_do_not_call_customer_gets_no_call(moscow):
+    # given
+    customer = _customer_due_for_service(moscow)
+    Consent.objects.create(customer=customer, channel="call", is_allowed=False, changed_at=NOW, reason="asked")
+    # when
+    build_queue(dealership=moscow, day=DAY, now=NOW)
+    # then
+    assert not CallTask.objects.filter(customer=customer).exists()
+    assert Touchpoint.objects.filter(customer=customer, resolution="do_not_contact:call").exists()
+
+
+def test_holdout_customer_gets_no_planned_contact(moscow):
+    customer = _customer_due_for_service(moscow, is_holdout=True)
+    build_queue(dealership=moscow, day=DAY, now=NOW)
+    assert not CallTask.objects.filter(customer=customer).exists()
+    assert not OutboxMessage.objects.filter(customer=customer).exists()
+    assert Touchpoint.objects.filter(customer=customer, status="suppressed", resolution="holdout").exists()
+
+
+def test_nothing_is_called_on_a_weekend(moscow):
+    # given: Sunday 2026-11-22
+    customer = _customer_due_for_service(moscow)
+    # when
+    build_queue(dealership=moscow, day=dt.date(2026, 11, 22), now=NOW - dt.timedelta(days=1))
+    # then
+    assert not CallTask.objects.filter(customer=customer).exists()
+
+
+def test_capacity_moves_the_overflow_to_later_days_with_a_reason(moscow):
+    # given: capacity of one call (1 agent x 1 call)
+    ContactRules.objects.update_or_create(dealership=moscow, defaults={"calls_per_agent": 1, "default_agents_on_shift": 1})
+    customers = [_customer_due_for_service(moscow) for _ in range(3)]
+    # when
+    counts = build_queue(dealership=moscow, day=DAY, now=NOW)
+    # then
+    assert CallTask.objects.filter(scheduled_on=DAY).count() == 1
+    assert counts.over_capacity == 2
+    moved = Touchpoint.objects.filter(customer__in=customers, resolution="deferred:capacity")
+    assert moved.count() >= 2
+    assert all(tp.status == "planned" for tp in moved)
+
+
+def test_supervisor_capacity_for_the_day_wins_over_the_default(moscow, supervisor):
+    ContactRules.objects.update_or_create(dealership=moscow, defaults={"calls_per_agent": 1, "default_agents_on_shift": 1})
+    DailyCapacity.objects.create(dealership=moscow, day=DAY, agents_on_shift=3, set_by=supervisor)
+    for _ in range(3):
+        _customer_due_for_service(moscow)
+    build_queue(dealership=moscow, day=DAY, now=NOW)
+    assert CallTask.objects.filter(scheduled_on=DAY).count() == 3
+
+
+def test_product_output_audits_to_zero(moscow):
+    for _ in range(5):
+        _customer_due_for_service(moscow)
+    build_queue(dealership=moscow, day=DAY, now=NOW)
+    build_queue(dealership=moscow, day=DAY + dt.timedelta(days=1), now=NOW + dt.timedelta(days=1))
+    report = audit_stored_contacts()
+    assert report["checked"] > 0
+    assert set(report["violations"].values()) == {0}
+
+
+def test_audit_contacts_reports_a_call_on_a_holiday(moscow, capsys):
+    # given: a task placed by hand on 1 January, a Russian public holiday
+    customer = factories.CustomerFactory(dealership=moscow)
+    CallTask.objects.create(
+        dealership=moscow, customer=customer, scheduled_on=dt.date(2027, 1, 1), window_start=dt.date(2027, 1, 1),
+        window_end=dt.date(2027, 1, 5), blocks_until=dt.date(2027, 1, 8),
+    )
+    # when
+    call_command("audit_contacts", "--json")
+    # then
+    import json
+
+    report = json.loads(capsys.readouterr().out)
+    assert report["checked"] == 1
+    assert report["violations"]["holiday"] == 1
+
+
+def test_morning_comes_at_different_hours_in_each_zone(moscow, yekaterinburg):
+    # given: 03:30 UTC = 06:30 in Moscow, 08:30 in Yekaterinburg; the build hour is 07:00
+    ContactRules.for_dealership(moscow)
+    ContactRules.for_dealership(yekaterinburg)
+    now = dt.datetime(2026, 11, 23, 3, 30, tzinfo=dt.UTC)
+    # then
+    assert [(d.code, day) for d, day in dealerships_due(now=now)] == [("ekb", DAY)]
+
+
+def test_year_end_build_uses_the_local_new_year_day(yekaterinburg):
+    # given: 20:00 UTC on 31 December is already 1 January in Yekaterinburg (a holiday)
+    ContactRules.for_dealership(yekaterinburg)
+    ContactRules.objects.filter(dealership=yekaterinburg).update(queue_build_hour=0)
+    now = dt.datetime(2026, 12, 31, 20, 0, tzinfo=dt.UTC)
+    # then
+    assert [day for _d, day in dealerships_due(now=now)] == [dt.date(2027, 1, 1)]
+
+
+def test_two_tasks_closer_than_the_gap_are_impossible_on_postgresql(moscow):
+    if connection.vendor != "postgresql":
+        pytest.skip("the exclusion constraint exists on PostgreSQL")
+    customer = factories.CustomerFactory(dealership=moscow)
+    fields = {"dealership": moscow, "customer": customer, "window_start": DAY, "window_end": DAY + dt.timedelta(days=14)}
+    CallTask.objects.create(scheduled_on=DAY, blocks_until=DAY + dt.timedelta(days=7), **fields)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CallTask.objects.create(
+            scheduled_on=DAY + dt.timedelta(days=3), blocks_until=DAY + dt.timedelta(days=10), **fields
+        )
+    # a requested callback is allowed
+    CallTask.objects.create(
+        scheduled_on=DAY + dt.timedelta(days=3), blocks_until=DAY + dt.timedelta(days=10), is_requested=True, **fields
+    )
+    assert CallTask.objects.filter(customer=customer).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_builds_at_once_give_the_same_tasks_as_one(moscow):
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrency is tested on PostgreSQL")
+    # given
+    for _ in range(6):
+        _customer_due_for_service(moscow)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            build_queue(dealership=moscow, day=DAY, now=NOW)
+        except BaseException as error:  # noqa: BLE001
+            errors.append(error)
+        finally:
+            connection.close()
+
+    # when
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # then: no duplicate call, every placed touchpoint on exactly one task
+    raced = sorted(CallTask.objects.values_list("customer_id", "scheduled_on"))
+    assert len(raced) == len(set(raced)) == 6
+    assert all(not isinstance(e, IntegrityError) for e in errors)
