@@ -1,0 +1,74 @@
+"""End to end through a real Celery worker on Redis and PostgreSQL (CI)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from clm.celery import app as celery_app
+from contacts import tasks
+from contacts.models import BeatTick, CallTask, QueueBuild, Touchpoint
+from tests import factories
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def worker():
+    if not settings.REDIS_URL or connection.vendor != "postgresql":
+        pytest.skip("needs REDIS_URL and PostgreSQL (CI)")
+    db = connection.settings_dict
+    env = dict(
+        os.environ,
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        CELERY_TASK_ALWAYS_EAGER="false",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "clm", "worker", "--pool=solo", "--loglevel=WARNING",
+         "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    celery_app.conf.task_always_eager = False
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def _wait_for(condition, seconds: float = 60) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.3)
+    return False
+
+
+def test_worker_replans_and_builds_the_daily_queue(worker, moscow):
+    # given: a customer whose maintenance falls due early in December 2026
+    owner = factories.CustomerFactory(dealership=moscow)
+    sale = factories.SaleFactory(vehicle__owner=owner, sold_on=dt.date(2025, 12, 20))
+    factories.OdometerReadingFactory(vehicle=sale.vehicle, read_on=dt.date(2025, 12, 20), odometer_km=0, source="sale")
+    factories.OdometerReadingFactory(vehicle=sale.vehicle, read_on=dt.date(2026, 10, 1), odometer_km=12300)
+    # when: the worker re-plans the vehicle, then builds Monday's queue, then beats
+    tasks.replan_vehicles.delay([sale.vehicle.id])
+    assert _wait_for(lambda: Touchpoint.objects.filter(vehicle=sale.vehicle).exists()), "the worker did not re-plan"
+    tasks.build_queue.delay(moscow.id, "2026-11-23")
+    assert _wait_for(lambda: QueueBuild.objects.filter(dealership=moscow, finished_at__isnull=False).exists())
+    tasks.record_beat_tick.delay()
+    assert _wait_for(lambda: BeatTick.objects.filter(name="beat").exists())
+    # then
+    task = CallTask.objects.get(customer=owner)
+    assert task.scheduled_on == dt.date(2026, 11, 23)
+    assert task.agenda[0]["code"] == "service_invite"
