@@ -106,6 +106,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
+    load_before = os.getloadavg()[0]
     t0 = time.perf_counter()
     vehicles = synthetic_facts(args.vehicles, args.seed)
     generated_in = time.perf_counter() - t0
@@ -144,15 +145,14 @@ def main() -> None:
     print(f"touchpoints:  {touchpoints:,} ({touchpoints / len(vehicles):.1f} per vehicle)")
     median = statistics.median(rates)
     runs = ", ".join(f"{r:,.0f}" for r in rates)
-    print(
-        f"throughput:   {median:,.0f} vehicles/s (median of {len(rates)} runs: {runs}; best {max(rates):,.0f})"
-    )
+    print(f"throughput:   {median:,.0f} vehicles/s, median of {len(rates)} runs ({runs})")
     print(f"              {median * touchpoints / len(vehicles):,.0f} touchpoints/s; one core, one process")
     print(
         f"latency (µs): p50 {q[49]:.0f}, p95 {q[94]:.0f}, p99 {q[98]:.0f}, max {max(samples):.0f} "
         f"({len(samples):,} samples)"
     )
     print(f"peak RSS:     {peak_rss_mb:.0f} MB (includes the {len(vehicles):,} generated fact records)")
+    print(f"load average: {load_before:.2f} before, {os.getloadavg()[0]:.2f} after (shared cores)")
 
 
 if __name__ == "__main__":

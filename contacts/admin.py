@@ -1,7 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.db.models import F
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import URLPattern, path
+from django.utils import timezone
 
 from contacts.models import (
     CallAttempt,
@@ -27,6 +33,28 @@ class TouchpointTemplateAdmin(admin.ModelAdmin):
     list_filter = ["department", "channel", "anchor", "phase", "is_active"]
     search_fields = ["code", "name_en", "name_ru"]
     readonly_fields = ["version"]
+    change_form_template = "admin/contacts/touchpointtemplate/change_form.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        preview = path(
+            "<int:pk>/preview/",
+            self.admin_site.admin_view(self.preview_view),
+            name="contacts_touchpointtemplate_preview",
+        )
+        return [preview, *super().get_urls()]
+
+    def preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """htmx: the edited (unsaved) form → the next 90 days with and without the change."""
+        from contacts.preview import preview_template_change
+
+        template = get_object_or_404(TouchpointTemplate, pk=pk)
+        form_class = self.get_form(request, template)
+        form = form_class(request.POST or None, instance=template)
+        context: dict[str, Any] = {"form": form}
+        if request.method == "POST" and form.is_valid():
+            edited = form.save(commit=False)
+            context["preview"] = preview_template_change(edited=edited, today=timezone.now().date()).as_dict()
+        return render(request, "admin/contacts/touchpointtemplate/preview.html", context)
 
     def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
         # Issued calls keep the script they were rendered with; the version marks the change.

@@ -152,6 +152,7 @@ def _odometer(start_km: int, start: dt.date, day: dt.date, km_per_month: float) 
 class DemoGenerator:
     def __init__(self, *, seed: int, today: dt.date) -> None:
         self.rng = random.Random(seed)
+        self.seed = seed
         self.today = today
         self.vins: set[str] = set()
         self.phones: list[str] = []
@@ -201,7 +202,7 @@ class DemoGenerator:
         if rng.random() < 0.8:
             birthday = dt.date(rng.randint(1955, 2003), rng.randint(1, 12), rng.randint(1, 28))
         customer = DemoCustomer(
-            external_id=f"DEMO-C{self.sequence:06d}",
+            external_id=f"DEMO{self.seed}-C{self.sequence:07d}",
             dealership_code=code,
             first_name=first,
             middle_name=middle,

@@ -96,7 +96,8 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     from contacts.card import customer_card
 
     customer = _get_customer_for_user(request, pk)
-    return render(request, "customers/customer_detail.html", customer_card(customer=customer, today=timezone.now().date()))
+    context = customer_card(customer=customer, today=customer.dealership.local_date(timezone.now()))
+    return render(request, "customers/customer_detail.html", {**context, "open_timeline": True})
 
 
 @access.role_required(access.CAN_SEE_CUSTOMERS)

@@ -449,8 +449,8 @@ def test_readings_spanning_under_30_days_are_dominated_by_the_prior() -> None:
     estimate = estimate_mileage(readings, today=TODAY, prior_km_per_month=1_000.0)
     # then
     assert estimate.source == "blend"
-    assert estimate.prior_weight == pytest.approx(0.6672, abs=1e-4)
-    assert estimate.km_per_month == pytest.approx(1_680.1, abs=0.1)
+    assert estimate.prior_weight == pytest.approx(0.6646, abs=1e-4)
+    assert estimate.km_per_month == pytest.approx(1_685.6, abs=0.1)
 
 
 def test_prior_fades_as_readings_accumulate() -> None:
@@ -478,7 +478,7 @@ def test_sale_reading_at_zero_km_is_a_real_reading() -> None:
     # then
     assert estimate.used_readings == tuple(readings)
     assert estimate.flagged == ()
-    assert estimate.km_per_month == pytest.approx(1_434.5, abs=0.1)
+    assert estimate.km_per_month == pytest.approx(1_456.8, abs=0.1)
 
 
 def test_readings_on_new_years_eve_and_new_years_day_form_a_one_day_segment() -> None:
@@ -568,10 +568,10 @@ def test_exact_duplicate_is_flagged_and_does_not_affect_the_estimate() -> None:
     assert _same_fit(dirty, estimate_mileage(good, today=TODAY))
 
 
-def test_same_day_different_km_keeps_one_and_flags_the_other() -> None:
-    # given
+def test_same_day_different_km_keeps_the_one_nearer_the_trend_and_flags_the_other() -> None:
+    # given: 9,000 km and 9,900 km both read on 2025-07-15
     good = _good_series()
-    other = Reading(date(2025, 7, 15), 9_040, 99)
+    other = Reading(date(2025, 7, 15), 9_900, 99)
     # when
     dirty = estimate_mileage([*good, other], today=TODAY)
     # then
@@ -637,10 +637,11 @@ def test_well_observed_steady_car_has_a_narrow_rate_interval() -> None:
     estimate = estimate_mileage(good, today=TODAY, prior_km_per_month=1_250.0)
     # then
     assert estimate.source == "readings"
-    assert estimate.km_per_month == pytest.approx(1_484.9, abs=0.1)
+    assert estimate.km_per_month == pytest.approx(1_503.0, abs=0.1)
+    assert estimate.prior_weight == pytest.approx(0.0270, abs=1e-4)
     assert (estimate.low_km_per_month, estimate.high_km_per_month) == (
-        pytest.approx(1_276.5, abs=0.1),
-        pytest.approx(1_693.3, abs=0.1),
+        pytest.approx(1_291.5, abs=0.1),
+        pytest.approx(1_714.4, abs=0.1),
     )
 
 
@@ -713,7 +714,8 @@ def _history() -> VehicleHistory:
 
 
 def test_backtest_reports_model_and_baselines() -> None:
-    # given: a steady ~1,500 km/month car with two maintenance visits
+    # given: a steady ~1,500 km/month car with two maintenance visits;
+    # the model predicts 2024-11-16 (actual 11-20) and 2025-09-16 (actual 09-10)
     history = _history()
     # when
     result = backtest([history])
@@ -723,21 +725,21 @@ def test_backtest_reports_model_and_baselines() -> None:
         "visits": 2,
         "within_14_days": 1.0,
         "within_30_days": 1.0,
-        "median_abs_error_days": 3.0,
+        "median_abs_error_days": 5.0,
         "inside_interval": 1.0,
         "baselines": {
             "previous_plus_interval": {
                 "visits": 2,
                 "within_14_days": 0.0,
                 "within_30_days": 0.0,
-                "median_abs_error_days": 59.0,
+                "median_abs_error_days": 63.5,
                 "inside_interval": None,
             },
             "last_two_readings": {
                 "visits": 2,
                 "within_14_days": 1.0,
                 "within_30_days": 1.0,
-                "median_abs_error_days": 6.5,
+                "median_abs_error_days": 3.0,
                 "inside_interval": None,
             },
         },
@@ -855,8 +857,8 @@ def _clean_series(draw: st.DrawFn, min_size: int = 2) -> list[Reading]:
 def test_a_reading_at_or_above_the_trend_never_delays_the_due_date(
     series: list[Reading], gap: int, above: int, prior: float | None
 ) -> None:
-    # given: a clean history, the maintenance at its first reading
-    today = date(2026, 11, 22)
+    # given: a clean history (all before `today`), the maintenance at its first reading
+    today = date(2031, 1, 1)
     first = series[0]
     before = estimate_mileage(series, today=today, prior_km_per_month=prior)
     last = series[-1]
@@ -879,7 +881,7 @@ def test_a_reading_at_or_above_the_trend_never_delays_the_due_date(
     )
     # then
     assert after.flagged == ()
-    assert after.km_per_month >= before.km_per_month * (1 - 1e-12)
+    assert after.km_per_month >= before.km_per_month - 1e-6
     assert due_after.due_on <= due_before.due_on
 
 
@@ -891,9 +893,10 @@ def test_one_digit_typo_flags_only_itself(series: list[Reading], data: st.DataOb
     good = series[k]
     assume(good.odometer_km >= 5_000)
     typo = Reading(good.read_on, good.odometer_km * 10)
+    assume(typo.odometer_km > series[-1].odometer_km)  # inconsistent with the readings after it
     dirty = [*series[:k], typo, *series[k + 1 :]]
     # when
-    estimate = estimate_mileage(dirty, today=TODAY)
+    estimate = estimate_mileage(dirty, today=max(TODAY, series[-1].read_on))
     # then
     assert estimate.flagged == (FlaggedReading(typo, "implausible_jump"),)
     assert estimate.used_readings == tuple(series[:k] + series[k + 1 :])

@@ -1,0 +1,147 @@
+"""Nightly re-plan benchmark: every vehicle forecast and planned through N real Celery workers.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/clm_bench_100k REDIS_URL=redis://127.0.0.1:6379/12 \
+        .venv/bin/python bench/bench_replan.py --workers 2
+
+Runs the cold re-plan (touchpoints and forecasts emptied first), then the unchanged rerun, through
+``contacts.tasks.replan_vehicle_range`` chunks on real workers (Redis broker, Redis results); samples
+each worker process's RSS; then times a raw COPY of the same touchpoint rows into a temporary table
+(the write ceiling). Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clm.settings")
+os.environ.setdefault("CELERY_RESULT_BACKEND", os.environ.get("REDIS_URL", ""))
+
+import django  # noqa: E402
+
+django.setup()
+
+from celery import group  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.db.models import Max, Min  # noqa: E402
+
+from contacts import tasks  # noqa: E402
+from contacts.models import Touchpoint  # noqa: E402
+from customers.models import Vehicle, VehicleForecast  # noqa: E402
+
+
+def rss_of_tree(pid: int) -> int:
+    """Resident memory in kB of a process and its children."""
+    out = subprocess.run(["ps", "-o", "pid=,ppid=,rss=", "-A"], capture_output=True, text=True).stdout
+    rows = [tuple(int(x) for x in line.split()) for line in out.splitlines() if line.strip()]
+    children = {pid}
+    changed = True
+    while changed:
+        changed = False
+        for p, parent, _rss in rows:
+            if parent in children and p not in children:
+                children.add(p)
+                changed = True
+    return max((rss for p, _parent, rss in rows if p in children), default=0)
+
+
+def run_sweep(chunk: int) -> tuple[float, int]:
+    bounds = Vehicle.objects.aggregate(low=Min("id"), high=Max("id"))
+    signatures = [
+        tasks.replan_vehicle_range.s(first, first + chunk) for first in range(bounds["low"], bounds["high"] + 1, chunk)
+    ]
+    started = time.monotonic()
+    written = sum(group(signatures).apply_async().get(timeout=7200, interval=0.5))
+    return time.monotonic() - started, written
+
+
+def copy_ceiling() -> tuple[float, int]:
+    columns = "vehicle_id, customer_id, template_id, cycle_start, occurrence, due_on, window_start, window_end, status, reason, reason_detail, resolution, updated_at"
+    buffer = io.BytesIO()
+    with connection.cursor() as cursor:
+        with cursor.copy(f"COPY (SELECT {columns} FROM contacts_touchpoint) TO STDOUT") as copy:
+            for data in copy:
+                buffer.write(data)
+        cursor.execute("CREATE TEMP TABLE touchpoint_copy (LIKE contacts_touchpoint INCLUDING DEFAULTS)")
+        started = time.monotonic()
+        with cursor.copy(f"COPY touchpoint_copy ({columns}) FROM STDIN") as copy:
+            copy.write(buffer.getvalue())
+        elapsed = time.monotonic() - started
+        cursor.execute("SELECT count(*) FROM touchpoint_copy")
+        rows = cursor.fetchone()[0]
+        cursor.execute("DROP TABLE touchpoint_copy")
+    return elapsed, rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--chunk", type=int, default=tasks.REPLAN_CHUNK)
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        raise SystemExit("Run this on PostgreSQL: set DATABASE_URL.")
+    vehicles = Vehicle.objects.count()
+    Touchpoint.objects.all().delete()
+    VehicleForecast.objects.all().delete()
+    env = dict(os.environ)
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "clm", "worker", "--pool=solo", "-n", f"bench{i}@%h",
+             "--loglevel=WARNING", "--without-gossip", "--without-mingle"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        for i in range(args.workers)
+    ]
+    peak = {w.pid: 0 for w in workers}
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            for w in workers:
+                peak[w.pid] = max(peak[w.pid], rss_of_tree(w.pid))
+            time.sleep(0.5)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    time.sleep(3)
+    try:
+        cold_seconds, cold_rows = run_sweep(args.chunk)
+        touchpoints = Touchpoint.objects.count()
+        rerun_seconds, rerun_rows = run_sweep(args.chunk)
+    finally:
+        stop.set()
+        for w in workers:
+            w.terminate()
+        for w in workers:
+            w.wait(timeout=30)
+    copy_seconds, copy_rows = copy_ceiling()
+    print(json.dumps({
+        "vehicles": vehicles,
+        "workers": args.workers,
+        "chunk": args.chunk,
+        "cold_seconds": round(cold_seconds, 1),
+        "cold_rows_written": cold_rows,
+        "cold_rows_per_second": round(cold_rows / cold_seconds),
+        "cold_vehicles_per_second": round(vehicles / cold_seconds),
+        "touchpoints": touchpoints,
+        "rerun_seconds": round(rerun_seconds, 1),
+        "rerun_rows_written": rerun_rows,
+        "peak_rss_mb_per_worker": [round(kb / 1024) for kb in peak.values()],
+        "raw_copy_seconds_same_rows": round(copy_seconds, 2),
+        "raw_copy_rows": copy_rows,
+        "machine": f"{platform.machine()} {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}",
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,167 @@
+"""``python manage.py backtest_forecast [--dealership CODE] [--readings FILE.csv] [--json]``.
+
+For every real maintenance visit with history before it, predict it from the data known before and
+compare, beside two baselines. With ``--readings`` it reads a dealer's own export instead of the
+database (columns ``vin,date,odometer_km,is_maintenance``; bad rows reported by line and skipped).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from customers import mileage
+from customers.forecasting import interval_for, schedules
+from customers.models import Dealership, OdometerReading, Sale, ServiceVisit, Vehicle
+
+TRUE_WORDS = {"1", "true", "yes", "y", "да", "x"}
+FALSE_WORDS = {"0", "false", "no", "n", "нет", ""}
+
+
+def parse_date(text: str) -> dt.date:
+    text = text.strip()
+    for pattern in ("%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            return dt.datetime.strptime(text, pattern).date()  # noqa: DTZ007 - a calendar date, no time
+        except ValueError:
+            continue
+    raise ValueError(f"date {text!r} is not YYYY-MM-DD or DD.MM.YYYY")
+
+
+def histories_from_file(path: Path, *, interval_km: int, interval_months: int) -> tuple[list[mileage.VehicleHistory], list[str]]:
+    problems: list[str] = []
+    readings: dict[str, list[mileage.Reading]] = defaultdict(list)
+    visits: dict[str, list[mileage.MaintenanceVisit]] = defaultdict(list)
+    try:
+        text = path.read_bytes()
+    except OSError as error:
+        raise CommandError(f"Cannot read {path}: {error.strerror}.") from None
+    try:
+        decoded = text.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        decoded = text.decode("cp1251")
+    rows = csv.DictReader(decoded.splitlines(), delimiter=";" if decoded.split("\n", 1)[0].count(";") else ",")
+    expected = {"vin", "date", "odometer_km", "is_maintenance"}
+    found = {name.strip().lower() for name in rows.fieldnames or []}
+    if not expected <= found:
+        raise CommandError(
+            f"{path}: missing column(s) {', '.join(sorted(expected - found))}; found {', '.join(sorted(found)) or 'none'}."
+        )
+    for line, raw in enumerate(rows, start=2):
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+        try:
+            vin = row["vin"].upper()
+            if not vin:
+                raise ValueError("VIN is empty")
+            day = parse_date(row["date"])
+            km = int(row["odometer_km"].replace(" ", "").replace("\u00a0", "").replace(",", ""))
+            flag = row["is_maintenance"].lower()
+            if flag not in TRUE_WORDS | FALSE_WORDS:
+                raise ValueError(f"is_maintenance {row['is_maintenance']!r} is not yes/no or 1/0")
+        except ValueError as error:
+            problems.append(f"line {line}: {error}")
+            continue
+        readings[vin].append(mileage.Reading(read_on=day, odometer_km=km))
+        if flag in TRUE_WORDS:
+            visits[vin].append(mileage.MaintenanceVisit(visited_on=day, odometer_km=km))
+    histories = [
+        mileage.VehicleHistory(
+            readings=tuple(readings[vin]),
+            maintenances=tuple(sorted(visits[vin], key=lambda v: v.visited_on)),
+            interval_km=interval_km,
+            interval_months=interval_months,
+        )
+        for vin in sorted(readings)
+    ]
+    return histories, problems
+
+
+def histories_from_database(dealership: Dealership | None) -> list[mileage.VehicleHistory]:
+    vehicles = Vehicle.objects.all()
+    if dealership is not None:
+        vehicles = vehicles.filter(dealership=dealership)
+    ids = list(vehicles.values_list("id", flat=True))
+    readings: dict[int, list[mileage.Reading]] = defaultdict(list)
+    for vehicle_id, day, km in OdometerReading.objects.filter(vehicle_id__in=ids).values_list("vehicle_id", "read_on", "odometer_km"):
+        readings[vehicle_id].append(mileage.Reading(read_on=day, odometer_km=km))
+    visits: dict[int, list[mileage.MaintenanceVisit]] = defaultdict(list)
+    for vehicle_id, day, km in (
+        ServiceVisit.objects.filter(vehicle_id__in=ids, kind=ServiceVisit.Kind.MAINTENANCE)
+        .order_by("visited_on")
+        .values_list("vehicle_id", "visited_on", "odometer_km")
+    ):
+        visits[vehicle_id].append(mileage.MaintenanceVisit(visited_on=day, odometer_km=km))
+    first_sale: dict[int, tuple[dt.date, int, str]] = {}
+    for vehicle_id, day, km, kind in Sale.objects.filter(vehicle_id__in=ids).order_by("sold_on").values_list(
+        "vehicle_id", "sold_on", "odometer_km", "kind"
+    ):
+        first_sale.setdefault(vehicle_id, (day, km, kind))
+    table = schedules()
+    result = []
+    for vehicle in vehicles.only("id", "make", "model", "maintenance_interval_km", "maintenance_interval_months"):
+        interval = interval_for(vehicle, table)
+        sale = first_sale.get(vehicle.id)
+        result.append(
+            mileage.VehicleHistory(
+                readings=tuple(readings[vehicle.id]),
+                maintenances=tuple(visits[vehicle.id]),
+                interval_km=interval.km,
+                interval_months=interval.months,
+                sold_on=sale[0] if sale else None,
+                sale_km=sale[1] if sale else 0,
+                first_interval_km=interval.first_km,
+                first_interval_months=interval.first_months,
+            )
+        )
+    return result
+
+
+def percent(value: Any) -> str:
+    return "—" if value is None else f"{value * 100:.1f} %"
+
+
+class Command(BaseCommand):
+    help = "Backtest the maintenance due-date forecast against real visits, beside two naive baselines."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--dealership", help="Only this dealership's vehicles (code).")
+        parser.add_argument("--readings", type=Path, help="A CSV export: vin,date,odometer_km,is_maintenance.")
+        parser.add_argument("--interval-km", type=int, default=15000, help="Maintenance interval for --readings.")
+        parser.add_argument("--interval-months", type=int, default=12, help="Maintenance interval for --readings.")
+        parser.add_argument("--json", action="store_true", help="Print JSON.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        problems: list[str] = []
+        if options["readings"]:
+            if options["interval_km"] <= 0 or options["interval_months"] <= 0:
+                raise CommandError("--interval-km and --interval-months must be positive.")
+            histories, problems = histories_from_file(
+                options["readings"], interval_km=options["interval_km"], interval_months=options["interval_months"]
+            )
+        else:
+            dealership = None
+            if options["dealership"]:
+                dealership = Dealership.objects.filter(code=options["dealership"]).first()
+                if dealership is None:
+                    raise CommandError(f"No dealership with code {options['dealership']!r}.")
+            histories = histories_from_database(dealership)
+        report = mileage.backtest(histories).to_dict()
+        for problem in problems:
+            self.stderr.write(f"skipped {problem}")
+        if options["json"]:
+            self.stdout.write(json.dumps(report, indent=2))
+            return
+        self.stdout.write(f"{'method':<26}{'visits':>8}{'±14 days':>11}{'±30 days':>11}{'median error':>15}{'in interval':>13}")
+        rows = [("forecast", report)] + list(report["baselines"].items())  # type: ignore[union-attr]
+        for name, figures in rows:
+            median = figures["median_abs_error_days"]
+            self.stdout.write(
+                f"{name:<26}{figures['visits']:>8}{percent(figures['within_14_days']):>11}{percent(figures['within_30_days']):>11}"
+                f"{'—' if median is None else f'{median:.1f} d':>15}{percent(figures['inside_interval']):>13}"
+            )
