@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from contacts.planning import replan
+from customers.models import VehicleForecast
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+NOW = dt.datetime(2025, 6, 1, 9, 0, tzinfo=dt.UTC)
+
+
+def _vehicle_with_a_typo(moscow):
+    sale = factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=dt.date(2024, 1, 15))
+    for day, km in [(dt.date(2024, 1, 15), 0), (dt.date(2024, 4, 15), 6000), (dt.date(2024, 7, 15), 60000),
+                    (dt.date(2024, 10, 15), 18000), (dt.date(2025, 1, 15), 24000)]:
+        factories.OdometerReadingFactory(vehicle=sale.vehicle, read_on=day, odometer_km=km)
+    return sale.vehicle
+
+
+def test_forecast_leaves_a_typo_out_and_records_why(moscow):
+    # given
+    vehicle = _vehicle_with_a_typo(moscow)
+    # when
+    replan(vehicle_ids=[vehicle.id], now=NOW)
+    # then
+    forecast = VehicleForecast.objects.get(vehicle=vehicle)
+    assert [(f["odometer_km"], f["reason"]) for f in forecast.flagged_readings] == [(60000, "implausible_jump")]
+    assert forecast.km_per_month == pytest.approx(2000, rel=0.05)
+    assert forecast.due_driver == "km"
+    assert forecast.due_earliest_on <= forecast.next_due_on <= forecast.due_latest_on
+
+
+def test_vehicle_page_marks_the_flagged_reading(client, agent, moscow):
+    # given
+    vehicle = _vehicle_with_a_typo(moscow)
+    replan(vehicle_ids=[vehicle.id], now=NOW)
+    client.force_login(agent)
+    # when
+    response = client.get(reverse("customers:vehicle", args=[vehicle.id]))
+    # then
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "implausible jump (typo?)" in body
+    assert "km a month" in body
+
+
+def test_vehicle_of_another_dealership_is_not_found(client, other_agent, moscow):
+    vehicle = _vehicle_with_a_typo(moscow)
+    client.force_login(other_agent)
+    assert client.get(reverse("customers:vehicle", args=[vehicle.id])).status_code == 404
+
+
+def test_backtest_on_a_dealers_file_reports_bad_rows_by_line(tmp_path, capsys):
+    # given: one car serviced every 10,000 km at 1,000 km a month, and two bad rows
+    path = tmp_path / "export.csv"
+    lines = ["vin,date,odometer_km,is_maintenance"]
+    day = dt.date(2022, 1, 10)
+    for month in range(0, 41):
+        km = month * 1000
+        lines.append(f"XTA00000000000001,{(day + dt.timedelta(days=round(month * 30.4375))).strftime('%d.%m.%Y')},{km},{'1' if km and km % 10000 == 0 else '0'}")
+    lines.insert(5, "XTA00000000000001,31.02.2022,5000,0")
+    lines.insert(9, "XTA00000000000001,2022-05-01,lots,0")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    # when
+    call_command("backtest_forecast", "--readings", str(path), "--interval-km", "10000", "--json")
+    # then
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert set(report) == {"visits", "within_14_days", "within_30_days", "median_abs_error_days", "inside_interval", "baselines"}
+    assert set(report["baselines"]) == {"previous_plus_interval", "last_two_readings"}
+    assert report["visits"] == 3
+    assert report["within_14_days"] == 1.0
+    assert "skipped line 6:" in captured.err and "skipped line 10:" in captured.err
+
+
+def test_backtest_refuses_a_file_without_the_columns(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("vin;date;km\nX;2024-01-01;5\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="missing column"):
+        call_command("backtest_forecast", "--readings", str(path))
