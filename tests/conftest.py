@@ -14,9 +14,14 @@ from tests import factories
 @pytest.fixture(autouse=True)
 def _eager_celery():
     """Tasks run in-process unless a test starts a real worker (tests/contacts/test_worker.py)."""
-    celery_app.conf.task_always_eager = True
+    set_eager(True)
     yield
-    celery_app.conf.task_always_eager = False
+    set_eager(False)
+
+
+def set_eager(value: bool) -> None:
+    # The app reads Django settings with the CELERY_ namespace: the namespaced key is the one it sees.
+    celery_app.conf.update(CELERY_TASK_ALWAYS_EAGER=value, task_always_eager=value)
 
 
 @pytest.fixture

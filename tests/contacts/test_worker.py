@@ -13,10 +13,10 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from clm.celery import app as celery_app
 from contacts import tasks
 from contacts.models import BeatTick, CallTask, QueueBuild, Touchpoint
 from tests import factories
+from tests.conftest import set_eager
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -37,7 +37,7 @@ def worker():
          "--without-gossip", "--without-mingle", "--without-heartbeat"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
-    celery_app.conf.task_always_eager = False
+    set_eager(False)
     yield process
     process.terminate()
     try:
