@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from contacts import bulk
 from contacts.models import REACHED_OUTCOMES, CallAttempt, Handoff, Touchpoint, TouchpointTemplate
 from contacts.plan_engine import PlannedTouchpoint, SaleFact, TemplateSpec, VehicleFacts, plan_vehicle
 from customers.forecasting import VehicleForecastInput, forecast_vehicles
@@ -265,10 +266,10 @@ def _write_difference(
         and row.window_end >= today_by_vehicle[row.vehicle_id]
     ]
     if to_create:
-        # ignore_conflicts: a concurrent run that inserted the same natural key first wins; same rows.
-        Touchpoint.objects.bulk_create(to_create, batch_size=2000, ignore_conflicts=True)
+        # An existing natural key wins: a concurrent run that inserted it first made the same row.
+        bulk.insert_touchpoints(to_create)
     if to_update:
-        Touchpoint.objects.bulk_update(to_update, MOVABLE_FIELDS, batch_size=2000)
+        bulk.update_touchpoints(to_update, MOVABLE_FIELDS)
     if obsolete:
         Touchpoint.objects.filter(id__in=obsolete, status=Touchpoint.Status.PLANNED).update(
             status=Touchpoint.Status.CANCELLED, resolution="obsolete"

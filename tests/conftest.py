@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 
 import pytest
 
@@ -22,6 +23,36 @@ def _eager_celery():
 def set_eager(value: bool) -> None:
     # The app reads Django settings with the CELERY_ namespace: the namespaced key is the one it sees.
     celery_app.conf.update(CELERY_TASK_ALWAYS_EAGER=value, task_always_eager=value)
+
+
+@pytest.fixture(autouse=True)
+def _migration_data(request, django_db_blocker):
+    """Roles, departments and the default program come from data migrations; a transactional test
+    (live server, worker, concurrency) flushes them at its end, so they are put back before a test."""
+    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db", "live_server"} & set(
+        request.fixturenames
+    )
+    if uses_db:
+        request.getfixturevalue("django_db_setup")
+        with django_db_blocker.unblock():
+            restore_migration_data()
+
+
+def restore_migration_data() -> None:
+    from django.apps import apps
+
+    from contacts.models import TouchpointTemplate
+
+    if TouchpointTemplate.objects.exists():
+        return
+    for module, functions in [
+        ("customers.migrations.0002_roles", ["create_roles"]),
+        ("contacts.migrations.0002_departments_and_call_gap_exclusion", ["create_departments"]),
+        ("contacts.migrations.0004_default_program", ["load_program"]),
+    ]:
+        loaded = importlib.import_module(module)
+        for name in functions:
+            getattr(loaded, name)(apps, None)
 
 
 @pytest.fixture
