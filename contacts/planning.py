@@ -12,6 +12,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -207,23 +208,19 @@ def _write_difference(
         template_id = template_ids.get(tp.code)
         if template_id is not None:
             wanted[(tp.vehicle_id, template_id, tp.cycle_start, tp.occurrence)] = tp
-    stored = {
-        (row.vehicle_id, row.template_id, row.cycle_start, row.occurrence): row
-        for row in Touchpoint.objects.filter(vehicle_id__in=vehicle_ids).exclude(
-            status__in=[Touchpoint.Status.ISSUED, Touchpoint.Status.DONE]
-        )
-    }
-    issued_keys = set(
-        Touchpoint.objects.filter(
-            vehicle_id__in=vehicle_ids, status__in=[Touchpoint.Status.ISSUED, Touchpoint.Status.DONE]
-        ).values_list("vehicle_id", "template_id", "cycle_start", "occurrence")
-    )
+    # Plain tuples, not model instances: a chunk holds ~70,000 stored touchpoints and a rerun with
+    # unchanged facts must stay cheap (it only compares).
+    stored: dict[tuple[int, int, dt.date, int], tuple[Any, ...]] = {}
+    for row in Touchpoint.objects.filter(vehicle_id__in=vehicle_ids).values_list(
+        "vehicle_id", "template_id", "cycle_start", "occurrence",
+        "id", "status", "due_on", "window_start", "window_end", "reason", "reason_detail", "customer_id",
+    ):
+        stored[row[:4]] = row[4:]
     to_create: list[Touchpoint] = []
     to_update: list[Touchpoint] = []
     for key, tp in wanted.items():
-        if key in issued_keys:
-            continue
         row = stored.get(key)
+        reason = tp.reason[:200]
         if row is None:
             to_create.append(
                 Touchpoint(
@@ -235,35 +232,34 @@ def _write_difference(
                     due_on=tp.due_on,
                     window_start=tp.window_start,
                     window_end=tp.window_end,
-                    reason=tp.reason[:200],
+                    reason=reason,
                     reason_detail=tp.reason_detail,
                 )
             )
             result.touched_customer_ids.add(tp.customer_id)
             continue
-        revived = row.status == Touchpoint.Status.CANCELLED
-        if (
-            revived
-            or row.due_on != tp.due_on
-            or row.window_start != tp.window_start
-            or row.window_end != tp.window_end
-            or row.reason != tp.reason[:200]
-            or row.reason_detail != tp.reason_detail
-            or row.customer_id != tp.customer_id
-        ):
-            if row.status == Touchpoint.Status.SUPPRESSED and row.window_end == tp.window_end and not revived:
-                continue  # the resolver's verdict stands while the window is the same
-            row.due_on, row.window_start, row.window_end = tp.due_on, tp.window_start, tp.window_end
-            row.reason, row.reason_detail, row.customer_id = tp.reason[:200], tp.reason_detail, tp.customer_id
-            row.status = Touchpoint.Status.PLANNED
-            to_update.append(row)
-            result.touched_customer_ids.add(tp.customer_id)
+        pk, status, due_on, window_start, window_end, old_reason, old_detail, customer_id = row
+        if status in (Touchpoint.Status.ISSUED, Touchpoint.Status.DONE):
+            continue  # issued and done touchpoints are never touched
+        revived = status == Touchpoint.Status.CANCELLED
+        unchanged = (due_on, window_start, window_end, old_reason, old_detail, customer_id) == (
+            tp.due_on, tp.window_start, tp.window_end, reason, tp.reason_detail, tp.customer_id
+        )
+        if unchanged and not revived:
+            continue
+        if status == Touchpoint.Status.SUPPRESSED and window_end == tp.window_end and not revived:
+            continue  # the resolver's verdict stands while the window is the same
+        to_update.append(
+            Touchpoint(
+                id=pk, due_on=tp.due_on, window_start=tp.window_start, window_end=tp.window_end, reason=reason,
+                reason_detail=tp.reason_detail, customer_id=tp.customer_id, status=Touchpoint.Status.PLANNED,
+            )
+        )
+        result.touched_customer_ids.add(tp.customer_id)
     obsolete = [
-        row.id
+        row[0]
         for key, row in stored.items()
-        if key not in wanted
-        and row.status == Touchpoint.Status.PLANNED
-        and row.window_end >= today_by_vehicle[row.vehicle_id]
+        if key not in wanted and row[1] == Touchpoint.Status.PLANNED and row[4] >= today_by_vehicle[key[0]]
     ]
     if to_create:
         # An existing natural key wins: a concurrent run that inserted it first made the same row.
