@@ -28,8 +28,9 @@ from customers.models import (
 
 DEFAULT_INTERVAL_KM = 15000
 DEFAULT_INTERVAL_MONTHS = 12
-# The plan looks this far ahead for maintenance due dates: a whole cycle plus the after-cycle year.
-PROJECTION_MONTHS = 48
+# The plan needs due dates up to the end of the current cycle (at most 36 months after today) or,
+# after the cycle, 12 months ahead; one more month covers the reminders' windows.
+PROJECTION_MONTHS = 37
 PRIORS_CACHE_KEY = "forecast:priors:v1"
 # Priors move slowly; recomputing them once every few hours keeps a 1M-vehicle sweep cheap.
 PRIORS_CACHE_SECONDS = 6 * 3600
