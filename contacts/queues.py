@@ -446,22 +446,23 @@ def _write_chunk(
         Touchpoint.objects.filter(id__in=issued, status=Touchpoint.Status.PLANNED).update(
             status=Touchpoint.Status.ISSUED, resolution="placed"
         )
-    by_id = {tp.id: tp for tp in touchpoints}
-    suppressed, deferred = [], []
+    # One UPDATE per distinct verdict (a few dozen a chunk), not a CASE per row.
+    current = {tp.id: tp.resolution for tp in touchpoints}
+    suppressed: dict[str, list[int]] = defaultdict(list)
+    deferred: dict[str, list[int]] = defaultdict(list)
     for touchpoint_id, verdict in verdicts.items():
-        tp = by_id[touchpoint_id]
         if verdict.startswith("suppressed:"):
-            tp.status = Touchpoint.Status.SUPPRESSED
-            tp.resolution = verdict.removeprefix("suppressed:")[:80]
-            suppressed.append(tp)
-        elif tp.resolution != verdict[:80]:
-            tp.resolution = verdict[:80]
-            deferred.append(tp)
-    Touchpoint.objects.bulk_update(suppressed + deferred, ["status", "resolution"], batch_size=2000)
+            suppressed[verdict.removeprefix("suppressed:")[:80]].append(touchpoint_id)
+        elif current.get(touchpoint_id) != verdict[:80]:
+            deferred[verdict[:80]].append(touchpoint_id)
+    for resolution, ids in suppressed.items():
+        Touchpoint.objects.filter(id__in=ids).update(status=Touchpoint.Status.SUPPRESSED, resolution=resolution)
+    for resolution, ids in deferred.items():
+        Touchpoint.objects.filter(id__in=ids).update(resolution=resolution)
     counts.calls += len(created)
     counts.messages += len(messages)
-    counts.suppressed += len(suppressed)
-    counts.deferred += len(deferred)
+    counts.suppressed += sum(len(ids) for ids in suppressed.values())
+    counts.deferred += sum(len(ids) for ids in deferred.values())
 
 
 def _apply_capacity(*, dealership: Dealership, rules: ContactRules, day: dt.date) -> int:
