@@ -66,7 +66,7 @@ def run_sweep(chunk: int) -> tuple[float, int]:
 
 
 def copy_ceiling() -> tuple[float, int]:
-    columns = "vehicle_id, customer_id, template_id, cycle_start, occurrence, due_on, window_start, window_end, status, reason, reason_detail, resolution, updated_at"
+    columns = "id, vehicle_id, customer_id, template_id, cycle_start, occurrence, due_on, window_start, window_end, status, reason, reason_detail, resolution, updated_at"
     buffer = io.BytesIO()
     with connection.cursor() as cursor:
         with cursor.copy(f"COPY (SELECT {columns} FROM contacts_touchpoint) TO STDOUT") as copy:
@@ -117,7 +117,9 @@ def main() -> None:
     try:
         cold_seconds, cold_rows = run_sweep(args.chunk)
         touchpoints = Touchpoint.objects.count()
+        print(f"cold: {cold_seconds:.1f} s, {cold_rows} rows, peak RSS kB {peak}", file=sys.stderr, flush=True)
         rerun_seconds, rerun_rows = run_sweep(args.chunk)
+        print(f"rerun: {rerun_seconds:.1f} s, {rerun_rows} rows", file=sys.stderr, flush=True)
     finally:
         stop.set()
         for w in workers:
