@@ -250,6 +250,9 @@ class DailyCapacity(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["dealership", "day"], name="capacity_one_per_day")]
 
+    def __str__(self) -> str:
+        return f"{self.dealership_id} {self.day}: {self.agents_on_shift}"
+
 
 class CallTaskQuerySet(models.QuerySet["CallTask"]):
     def for_queue(self, dealership: Dealership, day: dt.date) -> CallTaskQuerySet:
@@ -357,6 +360,9 @@ class CallTaskItem(models.Model):
     class Meta:
         ordering = ["position"]
 
+    def __str__(self) -> str:
+        return f"{self.call_task_id}: {self.touchpoint_id}"
+
 
 class CallAttempt(models.Model):
     """One call an agent made and its outcome: the contact history."""
@@ -386,6 +392,9 @@ class CallAttempt(models.Model):
     class Meta:
         ordering = ["-ended_at"]
         indexes = [models.Index(fields=["customer", "ended_at"], name="attempt_customer_time")]
+
+    def __str__(self) -> str:
+        return f"{self.ended_at:%Y-%m-%d %H:%M} {self.outcome}"
 
     @property
     def is_reached(self) -> bool:
@@ -426,6 +435,9 @@ class Handoff(models.Model):
     class Meta:
         ordering = ["deadline", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.department_id} by {self.deadline}"
+
     def is_overdue(self, today: dt.date) -> bool:
         return self.status != self.Status.CLOSED and self.deadline < today
 
@@ -457,6 +469,9 @@ class OutboxMessage(models.Model):
             models.Index(fields=["send_on"], name="outbox_pending_by_day", condition=Q(status="pending")),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.channel} {self.send_on} ({self.status})"
+
 
 class QueueBuild(models.Model):
     """Once per dealership and day: the daily queue build's marker and counts."""
@@ -471,6 +486,9 @@ class QueueBuild(models.Model):
         ordering = ["-day"]
         constraints = [models.UniqueConstraint(fields=["dealership", "day"], name="queue_build_once_per_day")]
 
+    def __str__(self) -> str:
+        return f"{self.dealership_id} {self.day}"
+
 
 class BeatTick(models.Model):
     """The last time a worker executed the beat's heartbeat task (shown on the health page)."""
@@ -478,6 +496,9 @@ class BeatTick(models.Model):
     name = models.CharField(max_length=50, unique=True)
     ticked_at = models.DateTimeField()
     count = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.ticked_at}"
 
 
 class MetricSnapshot(models.Model):
@@ -496,3 +517,6 @@ class MetricSnapshot(models.Model):
                 fields=["key", "dealership", "period_start", "period_end"], name="metric_snapshot_unique"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.period_start}..{self.period_end}"

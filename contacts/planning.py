@@ -109,7 +109,7 @@ def build_facts(  # the plan engine's inputs for these vehicles, in a fixed numb
     for vehicle_id, booked_on in Handoff.objects.filter(
         vehicle_id__in=ids, kind=Handoff.Kind.BOOKING, booked_on__isnull=False
     ).values_list("vehicle_id", "booked_on"):
-        if vehicle_id is not None and (vehicle_id not in booked or booked_on > booked[vehicle_id]):
+        if vehicle_id is not None and booked_on is not None and (vehicle_id not in booked or booked_on > booked[vehicle_id]):
             booked[vehicle_id] = booked_on
 
     batch = forecast_vehicles(
@@ -129,14 +129,15 @@ def build_facts(  # the plan engine's inputs for these vehicles, in a fixed numb
         owner_sales = [s for s in sales[vehicle.id] if s.customer_id == vehicle.owner_id]
         if vehicle.owner is None or not vehicle.is_active or not owner_sales:
             continue  # sold on, traded in, or never sold to its owner: no plan; its open touchpoints lapse
+        owner = vehicle.owner
         forecast = batch.by_vehicle.get(vehicle.id)
         facts.append(
             VehicleFacts(
                 vehicle_id=vehicle.id,
-                customer_id=vehicle.owner_id,
+                customer_id=owner.id,
                 sales=tuple(SaleFact(s.sold_on, s.kind, s.odometer_km) for s in owner_sales),  # type: ignore[arg-type]
                 today=today_by_dealership[vehicle.dealership_id],
-                birthday=vehicle.owner.birthday,
+                birthday=owner.birthday,
                 warranty_months=vehicle.warranty_months,
                 warranty_km=vehicle.warranty_km,
                 km_per_month=forecast.km_per_month if forecast else None,
@@ -144,7 +145,7 @@ def build_facts(  # the plan engine's inputs for these vehicles, in a fixed numb
                 maintenance_due_drivers=forecast.upcoming_due_drivers if forecast else (),
                 maintenance_visits=tuple(sorted(maintenance[vehicle.id])),
                 maintenance_booked_on=booked.get(vehicle.id),
-                last_reached_contact_on=last_reached.get(vehicle.owner_id),
+                last_reached_contact_on=last_reached.get(owner.id),
                 last_visit_on=last_visit.get(vehicle.id),
                 season_dates=season_dates(vehicle.dealership),
             )
@@ -215,13 +216,13 @@ def _write_difference(
         "vehicle_id", "template_id", "cycle_start", "occurrence",
         "id", "status", "due_on", "window_start", "window_end", "reason", "reason_detail", "customer_id",
     ):
-        stored[row[:4]] = row[4:]
+        stored[(row[0], row[1], row[2], row[3])] = row[4:]
     to_create: list[Touchpoint] = []
     to_update: list[Touchpoint] = []
     for key, tp in wanted.items():
-        row = stored.get(key)
+        found = stored.get(key)
         reason = tp.reason[:200]
-        if row is None:
+        if found is None:
             to_create.append(
                 Touchpoint(
                     vehicle_id=tp.vehicle_id,
@@ -238,7 +239,7 @@ def _write_difference(
             )
             result.touched_customer_ids.add(tp.customer_id)
             continue
-        pk, status, due_on, window_start, window_end, old_reason, old_detail, customer_id = row
+        pk, status, due_on, window_start, window_end, old_reason, old_detail, customer_id = found
         if status in (Touchpoint.Status.ISSUED, Touchpoint.Status.DONE):
             continue  # issued and done touchpoints are never touched
         revived = status == Touchpoint.Status.CANCELLED

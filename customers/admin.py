@@ -7,7 +7,6 @@ from django.db.models import Model
 from django.http import HttpRequest
 
 from contacts import tasks
-
 from customers.models import (
     Consent,
     Customer,

@@ -442,6 +442,9 @@ class ForecastSnapshot(models.Model):
         ]
         indexes = [models.Index(fields=["vehicle", "interval_number"], name="snapshot_vehicle_interval")]
 
+    def __str__(self) -> str:
+        return f"{self.vehicle_id}: TO-{self.interval_number} {self.next_due_on}"
+
 
 class ImportBatch(models.Model):
     """One uploaded file: who, when, what, counts, progress and refused rows."""

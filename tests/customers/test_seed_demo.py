@@ -37,8 +37,9 @@ def test_seed_creates_two_dealerships_in_different_zones_with_rules_and_demo_use
     # when
     call_command("seed_demo", vehicles=50, seed=1, today=TODAY)
     # then
-    from customers.models import Dealership
     from django.contrib.auth.models import User
+
+    from customers.models import Dealership
 
     assert set(Dealership.objects.values_list("time_zone", flat=True)) == {"Europe/Moscow", "Asia/Yekaterinburg"}
     assert ContactRules.objects.count() == 2

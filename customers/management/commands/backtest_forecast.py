@@ -158,7 +158,8 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(report, indent=2))
             return
         self.stdout.write(f"{'method':<26}{'visits':>8}{'±14 days':>11}{'±30 days':>11}{'median error':>15}{'in interval':>13}")
-        rows = [("forecast", report)] + list(report["baselines"].items())  # type: ignore[union-attr]
+        baselines: dict[str, dict[str, Any]] = report["baselines"]  # type: ignore[assignment]
+        rows = [("forecast", report), *baselines.items()]
         for name, figures in rows:
             median = figures["median_abs_error_days"]
             self.stdout.write(

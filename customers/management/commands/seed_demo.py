@@ -99,7 +99,7 @@ class Command(BaseCommand):
     def _facts(self, dealerships: dict[str, Dealership], *, seed: int, vehicles: int, today: dt.date) -> dict[str, int]:
         generator = DemoGenerator(seed=seed, today=today)
         demo_customers = generator.customers(vehicles)
-        known_customers = set(Customer.objects.filter(external_id__startswith="DEMO-").values_list("external_id", flat=True))
+        known_customers = set(Customer.objects.filter(external_id__startswith="DEMO").values_list("external_id", flat=True))
         known_vins = set(Vehicle.objects.filter(vin__in=generator.vins).values_list("vin", flat=True))
         fresh = [c for c in demo_customers if c.external_id not in known_customers]
         now = timezone.now()
@@ -147,7 +147,9 @@ class Command(BaseCommand):
                 )
                 pending.append((row, c, v))
         vehicle_rows = Vehicle.objects.bulk_create(vehicle_rows, batch_size=BATCH)
-        sales, visits, readings = [], [], []
+        sales: list[Sale] = []
+        visits: list[ServiceVisit] = []
+        readings: list[OdometerReading] = []
         for vehicle_row, (customer_row, c, v) in zip(vehicle_rows, pending, strict=True):
             dealership = dealerships[c.dealership_code]
             sales.append(
