@@ -7,6 +7,13 @@ from contacts import dashboard_urls, views
 app_name = "contacts"
 urlpatterns = [
     path("queue/", views.queue, name="queue"),
+    path("next/", views.next_call, name="next"),
+    path("task/<int:pk>/", views.call, name="call"),
+    path("task/<int:pk>/outcome/", views.record_outcome, name="outcome"),
+    path("task/<int:pk>/release/", views.release, name="release"),
+    path("task/<int:pk>/reassign/", views.reassign, name="reassign"),
     path("floor/", views.floor, name="floor"),
+    path("floor/capacity/<int:dealership_id>/", views.set_capacity, name="capacity"),
     path("inbox/", views.inbox, name="inbox"),
+    path("inbox/<int:pk>/<str:action>/", views.handoff_action, name="handoff"),
 ] + dashboard_urls.urlpatterns
