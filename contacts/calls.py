@@ -42,7 +42,9 @@ CHURN_REASONS = {
 }
 # A reading lower than the last known one by more than this is refused as a likely typo.
 READING_TYPO_MARGIN_KM = 500
-MAX_ATTEMPTS = 3
+# No answer: retried later that day, the next working day, then in three days (DESIGN.md); the
+# fourth unanswered attempt closes the task and counts one failure of the phone.
+MAX_ATTEMPTS = 4
 TOUCHPOINT_DONE_OUTCOMES = frozenset(
     {Outcome.REACHED, Outcome.BOOKED, Outcome.HOT_LEAD, Outcome.SERVICED_ELSEWHERE, Outcome.SOLD_CAR, Outcome.DO_NOT_CALL}
 )
@@ -70,9 +72,11 @@ def within_call_hours(dealership: Dealership, now: dt.datetime) -> bool:
 def release_stale_claims(*, now: dt.datetime) -> int:
     """Claims idle longer than the dealership's limit go back to the pool."""
     released = 0
-    for rules in ContactRules.objects.all():
+    claimed_in = CallTask.objects.filter(status=CallTask.Status.CLAIMED).values_list("dealership_id", flat=True).distinct()
+    for dealership in Dealership.objects.filter(id__in=claimed_in):
+        rules = ContactRules.for_dealership(dealership)
         released += (
-            CallTask.objects.filter(dealership_id=rules.dealership_id)
+            CallTask.objects.filter(dealership=dealership)
             .stale_claims(now, rules.claim_timeout_minutes)
             .update(status=CallTask.Status.OPEN, claimed_by=None, claimed_at=None)
         )
@@ -281,7 +285,7 @@ def record_outcome(
             later_today = now + dt.timedelta(hours=2)
             if task.attempts == 1 and within_call_hours(task.dealership, later_today):
                 _reschedule(task=task, day=today, rules=rules, callback_at=later_today)
-            elif task.attempts == 1:
+            elif task.attempts <= 2:
                 _reschedule(task=task, day=_next_working_day(today, rules), rules=rules)
             else:
                 day = today + dt.timedelta(days=3)
