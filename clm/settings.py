@@ -238,6 +238,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "contacts.tasks.build_due_queues",
         "schedule": crontab(minute=5),
     },
+    # Every five minutes: idle claims go back to the pool (https://crontab.guru/#*/5_*_*_*_*).
+    "release-stale-claims": {
+        "task": "contacts.tasks.release_stale_claims",
+        "schedule": crontab(minute="*/5"),
+    },
     # Every ten minutes: send the outbox's due SMS and e-mails (https://crontab.guru/#*/10_*_*_*_*).
     "send-due-messages": {
         "task": "contacts.tasks.send_due_messages",

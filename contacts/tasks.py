@@ -113,3 +113,11 @@ def send_due_messages(batch: int = 500) -> int:
             continue
         sent += 1
     return sent
+
+
+@shared_task
+def release_stale_claims() -> int:
+    """Claims idle longer than the dealership's limit go back to the pool."""
+    from contacts.calls import release_stale_claims as release
+
+    return release(now=timezone.now())
