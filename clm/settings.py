@@ -238,6 +238,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "contacts.tasks.build_due_queues",
         "schedule": crontab(minute=5),
     },
+    # Nightly: the dashboards' figures into summary rows (https://crontab.guru/#30_2_*_*_*).
+    "compute-metrics-snapshots": {
+        "task": "contacts.tasks.compute_metrics_snapshots",
+        "schedule": crontab(minute=30, hour=2),
+    },
     # Every five minutes: idle claims go back to the pool (https://crontab.guru/#*/5_*_*_*_*).
     "release-stale-claims": {
         "task": "contacts.tasks.release_stale_claims",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.urls import path
 
-from contacts import views
+from contacts import dashboard
 
 urlpatterns = [
-    path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
 ]

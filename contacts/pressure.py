@@ -29,10 +29,12 @@ How the resolver places things, in this order:
    same customer whose wish day is within ``merge_window_days`` of the lead's are taken in order,
    each only if the intersection of the windows taken so far and its own window still holds an
    allowed day; the call goes to the earliest allowed day of that intersection ("the earliest allowed
-   date of the merged windows"). A touchpoint that does not fit is not merged and is placed on its
-   own later. So a placed day always lies inside the window of every item on the agenda, which is the
-   invariant the product audits, and ``CallPlan.window_start``/``window_end`` (the max of the window
-   starts and the min of the window ends) is the range the queue may move the call in.
+   date of the merged windows"). A touchpoint that does not fit is not merged; it is handled on its
+   own later (placed or suppressed). So a placed day always lies inside the window of every item on
+   the agenda, which is the invariant the product audits, and ``CallPlan.window_start``/``window_end``
+   (the max of the window starts and the min of the window ends) is the range the queue may move the
+   call in. A merged call may thus be later than its first touchpoint's date (``deferred:merge``),
+   never outside its window.
    A non-requested touchpoint may join a requested call: it costs the customer no extra call, and the
    call stays requested (exempt from the gap and caps).
 4. Requested calls ignore the call gap and caps and are not counted by them, but obey windows,
@@ -52,7 +54,7 @@ weekend that is also inside the gap counts as ``weekend``.
 
 History: pass one ``PastCall`` per call task (placed, or already issued for a future day: a re-run
 around existing tasks then respects the gap); the retry attempts of one task are one call. Every call
-counts, reached or not (``reached`` is informational). A requested past call does not count for the gap
+counts, reached or not (``is_reached`` is informational). A requested past call does not count for the gap
 and caps. The resolver never merges into history: leave touchpoints already covered by an issued
 task out of ``items``.
 """
@@ -133,7 +135,8 @@ _SPAN_365: Final = 364
 
 @dataclass(frozen=True, slots=True)
 class Rules:
-    """Contact-pressure rules of one dealership (PROGRAM.md defaults)."""
+    """Contact-pressure rules of one dealership (PROGRAM.md defaults). Build once per dealership and
+    reuse it for all its households: the calendar is precomputed once per holiday set."""
 
     min_days_between_calls: int = 7
     min_days_between_messages: int = 3
@@ -342,7 +345,7 @@ def _would_exceed_cap(counted: list[int], index: int, day: int, cap: int, span: 
     """Whether adding ``day`` (insertion point ``index`` in the sorted ``counted``) makes some rolling
     window of ``span + 1`` days hold more than ``cap`` calls."""
     size = len(counted)
-    # Fast path: fewer than ``cap`` calls within ``span`` days of ``day`` on either side.
+    # Fast path: fewer than ``cap`` calls within ``span`` days of ``day``, both sides together.
     if bisect_right(counted, day + span, index) - bisect_left(counted, day - span, 0, index) < cap:
         return False
     # Some run of cap + 1 consecutive calls that includes the new one spans at most ``span`` days.
@@ -470,8 +473,8 @@ class _Household:
                 if index < size and counted[index] - day < gap:
                     day = counted[index] + gap
                     continue
-                # The caps, with a cheap count first: fewer than ``cap`` calls within the span on either
-                # side of the day cannot fill a window.
+                # The caps, the 30-day one with its cheap count inline (``_would_exceed_cap`` starts
+                # with the same): fewer than ``cap`` calls within the span of the day fill no window.
                 if (
                     size >= cap_30
                     and bisect_right(counted, day + _SPAN_30, index)
@@ -696,11 +699,12 @@ def _place_calls(
             is_done[follower_index] = True
             members.append(follower)
 
+        # Only the call's key touchpoint (the lowest id) reports why it is late; the others are merged
+        # into it. A touchpoint joining later with a lower id brings its own reason (``merge``).
         delay_codes: dict[int, int] = {}
-        for member in members:
-            member_wish = member[0]
-            if day > member_wish:
-                delay_codes[member[3]] = household.delay_code(member_wish, day - 1, True, is_counted)
+        key_member = min(members, key=_touchpoint_id_of) if len(members) > 1 else lead
+        if day > key_member[0]:
+            delay_codes[key_member[3]] = household.delay_code(key_member[0], day - 1, True, is_counted)
         household.add_call(day, is_counted)
         draft = _CallDraft(customer_id, day, members, delay_codes)
         customer_drafts.append(draft)
@@ -727,7 +731,7 @@ def _place_messages(
                     "deferred",
                     _DEFERRED_REASONS[code],
                     send_on,
-                    f"{item.channel}, {day - wish} day(s) after {date.fromordinal(wish).isoformat()}",
+                    f"{item.channel}, {_late(day, wish)}",
                 )
             )
         else:
@@ -737,20 +741,27 @@ def _place_messages(
     return plans
 
 
+def _late(day: int, wish: int) -> str:
+    return f"{day - wish} day(s) after {date.fromordinal(wish).isoformat()}"
+
+
 def _call_plan(draft: _CallDraft, decisions: list[Decision]) -> tuple[int, int, CallPlan]:
     """The plan of one call, its decisions appended, and its sort key (day, key id) in front."""
-    scheduled_on = date.fromordinal(draft.day)
+    day = draft.day
+    scheduled_on = date.fromordinal(day)
     delay_codes = draft.delay_codes
     entries = draft.entries
     if len(entries) == 1:
-        item = entries[0][5]
-        key_id = item.touchpoint_id
+        wish, _rank, _end, key_id, _start, item = entries[0]
         key = f"c:{key_id}"
         code = delay_codes.get(key_id)
         if code is None:
-            decisions.append(_decision(key_id, "placed", "placed", scheduled_on, key))
+            decisions.append(_decision(key_id, "placed", "placed", scheduled_on, f"call {key}"))
         else:
-            decisions.append(_decision(key_id, "deferred", _DEFERRED_REASONS[code], scheduled_on, key))
+            reason = _DEFERRED_REASONS[code]
+            decisions.append(
+                _decision(key_id, "deferred", reason, scheduled_on, f"call {key}, {_late(day, wish)}")
+            )
         plan = _call(
             key,
             draft.customer_id,
@@ -760,35 +771,41 @@ def _call_plan(draft: _CallDraft, decisions: list[Decision]) -> tuple[int, int, 
             (item,),
             item.is_requested,
         )
-        return draft.day, key_id, plan
+        return day, key_id, plan
 
     # Agenda order: department priority, priority, window end, touchpoint id (unique, so the item
     # itself is never compared).
-    ordered = sorted([(entry[1], entry[5].priority, entry[2], entry[3], entry[5]) for entry in entries])
-    agenda = tuple([row[4] for row in ordered])
+    ordered = sorted(
+        [(entry[1], entry[5].priority, entry[2], entry[3], entry[0], entry[5]) for entry in entries]
+    )
+    agenda = tuple([row[5] for row in ordered])
     key_id = min([entry[3] for entry in entries])
     key = f"c:{key_id}"
     merged_reason = f"merged_into:{key}"
     window_start = agenda[0].window_start
     window_end = agenda[0].window_end
     is_requested = False
-    for item in agenda:
-        touchpoint_id = item.touchpoint_id
-        code = delay_codes.get(touchpoint_id)
+    for _rank, _priority, _end, touchpoint_id, wish, _item in ordered:
         if touchpoint_id != key_id:
-            detail = key if code is None else f"{key}; after its wish day: {_RULE_NAMES[code]}"
+            detail = f"on call {key}, {_late(day, wish)}" if day > wish else f"on call {key}"
             decisions.append(_decision(touchpoint_id, "merged", merged_reason, scheduled_on, detail))
-        elif code is None:
-            decisions.append(_decision(touchpoint_id, "placed", "placed", scheduled_on, key))
+            continue
+        code = delay_codes.get(touchpoint_id)
+        if code is None:
+            decisions.append(_decision(touchpoint_id, "placed", "placed", scheduled_on, f"call {key}"))
         else:
-            decisions.append(_decision(touchpoint_id, "deferred", _DEFERRED_REASONS[code], scheduled_on, key))
+            reason = _DEFERRED_REASONS[code]
+            decisions.append(
+                _decision(touchpoint_id, "deferred", reason, scheduled_on, f"call {key}, {_late(day, wish)}")
+            )
+    for item in agenda:
         if item.window_start > window_start:
             window_start = item.window_start
         if item.window_end < window_end:
             window_end = item.window_end
         is_requested = is_requested or item.is_requested
     plan = _call(key, draft.customer_id, scheduled_on, window_start, window_end, agenda, is_requested)
-    return draft.day, key_id, plan
+    return day, key_id, plan
 
 
 def resolve(
@@ -914,6 +931,7 @@ def resolve(
 _NO_CHANNELS: Final[frozenset[str]] = frozenset()
 _DEFERRED_REASONS: Final[tuple[str, ...]] = tuple(f"deferred:{name}" for name in _RULE_NAMES)
 _call_order: Final = itemgetter(0, 1)
+_touchpoint_id_of: Final = itemgetter(3)
 _message_order: Final = attrgetter("send_on", "touchpoint_id")
 _decision_order: Final = attrgetter("touchpoint_id")
 

@@ -121,3 +121,22 @@ def release_stale_claims() -> int:
     from contacts.calls import release_stale_claims as release
 
     return release(now=timezone.now())
+
+
+@shared_task
+def compute_metrics_snapshots() -> int:
+    """Nightly: the dashboards' default figures (last 24 months) per dealership and for the group."""
+    import datetime as dt
+
+    from contacts.dashboard import cached_figures
+    from contacts.metrics import add_months
+    from customers.models import Dealership
+
+    params = {"repeat_years": 3, "return_months": 15, "active_months": 12}
+    scopes: list[tuple[int, ...]] = [(d.id,) for d in Dealership.objects.all()]
+    scopes.append(tuple(d.id for d in Dealership.objects.order_by("id")))
+    end = timezone.now().date()
+    start = add_months(end, -24) + dt.timedelta(days=1)
+    for ids in scopes:
+        cached_figures(dealership_ids=ids, start=start, end=end, params=params, today=end, refresh=True)
+    return len(scopes)

@@ -55,7 +55,8 @@ def queue(request: HttpRequest) -> HttpResponse:
     today = _today(request, now)
     dealerships = access.dealerships_of(request.user)
     tasks = list(calls.queue_for(dealerships=dealerships, day=today)[:150])
-    mine_today = CallAttempt.objects.filter(agent=request.user, ended_at__date=today)
+    user: Any = request.user
+    mine_today = CallAttempt.objects.filter(agent=user, ended_at__date=today)
     counts = mine_today.aggregate(done=Count("id"), reached=Count("id", filter=Q(outcome__in=REACHED_OUTCOMES)))
     context: dict[str, Any] = {
         "tasks": tasks,
@@ -64,7 +65,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "left": calls.queue_for(dealerships=dealerships, day=today).count(),
         "done": counts["done"],
         "reached": counts["reached"],
-        "held": CallTask.objects.filter(claimed_by=request.user, status=CallTask.Status.CLAIMED).first(),
+        "held": CallTask.objects.filter(claimed_by=user, status=CallTask.Status.CLAIMED).first(),
     }
     template = "contacts/queue.html#rows" if request.headers.get("HX-Request") else "contacts/queue.html"
     return render(request, template, context)
@@ -132,7 +133,11 @@ def record_outcome(request: HttpRequest, pk: int) -> HttpResponse:
         callback_at = data["callback_at"]
         if callback_at is not None and timezone.is_naive(callback_at):
             callback_at = timezone.make_aware(callback_at, task.dealership.zone)
-        results = {key.removeprefix("result_"): value for key, value in request.POST.items() if key.startswith("result_") and value}
+        results = {
+            key.removeprefix("result_"): str(value)
+            for key, value in request.POST.items()
+            if key.startswith("result_") and value
+        }
         try:
             calls.record_outcome(
                 task=task, agent=request.user, outcome=data["outcome"], now=now, note=data["note"],
@@ -237,7 +242,7 @@ def set_capacity(request: HttpRequest, dealership_id: int) -> HttpResponse:
 @access.role_required(access.CAN_SUPERVISE)
 def reassign(request: HttpRequest, pk: int) -> HttpResponse:
     task = _get_task_for_user(request, pk)
-    agent = User.objects.filter(pk=request.POST.get("agent"), dealerships=task.dealership).first()
+    agent = User.objects.filter(pk=request.POST.get("agent") or 0, dealerships=task.dealership).first()
     if agent is None:
         messages.error(request, _("Choose an agent of this dealership."))
         return redirect("contacts:floor")
@@ -287,8 +292,3 @@ def handoff_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     return redirect("contacts:inbox")
 
 
-
-@access.role_required(access.CAN_SEE_DASHBOARDS)
-def dashboard(request: HttpRequest) -> HttpResponse:
-    """Placeholder until the manager dashboards land (issue 6)."""
-    return render(request, "contacts/dashboard.html", {})

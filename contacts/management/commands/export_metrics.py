@@ -1,0 +1,53 @@
+"""``python manage.py export_metrics --from D --to D [--dealership CODE] --format csv|json``."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from contacts import metrics
+from contacts.dashboard import figures_rows
+from customers.models import Dealership
+
+
+def parse_day(value: str, flag: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"{flag} {value!r} is not a date like 2026-01-31.") from None
+
+
+class Command(BaseCommand):
+    help = "Export the dashboard figures of a period as CSV or JSON (to standard output)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--from", dest="start", required=True)
+        parser.add_argument("--to", dest="end", required=True)
+        parser.add_argument("--dealership", help="A dealership code (default: all).")
+        parser.add_argument("--format", choices=["csv", "json"], default="csv")
+        parser.add_argument("--repeat-years", type=int, default=3)
+        parser.add_argument("--return-months", type=int, default=15)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        start, end = parse_day(options["start"], "--from"), parse_day(options["end"], "--to")
+        if start > end:
+            raise CommandError("--from must not be after --to.")
+        dealerships = Dealership.objects.all()
+        if options["dealership"]:
+            dealerships = dealerships.filter(code=options["dealership"])
+            if not dealerships.exists():
+                raise CommandError(f"No dealership with code {options['dealership']!r}.")
+        today = timezone.now().date()
+        scope = metrics.Scope(tuple(dealerships.values_list("id", flat=True)), start, end, as_of=today)
+        value = metrics.all_figures(scope, repeat_years=options["repeat_years"], return_months=options["return_months"])
+        if options["format"] == "json":
+            self.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+            return
+        writer = csv.writer(self.stdout)
+        writer.writerow(["figure", "value"])
+        writer.writerows(figures_rows(value))

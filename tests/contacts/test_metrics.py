@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from contacts import metrics
+from tests import factories
+
+D = dt.date
+
+
+def test_retention_and_churn_follow_the_methods_example():
+    # S = 200 at the start, N = 100 new, E = 250 at the end
+    assert metrics.retention_rate(start_count=200, new_count=100, end_count=250) == 0.75
+    assert metrics.churn_rate(start_count=200, new_count=100, end_count=250) == 0.25
+    assert metrics.retention_rate(start_count=0, new_count=5, end_count=5) is None
+
+
+def test_profit_estimate_follows_the_methods_example():
+    assert metrics.profit_estimate(customers=10_000, margin_service=6_000, margin_car=40_000) == pytest.approx(8_540_000)
+
+
+def test_wilson_interval_of_a_known_proportion():
+    low, high = metrics.wilson_interval(85, 100)
+    assert (round(low, 4), round(high, 4)) == (0.7672, 0.9069)
+    assert metrics.wilson_interval(0, 0) is None
+
+
+@pytest.mark.django_db
+def test_repeat_sale_rate_counts_customers_not_cars_and_includes_the_last_day_of_the_window(moscow):
+    # given: Anna bought twice (the second exactly 3 years later), Boris bought two cars the same day, Vera once
+    anna, boris, vera = (factories.CustomerFactory(dealership=moscow) for _ in range(3))
+    factories.SaleFactory(vehicle__owner=anna, sold_on=D(2022, 3, 1))
+    factories.SaleFactory(vehicle__owner=anna, sold_on=D(2022, 3, 1) + dt.timedelta(days=1096))
+    factories.SaleFactory(vehicle__owner=boris, sold_on=D(2022, 5, 1))
+    factories.SaleFactory(vehicle__owner=boris, sold_on=D(2022, 5, 1))
+    factories.SaleFactory(vehicle__owner=vera, sold_on=D(2022, 6, 1))
+    # when
+    figure = metrics.repeat_sale_rate(metrics.Scope((moscow.id,), D(2022, 1, 1), D(2022, 12, 31)), years=3)
+    # then: Boris's two same-day cars are not a repeat purchase
+    assert figure == {"customers": 3, "repeat": 1, "rate": 0.3333}
+
+
+@pytest.mark.django_db
+def test_service_return_rate_counts_only_maintenance_within_the_window_and_mature_cars(moscow):
+    # given
+    returned = factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=D(2024, 1, 10))
+    factories.ServiceVisitFactory(vehicle=returned.vehicle, visited_on=D(2024, 12, 1), kind="maintenance")
+    late = factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=D(2024, 2, 10))
+    factories.ServiceVisitFactory(vehicle=late.vehicle, visited_on=D(2025, 8, 1), kind="maintenance")  # after 15 months
+    repair_only = factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=D(2024, 3, 10))
+    factories.ServiceVisitFactory(vehicle=repair_only.vehicle, visited_on=D(2024, 9, 1), kind="repair")
+    factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=D(2025, 10, 1))  # too young to judge
+    scope = metrics.Scope((moscow.id,), D(2024, 1, 1), D(2025, 12, 31), as_of=D(2026, 1, 15))
+    # then
+    assert metrics.service_return_rate(scope, months=15) == {"vehicles": 3, "returned": 1, "rate": 0.3333}
+
+
+@pytest.mark.django_db
+def test_empty_period_gives_no_rate_instead_of_an_error(moscow):
+    scope = metrics.Scope((moscow.id,), D(2020, 1, 1), D(2020, 1, 31))
+    figures = metrics.all_figures(scope)
+    assert figures["repeat_sale"]["rate"] is None
+    assert figures["service_return"]["rate"] is None
+    assert figures["retention"]["crr"] is None
+
+
+@pytest.mark.django_db
+def test_agents_cannot_open_the_dashboard_and_managers_can(client, agent, manager):
+    client.force_login(agent)
+    assert client.get(reverse("contacts:dashboard")).status_code == 403
+    client.force_login(manager)
+    response = client.get(reverse("contacts:dashboard"))
+    assert response.status_code == 200
+    assert "repeat-sale rate" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_figures_csv_round_trips(client, manager, moscow):
+    # given
+    factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=D(2025, 1, 10))
+    client.force_login(manager)
+    # when
+    response = client.get(reverse("contacts:dashboard"), {"from": "2025-01-01", "to": "2025-12-31", "export": "figures"})
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    # then
+    assert rows[0] == ["figure", "value"]
+    values = dict(rows[1:])
+    assert values["repeat_sale_customers"] == "1"
+    assert float(values["repeat_sale_rate"]) == 0.0
+
+
+@pytest.mark.django_db
+def test_export_metrics_command_writes_json_and_refuses_bad_dates(capsys, moscow):
+    call_command("export_metrics", "--from", "2025-01-01", "--to", "2025-12-31", "--dealership", "msk", "--format", "json")
+    assert json.loads(capsys.readouterr().out)["period"] == {"from": "2025-01-01", "to": "2025-12-31"}
+    with pytest.raises(CommandError, match="is not a date"):
+        call_command("export_metrics", "--from", "31.12.2025", "--to", "2025-12-31")
+    with pytest.raises(CommandError, match="No dealership"):
+        call_command("export_metrics", "--from", "2025-01-01", "--to", "2025-12-31", "--dealership", "nope")
