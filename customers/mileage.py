@@ -25,12 +25,16 @@ Units: km, dates (``datetime.date``), rates in km per month with
     plus ``PLAUSIBLE_SLACK_KM`` from/to its kept neighbours, e.g. a digit typo).
 
 ``estimate_mileage(readings, *, today, prior_km_per_month=None) -> MileageEstimate``
-    Never raises on bad readings (only on a negative / non-finite prior).
+    Never raises on bad readings (only on a negative / non-finite prior);
+    ``today`` only decides which readings are "future". Every input reading ends
+    up in exactly one of ``used_readings`` / ``flagged``.
     Cleaning: the kept readings are the longest chain (one per day, dates strictly
     increasing, km non-decreasing, plausible rate between consecutive kept readings);
     ties between equally long chains go to the chain closest to a robust
     (Theil-Sen) trend line (for 4+ readings), then to the chain with the earlier
-    readings. So one typo flags only itself, never the good readings after it.
+    readings. So one typo flags only itself, never the good readings after it, and
+    of two readings on the same day the one nearer the trend is kept. Clean input
+    takes an O(n) fast path; the chain search (O(n^2)) runs only on conflicts.
     Rate: segment rates between consecutive kept readings, weighted by segment
     length x ``0.5 ** (age / HALF_LIFE_DAYS)`` (age measured from the newest data,
     so the estimate does not drift with the clock). The prior

@@ -2,12 +2,16 @@ from __future__ import annotations
 
 from django.urls import path
 
-from customers import views
+from customers import import_views, views
 
 app_name = "customers"
 urlpatterns = [
     path("", views.customer_list, name="list"),
     path("<int:pk>/", views.customer_detail, name="detail"),
     path("vehicles/<int:pk>/", views.vehicle_detail, name="vehicle"),
-    path("imports/", views.customer_list, name="imports"),  # replaced by the import pages
+    path("imports/", import_views.imports, name="imports"),
+    path("imports/<int:pk>/", import_views.import_detail, name="import"),
+    path("imports/<int:pk>/apply/", import_views.import_apply, name="import_apply"),
+    path("imports/<int:pk>/refused.csv", import_views.import_refused_csv, name="import_refused"),
+    path("imports/template/<str:kind>.csv", import_views.import_template, name="import_template"),
 ]
