@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "template_partials",
     "customers",
     "contacts",
@@ -269,7 +270,14 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": env_str("API_THROTTLE_RATE", "6000/minute")},
 }
-SPECTACULAR_SETTINGS = {"TITLE": "Dealer CLM API", "VERSION": "1.0.0", "SERVE_INCLUDE_SCHEMA": False}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Dealer CLM API",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The docs page's assets come from the pinned drf-spectacular-sidecar package, never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+}
 
 # --- Messages (SMS, e-mail) -----------------------------------------------------------------------
 # Pluggable like Django's e-mail backends: "contacts.senders.ConsoleSender" or "contacts.senders.FileSender".

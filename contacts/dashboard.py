@@ -35,9 +35,10 @@ def _float(value: str | None, default: float) -> float:
 
 def _date(value: str | None, default: dt.date) -> dt.date:
     try:
-        return dt.date.fromisoformat(value) if value else default
+        day = dt.date.fromisoformat(value) if value else default
     except ValueError:
         return default
+    return day if 1950 <= day.year <= 2100 else default
 
 
 def cached_figures(*, dealership_ids: tuple[int, ...], start: dt.date, end: dt.date, params: dict[str, int],

@@ -17,9 +17,12 @@ from customers.models import Dealership
 
 def parse_day(value: str, flag: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise CommandError(f"{flag} {value!r} is not a date like 2026-01-31.") from None
+    if not 1950 <= day.year <= 2100:
+        raise CommandError(f"{flag} {value!r} is out of range (1950-2100).")
+    return day
 
 
 class Command(BaseCommand):
