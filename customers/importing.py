@@ -189,6 +189,9 @@ def _text(row: dict[str, Any], column: str) -> str:
 
 def _parse_row(kind: str, raw: dict[str, Any]) -> dict[str, Any]:
     """A file row → clean values, or ValueError naming the problem."""
+    for column, value in raw.items():
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError(_("%(column)s contains a NUL character") % {"column": column})
     for column in REQUIRED[kind]:
         if not _text(raw, column):
             raise ValueError(_("%(column)s is empty") % {"column": column})

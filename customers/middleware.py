@@ -1,0 +1,23 @@
+"""Refuse requests carrying NUL bytes in the URL, the query or cookies.
+
+PostgreSQL text cannot hold NUL, so such a value reaching a query (a session key, a filter) would be
+a database error, i.e. a 500. It is never legitimate input: answer 400 before anything reads it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+
+
+class RejectNulBytesMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        values = [request.path, *request.COOKIES.keys(), *request.COOKIES.values()]
+        values += [item for key, items in request.GET.lists() for item in (key, *items)]
+        if any("\x00" in value for value in values):
+            return HttpResponseBadRequest("The request contains a NUL character.", content_type="text/plain")
+        return self.get_response(request)
