@@ -128,8 +128,10 @@ def main() -> None:
 
     # Throughput: one pass over everything, no per-call timing.
     t0 = time.perf_counter()
+    c0 = time.process_time()
     for v in vehicles:
         run_one(v)
+    cpu = time.process_time() - c0
     elapsed = time.perf_counter() - t0
 
     # Latency: a deterministic sample timed one vehicle at a time.
@@ -156,13 +158,16 @@ def main() -> None:
     )
     print(
         f"estimate_mileage + next_maintenance_due: {elapsed:.2f} s on one core "
-        f"-> {len(vehicles) / elapsed:,.0f} vehicles/s"
+        f"-> {len(vehicles) / elapsed:,.0f} vehicles/s wall-clock, "
+        f"{len(vehicles) / cpu:,.0f} vehicles/s of process CPU time"
     )
     print(
         f"latency per vehicle (sample of {len(lat):,}): p50 {pct(50):.1f} us, "
         f"p95 {pct(95):.1f} us, p99 {pct(99):.1f} us"
     )
-    print(f"peak RSS: {rss_kb / 1024:,.0f} MiB")
+    print(f"peak RSS: {rss_kb / 1024:,.0f} MiB (includes the synthetic data set)")
+    load = os.getloadavg()
+    print(f"load average during the run: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 
 
 if __name__ == "__main__":

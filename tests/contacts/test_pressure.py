@@ -1,6 +1,8 @@
 """The contact-pressure resolver and its auditor (contacts/pressure.py): examples, then properties.
 
-Pure: no database. Run with ``-p no:django``. Today is Sunday 2026-11-22 unless a test says otherwise.
+Pure: no database. Runs under the project's pytest setup, or on its own with
+``-p no:django --noconftest`` (tests/conftest.py imports Django models). Today is Sunday 2026-11-22
+unless a test says otherwise.
 """
 
 from __future__ import annotations
@@ -167,7 +169,7 @@ def test_places_a_call_on_its_due_day() -> None:
             is_requested=False,
         ),
     )
-    assert resolution.decisions == (Decision(1, "placed", "placed", day("2026-11-24"), "c:1"),)
+    assert resolution.decisions == (Decision(1, "placed", "placed", day("2026-11-24"), "call c:1"),)
     assert resolution.messages == ()
 
 

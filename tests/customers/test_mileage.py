@@ -456,9 +456,13 @@ def test_readings_spanning_under_30_days_are_dominated_by_the_prior() -> None:
 def test_prior_fades_as_readings_accumulate() -> None:
     # given: 2,000 km a month every 30 days, prior 1,000
     start = date(2024, 1, 1)
-    readings = [Reading(start + timedelta(days=30 * k), round(2_000 * 30 * k / MONTH_DAYS)) for k in range(25)]
+    readings = [
+        Reading(start + timedelta(days=30 * k), round(2_000 * 30 * k / MONTH_DAYS)) for k in range(25)
+    ]
     # when
-    estimates = [estimate_mileage(readings[: k + 1], today=TODAY, prior_km_per_month=1_000.0) for k in range(25)]
+    estimates = [
+        estimate_mileage(readings[: k + 1], today=TODAY, prior_km_per_month=1_000.0) for k in range(25)
+    ]
     # then
     weights = [e.prior_weight for e in estimates]
     rates = [e.km_per_month for e in estimates]
@@ -639,9 +643,8 @@ def test_well_observed_steady_car_has_a_narrow_rate_interval() -> None:
     assert estimate.source == "readings"
     assert estimate.km_per_month == pytest.approx(1_503.0, abs=0.1)
     assert estimate.prior_weight == pytest.approx(0.0270, abs=1e-4)
-    assert (estimate.low_km_per_month, estimate.high_km_per_month) == (
-        pytest.approx(1_291.5, abs=0.1),
-        pytest.approx(1_714.4, abs=0.1),
+    assert (estimate.low_km_per_month, estimate.high_km_per_month) == pytest.approx(
+        (1_291.5, 1_714.4), abs=0.1
     )
 
 
@@ -805,7 +808,9 @@ def test_any_readings_give_a_consistent_estimate_and_due_date(
     assert 0.0 <= estimate.low_km_per_month <= estimate.km_per_month <= estimate.high_km_per_month
     assert 0.0 <= estimate.prior_weight <= 1.0
     used = estimate.used_readings
-    assert all(a.read_on < b.read_on and a.odometer_km <= b.odometer_km for a, b in zip(used, used[1:]))
+    assert all(
+        a.read_on < b.read_on and a.odometer_km <= b.odometer_km for a, b in zip(used, used[1:], strict=False)
+    )
     assert all(r.odometer_km >= 0 and r.read_on <= today for r in used)
     assert due.earliest_on <= due.due_on <= due.latest_on
     assert due.due_on <= add_months(maint_on, 12)
@@ -927,6 +932,6 @@ def test_projection_is_increasing_and_each_interval_holds_its_date(
         today=TODAY,
     )
     # then
-    assert all(a.due_on <= b.due_on for a, b in zip(dues, dues[1:]))
+    assert all(a.due_on <= b.due_on for a, b in zip(dues, dues[1:], strict=False))
     assert all(d.earliest_on <= d.due_on <= d.latest_on for d in dues)
     assert [d.interval_number for d in dues] == list(range(1, len(dues) + 1))
