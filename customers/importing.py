@@ -346,6 +346,8 @@ def _apply_sales(dealership: Dealership, batch: list[tuple[int, dict[str, Any]]]
     vehicles = _vehicles_by_vin(batch)
     customers = _customers_by_external_id(dealership, [r["customer_external_id"] for _l, r in batch])
     existing = {s.external_id: s for s in Sale.objects.filter(dealership=dealership, external_id__in=[r["external_id"] for _l, r in batch])}
+    new_sales: list[Sale] = []
+    owners: dict[int, int] = {}
     for line, row in batch:
         vehicle, customer = vehicles.get(row["vin"]), customers.get(row["customer_external_id"])
         if vehicle is None:
@@ -359,10 +361,9 @@ def _apply_sales(dealership: Dealership, batch: list[tuple[int, dict[str, Any]]]
         sale = existing.get(row["external_id"])
         if sale is None:
             report.created += 1
-            if write:
-                Sale.objects.create(dealership=dealership, external_id=row["external_id"], **values)
-                if vehicle.owner_id is None:
-                    Vehicle.objects.filter(pk=vehicle.pk).update(owner=customer)
+            new_sales.append(Sale(dealership=dealership, external_id=row["external_id"], **values))
+            if vehicle.owner_id is None:
+                owners[vehicle.pk] = customer.pk
         elif _diff(sale, values):
             report.updated += 1
             if write:
@@ -371,11 +372,16 @@ def _apply_sales(dealership: Dealership, batch: list[tuple[int, dict[str, Any]]]
             report.unchanged += 1
             continue
         report.vehicle_ids.add(vehicle.id)
+    if write:
+        Sale.objects.bulk_create(new_sales, batch_size=BATCH_ROWS)
+        for vehicle_id, customer_id in owners.items():
+            Vehicle.objects.filter(pk=vehicle_id, owner__isnull=True).update(owner_id=customer_id)
 
 
 def _apply_visits(dealership: Dealership, batch: list[tuple[int, dict[str, Any]]], report: ImportReport, write: bool) -> None:
     vehicles = _vehicles_by_vin(batch)
     existing = {v.external_id: v for v in ServiceVisit.objects.filter(dealership=dealership, external_id__in=[r["external_id"] for _l, r in batch])}
+    new_visits: list[ServiceVisit] = []
     for line, row in batch:
         vehicle = vehicles.get(row["vin"])
         if vehicle is None:
@@ -385,9 +391,7 @@ def _apply_visits(dealership: Dealership, batch: list[tuple[int, dict[str, Any]]
         visit = existing.get(row["external_id"])
         if visit is None:
             report.created += 1
-            if write:
-                ServiceVisit.objects.create(dealership=dealership, external_id=row["external_id"], **values)
-                OdometerReading.objects.create(vehicle=vehicle, read_on=row["visited_on"], odometer_km=row["odometer_km"], source="visit")
+            new_visits.append(ServiceVisit(dealership=dealership, external_id=row["external_id"], **values))
         elif _diff(visit, values):
             report.updated += 1
             if write:
@@ -396,6 +400,13 @@ def _apply_visits(dealership: Dealership, batch: list[tuple[int, dict[str, Any]]
             report.unchanged += 1
             continue
         report.vehicle_ids.add(vehicle.id)
+    if write:
+        ServiceVisit.objects.bulk_create(new_visits, batch_size=BATCH_ROWS)
+        # A visit's odometer is a reading too (the estimator's input).
+        OdometerReading.objects.bulk_create(
+            [OdometerReading(vehicle=v.vehicle, read_on=v.visited_on, odometer_km=v.odometer_km, source="visit") for v in new_visits],
+            batch_size=BATCH_ROWS,
+        )
 
 
 def _apply_readings(dealership: Dealership, batch: list[tuple[int, dict[str, Any]]], report: ImportReport, write: bool) -> None:
