@@ -320,7 +320,9 @@ def _apply_vehicles(dealership: Dealership, batch: list[tuple[int, dict[str, Any
         if row["owner_external_id"] and owner is None:
             report.refuse(line, _("customer %(id)s is not in the database: import customers first") % {"id": row["owner_external_id"]}, row)
             continue
-        values = {"make": row["make"], "model": row["model"], "year": row["year"], "plate": row["plate"], "owner": owner}
+        # Ids, not objects: comparing a foreign key by object would load it, a query per row.
+        values = {"make": row["make"], "model": row["model"], "year": row["year"], "plate": row["plate"],
+                  "owner_id": owner.id if owner else None}
         vehicle = existing.get(row["vin"])
         if vehicle is None:
             report.created += 1
@@ -356,7 +358,7 @@ def _apply_sales(dealership: Dealership, batch: list[tuple[int, dict[str, Any]]]
         if customer is None:
             report.refuse(line, _("customer %(id)s is not in the database: import customers first") % {"id": row["customer_external_id"]}, row)
             continue
-        values = {"vehicle": vehicle, "customer": customer, "sold_on": row["sold_on"], "kind": row["kind"],
+        values = {"vehicle_id": vehicle.id, "customer_id": customer.id, "sold_on": row["sold_on"], "kind": row["kind"],
                   "odometer_km": row["odometer_km"], "salesperson": row["salesperson"]}
         sale = existing.get(row["external_id"])
         if sale is None:
@@ -387,7 +389,7 @@ def _apply_visits(dealership: Dealership, batch: list[tuple[int, dict[str, Any]]
         if vehicle is None:
             report.refuse(line, _("vehicle %(vin)s is not in the database: import vehicles first") % {"vin": row["vin"]}, row)
             continue
-        values = {"vehicle": vehicle, "visited_on": row["visited_on"], "odometer_km": row["odometer_km"], "kind": row["kind"]}
+        values = {"vehicle_id": vehicle.id, "visited_on": row["visited_on"], "odometer_km": row["odometer_km"], "kind": row["kind"]}
         visit = existing.get(row["external_id"])
         if visit is None:
             report.created += 1
@@ -404,7 +406,7 @@ def _apply_visits(dealership: Dealership, batch: list[tuple[int, dict[str, Any]]
         ServiceVisit.objects.bulk_create(new_visits, batch_size=BATCH_ROWS)
         # A visit's odometer is a reading too (the estimator's input).
         OdometerReading.objects.bulk_create(
-            [OdometerReading(vehicle=v.vehicle, read_on=v.visited_on, odometer_km=v.odometer_km, source="visit") for v in new_visits],
+            [OdometerReading(vehicle_id=v.vehicle_id, read_on=v.visited_on, odometer_km=v.odometer_km, source="visit") for v in new_visits],
             batch_size=BATCH_ROWS,
         )
 
