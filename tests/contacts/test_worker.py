@@ -72,3 +72,26 @@ def test_worker_replans_and_builds_the_daily_queue(worker, moscow):
     task = CallTask.objects.get(customer=owner)
     assert task.scheduled_on == dt.date(2026, 11, 23)
     assert task.agenda[0]["code"] == "service_invite"
+
+
+def test_worker_imports_ten_thousand_rows_with_progress(worker, moscow):
+    # given
+    from customers import tasks as customer_tasks
+    from customers.models import Customer, ImportBatch
+
+    lines = ["Код клиента;Фамилия;Имя"] + [f"W{n};Фамилия{n};Имя" for n in range(10_000)]
+    batch = ImportBatch.objects.create(kind="customers", dealership=moscow, file_name="big.csv",
+                                       file_content="\n".join(lines).encode("cp1251"), is_dry_run=False)
+    # when
+    customer_tasks.run_import.delay(batch.pk)
+    seen_progress: set[int] = set()
+
+    def finished() -> bool:
+        batch.refresh_from_db()
+        seen_progress.add(batch.processed_rows)
+        return batch.status == "done"
+
+    assert _wait_for(finished, seconds=120), f"import did not finish: {batch.status} {batch.error}"
+    # then
+    assert (batch.total_rows, batch.processed_rows, batch.created_count) == (10_000, 10_000, 10_000)
+    assert Customer.objects.filter(external_id__startswith="W").count() == 10_000
