@@ -68,3 +68,16 @@ def test_navigation_follows_roles(agent, manager):
     assert access.has_role(agent, access.CAN_WORK_QUEUE)
     assert not access.has_role(agent, access.CAN_SEE_DASHBOARDS)
     assert access.has_role(manager, access.CAN_SEE_DASHBOARDS)
+
+
+def test_static_files_collect_for_production(settings, tmp_path):
+    # given: production storage (hashed names, compressed), as with DEBUG off
+    from django.core.management import call_command
+
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}
+    # when
+    call_command("collectstatic", "--noinput", verbosity=0)
+    # then
+    assert (tmp_path / "staticfiles.json").exists()
+    assert list(tmp_path.glob("vendor/htmx-2.0.4.*.min.js"))
