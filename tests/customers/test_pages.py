@@ -80,4 +80,4 @@ def test_static_files_collect_for_production(settings, tmp_path):
     call_command("collectstatic", "--noinput", verbosity=0)
     # then
     assert (tmp_path / "staticfiles.json").exists()
-    assert list(tmp_path.glob("vendor/htmx-2.0.4.*.min.js"))
+    assert list(tmp_path.glob("vendor/htmx-2.0.4.min.*.js"))
