@@ -340,6 +340,12 @@ class CallTask(models.Model):
                 condition=Q(status__in=["open", "claimed"]),
             ),
             models.Index(fields=["customer", "scheduled_on"], name="call_task_customer_day"),
+            # Read by contacts.calls.claim_next_call and the queue page: open calls in working order.
+            models.Index(
+                fields=["dealership", "priority", "window_end", "id"],
+                name="call_task_claim_order",
+                condition=Q(status="open"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -54,7 +54,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     today = _today(request, now)
     dealerships = access.dealerships_of(request.user)
-    tasks = list(calls.queue_for(dealerships=dealerships, day=today)[:150])
+    tasks = calls.queue_in_order(dealerships=dealerships, day=today, now=now, limit=150)
     user: Any = request.user
     mine_today = CallAttempt.objects.filter(agent=user, ended_at__date=today)
     counts = mine_today.aggregate(done=Count("id"), reached=Count("id", filter=Q(outcome__in=REACHED_OUTCOMES)))
