@@ -75,7 +75,7 @@ def prepare(code: str, agents: int, tasks: int) -> list[str]:
 
 
 def agent_loop(base: str, username: str, until: float, timings: dict[str, list[float]], claims: list[tuple[str, int]],
-               errors: list[str], lock: threading.Lock) -> None:
+               errors: list[str], lock: threading.Lock, think: float) -> None:
     session = requests.Session()
     page = session.get(f"{base}/accounts/login/")
     token = CSRF.search(page.text).group(1)
@@ -107,6 +107,7 @@ def agent_loop(base: str, username: str, until: float, timings: dict[str, list[f
         task_id = int(match.group(1))
         with lock:
             claims.append((username, task_id))
+        time.sleep(think)  # the agent talks to the customer
         response = timed("outcome (and next call)", "POST", f"{base}/calls/task/{task_id}/outcome/",
                          data={"outcome": "reached", "note": "bench"}, headers=headers)
         location = response.headers.get("Location", "")
@@ -126,6 +127,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=60)
     parser.add_argument("--dealership", default="msk")
     parser.add_argument("--tasks", type=int, default=20000)
+    parser.add_argument("--think", type=float, default=0.0, help="Seconds an agent spends on each call (0: flat out).")
     args = parser.parse_args()
     names = prepare(args.dealership, args.agents, args.tasks)
     timings: dict[str, list[float]] = defaultdict(list)
@@ -134,7 +136,7 @@ def main() -> None:
     lock = threading.Lock()
     until = time.monotonic() + args.duration
     started = time.monotonic()
-    threads = [threading.Thread(target=agent_loop, args=(args.base_url, n, until, timings, claims, errors, lock)) for n in names]
+    threads = [threading.Thread(target=agent_loop, args=(args.base_url, n, until, timings, claims, errors, lock, args.think)) for n in names]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -144,7 +146,7 @@ def main() -> None:
     for username, task_id in claims:
         by_task[task_id].add(username)
     result = {
-        "agents": args.agents, "seconds": round(wall, 1),
+        "agents": args.agents, "think_seconds": args.think, "seconds": round(wall, 1),
         "outcomes_recorded": len(timings["outcome (and next call)"]),
         "calls_per_second": round(len(timings["outcome (and next call)"]) / wall, 1),
         "double_claims": sum(1 for users in by_task.values() if len(users) > 1),

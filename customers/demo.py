@@ -277,7 +277,7 @@ class DemoGenerator:
             km = _odometer(last_km, last_day, visited_on, vehicle.km_per_month)
             visit_number += 1
             vehicle.visits.append(
-                DemoVisit(visited_on, km, "maintenance", f"DEMO-V-{vehicle.vin[-8:]}-{visit_number}")
+                DemoVisit(visited_on, km, "maintenance", f"DEMO-V-{vehicle.vin}-{visit_number}")
             )
             vehicle.readings.append(DemoReading(visited_on, km, "visit"))
             if rng.random() < 0.25:  # a repair or tyre visit in between, with its own reading
@@ -285,7 +285,7 @@ class DemoGenerator:
                 if extra_day < self.today:
                     extra_km = _odometer(km, visited_on, extra_day, vehicle.km_per_month)
                     kind = rng.choice(["repair", "tyres", "body", "warranty"])
-                    vehicle.visits.append(DemoVisit(extra_day, extra_km, kind, f"DEMO-X-{vehicle.vin[-8:]}-{visit_number}"))
+                    vehicle.visits.append(DemoVisit(extra_day, extra_km, kind, f"DEMO-X-{vehicle.vin}-{visit_number}"))
                     vehicle.readings.append(DemoReading(extra_day, extra_km, "visit"))
             last_day, last_km = visited_on, km
         if rng.random() < 0.3:  # a mileage the customer mentioned on a call
