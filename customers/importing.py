@@ -11,6 +11,7 @@ refusals without writing.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -287,7 +288,17 @@ def _diff(instance: Any, values: dict[str, Any]) -> list[str]:
     return changed
 
 
+def in_holdout(dealership: Dealership, external_id: str, share_percent: int) -> bool:
+    """The hold-out draw for a new customer: random across customers, stable for one customer (a
+    re-import of the same file draws the same), recorded on Customer.is_holdout."""
+    digest = hashlib.sha256(f"{dealership.code}:{external_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % 10_000 < share_percent * 100
+
+
 def _apply_customers(dealership: Dealership, batch: list[tuple[int, dict[str, Any]]], report: ImportReport, write: bool) -> None:
+    from contacts.models import ContactRules
+
+    share = ContactRules.for_dealership(dealership).holdout_share_percent if write else 0
     existing = {c.external_id: c for c in Customer.objects.filter(dealership=dealership, external_id__in=[r["external_id"] for _l, r in batch])}
     new: list[Customer] = []
     for _line, row in batch:
@@ -295,7 +306,8 @@ def _apply_customers(dealership: Dealership, batch: list[tuple[int, dict[str, An
         customer = existing.get(row["external_id"])
         if customer is None:
             report.created += 1
-            new.append(Customer(dealership=dealership, external_id=row["external_id"], **values))
+            new.append(Customer(dealership=dealership, external_id=row["external_id"],
+                                is_holdout=in_holdout(dealership, row["external_id"], share), **values))
         elif _diff(customer, values):
             report.updated += 1
             if write:

@@ -154,3 +154,13 @@ def test_import_data_command_dry_run(tmp_path, moscow, capsys):
     assert not Customer.objects.exists()
     with pytest.raises(CommandError, match="Cannot read"):
         call_command("import_data", "customers", str(tmp_path / "missing.csv"), "--dealership", "msk")
+
+
+def test_new_customers_are_drawn_into_the_hold_out_group_at_the_dealerships_share(moscow):
+    # given: the default 5 % share
+    lines = ["external_id;last_name;first_name"] + [f"H{n};Фамилия;Имя" for n in range(4000)]
+    # when
+    run("customers", "\n".join(lines), moscow)
+    # then
+    held = Customer.objects.filter(is_holdout=True).count()
+    assert 140 <= held <= 260
