@@ -71,7 +71,7 @@ def figures_rows(value: dict[str, Any]) -> list[tuple[str, Any]]:
         ("active_at_start", retention["start"]), ("new_customers", retention["new"]), ("active_at_end", retention["end"]),
         ("reach_rate", contacts["reach_rate"]), ("calls", contacts["calls"]), ("bookings", contacts["bookings"]),
         ("dead_contact_share", contacts["dead_contact_share"]), ("lapsed_share", contacts["lapsed_share"]),
-        ("plan_adherence", contacts["plan_adherence"]), ("hot_leads", value["handoffs"]["hot_leads"]),
+        ("plan_adherence", contacts["plan_adherence"]), ("dormant_rate", value["dormant"]["rate"]), ("hot_leads", value["handoffs"]["hot_leads"]),
         ("hot_leads_became_sales", value["handoffs"]["became_sales"]),
         ("holdout_service_return_rate", value["holdout"]["holdout"]["rate"]),
         ("contacted_service_return_rate", value["holdout"]["contacted"]["rate"]),

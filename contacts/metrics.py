@@ -78,6 +78,7 @@ DEFINITIONS = {
     "reach_rate": _("Calls in the period in which the customer was spoken to, out of all calls."),
     "dead_contact_share": _("Customers whose phone is marked unreachable (three failed calls in a row), out of all customers."),
     "lapsed_share": _("Customers with a vehicle and no service visit for more than 12 months before the end of the period."),
+    "dormant_share": _("Customers with at least two visits whose time since the last visit is more than three times their own usual (median) gap between visits."),
     "plan_adherence": _("Touchpoints due in the period that were done, out of those due (cancelled ones excluded)."),
     "profit_estimate": _("First-year CLM profit Π = X · (a · b · Y + a · c · Z): X customers, a live contacts 0.7, b service conversions 0.07, c repeat sales 0.02, Y margin per service, Z margin per car."),
 }
@@ -184,6 +185,52 @@ def contact_figures(scope: Scope) -> dict[str, Any]:
     }
 
 
+def dormant_customers(scope: Scope) -> dict[str, Any]:
+    """Customers who missed their own visit rhythm more than twice: with at least two visits, the time
+    since their last visit (to the end of the period) exceeds three times their median gap."""
+    visits: dict[int, list[dt.date]] = {}
+    for customer_id, day in (
+        ServiceVisit.objects.filter(vehicle__owner__dealership_id__in=scope.dealership_ids, visited_on__lte=scope.end)
+        .values_list("vehicle__owner_id", "visited_on")
+        .order_by("vehicle__owner_id", "visited_on")
+    ):
+        visits.setdefault(customer_id, []).append(day)
+    with_rhythm = dormant = 0
+    for days in visits.values():
+        gaps = [(b - a).days for a, b in zip(days, days[1:], strict=False) if (b - a).days > 0]
+        if not gaps:
+            continue
+        with_rhythm += 1
+        gaps.sort()
+        if (scope.end - days[-1]).days > 3 * gaps[len(gaps) // 2]:
+            dormant += 1
+    return {"customers_with_rhythm": with_rhythm, "dormant": dormant, "rate": _rate(dormant, with_rhythm)}
+
+
+def dead_contacts_by_silence(scope: Scope) -> list[dict[str, Any]]:
+    """Unreachable phones by whole years since the customer was last reached (or bought, if never)."""
+    last_reached: dict[int, dt.date] = {}
+    for customer_id, ended_at in CallAttempt.objects.filter(
+        customer__dealership_id__in=scope.dealership_ids, outcome__in=REACHED_OUTCOMES
+    ).values_list("customer_id", "ended_at"):
+        day = ended_at.date()
+        if day > last_reached.get(customer_id, dt.date.min):
+            last_reached[customer_id] = day
+    for customer_id, day in Sale.objects.filter(dealership_id__in=scope.dealership_ids).values_list("customer_id", "sold_on"):
+        last_reached.setdefault(customer_id, day)
+    totals: dict[int, list[int]] = {}
+    for customer_id, unreachable in Customer.objects.filter(dealership_id__in=scope.dealership_ids).values_list(
+        "id", "phone_unreachable_since"
+    ):
+        since = last_reached.get(customer_id)
+        years = min(5, (scope.end - since).days // 365) if since else 5
+        bucket = totals.setdefault(years, [0, 0])
+        bucket[0] += 1
+        bucket[1] += unreachable is not None
+    return [{"years_since_reached": years, "customers": n, "dead": dead, "share": _rate(dead, n)}
+            for years, (n, dead) in sorted(totals.items())]
+
+
 def per_agent(scope: Scope) -> list[dict[str, Any]]:
     rows = (
         CallAttempt.objects.filter(call_task__dealership_id__in=scope.dealership_ids, ended_at__date__range=(scope.start, scope.end))
@@ -236,6 +283,8 @@ def all_figures(scope: Scope, *, repeat_years: int = 3, return_months: int = 15,
         "retention": retention(scope, active_months=active_months),
         "contacts": contact_figures(scope),
         "handoffs": handoffs_to_sales(scope),
+        "dormant": dormant_customers(scope),
+        "dead_by_silence": dead_contacts_by_silence(scope),
         "holdout": holdout_comparison(scope, months=return_months),
         "agents": per_agent(scope),
     }

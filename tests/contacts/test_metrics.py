@@ -104,3 +104,34 @@ def test_export_metrics_command_writes_json_and_refuses_bad_dates(capsys, moscow
         call_command("export_metrics", "--from", "31.12.2025", "--to", "2025-12-31")
     with pytest.raises(CommandError, match="No dealership"):
         call_command("export_metrics", "--from", "2025-01-01", "--to", "2025-12-31", "--dealership", "nope")
+
+
+@pytest.mark.django_db
+def test_dormant_customer_missed_their_own_rhythm_more_than_twice(moscow):
+    # given: Anna comes every ~6 months, last on 2024-01-10 (2 years before the end); Boris every 12
+    # months, last on 2025-06-01 (fine); Vera came once (no rhythm)
+    anna = factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=D(2022, 1, 1)).vehicle
+    for day in [D(2022, 7, 10), D(2023, 1, 10), D(2023, 7, 10), D(2024, 1, 10)]:
+        factories.ServiceVisitFactory(vehicle=anna, visited_on=day)
+    boris = factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=D(2022, 1, 1)).vehicle
+    for day in [D(2023, 6, 1), D(2024, 6, 1), D(2025, 6, 1)]:
+        factories.ServiceVisitFactory(vehicle=boris, visited_on=day)
+    vera = factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=D(2022, 1, 1)).vehicle
+    factories.ServiceVisitFactory(vehicle=vera, visited_on=D(2023, 1, 1))
+    # when
+    figure = metrics.dormant_customers(metrics.Scope((moscow.id,), D(2025, 1, 1), D(2025, 12, 31)))
+    # then
+    assert figure == {"customers_with_rhythm": 2, "dormant": 1, "rate": 0.5}
+
+
+@pytest.mark.django_db
+def test_dead_contacts_are_grouped_by_years_of_silence(moscow):
+    silent = factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=D(2022, 3, 1)).customer
+    silent.phone_unreachable_since = D(2025, 1, 1)
+    silent.save()
+    factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=D(2025, 6, 1))
+    rows = metrics.dead_contacts_by_silence(metrics.Scope((moscow.id,), D(2025, 1, 1), D(2025, 12, 31)))
+    assert rows == [
+        {"years_since_reached": 0, "customers": 1, "dead": 0, "share": 0.0},
+        {"years_since_reached": 3, "customers": 1, "dead": 1, "share": 1.0},
+    ]
