@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from contacts import metrics
 from contacts.models import MetricSnapshot
 from customers import access
+from customers.mileage import add_months
 
 
 def _int(value: str | None, default: int, low: int, high: int) -> int:
@@ -95,7 +96,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     today = (chosen[0].local_date(timezone.now()) if chosen else timezone.now().date())
     end = _date(request.GET.get("to"), today)
     # Two years by default: sales of 15-24 months ago are old enough to judge the service return.
-    start = _date(request.GET.get("from"), metrics.add_months(end, -24) + dt.timedelta(days=1))
+    start = _date(request.GET.get("from"), add_months(end, -24) + dt.timedelta(days=1))
     if start > end:
         start, end = end, start
     params = {

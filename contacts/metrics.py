@@ -14,6 +14,7 @@ from django.db.models import Avg, Count, Exists, F, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from contacts.models import REACHED_OUTCOMES, CallAttempt, Handoff, Touchpoint
+from customers.mileage import add_months
 from customers.models import Customer, Sale, ServiceVisit
 
 # ------------------------------------------------------------------------------------ pure formulas
@@ -55,17 +56,6 @@ def difference_interval(a: tuple[int, int], b: tuple[int, int]) -> tuple[float, 
     low = (pa - pb) - math.sqrt((pa - wa[0]) ** 2 + (wb[1] - pb) ** 2)
     high = (pa - pb) + math.sqrt((wa[1] - pa) ** 2 + (pb - wb[0]) ** 2)
     return low, high
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return dt.date(year, month, min(day.day, candidate))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 # ------------------------------------------------------------------------------------ definitions

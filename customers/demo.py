@@ -21,6 +21,8 @@ import math
 import random
 from dataclasses import dataclass, field
 
+from customers.mileage import add_months
+
 VIN_ALPHABET = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
 PLATE_LETTERS = "АВЕКМНОРСТУХ"
 
@@ -121,17 +123,6 @@ class DemoCustomer:
     is_unreachable: bool
     is_holdout: bool
     vehicles: list[DemoVehicle] = field(default_factory=list)
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return dt.date(year, month, min(day.day, candidate))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 def _seasonal(day: dt.date) -> float:
