@@ -210,6 +210,19 @@ def compute_forecast(
         first_interval_km=interval.first_km if is_first else None,
         first_interval_months=interval.first_months if is_first else None,
     )
+    # The customer's own habit (came late or early before) widens the interval, as the backtest does.
+    history = mileage.VehicleHistory(
+        readings=tuple(readings),
+        maintenances=tuple(mileage.MaintenanceVisit(day, km) for day, km in past_maintenance),
+        interval_km=interval.km,
+        interval_months=interval.months,
+        sold_on=cycle_sale.sold_on if cycle_sale else None,
+        sale_km=cycle_sale.odometer_km if cycle_sale else 0,
+        first_interval_km=interval.first_km,
+        first_interval_months=interval.first_months,
+        prior_km_per_month=prior,
+    )
+    due = mileage.adjust_for_habit(due, mileage.habit_errors(history), today=today)
     if estimate.last_odometer_km is None:  # no usable reading: count from the last maintenance or sale
         odometer_today = start_km + round(estimate.km_per_month * (today - start_on).days / mileage.MONTH_DAYS)
     else:

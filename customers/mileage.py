@@ -165,6 +165,8 @@ __all__ = [
     "Source",
     "VehicleHistory",
     "add_months",
+    "adjust_for_habit",
+    "habit_errors",
     "backtest",
     "baseline_last_two_readings",
     "baseline_previous_plus_interval",
@@ -317,6 +319,25 @@ class MaintenanceDue:
     earliest_on: date
     latest_on: date
     is_overdue: bool
+
+
+HABIT_MAX_SHIFT_DAYS = 60
+
+
+def adjust_for_habit(due: MaintenanceDue, past_errors: Sequence[int], *, today: date) -> MaintenanceDue:
+    """Widen a predicted interval towards this customer's own habit.
+
+    ``past_errors``: for each earlier maintenance visit of the vehicle, actual minus predicted day (as
+    the backtest replays them). A customer who came 40 days late before may do so again, so the
+    interval's end moves out to cover that; one who came early, its start. The point itself stays:
+    shifting it by past errors made the backtest's median error worse (12 → 15 days), because an
+    earlier prediction's error is partly the rate estimate's, not the customer's.
+    """
+    if not past_errors:
+        return due
+    early = timedelta(days=max(-HABIT_MAX_SHIFT_DAYS, min(0, min(past_errors))))
+    late = timedelta(days=min(HABIT_MAX_SHIFT_DAYS, max(0, max(past_errors))))
+    return replace(due, earliest_on=min(due.earliest_on, due.due_on + early), latest_on=max(due.latest_on, due.due_on + late))
 
 
 def _round(x: float) -> int:
@@ -825,9 +846,12 @@ class BacktestResult:
     model: BacktestMetrics
     previous_plus_interval: BacktestMetrics
     last_two_readings: BacktestMetrics
+    # Median width of the predicted interval, earliest to latest, in days: how useful the interval is.
+    median_interval_days: float | None = None
 
     def to_dict(self) -> dict[str, object]:
         out = self.model.to_dict()
+        out["median_interval_days"] = self.median_interval_days
         out["baselines"] = {
             "previous_plus_interval": self.previous_plus_interval.to_dict(),
             "last_two_readings": self.last_two_readings.to_dict(),
@@ -849,67 +873,94 @@ def _metrics(errors: list[int], inside: list[bool] | None) -> BacktestMetrics:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Replayed:
+    visited_on: date
+    due: MaintenanceDue
+    known: list[Reading]
+    anchor_on: date
+    anchor_km: int
+    done: int
+
+
+def _replay(h: VehicleHistory, margin_days: int) -> Iterable[_Replayed]:
+    """Each maintenance visit with history before it, predicted from the data known before it only."""
+    visits = sorted(h.maintenances, key=lambda v: (v.visited_on, v.odometer_km))
+    for visit in visits:
+        cutoff = visit.visited_on
+        before = [v for v in visits if v.visited_on < cutoff]
+        if before:
+            anchor_on, anchor_km = before[-1].visited_on, before[-1].odometer_km
+        elif h.sold_on is not None and h.sold_on < cutoff:
+            anchor_on, anchor_km = h.sold_on, h.sale_km
+        else:
+            continue
+        known = [r for r in h.readings if r.read_on < cutoff]
+        if not known:
+            continue
+        seen = {(r.read_on, r.odometer_km) for r in known}
+        extra = [(v.visited_on, v.odometer_km) for v in before]
+        if h.sold_on is not None and h.sold_on < cutoff:
+            extra.append((h.sold_on, h.sale_km))
+        for on, km in sorted(extra):
+            if (on, km) not in seen:
+                seen.add((on, km))
+                known.append(Reading(on, km))
+        today = max(r.read_on for r in known)
+        estimate = estimate_mileage(known, today=today, prior_km_per_month=h.prior_km_per_month)
+        due = next_maintenance_due(
+            estimate=estimate,
+            last_maintenance_on=anchor_on,
+            last_maintenance_km=anchor_km,
+            interval_km=h.interval_km,
+            interval_months=h.interval_months,
+            today=today,
+            maintenances_done=len(before),
+            first_interval_km=h.first_interval_km,
+            first_interval_months=h.first_interval_months,
+            margin_days=margin_days,
+        )
+        yield _Replayed(cutoff, due, known, anchor_on, anchor_km, len(before))
+
+
+def habit_errors(h: VehicleHistory, *, margin_days: int = BEHAVIOUR_MARGIN_DAYS) -> list[int]:
+    """Actual minus predicted day of each past maintenance visit: the customer's habit."""
+    return [(r.visited_on - r.due.due_on).days for r in _replay(h, margin_days)]
+
+
 def backtest(
     histories: Iterable[VehicleHistory], *, margin_days: int = BEHAVIOUR_MARGIN_DAYS
 ) -> BacktestResult:
     """Replay every predictable maintenance visit (see the module docstring)."""
     model_err: list[int] = []
     inside: list[bool] = []
+    widths: list[int] = []
     prev_err: list[int] = []
     two_err: list[int] = []
     for h in histories:
-        visits = sorted(h.maintenances, key=lambda v: (v.visited_on, v.odometer_km))
-        for visit in visits:
-            cutoff = visit.visited_on
-            before = [v for v in visits if v.visited_on < cutoff]
-            if before:
-                anchor_on, anchor_km = before[-1].visited_on, before[-1].odometer_km
-            elif h.sold_on is not None and h.sold_on < cutoff:
-                anchor_on, anchor_km = h.sold_on, h.sale_km
-            else:
-                continue
-            known = [r for r in h.readings if r.read_on < cutoff]
-            if not known:
-                continue
-            seen = {(r.read_on, r.odometer_km) for r in known}
-            extra = [(v.visited_on, v.odometer_km) for v in before]
-            if h.sold_on is not None and h.sold_on < cutoff:
-                extra.append((h.sold_on, h.sale_km))
-            for on, km in sorted(extra):
-                if (on, km) not in seen:
-                    seen.add((on, km))
-                    known.append(Reading(on, km))
-            today = max(r.read_on for r in known)
-            done = len(before)
-            estimate = estimate_mileage(known, today=today, prior_km_per_month=h.prior_km_per_month)
-            due = next_maintenance_due(
-                estimate=estimate,
-                last_maintenance_on=anchor_on,
-                last_maintenance_km=anchor_km,
-                interval_km=h.interval_km,
-                interval_months=h.interval_months,
-                today=today,
-                maintenances_done=done,
-                first_interval_km=h.first_interval_km,
-                first_interval_months=h.first_interval_months,
-                margin_days=margin_days,
-            )
+        past_errors: list[int] = []  # this vehicle's earlier (actual - predicted): its habit
+        for r in _replay(h, margin_days):
+            cutoff = r.visited_on
+            due = adjust_for_habit(r.due, past_errors, today=max(x.read_on for x in r.known))
+            past_errors.append((cutoff - r.due.due_on).days)
             ikm, imon = _intervals(
-                done, h.interval_km, h.interval_months, h.first_interval_km, h.first_interval_months
+                r.done, h.interval_km, h.interval_months, h.first_interval_km, h.first_interval_months
             )
             model_err.append((due.due_on - cutoff).days)
             inside.append(due.earliest_on <= cutoff <= due.latest_on)
-            prev_err.append((baseline_previous_plus_interval(anchor_on, imon) - cutoff).days)
+            widths.append((due.latest_on - due.earliest_on).days)
+            prev_err.append((baseline_previous_plus_interval(r.anchor_on, imon) - cutoff).days)
             two = baseline_last_two_readings(
-                known,
-                last_maintenance_on=anchor_on,
-                last_maintenance_km=anchor_km,
+                r.known,
+                last_maintenance_on=r.anchor_on,
+                last_maintenance_km=r.anchor_km,
                 interval_km=ikm,
                 interval_months=imon,
             )
             two_err.append((two - cutoff).days)
-    return BacktestResult(
+    result = BacktestResult(
         _metrics(model_err, inside),
         _metrics(prev_err, None),
         _metrics(two_err, None),
     )
+    return replace(result, median_interval_days=float(statistics.median(widths)) if widths else None)

@@ -72,7 +72,8 @@ def test_backtest_on_a_dealers_file_reports_bad_rows_by_line(tmp_path, capsys):
     # then
     captured = capsys.readouterr()
     report = json.loads(captured.out)
-    assert set(report) == {"visits", "within_14_days", "within_30_days", "median_abs_error_days", "inside_interval", "baselines"}
+    assert set(report) == {"visits", "within_14_days", "within_30_days", "median_abs_error_days", "inside_interval",
+                           "median_interval_days", "baselines"}
     assert set(report["baselines"]) == {"previous_plus_interval", "last_two_readings"}
     assert report["visits"] == 3
     assert report["within_14_days"] == 1.0

@@ -13,11 +13,13 @@ from customers.mileage import (
     MONTH_DAYS,
     BacktestResult,
     FlaggedReading,
+    MaintenanceDue,
     MaintenanceVisit,
     MileageEstimate,
     Reading,
     VehicleHistory,
     add_months,
+    adjust_for_habit,
     backtest,
     baseline_last_two_readings,
     baseline_previous_plus_interval,
@@ -730,6 +732,7 @@ def test_backtest_reports_model_and_baselines() -> None:
         "within_30_days": 1.0,
         "median_abs_error_days": 5.0,
         "inside_interval": 1.0,
+        "median_interval_days": 71.0,
         "baselines": {
             "previous_plus_interval": {
                 "visits": 2,
@@ -935,3 +938,17 @@ def test_projection_is_increasing_and_each_interval_holds_its_date(
     assert all(a.due_on <= b.due_on for a, b in zip(dues, dues[1:], strict=False))
     assert all(d.earliest_on <= d.due_on <= d.latest_on for d in dues)
     assert [d.interval_number for d in dues] == list(range(1, len(dues) + 1))
+
+
+def test_a_habitually_late_customer_widens_the_interval_not_the_point() -> None:
+    # given: a predicted due date, and a customer who came 30 and 40 days late before
+    due = MaintenanceDue(
+        due_on=date(2026, 3, 1), driver="km", due_odometer_km=30_000, interval_number=3,
+        earliest_on=date(2026, 2, 10), latest_on=date(2026, 3, 20), is_overdue=False,
+    )
+    # when
+    adjusted = adjust_for_habit(due, [30, 40], today=date(2026, 1, 1))
+    # then
+    assert (adjusted.due_on, adjusted.earliest_on, adjusted.latest_on) == (date(2026, 3, 1), date(2026, 2, 10), date(2026, 4, 10))
+    assert adjust_for_habit(due, [], today=date(2026, 1, 1)) == due
+    assert adjust_for_habit(due, [-25], today=date(2026, 1, 1)).earliest_on == date(2026, 2, 4)
