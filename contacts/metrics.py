@@ -68,6 +68,8 @@ DEFINITIONS = {
     "reach_rate": _("Calls in the period in which the customer was spoken to, out of all calls."),
     "dead_contact_share": _("Customers whose phone is marked unreachable (three failed calls in a row), out of all customers."),
     "lapsed_share": _("Customers with a vehicle and no service visit for more than 12 months before the end of the period."),
+    "forecast_accuracy": _("Maintenance visits in the period compared with the forecast that planned their call (the last forecast snapshot before the visit): the share within ±14 and ±30 days."),
+    "invitation_conversion": _("Maintenance invitations in which the customer was reached, and the share that ended in a booking."),
     "dormant_share": _("Customers with at least two visits whose time since the last visit is more than three times their own usual (median) gap between visits."),
     "plan_adherence": _("Touchpoints due in the period that were done, out of those due (cancelled ones excluded)."),
     "profit_estimate": _("First-year CLM profit Π = X · (a · b · Y + a · c · Z): X customers, a live contacts 0.7, b service conversions 0.07, c repeat sales 0.02, Y margin per service, Z margin per car."),
@@ -221,6 +223,39 @@ def dead_contacts_by_silence(scope: Scope) -> list[dict[str, Any]]:
             for years, (n, dead) in sorted(totals.items())]
 
 
+def forecast_accuracy(scope: Scope) -> dict[str, Any]:
+    """Maintenance visits in the period against the forecast that planned their call: the latest
+    ForecastSnapshot of the vehicle taken before the visit."""
+    from customers.models import ForecastSnapshot
+
+    visits = list(
+        ServiceVisit.objects.filter(dealership_id__in=scope.dealership_ids, kind=ServiceVisit.Kind.MAINTENANCE,
+                                    visited_on__range=(scope.start, scope.end)).values_list("vehicle_id", "visited_on")
+    )
+    snapshots: dict[int, list[tuple[dt.date, dt.date]]] = {}
+    for vehicle_id, taken_on, due_on in ForecastSnapshot.objects.filter(
+        vehicle_id__in={v for v, _d in visits}
+    ).values_list("vehicle_id", "taken_on", "next_due_on").order_by("taken_on"):
+        snapshots.setdefault(vehicle_id, []).append((taken_on, due_on))
+    errors = []
+    for vehicle_id, visited_on in visits:
+        known = [due for taken, due in snapshots.get(vehicle_id, []) if taken < visited_on]
+        if known:
+            errors.append(abs((visited_on - known[-1]).days))
+    within = lambda days: _rate(sum(1 for e in errors if e <= days), len(errors))  # noqa: E731
+    return {"visits": len(errors), "within_14_days": within(14), "within_30_days": within(30)}
+
+
+def invitation_conversion(scope: Scope) -> dict[str, Any]:
+    """Maintenance invitations reached in the period, and those that ended in a booking."""
+    reached = CallAttempt.objects.filter(
+        call_task__dealership_id__in=scope.dealership_ids, ended_at__date__range=(scope.start, scope.end),
+        outcome__in=REACHED_OUTCOMES, call_task__items__touchpoint__template__code="service_invite",
+    ).distinct()
+    total, booked = reached.count(), reached.filter(outcome="booked").count()
+    return {"invitations_reached": total, "booked": booked, "rate": _rate(booked, total)}
+
+
 def per_agent(scope: Scope) -> list[dict[str, Any]]:
     rows = (
         CallAttempt.objects.filter(call_task__dealership_id__in=scope.dealership_ids, ended_at__date__range=(scope.start, scope.end))
@@ -274,6 +309,8 @@ def all_figures(scope: Scope, *, repeat_years: int = 3, return_months: int = 15,
         "contacts": contact_figures(scope),
         "handoffs": handoffs_to_sales(scope),
         "dormant": dormant_customers(scope),
+        "forecast_accuracy": forecast_accuracy(scope),
+        "invitations": invitation_conversion(scope),
         "dead_by_silence": dead_contacts_by_silence(scope),
         "holdout": holdout_comparison(scope, months=return_months),
         "agents": per_agent(scope),

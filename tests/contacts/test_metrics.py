@@ -135,3 +135,16 @@ def test_dead_contacts_are_grouped_by_years_of_silence(moscow):
         {"years_since_reached": 0, "customers": 1, "dead": 0, "share": 0.0},
         {"years_since_reached": 3, "customers": 1, "dead": 1, "share": 1.0},
     ]
+
+
+@pytest.mark.django_db
+def test_forecast_accuracy_uses_the_snapshot_known_before_the_visit(moscow):
+    from customers.models import ForecastSnapshot
+
+    vehicle = factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=D(2024, 1, 1)).vehicle
+    common = {"vehicle": vehicle, "km_per_month": 1500, "due_earliest_on": D(2024, 1, 1), "due_latest_on": D(2026, 1, 1), "due_driver": "km"}
+    ForecastSnapshot.objects.create(taken_on=D(2024, 9, 1), next_due_on=D(2024, 11, 1), interval_number=1, **common)
+    ForecastSnapshot.objects.create(taken_on=D(2024, 12, 1), next_due_on=D(2025, 3, 1), interval_number=2, **common)
+    factories.ServiceVisitFactory(vehicle=vehicle, visited_on=D(2024, 11, 20))  # 19 days after the forecast
+    figure = metrics.forecast_accuracy(metrics.Scope((moscow.id,), D(2024, 1, 1), D(2024, 12, 31)))
+    assert figure == {"visits": 1, "within_14_days": 0.0, "within_30_days": 1.0}
