@@ -62,7 +62,7 @@ def difference_interval(a: tuple[int, int], b: tuple[int, int]) -> tuple[float, 
 
 DEFINITIONS = {
     "repeat_sale_rate": _("Of customers who bought a car in the period, the share who bought another car from the group within N years of that purchase."),
-    "service_return_rate": _("Of vehicles sold in the period (and at least M months before its end), the share with a scheduled-maintenance visit at the group within M months of the sale."),
+    "service_return_rate": _("Of vehicles sold in the period (and at least M months before today), the share with a scheduled-maintenance visit at the group within M months of the sale."),
     "retention_rate": _("CRR = (E − N) / S: S customers active at the start, E active at the end, N new in the period. Active: a visit, a purchase or a reached call in the last 12 months."),
     "churn_rate": _("Churn = (S + N − E) / S, with S, N, E as for CRR."),
     "reach_rate": _("Calls in the period in which the customer was spoken to, out of all calls."),
