@@ -27,6 +27,7 @@ import holidays as holiday_calendars
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from contacts import pressure
 from contacts.models import (
@@ -322,22 +323,21 @@ def _resolve_household(
     return resolution, {k: dict(v) for k, v in explanation.items()}
 
 
-def why(tp: Touchpoint, forecast: VehicleForecast | None) -> str:
-    """One line an agent reads: why this touchpoint is on the call."""
-    detail = tp.reason_detail or {}
+def why(reason: str, detail: dict[str, str]) -> str:
+    """One line an agent reads: why this touchpoint is on the call (in the current language)."""
     if "due_on" in detail and "km_per_month" in detail:
-        return "maintenance due {due} (TO-{n}), predicted from {kpm} km a month".format(
-            due=detail["due_on"], n=detail.get("maintenance_number", "?"), kpm=round(float(detail["km_per_month"]))
-        )
+        return _("maintenance due %(due)s (TO-%(n)s), predicted from %(kpm)s km a month") % {
+            "due": detail["due_on"], "n": detail.get("maintenance_number", "?"), "kpm": round(float(detail["km_per_month"]))
+        }
     if "due_on" in detail:
-        return f"maintenance due {detail['due_on']}"
+        return _("maintenance due %(due)s") % {"due": detail["due_on"]}
     if "warranty_end_on" in detail:
-        return f"warranty ends {detail['warranty_end_on']}"
+        return _("warranty ends %(day)s") % {"day": detail["warranty_end_on"]}
     if "visited_on" in detail:
-        return f"after the service visit of {detail['visited_on']}"
+        return _("after the service visit of %(day)s") % {"day": detail["visited_on"]}
     if "sold_on" in detail:
-        return f"bought on {detail['sold_on']}"
-    return tp.reason
+        return _("bought on %(day)s") % {"day": detail["sold_on"]}
+    return reason
 
 
 def _context(customer: Customer, tp: Touchpoint, forecast: VehicleForecast | None, dealership: Dealership) -> dict[str, Any]:
@@ -385,7 +385,9 @@ def _call_task(
                 "title": title,
                 "department": tp.template.department.code,
                 "vehicle": f"{tp.vehicle.make} {tp.vehicle.model} {tp.vehicle.plate}".strip(),
-                "why": why(tp, forecast),
+                "why": why(tp.reason, tp.reason_detail or {}),
+                "reason": tp.reason,
+                "detail": tp.reason_detail or {},
                 "template_version": tp.template.version,
             }
         )

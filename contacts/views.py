@@ -23,7 +23,7 @@ from contacts import calls
 from contacts.card import customer_card
 from contacts.forms import CapacityForm, HandoffCloseForm, OutcomeForm
 from contacts.models import REACHED_OUTCOMES, CallAttempt, CallTask, DailyCapacity, Handoff
-from contacts.queues import AGENT_MARKER
+from contacts.queues import AGENT_MARKER, why
 from customers import access
 
 
@@ -97,6 +97,10 @@ def _call_context(request: HttpRequest, task: CallTask, form: OutcomeForm, now: 
         title, _newline, body = block.partition("\n")
         sections.append({"title": title.strip(), "body": body.strip()})
     today = task.dealership.local_date(now)
+    # The reasons were written in the build's language; say them again in the agent's.
+    for item in task.agenda:
+        if "detail" in item:
+            item["why"] = why(item.get("reason", ""), item["detail"])
     return {
         "task": task,
         "sections": sections,
