@@ -214,3 +214,15 @@ def test_two_builds_at_once_give_the_same_tasks_as_one(moscow):
     raced = sorted(CallTask.objects.values_list("customer_id", "scheduled_on"))
     assert len(raced) == len(set(raced)) == 6
     assert all(not isinstance(e, IntegrityError) for e in errors)
+
+
+def test_why_this_call_is_said_in_the_agents_language():
+    from django.utils import translation
+
+    from contacts.queues import why
+
+    detail = {"due_on": "2026-12-03", "km_per_month": "1420.4", "maintenance_number": "2"}
+    with translation.override("en"):
+        assert why("x", detail) == "maintenance due 2026-12-03 (TO-2), predicted from 1420 km a month"
+    with translation.override("ru"):
+        assert why("x", detail) == "ТО-2 ожидается 2026-12-03, прогноз по пробегу 1420 км в месяц"
