@@ -93,8 +93,10 @@ def _rate(part: int, whole: int) -> float | None:
     return None if whole == 0 else round(part / whole, 4)
 
 
-def repeat_sale_rate(scope: Scope, *, years: int = 3) -> dict[str, Any]:
+def repeat_sale_rate(scope: Scope, *, years: int = 3, customers: Iterable[int] | None = None) -> dict[str, Any]:
     cohort = Sale.objects.filter(dealership_id__in=scope.dealership_ids, sold_on__range=(scope.start, scope.end))
+    if customers is not None:
+        cohort = cohort.filter(customer_id__in=list(customers))
     again = Sale.objects.filter(
         customer_id=OuterRef("customer_id"),
         sold_on__gt=OuterRef("sold_on"),
@@ -285,10 +287,14 @@ def holdout_comparison(scope: Scope, *, months: int = 15) -> dict[str, Any]:
         found = wilson_interval(part, whole)
         return None if found is None else [round(found[0], 4), round(found[1], 4)]
     diff = difference_interval((a["returned"], a["vehicles"]), (b["returned"], b["vehicles"])) if a["vehicles"] and b["vehicles"] else None
+    ra = repeat_sale_rate(scope, customers=contacted)
+    rb = repeat_sale_rate(scope, customers=held)
     return {
         "contacted": {**a, "ci95": interval(a["returned"], a["vehicles"])},
         "holdout": {**b, "ci95": interval(b["returned"], b["vehicles"])},
         "difference_ci95": None if diff is None else [round(diff[0], 4), round(diff[1], 4)],
+        "repeat_contacted": {**ra, "ci95": interval(ra["repeat"], ra["customers"])},
+        "repeat_holdout": {**rb, "ci95": interval(rb["repeat"], rb["customers"])},
     }
 
 
