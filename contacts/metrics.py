@@ -105,9 +105,9 @@ def repeat_sale_rate(scope: Scope, *, years: int = 3, customers: Iterable[int] |
     rows = cohort.annotate(bought_again=Exists(again)).values("customer_id").annotate(
         again=Count("id", filter=Q(bought_again=True))
     )
-    customers = len(rows)
+    buyers = len(rows)
     repeat = sum(1 for row in rows if row["again"])
-    return {"customers": customers, "repeat": repeat, "rate": _rate(repeat, customers)}
+    return {"customers": buyers, "repeat": repeat, "rate": _rate(repeat, buyers)}
 
 
 def service_return_rate(scope: Scope, *, months: int = 15, customers: Iterable[int] | None = None) -> dict[str, Any]:
