@@ -104,6 +104,11 @@ Units: km, dates (``datetime.date``), rates in km per month with
     1,500 km/month, 15,000 km / 12 months -> 2025-11-15, 2026-09-15, 2027-07-15,
     2028-05-15, all by "km".
 
+``adjust_for_habit(due, past_errors, *, today) -> MaintenanceDue``
+    Widens a due date's interval towards the customer's own habit: ``past_errors`` are
+    actual minus predicted days of the vehicle's earlier maintenance visits
+    (``habit_errors(history)`` replays them as the backtest does). The point date stays.
+
 Baselines (for the backtest)
     ``baseline_previous_plus_interval(last_maintenance_on, interval_months) -> date``
     ``baseline_last_two_readings(readings, *, last_maintenance_on,
@@ -337,7 +342,11 @@ def adjust_for_habit(due: MaintenanceDue, past_errors: Sequence[int], *, today: 
         return due
     early = timedelta(days=max(-HABIT_MAX_SHIFT_DAYS, min(0, min(past_errors))))
     late = timedelta(days=min(HABIT_MAX_SHIFT_DAYS, max(0, max(past_errors))))
-    return replace(due, earliest_on=min(due.earliest_on, due.due_on + early), latest_on=max(due.latest_on, due.due_on + late))
+    return replace(
+        due,
+        earliest_on=min(due.earliest_on, due.due_on + early),
+        latest_on=max(due.latest_on, due.due_on + late),
+    )
 
 
 def _round(x: float) -> int:
