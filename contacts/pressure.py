@@ -341,14 +341,18 @@ def _calendar(
     return frozenset(day.toordinal() for day in holidays), is_working_by_remainder
 
 
-def _would_exceed_cap(counted: list[int], index: int, day: int, cap: int, span: int) -> bool:
-    """Whether adding ``day`` (insertion point ``index`` in the sorted ``counted``) makes some rolling
-    window of ``span + 1`` days hold more than ``cap`` calls."""
+def _cap_blocked_until(counted: list[int], index: int, day: int, cap: int, span: int) -> int:
+    """-1 when a call on ``day`` (insertion point ``index`` in the sorted ``counted``) leaves every
+    rolling window of ``span + 1`` days with at most ``cap`` calls; else the last day still blocked by
+    the ``cap`` calls that fill a window with it (a scan may jump past them)."""
+    if cap == 0:
+        return _FOREVER
     size = len(counted)
     # Fast path: fewer than ``cap`` calls within ``span`` days of ``day``, both sides together.
     if bisect_right(counted, day + span, index) - bisect_left(counted, day - span, 0, index) < cap:
-        return False
-    # Some run of cap + 1 consecutive calls that includes the new one spans at most ``span`` days.
+        return -1
+    # Some run of ``cap`` consecutive calls that, with the new one, spans at most ``span`` days. Every
+    # day from ``day`` to the run's first call + span lies within the span of the whole run.
     for before in range(cap + 1):
         first_index = index - before
         if first_index < 0:
@@ -359,8 +363,8 @@ def _would_exceed_cap(counted: list[int], index: int, day: int, cap: int, span: 
         first = counted[first_index] if before else day
         last = counted[after_end - 1] if after_end > index else day
         if last - first <= span:
-            return True
-    return False
+            return counted[first_index] + span
+    return -1
 
 
 # A touchpoint still to place, in ordinals: (wish, department rank, window end, touchpoint id,
@@ -368,19 +372,26 @@ def _would_exceed_cap(counted: list[int], index: int, day: int, cap: int, span: 
 # touchpoint id is unique, so the item itself is never compared.
 _Entry = tuple[int, int, int, int, int, Item]
 _NO_DAYS: Final[frozenset[int]] = frozenset()
+# Later than any date (date.max is ordinal 3,652,059): how long a cap of 0 blocks.
+_FOREVER: Final = 10_000_000
+# _CallDraft.key_delay_code of a key touchpoint placed on or before its wish day.
+_NOT_LATE: Final = -1
 
 
 class _CallDraft:
-    __slots__ = ("customer_id", "day", "entries", "delay_codes")
+    __slots__ = ("customer_id", "day", "entries", "key_id", "key_delay_code")
 
     def __init__(
-        self, customer_id: int, day: int, entries: list[_Entry], delay_codes: dict[int, int]
+        self, customer_id: int, day: int, entries: list[_Entry], key_id: int, key_delay_code: int
     ) -> None:
         self.customer_id = customer_id
         self.day = day
         self.entries = entries
-        # touchpoint id -> the code of the rule that placed it after its wish day
-        self.delay_codes = delay_codes
+        # The call's key touchpoint (the lowest id) and the code of the rule that placed it after its
+        # wish day (_NOT_LATE when it is not late). Only the key reports why it is late; the others
+        # are merged into it.
+        self.key_id = key_id
+        self.key_delay_code = key_delay_code
 
 
 class _Household:
@@ -407,9 +418,16 @@ class _Household:
         self.cap_30 = rules.max_calls_per_30_days
         self.cap_365 = rules.max_calls_per_365_days
         # Sorted ordinals of the calls the gap and the caps count (not requested ones).
-        past_calls = history.calls
-        self.counted_calls = sorted([call.on.toordinal() for call in past_calls if not call.is_requested])
-        self.call_days = {call.on.toordinal() for call in past_calls} if past_calls else set()
+        counted_calls: list[int] = []
+        call_days: set[int] = set()
+        for call in history.calls:
+            day = call.on.toordinal()
+            call_days.add(day)
+            if not call.is_requested:
+                counted_calls.append(day)
+        counted_calls.sort()
+        self.counted_calls = counted_calls
+        self.call_days = call_days
         self.counted_messages = sorted([day.toordinal() for day in history.message_dates])
         self.call_days_blocking_messages: AbstractSet[int] = _NO_DAYS
         self.message_days_blocking_calls: AbstractSet[int] = _NO_DAYS
@@ -442,10 +460,10 @@ class _Household:
             size >= cap_30
             and bisect_right(counted, day + _SPAN_30, index) - bisect_left(counted, day - _SPAN_30, 0, index)
             >= cap_30
-            and _would_exceed_cap(counted, index, day, cap_30, _SPAN_30)
+            and _cap_blocked_until(counted, index, day, cap_30, _SPAN_30) >= 0
         ):
             return _CAP_30
-        if size >= self.cap_365 and _would_exceed_cap(counted, index, day, self.cap_365, _SPAN_365):
+        if size >= self.cap_365 and _cap_blocked_until(counted, index, day, self.cap_365, _SPAN_365) >= 0:
             return _CAP_365
         return _FREE
 
@@ -473,17 +491,24 @@ class _Household:
                 if index < size and counted[index] - day < gap:
                     day = counted[index] + gap
                     continue
-                # The caps, the 30-day one with its cheap count inline (``_would_exceed_cap`` starts
+                # The caps, the 30-day one with its cheap count inline (``_cap_blocked_until`` starts
                 # with the same): fewer than ``cap`` calls within the span of the day fill no window.
+                # A capped day jumps past the calls that fill the window.
                 if (
                     size >= cap_30
                     and bisect_right(counted, day + _SPAN_30, index)
                     - bisect_left(counted, day - _SPAN_30, 0, index)
                     >= cap_30
-                    and _would_exceed_cap(counted, index, day, cap_30, _SPAN_30)
-                ) or (size >= cap_365 and _would_exceed_cap(counted, index, day, cap_365, _SPAN_365)):
-                    day += 1
-                    continue
+                ):
+                    blocked_until = _cap_blocked_until(counted, index, day, cap_30, _SPAN_30)
+                    if blocked_until >= 0:
+                        day = blocked_until + 1
+                        continue
+                if size >= cap_365:
+                    blocked_until = _cap_blocked_until(counted, index, day, cap_365, _SPAN_365)
+                    if blocked_until >= 0:
+                        day = blocked_until + 1
+                        continue
             return day
         return -1
 
@@ -542,21 +567,15 @@ class _Household:
     # -- reasons
 
     def tally(self, low: int, high: int, is_call: bool, is_counted: bool) -> list[int]:
-        """Days of [low, high] by the code of the first rule that blocks them (0: allowed)."""
+        """Days of [low, high] by the code of the first rule that blocks them (0: allowed); the same
+        as asking ``call_blocker``/``message_blocker`` day by day, but the pressure rules are laid out
+        once as blocked ranges (a window closing is worth a long look, and most of its days are in
+        one gap or cap)."""
         tally = [0] * len(_RULE_NAMES)
         holidays = self.holidays
         is_working = self.is_working
-        if is_call:
-            blocker, gap_code = self.call_blocker, _MIN_GAP
-            same_days, counted, gap = self.message_days_blocking_calls, self.counted_calls, self.call_gap
-        else:
-            blocker, gap_code = self.message_blocker, _MESSAGE_GAP
-            same_days, counted, gap = (
-                self.call_days_blocking_messages,
-                self.counted_messages,
-                self.message_gap,
-            )
-        gap_until = low - 1
+        same_days = self.message_days_blocking_calls if is_call else self.call_days_blocking_messages
+        pressure = self.pressure_codes(low, high, is_call) if is_counted else None
         for day in range(low, high + 1):
             if day in holidays:
                 tally[_HOLIDAY] += 1
@@ -564,19 +583,42 @@ class _Household:
                 tally[_WEEKEND] += 1
             elif day in same_days:
                 tally[_MESSAGE_SAME_DAY] += 1
-            elif day <= gap_until:
-                tally[gap_code] += 1
+            elif pressure is not None:
+                tally[pressure[day - low]] += 1
             else:
-                code = blocker(day, is_counted)
-                tally[code] += 1
-                if code == gap_code:
-                    # Every day up to the end of this gap is blocked by it: no need to ask again.
-                    index = bisect_left(counted, day)
-                    if index and day - counted[index - 1] < gap:
-                        gap_until = counted[index - 1] + gap - 1
-                    if index < len(counted) and counted[index] - day < gap:
-                        gap_until = max(gap_until, counted[index] + gap - 1)
+                tally[_FREE] += 1
         return tally
+
+    def pressure_codes(self, low: int, high: int, is_call: bool) -> list[int]:
+        """For each day of [low, high], the first of the gap and cap rules that blocks it (0: none)."""
+        size = high - low + 1
+        codes = [_FREE] * size
+        if is_call:
+            counted, gap, gap_code = self.counted_calls, self.call_gap, _MIN_GAP
+            # Later rules first, so that the earlier ones overwrite them where both block a day. A day
+            # is capped when it and ``cap`` consecutive calls lie within the span: a run of ``cap``
+            # calls no wider than the span blocks [its last - span, its first + span].
+            for cap, span, code in ((self.cap_365, _SPAN_365, _CAP_365), (self.cap_30, _SPAN_30, _CAP_30)):
+                if cap == 0:
+                    codes = [code] * size
+                    continue
+                for first_index in range(len(counted) - cap + 1):
+                    first = counted[first_index]
+                    last = counted[first_index + cap - 1]
+                    start = last - span if last - span > low else low
+                    end = first + span if first + span < high else high
+                    if last - first <= span and start <= end:
+                        codes[start - low : end - low + 1] = [code] * (end - start + 1)
+        else:
+            counted, gap, gap_code = self.counted_messages, self.message_gap, _MESSAGE_GAP
+        if gap > 0:
+            for contact in counted[
+                bisect_left(counted, low - gap + 1) : bisect_right(counted, high + gap - 1)
+            ]:
+                start = contact - gap + 1 if contact - gap + 1 > low else low
+                end = contact + gap - 1 if contact + gap - 1 < high else high
+                codes[start - low : end - low + 1] = [gap_code] * (end - start + 1)
+        return codes
 
     def delay_code(self, low: int, high: int, is_call: bool, is_counted: bool) -> int:
         """The binding rule (see ``_binding_code``) that kept the touchpoint off [low, high]; the same
@@ -667,8 +709,9 @@ def _place_calls(
                 joined = draft
         if joined is not None:
             joined.entries.append(lead)
-            if joined.day > wish:
-                joined.delay_codes[touchpoint_id] = _FREE
+            if touchpoint_id < joined.key_id:
+                joined.key_id = touchpoint_id
+                joined.key_delay_code = _FREE if joined.day > wish else _NOT_LATE
             continue
 
         low, high = start, end
@@ -699,14 +742,12 @@ def _place_calls(
             is_done[follower_index] = True
             members.append(follower)
 
-        # Only the call's key touchpoint (the lowest id) reports why it is late; the others are merged
-        # into it. A touchpoint joining later with a lower id brings its own reason (``merge``).
-        delay_codes: dict[int, int] = {}
         key_member = min(members, key=_touchpoint_id_of) if len(members) > 1 else lead
+        key_delay_code = _NOT_LATE
         if day > key_member[0]:
-            delay_codes[key_member[3]] = household.delay_code(key_member[0], day - 1, True, is_counted)
+            key_delay_code = household.delay_code(key_member[0], day - 1, True, is_counted)
         household.add_call(day, is_counted)
-        draft = _CallDraft(customer_id, day, members, delay_codes)
+        draft = _CallDraft(customer_id, day, members, key_member[3], key_delay_code)
         customer_drafts.append(draft)
         drafts.append(draft)
 
@@ -749,13 +790,13 @@ def _call_plan(draft: _CallDraft, decisions: list[Decision]) -> tuple[int, int, 
     """The plan of one call, its decisions appended, and its sort key (day, key id) in front."""
     day = draft.day
     scheduled_on = date.fromordinal(day)
-    delay_codes = draft.delay_codes
+    code = draft.key_delay_code
+    key_id = draft.key_id
+    key = f"c:{key_id}"
     entries = draft.entries
     if len(entries) == 1:
-        wish, _rank, _end, key_id, _start, item = entries[0]
-        key = f"c:{key_id}"
-        code = delay_codes.get(key_id)
-        if code is None:
+        wish, _rank, _end, _touchpoint_id, _start, item = entries[0]
+        if code == _NOT_LATE:
             decisions.append(_decision(key_id, "placed", "placed", scheduled_on, f"call {key}"))
         else:
             reason = _DEFERRED_REASONS[code]
@@ -779,19 +820,16 @@ def _call_plan(draft: _CallDraft, decisions: list[Decision]) -> tuple[int, int, 
         [(entry[1], entry[5].priority, entry[2], entry[3], entry[0], entry[5]) for entry in entries]
     )
     agenda = tuple([row[5] for row in ordered])
-    key_id = min([entry[3] for entry in entries])
-    key = f"c:{key_id}"
     merged_reason = f"merged_into:{key}"
+    merged_detail = f"on call {key} with {len(entries) - 1} other(s)"
     window_start = agenda[0].window_start
     window_end = agenda[0].window_end
     is_requested = False
     for _rank, _priority, _end, touchpoint_id, wish, _item in ordered:
         if touchpoint_id != key_id:
-            detail = f"on call {key}, {_late(day, wish)}" if day > wish else f"on call {key}"
-            decisions.append(_decision(touchpoint_id, "merged", merged_reason, scheduled_on, detail))
+            decisions.append(_decision(touchpoint_id, "merged", merged_reason, scheduled_on, merged_detail))
             continue
-        code = delay_codes.get(touchpoint_id)
-        if code is None:
+        if code == _NOT_LATE:
             decisions.append(_decision(touchpoint_id, "placed", "placed", scheduled_on, f"call {key}"))
         else:
             reason = _DEFERRED_REASONS[code]

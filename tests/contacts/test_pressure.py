@@ -32,6 +32,7 @@ from contacts.pressure import (
     Rules,
     _call,
     _decision,
+    _Household,
     _message,
     audit,
     audit_resolution,
@@ -659,6 +660,27 @@ def test_suppresses_a_call_when_the_30_day_cap_covers_its_whole_window() -> None
     assert outcome(resolution, 1) == ("suppressed", "window_closed:cap_30", None)
 
 
+def test_counts_the_days_a_cap_blocks_up_to_the_edge_of_its_30_day_window() -> None:
+    # given: two calls exactly 29 days apart fill the 30-day window from 1 to 30 November
+    rules = Rules(min_days_between_calls=0)
+    history = History(calls=past_calls("2026-11-01", "2026-11-30"))
+    items = [call(1, "2026-11-23", window_end="2026-11-30")]
+
+    # when
+    resolution = run(items, history=history, rules=rules)
+
+    # then
+    assert resolution.decisions == (
+        Decision(
+            1,
+            "suppressed",
+            "window_closed:cap_30",
+            None,
+            "no allowed day in the window; blocked days: weekend 2d, cap_30 6d",
+        ),
+    )
+
+
 def test_suppresses_a_call_when_the_365_day_cap_covers_its_whole_window() -> None:
     # given
     history = History(
@@ -1172,3 +1194,24 @@ def test_the_auditor_counts_gap_and_cap_violations_like_brute_force(
         )
     )
     assert (counts["min_gap"], counts["cap_30"]) == (close_pairs, crowded)
+
+
+@PROPERTY_SETTINGS
+@given(cases(), st.integers(-5, 120), st.integers(0, 40), st.booleans(), st.booleans())
+def test_the_tally_of_a_window_agrees_with_the_rules_asked_day_by_day(
+    case: Case, start_offset: int, length: int, is_call: bool, is_counted: bool
+) -> None:
+    # given: a household with the case's history
+    household = _Household(case.rules, case.history)
+    low = TODAY.toordinal() + start_offset
+    high = low + length
+    blocker = household.call_blocker if is_call else household.message_blocker
+
+    # when
+    tally = household.tally(low, high, is_call, is_counted)
+
+    # then
+    expected = [0] * len(tally)
+    for ordinal in range(low, high + 1):
+        expected[blocker(ordinal, is_counted)] += 1
+    assert tally == expected
