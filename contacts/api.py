@@ -1,15 +1,18 @@
-"""REST API for planned work: touchpoints and call tasks (read), claim and outcome for a dialer, figures."""
+"""REST API for planned work: touchpoints and call tasks (read, filtered), claim and outcome for a
+dialer, and the dashboard figures. Scoping and roles come from customers.access, as in the pages."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
 from django.utils import timezone
+from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import permissions, serializers
+from rest_framework import generics, permissions, serializers
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,7 +20,12 @@ from rest_framework.views import APIView
 from contacts import calls, metrics
 from contacts.models import CallAttempt, CallTask, Department, Touchpoint
 from customers import access
-from customers.api import paginated
+from customers.api import MAX_ID, IdFilter
+
+
+def agent_of(request: Request) -> User:
+    """The authenticated user of a queue operation (CanWorkQueue has let only logged-in agents in)."""
+    return cast(User, request.user)
 
 
 class CanWorkQueue(permissions.BasePermission):
@@ -48,7 +56,7 @@ def _date_param(request: Request, name: str) -> dt.date | None:
     return day
 
 
-class TouchpointOut(serializers.Serializer):
+class TouchpointOutput(serializers.Serializer):
     id = serializers.IntegerField()
     vehicle_id = serializers.IntegerField()
     customer_id = serializers.IntegerField()
@@ -59,70 +67,107 @@ class TouchpointOut(serializers.Serializer):
     status = serializers.CharField()
     reason = serializers.CharField()
     resolution = serializers.CharField()
+    updated_at = serializers.DateTimeField()
 
 
-class CallTaskOut(serializers.Serializer):
+class CallTaskOutput(serializers.Serializer):
     id = serializers.IntegerField()
+    dealership = serializers.CharField(source="dealership.code")
     customer_id = serializers.IntegerField()
     phone = serializers.CharField(source="customer.phone")
-    scheduled_on = serializers.DateField()
-    window_end = serializers.DateField()
-    status = serializers.CharField()
     kind = serializers.CharField()
+    status = serializers.CharField()
+    scheduled_on = serializers.DateField()
+    window_start = serializers.DateField()
+    window_end = serializers.DateField()
+    callback_at = serializers.DateTimeField(allow_null=True)
     priority = serializers.IntegerField()
+    attempts = serializers.IntegerField()
+    assigned_to_id = serializers.IntegerField(allow_null=True)
+    outcome = serializers.CharField()
     agenda = serializers.ListField(child=serializers.DictField())
     script = serializers.CharField()
+    completed_at = serializers.DateTimeField(allow_null=True)
 
 
-FILTERS = [
-    OpenApiParameter("status", str), OpenApiParameter("customer", int),
-    OpenApiParameter("from", dt.date), OpenApiParameter("to", dt.date), OpenApiParameter("page", int),
-]
+class TouchpointFilter(filters.FilterSet):
+    dealership = filters.CharFilter(field_name="customer__dealership__code", max_length=30)
+    status = filters.ChoiceFilter(choices=Touchpoint.Status.choices)
+    customer = IdFilter(field_name="customer_id", min_value=1, max_value=MAX_ID)
+    vehicle = IdFilter(field_name="vehicle_id", min_value=1, max_value=MAX_ID)
+    code = filters.CharFilter(field_name="template__code", max_length=60)
+    due_from = filters.DateFilter(field_name="due_on", lookup_expr="gte")
+    due_to = filters.DateFilter(field_name="due_on", lookup_expr="lte")
+
+    class Meta:
+        model = Touchpoint
+        fields: list[str] = []
 
 
-def _paginate(request: Request, view: APIView, rows: Any, output: type[serializers.Serializer]) -> Response:
-    paginator = PageNumberPagination()
-    page = paginator.paginate_queryset(rows, request, view=view)
-    return paginator.get_paginated_response(output(page, many=True).data)
+class CallTaskFilter(filters.FilterSet):
+    dealership = filters.CharFilter(field_name="dealership__code", max_length=30)
+    status = filters.ChoiceFilter(choices=CallTask.Status.choices)
+    kind = filters.ChoiceFilter(choices=CallTask.Kind.choices)
+    customer = IdFilter(field_name="customer_id", min_value=1, max_value=MAX_ID)
+    assigned_to = IdFilter(field_name="assigned_to_id", min_value=1, max_value=MAX_ID)
+    scheduled_from = filters.DateFilter(field_name="scheduled_on", lookup_expr="gte")
+    scheduled_to = filters.DateFilter(field_name="scheduled_on", lookup_expr="lte")
+
+    class Meta:
+        model = CallTask
+        fields: list[str] = []
 
 
-def _common_filters(request: Request, rows: Any, date_field: str) -> Any:
-    status = request.query_params.get("status")
-    if status:
-        rows = rows.filter(status=status)
-    customer = request.query_params.get("customer")
-    if customer:
-        if not customer.isdigit():
-            raise ValidationError({"customer": ["Must be a whole number."]})
-        rows = rows.filter(customer_id=int(customer))
-    start, end = _date_param(request, "from"), _date_param(request, "to")
-    if start:
-        rows = rows.filter(**{f"{date_field}__gte": start})
-    if end:
-        rows = rows.filter(**{f"{date_field}__lte": end})
-    return rows
+def touchpoints_of(user: Any) -> QuerySet[Touchpoint]:
+    return (Touchpoint.objects.filter(customer__dealership__in=access.dealerships_of(user))
+            .select_related("template").order_by("id"))
 
 
-class TouchpointsApi(APIView):
+def call_tasks_of(user: Any) -> QuerySet[CallTask]:
+    return (CallTask.objects.filter(dealership__in=access.dealerships_of(user))
+            .select_related("dealership", "customer").order_by("id"))
+
+
+class TouchpointListApi(generics.ListAPIView):
+    """Planned touchpoints of your dealerships' customers."""
+
     permission_classes = [permissions.IsAuthenticated, CanSeeCustomers]
+    serializer_class = TouchpointOutput
+    filterset_class = TouchpointFilter
 
-    @extend_schema(parameters=FILTERS, responses=paginated(TouchpointOut), summary="Planned touchpoints")
-    def get(self, request: Request) -> Response:
-        rows = Touchpoint.objects.filter(customer__dealership__in=access.dealerships_of(request.user)).select_related("template").order_by("id")
-        return _paginate(request, self, _common_filters(request, rows, "due_on"), TouchpointOut)
+    def get_queryset(self) -> QuerySet[Touchpoint]:
+        return touchpoints_of(self.request.user)
 
 
-class CallTasksApi(APIView):
+class TouchpointDetailApi(generics.RetrieveAPIView):
     permission_classes = [permissions.IsAuthenticated, CanSeeCustomers]
+    serializer_class = TouchpointOutput
 
-    @extend_schema(parameters=FILTERS, responses=paginated(CallTaskOut), summary="Call tasks")
-    def get(self, request: Request) -> Response:
-        rows = CallTask.objects.filter(dealership__in=access.dealerships_of(request.user)).select_related("customer").order_by("id")
-        return _paginate(request, self, _common_filters(request, rows, "scheduled_on"), CallTaskOut)
+    def get_queryset(self) -> QuerySet[Touchpoint]:
+        return touchpoints_of(self.request.user)
+
+
+class CallTaskListApi(generics.ListAPIView):
+    """Call tasks of your dealerships."""
+
+    permission_classes = [permissions.IsAuthenticated, CanSeeCustomers]
+    serializer_class = CallTaskOutput
+    filterset_class = CallTaskFilter
+
+    def get_queryset(self) -> QuerySet[CallTask]:
+        return call_tasks_of(self.request.user)
+
+
+class CallTaskDetailApi(generics.RetrieveAPIView):
+    permission_classes = [permissions.IsAuthenticated, CanSeeCustomers]
+    serializer_class = CallTaskOutput
+
+    def get_queryset(self) -> QuerySet[CallTask]:
+        return call_tasks_of(self.request.user)
 
 
 class ClaimNextOut(serializers.Serializer):
-    task = CallTaskOut(allow_null=True)
+    task = CallTaskOutput(allow_null=True)
     message = serializers.CharField()
 
 
@@ -133,7 +178,8 @@ class CallTaskClaimApi(APIView):
 
     @extend_schema(request=None, responses=ClaimNextOut, summary="Claim the next call")
     def post(self, request: Request) -> Response:
-        result = calls.claim_next_call(agent=request.user, dealerships=list(access.dealerships_of(request.user)), now=timezone.now())
+        result = calls.claim_next_call(agent=agent_of(request), dealerships=list(access.dealerships_of(request.user)),
+                                       now=timezone.now())
         return Response(ClaimNextOut({"task": result.task, "message": result.message}).data)
 
 
@@ -170,7 +216,7 @@ class CallTaskOutcomeApi(APIView):
         department = Department.objects.filter(code=data["department"]).first() if data.get("department") else None
         try:
             attempt = calls.record_outcome(
-                task=task, agent=request.user, outcome=data["outcome"], now=timezone.now(), note=data.get("note", ""),
+                task=task, agent=agent_of(request), outcome=data["outcome"], now=timezone.now(), note=data.get("note", ""),
                 odometer_km=data.get("odometer_km"), vehicle=vehicle, callback_at=data.get("callback_at"),
                 booked_on=data.get("booked_on"), department=department, reason=data.get("reason"),
             )

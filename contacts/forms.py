@@ -1,4 +1,4 @@
-"""Forms of the call-centre pages: the call outcome, a hand-off's result, today's capacity."""
+"""Forms of the call-centre pages: a call's outcome, a hand-off's result, today's capacity, reassigning."""
 
 from __future__ import annotations
 
@@ -6,34 +6,84 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.contrib.auth.models import User
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from contacts.calls import CHURN_REASONS
-from contacts.models import CallAttempt, Department
-from customers.models import Vehicle
+from contacts.calls import CHURN_REASONS, MAX_ODOMETER_KM
+from contacts.models import CallAttempt, CallTask, Department
+from customers import access
+from customers.models import Channel, Vehicle
+
+
+class VehicleChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return " ".join(part for part in (obj.make, obj.model, obj.plate or obj.vin[-6:]) if part)
 
 
 class OutcomeForm(forms.Form):
-    outcome = forms.ChoiceField(choices=CallAttempt.Outcome.choices)
-    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    odometer_km = forms.IntegerField(label=_("Mileage now, km"), required=False, min_value=1, max_value=2_000_000)
-    vehicle = forms.ModelChoiceField(label=_("Car"), queryset=Vehicle.objects.none(), required=False)
-    callback_at = forms.DateTimeField(
-        label=_("Call back at"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d.%m.%Y %H:%M"],
-    )
-    booked_on = forms.DateField(label=_("Booked for"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    reason = forms.ChoiceField(label=_("Why elsewhere"), required=False, choices=[("", "—"), *CHURN_REASONS.items()])
-    department = forms.ModelChoiceField(
-        label=_("Hand to"), required=False, queryset=Department.objects.filter(takes_handoffs=True), empty_label="—"
-    )
+    """Everything an outcome may carry; which fields an outcome needs is checked by calls.record_outcome."""
 
-    def __init__(self, *args: Any, customer_id: int, **kwargs: Any) -> None:
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=CallAttempt.Outcome.choices)
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 1}))
+    odometer_km = forms.IntegerField(
+        label=_("Mileage now, km"), required=False, min_value=1, max_value=MAX_ODOMETER_KM,
+        error_messages={"invalid": _("Mileage must be a whole number of kilometres, e.g. 45200.")},
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    vehicle = VehicleChoiceField(label=_("Car"), queryset=Vehicle.objects.none(), required=False, empty_label="—")
+    callback_at = forms.DateTimeField(
+        label=_("Call back at"), required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d.%m.%Y %H:%M"],
+        error_messages={"invalid": _("Give the call-back day and time, e.g. 25.11.2026 14:00.")},
+    )
+    booked_on = forms.DateField(
+        label=_("Booked for"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Give the booked date, e.g. 27.11.2026.")},
+    )
+    reason = forms.ChoiceField(label=_("Why elsewhere"), required=False, choices=list(CHURN_REASONS.items()),
+                               widget=forms.RadioSelect)
+    department = forms.ModelChoiceField(
+        label=_("Hand to"), required=False, queryset=Department.objects.filter(takes_handoffs=True, is_active=True),
+        empty_label=None,
+    )
+    deadline = forms.DateField(
+        label=_("Hand-off deadline"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Give the deadline as a date, e.g. 24.11.2026.")},
+    )
+    channels = forms.MultipleChoiceField(
+        label=_("Also refuses"), required=False, choices=[(Channel.SMS, Channel.SMS.label), (Channel.EMAIL, Channel.EMAIL.label)],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    then = forms.CharField(required=False)
+
+    def __init__(self, *args: Any, task: CallTask, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        vehicles = Vehicle.objects.filter(owner_id=customer_id, is_active=True)
-        self.fields["vehicle"].queryset = vehicles  # type: ignore[attr-defined]
-        if vehicles.count() == 1:
-            self.fields["vehicle"].initial = vehicles.first()
+        self.task = task
+        vehicles = list(Vehicle.objects.filter(owner_id=task.customer_id, is_active=True).order_by("id"))
+        field: Any = self.fields["vehicle"]
+        field.queryset = Vehicle.objects.filter(pk__in=[v.pk for v in vehicles]).order_by("id")
+        if len(vehicles) == 1:
+            field.initial = vehicles[0].pk
+        self.vehicles = vehicles
+
+    def clean_callback_at(self) -> dt.datetime | None:
+        value: dt.datetime | None = self.cleaned_data.get("callback_at")
+        if value is None:
+            return None
+        # The agent types the customer's time on the dealership's wall clock; Django read it in the
+        # current time zone (UTC), so take the typed wall clock back and put it in the dealership's zone.
+        wall_clock = timezone.make_naive(value) if timezone.is_aware(value) else value
+        return wall_clock.replace(tzinfo=self.task.dealership.zone)
+
+    def results(self) -> dict[str, str]:
+        """Short results per agenda item, typed beside each script section (result_0, result_1, ...)."""
+        return {
+            key.removeprefix("result_"): value
+            for key, value in self.data.items()
+            if key.startswith("result_") and value.strip()
+        }
 
 
 class HandoffCloseForm(forms.Form):
@@ -44,5 +94,12 @@ class CapacityForm(forms.Form):
     agents_on_shift = forms.IntegerField(label=_("Agents on shift today"), min_value=0, max_value=500)
 
 
-def default_booking_day(today: dt.date) -> dt.date:
-    return today + dt.timedelta(days=3)
+class ReassignForm(forms.Form):
+    agent = forms.ModelChoiceField(label=_("Give to"), queryset=User.objects.none())
+
+    def __init__(self, *args: Any, task: CallTask, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["agent"]
+        field.queryset = User.objects.filter(
+            dealerships=task.dealership_id, groups__name__in=sorted(access.CAN_WORK_QUEUE), is_active=True
+        ).distinct()

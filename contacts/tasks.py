@@ -7,8 +7,10 @@ tasks a second here, and a chunk of 2,000 vehicles is a few seconds of work.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from celery import shared_task
+from django.db import transaction
 from django.db.models import F, Max, Min
 from django.utils import timezone
 
@@ -49,6 +51,24 @@ def replan_vehicle_range(first_id: int, last_id: int) -> int:
     result = replan(vehicle_ids=ids)
     logger.info("replan_vehicle_range %d-%d: %d vehicles, %d rows written", first_id, last_id, result.vehicles, result.rows_written)
     return result.rows_written
+
+
+def replan_on_commit(vehicle_ids: Iterable[int]) -> None:
+    """Queue a re-plan of these vehicles once the current transaction commits.
+
+    The change that asks for it is already saved by then: a broker that is down must not turn it into
+    an error page. The failure is logged, and the nightly sweep re-plans every vehicle anyway.
+    """
+    ids = sorted(set(vehicle_ids))
+    if ids:
+        transaction.on_commit(lambda: _queue_replan(ids))
+
+
+def _queue_replan(ids: list[int]) -> None:
+    try:
+        replan_vehicles.delay(ids)
+    except Exception:  # noqa: BLE001 - any broker failure: logged, the nightly sweep catches up
+        logger.exception("Could not queue a re-plan of %d vehicles; the nightly sweep will re-plan them", len(ids))
 
 
 @shared_task
@@ -117,10 +137,13 @@ def send_due_messages(batch: int = 500) -> int:
 
 @shared_task
 def release_stale_claims() -> int:
-    """Claims idle longer than the dealership's limit go back to the pool."""
+    """Claims idle longer than their dealership's ``claim_timeout_minutes`` go back to the pool."""
     from contacts.calls import release_stale_claims as release
 
-    return release(now=timezone.now())
+    released = release(now=timezone.now())
+    if released:
+        logger.info("release_stale_claims: %d claims returned to the pool", released)
+    return released
 
 
 @shared_task

@@ -1,265 +1,91 @@
 """The call-centre pages: the agent's queue and call screen, the supervisor's floor, the department inbox.
 
-Access is decided in customers.access (roles) and in the ``_get_*_for_user`` helpers (dealership
-scoping): a task of another dealership is a 404, a page of another role a 403.
+Who may open a page is decided once, by ``customers.access.role_required`` (a page of another role is
+a 403); which rows a user may touch is decided by the ``_get_<thing>_for_user`` helpers through
+``customers.access.dealerships_of`` (a task of another dealership is a 404). The work itself is done
+by ``contacts.calls``; these views only read the request, call it and render.
+
+htmx: forms post with ``hx-post``; an error re-renders only the form's partial with what the agent
+typed; a success moves to the next page with ``HX-Location`` (an ajax swap of ``<main>``, no reload).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
+import re
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.models import User
-from django.db.models import Count, Q
+from django.db import DatabaseError
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from contacts import calls
 from contacts.card import customer_card
-from contacts.forms import CapacityForm, HandoffCloseForm, OutcomeForm
-from contacts.models import REACHED_OUTCOMES, CallAttempt, CallTask, DailyCapacity, Handoff
-from contacts.queues import AGENT_MARKER, why
+from contacts.forms import CapacityForm, HandoffCloseForm, OutcomeForm, ReassignForm
+from contacts.models import (
+    REACHED_OUTCOMES,
+    CallAttempt,
+    CallTask,
+    ContactRules,
+    DailyCapacity,
+    Handoff,
+    TouchpointTemplate,
+)
+from contacts.queues import why
 from customers import access
+from customers.models import Dealership
+
+logger = logging.getLogger(__name__)
+Outcome = CallAttempt.Outcome
+QUEUE_ROWS = 150
+FLOOR_WAITING_ROWS = 15
 
 
-def _today(request: HttpRequest, now: dt.datetime) -> dt.date:
-    dealership = access.dealerships_of(request.user).first()
-    return dealership.local_date(now) if dealership else now.date()
+class AuthenticatedHttpRequest(HttpRequest):
+    user: User
 
 
-def _get_task_for_user(request: HttpRequest, pk: int) -> CallTask:
-    try:
-        return CallTask.objects.select_related("customer", "dealership").get(
-            pk=pk, dealership__in=access.dealerships_of(request.user)
-        )
-    except CallTask.DoesNotExist:
-        raise Http404(_("No such call.")) from None
+# --- helpers: access and navigation ---------------------------------------------------------------
 
 
-def _hx_redirect(request: HttpRequest, url: str) -> HttpResponse:
-    if request.headers.get("HX-Request"):
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
-    return redirect(url)
-
-
-@access.role_required(access.CAN_WORK_QUEUE)
-def queue(request: HttpRequest) -> HttpResponse:
-    now = timezone.now()
-    today = _today(request, now)
-    dealerships = access.dealerships_of(request.user)
-    tasks = calls.queue_in_order(dealerships=dealerships, day=today, now=now, limit=150)
-    user: Any = request.user
-    mine_today = CallAttempt.objects.filter(agent=user, ended_at__date=today)
-    counts = mine_today.aggregate(done=Count("id"), reached=Count("id", filter=Q(outcome__in=REACHED_OUTCOMES)))
-    context: dict[str, Any] = {
-        "tasks": tasks,
-        "today": today,
-        "now": now,
-        "left": calls.queue_for(dealerships=dealerships, day=today).count(),
-        "done": counts["done"],
-        "reached": counts["reached"],
-        "held": CallTask.objects.filter(claimed_by=user, status=CallTask.Status.CLAIMED).first(),
-    }
-    template = "contacts/queue.html#rows" if request.headers.get("HX-Request") else "contacts/queue.html"
-    return render(request, template, context)
-
-
-@require_POST
-@access.role_required(access.CAN_WORK_QUEUE)
-def next_call(request: HttpRequest) -> HttpResponse:
-    result = calls.claim_next_call(agent=request.user, dealerships=list(access.dealerships_of(request.user)), now=timezone.now())
-    if result.task is None:
-        messages.info(request, result.message)
-        return _hx_redirect(request, reverse("contacts:queue"))
-    return _hx_redirect(request, reverse("contacts:call", args=[result.task.pk]))
-
-
-@access.role_required(access.CAN_WORK_QUEUE)
-def call(request: HttpRequest, pk: int) -> HttpResponse:
-    task = _get_task_for_user(request, pk)
-    now = timezone.now()
-    form = OutcomeForm(customer_id=task.customer_id)
-    return render(request, "contacts/call.html", _call_context(request, task, form, now))
-
-
-def _call_context(request: HttpRequest, task: CallTask, form: OutcomeForm, now: dt.datetime) -> dict[str, Any]:
-    user: Any = request.user
-    script = task.script.replace(AGENT_MARKER, user.first_name or user.username)
-    sections = []
-    for block in script.split("## ")[1:] if script.startswith("## ") else [script]:
-        title, _newline, body = block.partition("\n")
-        sections.append({"title": title.strip(), "body": body.strip()})
-    today = task.dealership.local_date(now)
-    # The reasons were written in the build's language; say them again in the agent's.
-    for item in task.agenda:
-        if "detail" in item:
-            item["why"] = why(item.get("reason", ""), item["detail"])
-    return {
-        "task": task,
-        "sections": sections,
-        "form": form,
-        "is_mine": task.status == CallTask.Status.CLAIMED and task.claimed_by_id == user.pk,
-        "outcomes": OUTCOME_BUTTONS,
-        "default_booking": today + dt.timedelta(days=3),
-        **customer_card(customer=task.customer, today=today),
-    }
-
-
-# (outcome, keyboard key, style) in the order of the buttons.
-OUTCOME_BUTTONS = [
-    (CallAttempt.Outcome.REACHED, "1", "primary"),
-    (CallAttempt.Outcome.NO_ANSWER, "2", ""),
-    (CallAttempt.Outcome.CALL_BACK, "3", ""),
-    (CallAttempt.Outcome.BOOKED, "4", ""),
-    (CallAttempt.Outcome.HOT_LEAD, "5", ""),
-    (CallAttempt.Outcome.WRONG_NUMBER, "6", ""),
-    (CallAttempt.Outcome.SERVICED_ELSEWHERE, "7", ""),
-    (CallAttempt.Outcome.SOLD_CAR, "8", ""),
-    (CallAttempt.Outcome.DO_NOT_CALL, "9", "danger"),
-]
-
-
-@require_POST
-@access.role_required(access.CAN_WORK_QUEUE)
-def record_outcome(request: HttpRequest, pk: int) -> HttpResponse:
-    task = _get_task_for_user(request, pk)
-    now = timezone.now()
-    form = OutcomeForm(request.POST, customer_id=task.customer_id)
-    if form.is_valid():
-        data = form.cleaned_data
-        callback_at = data["callback_at"]
-        if callback_at is not None and timezone.is_naive(callback_at):
-            callback_at = timezone.make_aware(callback_at, task.dealership.zone)
-        results = {
-            key.removeprefix("result_"): str(value)
-            for key, value in request.POST.items()
-            if key.startswith("result_") and value
-        }
-        try:
-            calls.record_outcome(
-                task=task, agent=request.user, outcome=data["outcome"], now=now, note=data["note"],
-                odometer_km=data["odometer_km"], vehicle=data["vehicle"], callback_at=callback_at,
-                booked_on=data["booked_on"], department=data["department"], reason=data["reason"] or None,
-                results=results,
-            )
-        except calls.OutcomeError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(request, _("Saved: %(outcome)s.") % {"outcome": CallAttempt.Outcome(data["outcome"]).label})
-            if request.POST.get("then") == "queue":
-                return _hx_redirect(request, reverse("contacts:queue"))
-            result = calls.claim_next_call(agent=request.user, dealerships=list(access.dealerships_of(request.user)), now=now)
-            if result.task is None:
-                messages.info(request, result.message)
-                return _hx_redirect(request, reverse("contacts:queue"))
-            return _hx_redirect(request, reverse("contacts:call", args=[result.task.pk]))
-    task.refresh_from_db()
-    context = _call_context(request, task, form, now)
-    template = "contacts/call.html#outcome" if request.headers.get("HX-Request") else "contacts/call.html"
-    return render(request, template, context, status=200 if request.headers.get("HX-Request") else 400)
-
-
-@require_POST
-@access.role_required(access.CAN_WORK_QUEUE)
-def release(request: HttpRequest, pk: int) -> HttpResponse:
-    task = _get_task_for_user(request, pk)
-    if task.claimed_by_id == request.user.pk or access.has_role(request.user, access.CAN_SUPERVISE):
-        calls.release_call(task=task)
-        messages.info(request, _("The call went back to the queue."))
-    else:
+def _get_task_for_user(request: AuthenticatedHttpRequest, pk: int) -> CallTask:
+    task = (
+        CallTask.objects.filter(pk=pk, dealership__in=access.dealerships_of(request.user))
+        .select_related("customer", "dealership", "claimed_by", "assigned_to")
+        .first()
+    )
+    if task is None:
         raise Http404(_("No such call."))
-    if access.has_role(request.user, access.CAN_SUPERVISE) and request.POST.get("back") == "floor":
-        return redirect("contacts:floor")
-    return redirect("contacts:queue")
+    return task
 
 
-@access.role_required(access.CAN_SUPERVISE)
-def floor(request: HttpRequest) -> HttpResponse:
-    now = timezone.now()
-    today = _today(request, now)
-    dealerships = access.dealerships_of(request.user)
-    agents = (
-        User.objects.filter(groups__name=access.AGENT, dealerships__in=dealerships)
-        .distinct()
-        .annotate(
-            calls_today=Count("calls", filter=Q(calls__ended_at__date=today), distinct=True),
-            reached_today=Count("calls", filter=Q(calls__ended_at__date=today, calls__outcome__in=REACHED_OUTCOMES), distinct=True),
-        )
-        .order_by("username")
-    )
-    claims = list(
-        CallTask.objects.filter(dealership__in=dealerships, status=CallTask.Status.CLAIMED)
-        .select_related("claimed_by", "customer", "dealership__contact_rules")
-        .order_by("claimed_at")
-    )
-    for task in claims:
-        minutes = int((now - task.claimed_at).total_seconds() // 60) if task.claimed_at else 0
-        limit = getattr(task.dealership, "contact_rules", None)
-        task.age_minutes = minutes  # type: ignore[attr-defined]
-        task.is_stale = minutes >= (limit.claim_timeout_minutes if limit else 20)  # type: ignore[attr-defined]
-    capacities = []
-    for dealership in dealerships:
-        row = DailyCapacity.objects.filter(dealership=dealership, day=dealership.local_date(now)).first()
-        rules = getattr(dealership, "contact_rules", None)
-        agents_on_shift = row.agents_on_shift if row else (rules.default_agents_on_shift if rules else 0)
-        capacities.append({
-            "dealership": dealership,
-            "agents_on_shift": agents_on_shift,
-            "calls": agents_on_shift * (rules.calls_per_agent if rules else 0),
-            "left": calls.queue_for(dealerships=[dealership], day=dealership.local_date(now)).count(),
-        })
-    done = sum(a.calls_today for a in agents)
-    reached = sum(a.reached_today for a in agents)
-    return render(request, "contacts/floor.html", {
-        "agents": agents, "claims": claims, "capacities": capacities, "today": today,
-        "done": done, "reach_rate": round(100 * reached / done) if done else None,
-        "assignable": agents,
-    })
+def _get_handoff_for_user(request: AuthenticatedHttpRequest, pk: int) -> Handoff:
+    handoff = _handoffs_for(request).filter(pk=pk).first()
+    if handoff is None:
+        raise Http404(_("No such hand-off."))
+    return handoff
 
 
-@require_POST
-@access.role_required(access.CAN_SUPERVISE)
-def set_capacity(request: HttpRequest, dealership_id: int) -> HttpResponse:
-    dealership = access.dealerships_of(request.user).filter(pk=dealership_id).first()
+def _get_dealership_for_user(request: AuthenticatedHttpRequest, pk: int) -> Dealership:
+    dealership = access.dealerships_of(request.user).filter(pk=pk).first()
     if dealership is None:
         raise Http404(_("No such dealership."))
-    form = CapacityForm(request.POST)
-    if form.is_valid():
-        DailyCapacity.objects.update_or_create(
-            dealership=dealership, day=dealership.local_date(timezone.now()),
-            defaults={"agents_on_shift": form.cleaned_data["agents_on_shift"], "set_by": request.user},
-        )
-        messages.success(request, _("Capacity for today saved."))
-    else:
-        messages.error(request, _("Agents on shift must be a whole number from 0 to 500."))
-    return redirect("contacts:floor")
+    return dealership
 
 
-@require_POST
-@access.role_required(access.CAN_SUPERVISE)
-def reassign(request: HttpRequest, pk: int) -> HttpResponse:
-    task = _get_task_for_user(request, pk)
-    agent = User.objects.filter(pk=request.POST.get("agent") or 0, dealerships=task.dealership).first()
-    if agent is None:
-        messages.error(request, _("Choose an agent of this dealership."))
-        return redirect("contacts:floor")
-    CallTask.objects.filter(pk=task.pk).update(
-        assigned_to=agent, status=CallTask.Status.OPEN, claimed_by=None, claimed_at=None
-    )
-    messages.success(request, _("The call now waits for %(agent)s.") % {"agent": agent.get_full_name() or agent.username})
-    return redirect("contacts:floor")
-
-
-def _handoffs_for(request: HttpRequest) -> Any:
+def _handoffs_for(request: AuthenticatedHttpRequest) -> QuerySet[Handoff]:
+    """Hand-offs of the user's dealerships; department staff see only their departments'."""
     handoffs = Handoff.objects.filter(dealership__in=access.dealerships_of(request.user)).select_related(
-        "customer", "vehicle", "department"
+        "customer", "vehicle", "department", "accepted_by", "created_from__agent"
     )
     roles = access.roles_of(request.user)
     if not roles & {access.SUPERVISOR, access.MANAGER, access.ADMIN}:
@@ -267,32 +93,457 @@ def _handoffs_for(request: HttpRequest) -> Any:
     return handoffs
 
 
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _navigate(request: HttpRequest, url: str) -> HttpResponse:
+    """Go to another page: with htmx, fetch it, swap the body in place and push the URL (no reload, the
+    header's language switch learns the new address); without htmx, a redirect."""
+    if _is_htmx(request):
+        response = HttpResponse()
+        response["HX-Location"] = json.dumps({"path": url})
+        return response
+    return redirect(url)
+
+
+def _home_dealership(request: AuthenticatedHttpRequest) -> Dealership | None:
+    return access.dealerships_of(request.user).order_by("id").first()
+
+
+def _today_bounds(request: AuthenticatedHttpRequest, now: dt.datetime) -> tuple[dt.date, dt.datetime, dt.datetime]:
+    """Today in the user's (first) dealership's zone, and that day's [start, end) instants."""
+    dealership = _home_dealership(request)
+    if dealership is None:
+        day = now.date()
+        start = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+        return day, start, start + dt.timedelta(days=1)
+    day = dealership.local_date(now)
+    return (day, *calls.local_day_bounds(dealership, day))
+
+
+# --- the agent's queue ----------------------------------------------------------------------------
+
+
+@require_GET
+@access.role_required(access.CAN_WORK_QUEUE)
+def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
+    context = _queue_context(request, timezone.now())
+    template = "contacts/queue.html#board" if request.GET.get("part") == "board" else "contacts/queue.html"
+    return render(request, template, context)
+
+
+def _queue_context(request: AuthenticatedHttpRequest, now: dt.datetime) -> dict[str, Any]:
+    user = request.user
+    dealerships = list(access.dealerships_of(user).order_by("id"))
+    today, start, end = _today_bounds(request, now)
+    tasks = calls.queue_in_order(agent=user, dealerships=dealerships, now=now, limit=QUEUE_ROWS)
+    for task in tasks:
+        task.local_today = task.dealership.local_date(now)  # type: ignore[attr-defined]
+        task.is_overdue_today = task.window_end < task.local_today  # type: ignore[attr-defined]
+        task.is_due_callback = task.callback_at is not None and task.callback_at <= now  # type: ignore[attr-defined]
+    mine = CallAttempt.objects.filter(agent=user, ended_at__gte=start, ended_at__lt=end).aggregate(
+        done=Count("id"), reached=Count("id", filter=Q(outcome__in=REACHED_OUTCOMES))
+    )
+    closed_hours = [d for d in dealerships if not calls.is_within_call_hours(d, now)]
+    return {
+        "tasks": tasks,
+        "today": today,
+        "now": now,
+        "done": mine["done"],
+        "reached": mine["reached"],
+        "left": calls.queue_for(dealerships=dealerships, now=now).count(),
+        "shown": len(tasks),
+        "held": CallTask.objects.filter(claimed_by=user, status=CallTask.Status.CLAIMED).select_related("customer").first(),
+        "hours_message": calls.call_hours_message(closed_hours[0], now) if dealerships and len(closed_hours) == len(dealerships) else "",
+        "has_dealership": bool(dealerships),
+    }
+
+
+@require_POST
+@access.role_required(access.CAN_WORK_QUEUE)
+def next_call(request: AuthenticatedHttpRequest) -> HttpResponse:
+    return _go_to_next_call(request, timezone.now())
+
+
+def _go_to_next_call(request: AuthenticatedHttpRequest, now: dt.datetime) -> HttpResponse:
+    try:
+        result = calls.claim_next_call(agent=request.user, now=now)
+    except DatabaseError:
+        logger.exception("claim_next_call failed for user %s", request.user.pk)
+        messages.error(request, _("The database was busy and no call was taken. Press Next call again."))
+        return _navigate(request, reverse("contacts:queue"))
+    if result.task is None:
+        # Outside call hours the queue page itself says so, with the hours: no second message.
+        if result.reason != "outside_call_hours":
+            messages.info(request, result.message)
+        return _navigate(request, reverse("contacts:queue"))
+    return _navigate(request, reverse("contacts:call", args=[result.task.pk]))
+
+
+# --- the call screen ------------------------------------------------------------------------------
+
+# (outcome, keyboard key, button style, panel asking for details, or "" to record at once).
+OUTCOME_BUTTONS = [
+    (Outcome.REACHED, "1", "primary", ""),
+    (Outcome.NO_ANSWER, "2", "", ""),
+    (Outcome.CALL_BACK, "3", "", "call_back"),
+    (Outcome.BOOKED, "4", "", "booked"),
+    (Outcome.HOT_LEAD, "5", "", "hot_lead"),
+    (Outcome.WRONG_NUMBER, "6", "", ""),
+    (Outcome.SERVICED_ELSEWHERE, "7", "", "serviced_elsewhere"),
+    (Outcome.SOLD_CAR, "8", "", "sold_car"),
+    (Outcome.DO_NOT_CALL, "9", "danger", "do_not_call"),
+]
+PANEL_OUTCOMES = frozenset(panel for _o, _k, _s, panel in OUTCOME_BUTTONS if panel)
+
+
+@require_GET
+@access.role_required(access.CAN_WORK_QUEUE)
+def call(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    task = _get_task_for_user(request, pk)
+    return render(request, "contacts/call.html", _call_context(request, task, OutcomeForm(task=task), timezone.now()))
+
+
+@require_POST
+@access.role_required(access.CAN_WORK_QUEUE)
+def record_outcome(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    task = _get_task_for_user(request, pk)
+    now = timezone.now()
+    form = OutcomeForm(request.POST, task=task)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            calls.record_outcome(
+                task=task, agent=request.user, outcome=data["outcome"], now=now, note=data["note"],
+                odometer_km=data["odometer_km"], vehicle=data["vehicle"], callback_at=data["callback_at"],
+                booked_on=data["booked_on"], department=data["department"], reason=data["reason"] or None,
+                results=form.results(), channels=data["channels"], deadline=data["deadline"],
+            )
+        except calls.OutcomeError as error:
+            form.add_error(None, str(error))
+        except DatabaseError:
+            logger.exception("record_outcome failed for task %s", task.pk)
+            form.add_error(None, _("The database was busy and nothing was saved. Press the button again."))
+        else:
+            return _after_outcome(request, data, now)
+    task.refresh_from_db()
+    context = _call_context(request, task, form, now)
+    if _is_htmx(request):
+        # htmx swaps only 2xx answers by default: the error form comes back as 200.
+        return render(request, "contacts/call.html#outcome", context)
+    return render(request, "contacts/call.html", context, status=400)
+
+
+def _after_outcome(request: AuthenticatedHttpRequest, data: dict[str, Any], now: dt.datetime) -> HttpResponse:
+    messages.success(request, _("Saved: %(outcome)s.") % {"outcome": Outcome(data["outcome"]).label})
+    if data.get("then") == "pause":
+        return _navigate(request, reverse("contacts:queue"))
+    return _go_to_next_call(request, now)
+
+
+def _call_context(request: AuthenticatedHttpRequest, task: CallTask, form: OutcomeForm, now: dt.datetime) -> dict[str, Any]:
+    user = request.user
+    dealership = task.dealership
+    rules = ContactRules.for_dealership(dealership)
+    today = dealership.local_date(now)
+    agenda = [dict(item) for item in task.agenda]
+    for item in agenda:
+        if "detail" in item:
+            # The reason was written in the queue build's language; say it in the agent's.
+            item["why"] = why(item.get("reason", ""), item.get("detail") or {})
+    is_mine = task.status == CallTask.Status.CLAIMED and task.claimed_by_id == user.pk
+    chosen = form.data.get("outcome", "") if form.is_bound else ""
+    card = customer_card(customer=task.customer, today=today)
+    vehicles = [v for v in card["vehicles"] if v.is_active]
+    for vehicle in vehicles:
+        readings = list(vehicle.odometer_readings.all())  # prefetched, newest first
+        vehicle.last_reading = readings[0] if readings else None
+    return {
+        **card,
+        "task": task,
+        "agenda": agenda,
+        "sections": _script_sections(task.script, user.first_name or user.username, len(agenda)),
+        "explanation": _explanation(task.explanation or {}),
+        "form": form,
+        "is_mine": is_mine,
+        "outcomes": OUTCOME_BUTTONS,
+        "open_panel": chosen if chosen in PANEL_OUTCOMES and form.errors else "",
+        "active_vehicles": vehicles,
+        "suggested_callback": _suggested_callback(dealership, now).strftime("%Y-%m-%dT%H:%M"),
+        "min_callback": calls.local_now(dealership, now).strftime("%Y-%m-%dT%H:%M"),
+        "next_working_day": calls.next_working_day(today, dealership=dealership, rules=rules),
+        "today": today,
+        "hours_open": calls.is_within_call_hours(dealership, now),
+    }
+
+
+def _suggested_callback(dealership: Dealership, now: dt.datetime) -> dt.datetime:
+    """In an hour, on the half hour; if that is outside call hours, the next day an hour after opening."""
+    local = calls.local_now(dealership, now) + dt.timedelta(hours=1)
+    local = local.replace(minute=0 if local.minute < 30 else 30, second=0, microsecond=0)
+    if calls.is_within_call_hours(dealership, local):
+        return local
+    day = local.date() if local.time() < dealership.call_hours_start else local.date() + dt.timedelta(days=1)
+    opening = dt.datetime.combine(day, dealership.call_hours_start, tzinfo=dealership.zone)
+    return opening + dt.timedelta(hours=1)
+
+
+SECTION_HEADING = re.compile(r"(?m)^## ")
+
+
+def _script_sections(script: str, agent_name: str, agenda_size: int) -> list[dict[str, Any]]:
+    """One section per agenda item ("## title" lines, as the queue build writes them), agent named."""
+    text = (script or "").replace(calls.AGENT_MARKER, agent_name)
+    blocks = SECTION_HEADING.split(text)
+    sections = []
+    if blocks[0].strip():
+        sections.append({"title": "", "body": blocks[0].strip()})
+    for block in blocks[1:]:
+        title, _newline, body = block.partition("\n")
+        sections.append({"title": title.strip(), "body": body.strip()})
+    for position, section in enumerate(sections):
+        section["position"] = position if position < max(1, agenda_size) else None
+    return sections
+
+
+# The resolver's reason codes (contacts.pressure), in words an agent reads.
+RULE_WORDS = {
+    "merge": lambda: _("moved so that one call covers several topics"),
+    "holiday": lambda: _("a public holiday"),
+    "weekend": lambda: _("a weekend"),
+    "message_same_day_as_call": lambda: _("a message goes out that day"),
+    "min_gap": lambda: _("too soon after another call"),
+    "cap_30": lambda: _("the limit of calls in 30 days"),
+    "cap_365": lambda: _("the limit of calls in a year"),
+    "message_gap": lambda: _("too soon after another message"),
+}
+
+
+def reason_words(reason: str) -> str:
+    kind, _colon, rest = (reason or "").partition(":")
+    if kind == "merged_into":
+        return _("on this call, so the customer gets one call instead of several")
+    if kind == "deferred":
+        return RULE_WORDS[rest]() if rest in RULE_WORDS else rest
+    if kind == "window_closed":
+        rule = RULE_WORDS[rest]() if rest in RULE_WORDS else rest
+        return _("its time window closed (%(rule)s)") % {"rule": rule}
+    if kind == "do_not_contact":
+        return _("the customer refused this channel (%(channel)s)") % {"channel": rest}
+    if kind == "unreachable":
+        return _("the phone is marked unreachable")
+    if kind == "window_passed":
+        return _("its time window has passed")
+    if kind == "beyond_horizon":
+        return _("too far ahead to plan yet")
+    return reason
+
+
+def _date_or_none(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _explanation(explanation: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    codes = {item.get("code", "") for items in explanation.values() if isinstance(items, list) for item in items}
+    names = {t.code: t.name for t in TouchpointTemplate.objects.filter(code__in=codes)}
+    result: dict[str, list[dict[str, Any]]] = {}
+    for kind in ("merged", "deferred", "suppressed"):
+        result[kind] = [
+            {"title": names.get(item.get("code", ""), item.get("code", "")), "why": reason_words(item.get("reason", "")),
+             "on": _date_or_none(item.get("on", ""))}
+            for item in explanation.get(kind) or []
+        ]
+    return result
+
+
+@require_POST
+@access.role_required(access.CAN_WORK_QUEUE)
+def release(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    task = _get_task_for_user(request, pk)
+    if calls.release_call(task=task, by=request.user):
+        messages.info(request, _("The call to %(customer)s went back to the queue.") % {"customer": task.customer.full_name})
+    else:
+        messages.error(request, _("That call is not in progress any more, or it is not yours to release."))
+    if request.POST.get("back") == "floor" and access.has_role(request.user, access.CAN_SUPERVISE):
+        return _floor_answer(request)
+    return _navigate(request, reverse("contacts:queue"))
+
+
+# --- the supervisor's floor -----------------------------------------------------------------------
+
+
+@require_GET
+@access.role_required(access.CAN_SUPERVISE)
+def floor(request: AuthenticatedHttpRequest) -> HttpResponse:
+    template = "contacts/floor.html#live" if request.GET.get("part") == "live" else "contacts/floor.html"
+    return render(request, template, _floor_context(request, timezone.now()))
+
+
+def _floor_answer(request: AuthenticatedHttpRequest) -> HttpResponse:
+    if _is_htmx(request):
+        return render(request, "contacts/floor.html#live", _floor_context(request, timezone.now()))
+    return redirect("contacts:floor")
+
+
+def _floor_context(request: AuthenticatedHttpRequest, now: dt.datetime) -> dict[str, Any]:
+    dealerships = list(access.dealerships_of(request.user).select_related("contact_rules").order_by("id"))
+    today, start, end = _today_bounds(request, now)
+    timeouts = {d.pk: ContactRules.for_dealership(d).claim_timeout_minutes for d in dealerships}
+    staff = Dealership.staff.through.objects.filter(dealership__in=dealerships)
+    dealerships_of_user: dict[int, set[int]] = {}
+    for user_id, dealership_id in staff.values_list("user_id", "dealership_id"):
+        dealerships_of_user.setdefault(user_id, set()).add(dealership_id)
+    agents = list(
+        User.objects.filter(pk__in=dealerships_of_user, groups__name=access.AGENT, is_active=True).distinct().order_by(
+            "first_name", "username"
+        )
+    )
+    counts = {
+        row["agent"]: row
+        for row in CallAttempt.objects.filter(
+            call_task__dealership__in=dealerships, ended_at__gte=start, ended_at__lt=end
+        ).values("agent").annotate(calls=Count("id"), reached=Count("id", filter=Q(outcome__in=REACHED_OUTCOMES)))
+    }
+    claims = list(
+        CallTask.objects.filter(dealership__in=dealerships, status=CallTask.Status.CLAIMED)
+        .select_related("claimed_by", "customer", "dealership")
+        .order_by("claimed_at")
+    )
+    stale_count = 0
+    for task in claims:
+        minutes = int((now - task.claimed_at).total_seconds() // 60) if task.claimed_at else 0
+        is_stale = minutes >= timeouts.get(task.dealership_id, 20)
+        task.age_minutes = minutes  # type: ignore[attr-defined]
+        task.is_stale = is_stale  # type: ignore[attr-defined]
+        stale_count += is_stale
+    claim_of = {task.claimed_by_id: task for task in claims}
+    # Anyone holding a claim appears, agent or not (a supervisor may take calls too).
+    people = agents + [t.claimed_by for t in claims if t.claimed_by and t.claimed_by not in agents]
+    rows = []
+    for person in people:
+        row = counts.get(person.pk, {"calls": 0, "reached": 0})
+        rows.append({
+            "user": person,
+            "calls": row["calls"],
+            "reached": row["reached"],
+            "reach_rate": round(100 * row["reached"] / row["calls"]) if row["calls"] else None,
+            "claim": claim_of.get(person.pk),
+        })
+    for task in claims:
+        task.assignable = [a for a in agents if task.dealership_id in dealerships_of_user.get(a.pk, set())]  # type: ignore[attr-defined]
+    capacities = []
+    for dealership in dealerships:
+        day = dealership.local_date(now)
+        rules = ContactRules.for_dealership(dealership)
+        row_capacity = DailyCapacity.objects.filter(dealership=dealership, day=day).first()
+        on_shift = row_capacity.agents_on_shift if row_capacity else rules.default_agents_on_shift
+        capacities.append({
+            "dealership": dealership,
+            "agents_on_shift": on_shift,
+            "is_default": row_capacity is None,
+            "calls": on_shift * rules.calls_per_agent,
+            "left": calls.queue_for(dealerships=[dealership], now=now).count(),
+            "done": CallAttempt.objects.filter(
+                call_task__dealership=dealership, ended_at__gte=calls.local_day_bounds(dealership, day)[0],
+                ended_at__lt=calls.local_day_bounds(dealership, day)[1],
+            ).count(),
+        })
+    waiting = list(
+        calls.queue_for(dealerships=dealerships, now=now)
+        .select_related("customer", "assigned_to", "dealership")
+        .order_by("priority", "window_end", "id")[:FLOOR_WAITING_ROWS]
+    )
+    for task in waiting:
+        task.assignable = [a for a in agents if task.dealership_id in dealerships_of_user.get(a.pk, set())]  # type: ignore[attr-defined]
+    done = sum(r["calls"] for r in counts.values())
+    reached = sum(r["reached"] for r in counts.values())
+    return {
+        "rows": rows,
+        "claims": claims,
+        "stale_count": stale_count,
+        "capacities": capacities,
+        "waiting": waiting,
+        "today": today,
+        "now": now,
+        "done": done,
+        "reach_rate": round(100 * reached / done) if done else None,
+    }
+
+
+@require_POST
+@access.role_required(access.CAN_SUPERVISE)
+def set_capacity(request: AuthenticatedHttpRequest, dealership_id: int) -> HttpResponse:
+    dealership = _get_dealership_for_user(request, dealership_id)
+    form = CapacityForm(request.POST)
+    if form.is_valid():
+        calls.set_agents_on_shift(
+            dealership=dealership, day=dealership.local_date(timezone.now()),
+            agents_on_shift=form.cleaned_data["agents_on_shift"], by=request.user,
+        )
+        messages.success(request, _("%(dealership)s: %(n)s agents on shift today.") % {
+            "dealership": dealership.name, "n": form.cleaned_data["agents_on_shift"]})
+    else:
+        messages.error(request, _("Agents on shift must be a whole number from 0 to 500."))
+    return _floor_answer(request)
+
+
+@require_POST
+@access.role_required(access.CAN_SUPERVISE)
+def reassign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    task = _get_task_for_user(request, pk)
+    form = ReassignForm(request.POST, task=task)
+    if form.is_valid() and calls.reassign_call(task=task, to=form.cleaned_data["agent"], by=request.user):
+        agent = form.cleaned_data["agent"]
+        messages.success(request, _("The call to %(customer)s now waits for %(agent)s.") % {
+            "customer": task.customer.full_name, "agent": agent.get_full_name() or agent.username})
+    else:
+        messages.error(request, _("Choose an agent of this dealership; a finished call cannot be reassigned."))
+    return _floor_answer(request)
+
+
+# --- the department inbox -------------------------------------------------------------------------
+
+
+@require_GET
 @access.role_required(access.CAN_SEE_INBOX)
-def inbox(request: HttpRequest) -> HttpResponse:
-    today = _today(request, timezone.now())
-    handoffs = _handoffs_for(request).exclude(status=Handoff.Status.CLOSED).order_by("deadline", "id")
-    closed = _handoffs_for(request).filter(status=Handoff.Status.CLOSED).order_by("-closed_at")[:20]
-    return render(request, "contacts/inbox.html", {"handoffs": handoffs, "closed": closed, "today": today})
+def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
+    today, _start, _end = _today_bounds(request, timezone.now())
+    handoffs = _handoffs_for(request)
+    return render(request, "contacts/inbox.html", {
+        "handoffs": list(handoffs.exclude(status=Handoff.Status.CLOSED).order_by("deadline", "id")[:300]),
+        "closed": list(handoffs.filter(status=Handoff.Status.CLOSED).order_by("-closed_at")[:20]),
+        "today": today,
+    })
 
 
 @require_POST
 @access.role_required(access.CAN_SEE_INBOX)
-def handoff_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    handoff = _handoffs_for(request).filter(pk=pk).first()
-    if handoff is None:
-        raise Http404(_("No such hand-off."))
+def handoff_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> HttpResponse:
+    handoff = _get_handoff_for_user(request, pk)
+    error = ""
     if action == "accept":
-        Handoff.objects.filter(pk=pk, status=Handoff.Status.NEW).update(status=Handoff.Status.ACCEPTED, accepted_by=request.user)
+        if not calls.accept_handoff(handoff=handoff, by=request.user):
+            error = _("Someone accepted or closed this hand-off already.")
     elif action == "close":
         form = HandoffCloseForm(request.POST)
         if not form.is_valid():
-            messages.error(request, _("Write the result before closing the hand-off."))
-            return redirect("contacts:inbox")
-        Handoff.objects.filter(pk=pk).exclude(status=Handoff.Status.CLOSED).update(
-            status=Handoff.Status.CLOSED, result=form.cleaned_data["result"], closed_at=timezone.now()
-        )
+            error = _("Write the result (up to 200 characters) before closing the hand-off.")
+        else:
+            try:
+                calls.close_handoff(handoff=handoff, by=request.user, result=form.cleaned_data["result"], now=timezone.now())
+            except calls.OutcomeError as problem:
+                error = str(problem)
     else:
         raise Http404(_("No such action."))
+    if _is_htmx(request):
+        today, _start, _end = _today_bounds(request, timezone.now())
+        handoff = _get_handoff_for_user(request, pk)
+        return render(request, "contacts/inbox.html#row", {"h": handoff, "today": today, "row_error": error,
+                                                            "typed_result": request.POST.get("result", "")})
+    if error:
+        messages.error(request, error)
     return redirect("contacts:inbox")
-
-

@@ -37,7 +37,7 @@ class ReplanOnSaveMixin:
         super().save_related(request, form, formsets, change)  # type: ignore[misc]
         ids = _vehicle_ids(form.instance)
         if ids:
-            tasks.replan_vehicles.delay_on_commit(ids)
+            tasks.replan_on_commit(ids)
 
 
 @admin.register(Dealership)

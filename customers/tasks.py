@@ -1,4 +1,4 @@
-"""Thin Celery tasks of the facts app."""
+"""Thin Celery tasks of the facts app: they take primary keys and call a workflow (CONVENTIONS 6)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import logging
 
 from celery import shared_task
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from customers.models import ImportBatch
 
@@ -14,31 +15,30 @@ logger = logging.getLogger(__name__)
 
 @shared_task
 def run_import(batch_id: int) -> str:
-    """Run (or dry-run) one uploaded file, recording progress and the result on its ImportBatch."""
-    from customers.importing import ImportFileError, import_file
+    """Run (or dry-run) one uploaded file; progress, counts and refusals go on its ImportBatch.
 
-    batch = ImportBatch.objects.select_related("dealership").filter(pk=batch_id).first()
-    if batch is None or batch.status not in (ImportBatch.Status.PENDING, ImportBatch.Status.RUNNING):
+    Claimed by a conditional update, so a second delivery of a finished batch does nothing; a batch
+    left running by a killed worker runs again, which is safe because an import is idempotent.
+    """
+    from customers.importing import run_import_batch
+
+    claimed = ImportBatch.objects.filter(
+        pk=batch_id, status__in=[ImportBatch.Status.PENDING, ImportBatch.Status.RUNNING]
+    ).update(status=ImportBatch.Status.RUNNING, processed_rows=0)
+    if claimed != 1:
         return "skipped"
-    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.RUNNING)
-
-    def progress(rows: int) -> None:
-        ImportBatch.objects.filter(pk=batch.pk).update(processed_rows=rows)
-
+    batch = ImportBatch.objects.select_related("dealership", "uploaded_by").get(pk=batch_id)
     try:
-        report = import_file(
-            kind=batch.kind, content=bytes(batch.file_content), file_name=batch.file_name,
-            dealership=batch.dealership, dry_run=batch.is_dry_run, progress=progress,
+        report = run_import_batch(batch=batch)
+    except Exception:
+        logger.exception("run_import %s failed", batch_id)
+        ImportBatch.objects.filter(pk=batch_id).update(
+            status=ImportBatch.Status.FAILED, finished_at=timezone.now(),
+            error=_("The import stopped on an unexpected error; the details are in the server log."),
         )
-    except ImportFileError as error:
-        ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.FAILED, error=str(error), finished_at=timezone.now())
-        return "failed"
-    ImportBatch.objects.filter(pk=batch.pk).update(
-        status=ImportBatch.Status.PREVIEWED if batch.is_dry_run else ImportBatch.Status.DONE,
-        total_rows=report.total, processed_rows=report.total, created_count=report.created,
-        updated_count=report.updated, unchanged_count=report.unchanged, refused_count=len(report.refused),
-        refused_rows=report.refused, finished_at=timezone.now(),
-    )
-    logger.info("run_import %s %s (%s): %s created, %s updated, %s refused", batch.pk, batch.kind,
-                batch.dealership.code, report.created, report.updated, len(report.refused))
-    return "done"
+        raise
+    if report is None:
+        return "refused"
+    logger.info("run_import %s %s: %d created, %d updated, %d unchanged, %d refused", batch_id, batch.kind,
+                report.created, report.updated, report.unchanged, len(report.refused))
+    return "failed" if report.error else "done"

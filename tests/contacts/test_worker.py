@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 from contacts import tasks
 from contacts.models import BeatTick, CallTask, QueueBuild, Touchpoint
@@ -55,22 +56,35 @@ def _wait_for(condition, seconds: float = 60) -> bool:
     return False
 
 
+def _next_working_monday(after: dt.date) -> dt.date:
+    """The first Monday after ``after`` that is not a Russian public holiday."""
+    from contacts.queues import holiday_dates
+
+    day = after + dt.timedelta(days=1)
+    while day.weekday() != 0 or day in holiday_dates("RU", "", day.year):
+        day += dt.timedelta(days=1)
+    return day
+
+
 def test_worker_replans_and_builds_the_daily_queue(worker, moscow):
-    # given: a customer whose maintenance falls due early in December 2026
+    # given: a customer whose first maintenance falls due four weeks after the build day. The worker
+    # re-plans with the real clock, so the dates are relative to today (the build day is in the week ahead).
+    build_day = _next_working_monday(moscow.local_date(timezone.now()))
     owner = factories.CustomerFactory(dealership=moscow)
-    sale = factories.SaleFactory(vehicle__owner=owner, sold_on=dt.date(2025, 12, 20))
-    factories.OdometerReadingFactory(vehicle=sale.vehicle, read_on=dt.date(2025, 12, 20), odometer_km=0, source="sale")
-    factories.OdometerReadingFactory(vehicle=sale.vehicle, read_on=dt.date(2026, 10, 1), odometer_km=12300)
-    # when: the worker re-plans the vehicle, then builds Monday's queue, then beats
+    sold_on = build_day - dt.timedelta(days=338)
+    sale = factories.SaleFactory(vehicle__owner=owner, sold_on=sold_on)
+    factories.OdometerReadingFactory(vehicle=sale.vehicle, read_on=sold_on, odometer_km=0, source="sale")
+    factories.OdometerReadingFactory(vehicle=sale.vehicle, read_on=build_day - dt.timedelta(days=53), odometer_km=12300)
+    # when: the worker re-plans the vehicle, then builds that Monday's queue, then beats
     tasks.replan_vehicles.delay([sale.vehicle.id])
     assert _wait_for(lambda: Touchpoint.objects.filter(vehicle=sale.vehicle).exists()), "the worker did not re-plan"
-    tasks.build_queue.delay(moscow.id, "2026-11-23")
+    tasks.build_queue.delay(moscow.id, build_day.isoformat())
     assert _wait_for(lambda: QueueBuild.objects.filter(dealership=moscow, finished_at__isnull=False).exists())
     tasks.record_beat_tick.delay()
     assert _wait_for(lambda: BeatTick.objects.filter(name="beat").exists())
     # then
     task = CallTask.objects.get(customer=owner)
-    assert task.scheduled_on == dt.date(2026, 11, 23)
+    assert task.scheduled_on == build_day
     assert task.agenda[0]["code"] == "service_invite"
 
 

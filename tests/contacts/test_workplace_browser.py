@@ -1,4 +1,7 @@
-"""The agent's day in a real headless Chromium (Debian's package, driven by Playwright)."""
+"""The agent's and the supervisor's day in a real headless Chromium (Debian's package, driven by Playwright).
+
+Screenshots at 1366x768 go to test-artifacts/ (queue.png, call.png, floor.png) to be looked at.
+"""
 
 from __future__ import annotations
 
@@ -9,26 +12,33 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from contacts.models import CallTask, ContactRules
-from customers.models import Consent
+from contacts.models import CallAttempt, CallTask, ContactRules
+from customers.models import Consent, OdometerReading, VehicleForecast
 from tests import factories
-from tests.contacts.test_calls import make_task
+from tests.contacts.factories import make_call_task
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run"]
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium (apt-get install chromium)"),
 ]
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
+SCRIPT = (
+    "## {title} — Kia Sportage\n"
+    "Greeting: Good afternoon, {first}! This is [[agent]] from Kia Moscow-South service. Is it a good time to talk?\n"
+    "{body}\n"
+    "Record: the mileage now; the date and time agreed, or why not."
+)
 
 
 @pytest.fixture
 def browser():
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API runs an event loop in this thread; the test's ORM calls are still synchronous.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -38,20 +48,23 @@ def browser():
 
 @pytest.fixture
 def open_dealership(moscow):
-    """Moscow's call centre works every day, 00:00-23:59, so the test runs at any hour."""
+    """Moscow's call centre works every day, 00:00-23:59, so the tests run at any hour."""
     moscow.call_hours_start = dt.time(0, 0)
     moscow.call_hours_end = dt.time(23, 59)
+    moscow.name = "Kia Moscow-South"
     moscow.save()
     ContactRules.objects.update_or_create(dealership=moscow, defaults={"working_weekdays": "1234567"})
     return moscow
 
 
 def login(browser, live_server, username):
+    """A fresh browser context (own cookies) logged in through the login form."""
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", f"pw-{username}")
     page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
     return page
 
 
@@ -59,76 +72,173 @@ def today_in(dealership):
     return dealership.local_date(timezone.now())
 
 
+def realistic_call(dealership, day, *, priority=1):
+    """A customer with a car, readings, a visit and a forecast, called about two merged topics."""
+    customer = factories.CustomerFactory(dealership=dealership, first_name="Olga", middle_name="Petrovna",
+                                         last_name="Smirnova", email="o.smirnova@example.ru")
+    sale = factories.SaleFactory(vehicle__owner=customer, vehicle__model="Sportage", vehicle__plate="А123ВС77",
+                                 vehicle__year=2024, sold_on=dt.date(2024, 3, 29))
+    vehicle = sale.vehicle
+    factories.ServiceVisitFactory(vehicle=vehicle, visited_on=dt.date(2025, 7, 30), odometer_km=31218)
+    OdometerReading.objects.create(vehicle=vehicle, read_on=dt.date(2025, 7, 30), odometer_km=31218, source="visit")
+    OdometerReading.objects.create(vehicle=vehicle, read_on=dt.date(2026, 3, 30), odometer_km=45839, source="visit")
+    VehicleForecast.objects.create(
+        vehicle=vehicle, computed_on=day, km_per_month=1876, km_per_month_low=1500, km_per_month_high=2200,
+        source="readings", odometer_today_km=60444, next_due_on=day + dt.timedelta(days=7),
+        due_earliest_on=day - dt.timedelta(days=7), due_latest_on=day + dt.timedelta(days=30), due_driver="km",
+        due_odometer_km=60000, interval_number=4,
+    )
+    task = make_call_task(dealership, customer=customer, scheduled_on=day, priority=priority,
+                          topics=("service_invite", "insurance_renewal"))
+    task.script = "\n\n".join([
+        SCRIPT.format(title="Maintenance invitation", first="Olga",
+                      body="Goal: by our estimate your Sportage is due for maintenance TO-4 around the start of next month.\n"
+                           "Ask: 1. What does the odometer show now? 2. Which day and time suit you for the visit?"),
+        SCRIPT.format(title="Insurance renewal", first="Olga",
+                      body="Goal: the insurance policy ends next month; offer a quote from the dealership.\n"
+                           "Ask: may we send a quote by e-mail?"),
+    ])
+    task.agenda[0]["why"] = "maintenance due soon (TO-4), predicted from 1876 km a month"
+    task.agenda[1]["why"] = "the policy ends in 30 days"
+    task.explanation = {"deferred": [{"code": "tyre_season", "reason": "deferred:min_gap", "detail": "",
+                                      "on": (day + dt.timedelta(days=8)).isoformat()}]}
+    task.save(update_fields=["script", "agenda", "explanation"])
+    return task
+
+
 def test_agent_takes_a_call_records_reached_with_mileage_and_gets_the_next(browser, live_server, open_dealership):
-    # given
+    # given: a morning queue
     ARTIFACTS.mkdir(exist_ok=True)
     agent = factories.make_user("anna", "agent", dealerships=(open_dealership,))
+    agent.first_name, agent.last_name = "Anna", "Ivanova"
+    agent.save()
     day = today_in(open_dealership)
-    first = make_task(open_dealership, scheduled_on=day, priority=1)
-    second = make_task(open_dealership, scheduled_on=day, priority=2)
+    now = timezone.now()
+    first = realistic_call(open_dealership, day, priority=1)
+    second = make_call_task(open_dealership, scheduled_on=day, priority=2)
+    overdue = make_call_task(open_dealership, scheduled_on=day - dt.timedelta(days=12), priority=3)
+    CallTask.objects.filter(pk=overdue.pk).update(window_end=day - dt.timedelta(days=1))
+    make_call_task(open_dealership, scheduled_on=day, priority=4, kind="retry", attempts=1,
+                   callback_at=now + dt.timedelta(hours=2))
+    for _ in range(4):
+        make_call_task(open_dealership, scheduled_on=day, priority=6)
+    # when: the agent logs in and lands on the queue
     page = login(browser, live_server, agent.username)
+    assert page.url.endswith("/calls/queue/")
+    assert page.inner_text("#count-left") == "8"
     page.screenshot(path=str(ARTIFACTS / "queue.png"))
-    # when: next call, then "reached" with a mileage (two clicks and a number)
-    page.click("#next-call")
+    # when: next call (the N key)
+    page.keyboard.press("n")
     page.wait_for_url(f"**/calls/task/{first.pk}/")
-    assert "Hello anna" in page.content() or "Hello" in page.inner_text(".script")
+    assert "This is Anna from Kia Moscow-South" in page.inner_text(".call-grid")
+    assert page.get_attribute("#dial", "href") == f"tel:{first.customer.phone}"
     page.screenshot(path=str(ARTIFACTS / "call.png"))
-    page.fill("#id_odometer_km", "15000")
+    # when: a mistyped mileage is refused in place, nothing typed is lost
+    page.fill("#id_odometer_km", "4583")
+    page.fill("#id_note", "comes with his wife")
+    page.fill("#result_0", "comes on Friday")
     page.click("button[data-key='1']")
-    # then: the next call opens
+    page.wait_for_selector("#outcome-card .errors")
+    assert "4583 km is lower than the 45839 km" in page.inner_text("#outcome-card .errors")
+    assert page.input_value("#id_note") == "comes with his wife"
+    assert page.input_value("#result_0") == "comes on Friday"
+    assert page.url.endswith(f"/calls/task/{first.pk}/")
+    # when: corrected, "reached" is one click; the next call opens without a page reload
+    page.evaluate("window.notReloaded = true")
+    page.fill("#id_odometer_km", "58300")
+    page.click("button[data-key='1']")
     page.wait_for_url(f"**/calls/task/{second.pk}/")
+    # then
+    assert page.evaluate("window.notReloaded") is True
+    assert "Saved: Reached." in page.inner_text("main")
     first.refresh_from_db()
-    assert first.status == "done" and first.outcome == "reached"
-    assert first.customer.vehicles.get().odometer_readings.filter(odometer_km=15000, source="call").exists()
+    assert (first.status, first.outcome) == ("done", "reached")
+    assert first.items.get(position=0).result == "comes on Friday"
+    assert OdometerReading.objects.filter(vehicle__owner=first.customer, odometer_km=58300, source="call").count() == 1
+    assert CallAttempt.objects.get(call_task=first).note == "comes with his wife"
 
 
 def test_two_agents_claiming_at_once_get_different_calls(browser, live_server, open_dealership):
+    # given
     day = today_in(open_dealership)
-    tasks = [make_task(open_dealership, scheduled_on=day) for _ in range(2)]
+    tasks = [make_call_task(open_dealership, scheduled_on=day) for _ in range(2)]
     pages = [login(browser, live_server, factories.make_user(name, "agent", dealerships=(open_dealership,)).username)
              for name in ("ann", "ben")]
+    # when: both press Next call at once (the clicks are sent before either answer arrives)
     for page in pages:
-        page.click("#next-call")
+        page.evaluate("document.getElementById('next-call').click()")
     for page in pages:
         page.wait_for_url("**/calls/task/*/")
-    urls = {page.url for page in pages}
-    assert urls == {f"{live_server.url}/calls/task/{t.pk}/" for t in tasks}
+    # then
+    assert {page.url for page in pages} == {f"{live_server.url}/calls/task/{t.pk}/" for t in tasks}
+    assert set(CallTask.objects.values_list("claimed_by__username", flat=True)) == {"ann", "ben"}
 
 
-def test_do_not_call_removes_the_customers_future_calls(browser, live_server, open_dealership):
+def test_a_do_not_call_outcome_removes_the_customers_future_calls(browser, live_server, open_dealership):
+    # given
     day = today_in(open_dealership)
     customer = factories.CustomerFactory(dealership=open_dealership)
-    make_task(open_dealership, customer=customer, scheduled_on=day)
-    future = make_task(open_dealership, customer=customer, scheduled_on=day + dt.timedelta(days=9))
+    make_call_task(open_dealership, customer=customer, scheduled_on=day)
+    future = make_call_task(open_dealership, customer=customer, scheduled_on=day + dt.timedelta(days=9))
     page = login(browser, live_server, factories.make_user("dina", "agent", dealerships=(open_dealership,)).username)
     page.click("#next-call")
     page.wait_for_url("**/calls/task/*/")
+    # when: key 9 opens the confirmation; confirming records it
+    page.fill("#id_note", "asked never to be called")
+    page.keyboard.press("Escape")
     page.keyboard.press("9")
+    assert page.is_visible("#panel-do_not_call")
+    page.click("#panel-do_not_call button.save")
     page.wait_for_url("**/calls/queue/")
-    assert Consent.objects.get(customer=customer).is_allowed is False
+    # then
+    consent = Consent.objects.get(customer=customer)
+    assert (consent.channel, consent.is_allowed, consent.reason) == ("call", False, "asked never to be called")
     assert CallTask.objects.get(pk=future.pk).status == "cancelled"
+    assert "No calls are waiting right now." in page.inner_text("main")
 
 
-def test_supervisor_releases_a_stale_claim(browser, live_server, open_dealership):
+def test_the_supervisor_releases_a_stale_claim(browser, live_server, open_dealership):
+    # given: eva left a call 45 minutes ago; two colleagues are working
     ARTIFACTS.mkdir(exist_ok=True)
-    agent = factories.make_user("eva", "agent", dealerships=(open_dealership,))
-    task = make_task(open_dealership, scheduled_on=today_in(open_dealership))
-    CallTask.objects.filter(pk=task.pk).update(
-        status="claimed", claimed_by=agent, claimed_at=timezone.now() - dt.timedelta(minutes=45)
-    )
+    now = timezone.now()
+    eva = factories.make_user("eva", "agent", dealerships=(open_dealership,))
+    eva.first_name, eva.last_name = "Eva", "Orlova"
+    eva.save()
+    task = make_call_task(open_dealership, scheduled_on=today_in(open_dealership))
+    CallTask.objects.filter(pk=task.pk).update(status="claimed", claimed_by=eva, claimed_at=now - dt.timedelta(minutes=45))
+    for username, first_name, made, reached in (("petr", "Petr", 23, 14), ("lena", "Lena", 31, 22)):
+        colleague = factories.make_user(username, "agent", dealerships=(open_dealership,))
+        colleague.first_name, colleague.last_name = first_name, "Agent"
+        colleague.save()
+        done = make_call_task(open_dealership, scheduled_on=today_in(open_dealership), status="done")
+        CallAttempt.objects.bulk_create([
+            CallAttempt(call_task=done, customer=done.customer, agent=colleague, started_at=now, ended_at=now,
+                        outcome="reached" if n < reached else "no_answer")
+            for n in range(made)
+        ])
+        busy = make_call_task(open_dealership, scheduled_on=today_in(open_dealership))
+        CallTask.objects.filter(pk=busy.pk).update(status="claimed", claimed_by=colleague, claimed_at=now - dt.timedelta(minutes=3))
+    for _ in range(3):
+        make_call_task(open_dealership, scheduled_on=today_in(open_dealership))
     boss = factories.make_user("sam", "supervisor", dealerships=(open_dealership,))
     page = login(browser, live_server, boss.username)
     page.goto(f"{live_server.url}/calls/floor/")
-    assert "idle too long" in page.content()
+    assert "idle too long" in page.inner_text("#floor-live")
     page.screenshot(path=str(ARTIFACTS / "floor.png"))
-    page.click("text=Release")
-    page.wait_for_url("**/calls/floor/")
-    assert CallTask.objects.get(pk=task.pk).status == "open"
+    # when
+    page.click("tr.overdue button:has-text('Release')")
+    page.wait_for_selector("text=went back to the queue")
+    # then
+    task.refresh_from_db()
+    assert task.status == "open"
+    assert "idle too long" not in page.inner_text("#floor-live table")
 
 
-def test_agent_of_another_dealership_gets_not_found(browser, live_server, open_dealership, yekaterinburg):
-    task = make_task(open_dealership, scheduled_on=today_in(open_dealership))
+def test_an_agent_of_another_dealership_gets_not_found(browser, live_server, open_dealership, yekaterinburg):
+    task = make_call_task(open_dealership, scheduled_on=today_in(open_dealership))
     page = login(browser, live_server, factories.make_user("fred", "agent", dealerships=(yekaterinburg,)).username)
     response = page.goto(f"{live_server.url}/calls/task/{task.pk}/")
     assert response.status == 404
     assert "does not exist, or it belongs to a dealership" in page.content()
+    response = page.goto(f"{live_server.url}/calls/floor/")
+    assert response.status == 403
