@@ -215,6 +215,7 @@ class ContactRules(models.Model):
     default_agents_on_shift = models.PositiveSmallIntegerField(_("agents on shift by default"), default=4)
     claim_timeout_minutes = models.PositiveSmallIntegerField(_("an idle claim expires after, minutes"), default=20)
     queue_build_hour = models.PositiveSmallIntegerField(_("queue is built at (local hour)"), default=7)
+    # xgettext:no-python-format
     holdout_share_percent = models.PositiveSmallIntegerField(_("hold-out group, % of new customers"), default=5)
 
     class Meta:
