@@ -9,22 +9,41 @@ Idempotent: a rerun with unchanged facts writes nothing; two runs at once leave 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from contacts import bulk
-from contacts.models import REACHED_OUTCOMES, CallAttempt, Handoff, Touchpoint, TouchpointTemplate
+from contacts.models import (
+    REACHED_OUTCOMES,
+    CallAttempt,
+    Handoff,
+    PlanFingerprint,
+    Touchpoint,
+    TouchpointTemplate,
+)
 from contacts.plan_engine import PlannedTouchpoint, SaleFact, TemplateSpec, VehicleFacts, plan_vehicle
-from customers.forecasting import VehicleForecastInput, forecast_vehicles
-from customers.models import Dealership, Sale, ServiceVisit, Vehicle
+from customers import mileage
+from customers.forecasting import (
+    SaleRow,
+    VehicleForecastInput,
+    VehicleRow,
+    forecast_vehicles,
+    mileage_priors,
+    prior_for,
+    schedules,
+)
+from customers.models import Dealership, OdometerReading, Sale, ServiceVisit, Vehicle
 
-# Fields a re-plan may change on a stored, still-planned touchpoint.
-MOVABLE_FIELDS = ("due_on", "window_start", "window_end", "reason", "reason_detail", "customer_id", "status")
+# Bump when the forecast or the plan engine computes differently from the same facts: every stored
+# fingerprint then differs, and the next sweep re-plans every vehicle.
+FINGERPRINT_VERSION = 1
 
 
 @dataclass
@@ -34,6 +53,7 @@ class PlanWriteResult:
     updated: int = 0
     cancelled: int = 0
     forecasts_written: int = 0
+    skipped: int = 0  # vehicles whose inputs had not changed since their last re-plan
     touched_customer_ids: set[int] = field(default_factory=set)
 
     @property
@@ -77,80 +97,181 @@ def season_dates(dealership: Dealership) -> tuple[tuple[int, int], ...]:
     )
 
 
-def build_facts(  # the plan engine's inputs for these vehicles, in a fixed number of queries
+@dataclass
+class ChunkFacts:
+    """The raw facts of a chunk of vehicles, as plain tuples, loaded in a fixed number of queries."""
+
+    vehicles: list[VehicleRow]
+    owner_of: dict[int, int | None]
+    is_active: dict[int, bool]
+    warranty: dict[int, tuple[int, int]]
+    birthday: dict[int, dt.date | None]  # by customer id
+    sales: dict[int, list[SaleRow]] = field(default_factory=lambda: defaultdict(list))
+    visits: dict[int, list[tuple[str, dt.date, int]]] = field(default_factory=lambda: defaultdict(list))
+    readings: dict[int, list[tuple[int, dt.date, int]]] = field(default_factory=lambda: defaultdict(list))  # id, day, km
+    last_reached: dict[int, dt.date] = field(default_factory=dict)  # by customer id
+    booked: dict[int, dt.date] = field(default_factory=dict)
+
+    def maintenance(self, vehicle_id: int) -> tuple[tuple[dt.date, int], ...]:
+        return tuple(sorted((day, km) for kind, day, km in self.visits[vehicle_id] if kind == ServiceVisit.Kind.MAINTENANCE))
+
+
+def vehicle_filter(wanted: set[int]) -> dict[str, Any]:
+    """Filter arguments that select at least these vehicles' rows: their id range when the ids are
+    dense (a sweep's chunk), else an IN list. The caller drops rows of vehicles it did not ask for."""
+    low, high = min(wanted), max(wanted)
+    if len(wanted) >= 100 and high - low < 2 * len(wanted):
+        return {"vehicle_id__gte": low, "vehicle_id__lte": high}
+    return {"vehicle_id__in": sorted(wanted)}
+
+
+def load_facts(vehicle_ids: Sequence[int]) -> ChunkFacts:
+    """Every fact the forecast and the plan read, for these vehicles.
+
+    A chunk is read by its id range (and what lies in the range but not in the chunk is dropped here):
+    an IN list of 2,000 parameters costs more to send than the rows it selects.
+    """
+    wanted = set(vehicle_ids)
+    if not wanted:
+        return ChunkFacts(vehicles=[], owner_of={}, is_active={}, warranty={}, birthday={})
+    in_chunk = vehicle_filter(wanted)
+    rows = [
+        row
+        for row in Vehicle.objects.filter(**{name.replace("vehicle_id", "id"): value for name, value in in_chunk.items()})
+        .order_by("id")
+        .values_list(
+            "id", "dealership_id", "make", "model", "maintenance_interval_km", "maintenance_interval_months",
+            "owner_id", "is_active", "warranty_months", "warranty_km", "owner__birthday",
+        )
+        if row[0] in wanted
+    ]
+    facts = ChunkFacts(
+        vehicles=[VehicleRow(*row[:6]) for row in rows],
+        owner_of={row[0]: row[6] for row in rows},
+        is_active={row[0]: row[7] for row in rows},
+        warranty={row[0]: (row[8], row[9]) for row in rows},
+        birthday={row[6]: row[10] for row in rows if row[6] is not None},
+    )
+    for vehicle_id, customer_id, sold_on, kind, km in Sale.objects.filter(**in_chunk).order_by("-sold_on", "id").values_list(
+        "vehicle_id", "customer_id", "sold_on", "kind", "odometer_km"
+    ):
+        if vehicle_id in wanted:
+            facts.sales[vehicle_id].append(SaleRow(customer_id, sold_on, kind, km))
+    for vehicle_id, kind, visited_on, km in ServiceVisit.objects.filter(**in_chunk).order_by("id").values_list(
+        "vehicle_id", "kind", "visited_on", "odometer_km"
+    ):
+        if vehicle_id in wanted:
+            facts.visits[vehicle_id].append((kind, visited_on, km))
+    for reading_id, vehicle_id, read_on, km in OdometerReading.objects.filter(**in_chunk).order_by("read_on", "id").values_list(
+        "id", "vehicle_id", "read_on", "odometer_km"
+    ):
+        if vehicle_id in wanted:
+            facts.readings[vehicle_id].append((reading_id, read_on, km))
+    for customer_id, ended_at in (
+        CallAttempt.objects.filter(customer_id__in=set(facts.birthday), outcome__in=REACHED_OUTCOMES)
+        .values("customer_id")
+        .annotate(last=Max("ended_at"))
+        .values_list("customer_id", "last")
+    ):
+        facts.last_reached[customer_id] = ended_at.date()
+    for vehicle_id, booked_on in (
+        Handoff.objects.filter(**in_chunk, kind=Handoff.Kind.BOOKING, booked_on__isnull=False)
+        .values("vehicle_id")
+        .annotate(last=Max("booked_on"))
+        .values_list("vehicle_id", "last")
+    ):
+        if vehicle_id in wanted:
+            facts.booked[vehicle_id] = booked_on
+    return facts
+
+
+def global_inputs(templates: Sequence[tuple[TouchpointTemplate, TemplateSpec]]) -> str:
+    """A digest of what every vehicle's plan depends on besides its own facts: the templates, the
+    maintenance schedules and the code's version."""
+    inputs = repr((FINGERPRINT_VERSION, [(row.id, spec) for row, spec in templates], sorted(schedules().items())))
+    return hashlib.blake2b(inputs.encode(), digest_size=16).hexdigest()
+
+
+def fingerprint(facts: ChunkFacts, vehicle: VehicleRow, *, today: dt.date, seasons: Any, prior: float | None, common: str) -> int:
+    """A 64-bit digest of everything a vehicle's forecast and plan are computed from. The facts are
+    plain tuples of ints, strings and dates, whose repr is the same in every process (unlike hash())."""
+    owner_id = facts.owner_of[vehicle.id]
+    inputs = (
+        common, today, seasons, prior, vehicle, owner_id, facts.is_active[vehicle.id], facts.warranty[vehicle.id],
+        facts.birthday.get(owner_id) if owner_id else None, facts.sales.get(vehicle.id), facts.visits.get(vehicle.id),
+        facts.readings.get(vehicle.id), facts.last_reached.get(owner_id) if owner_id else None,
+        facts.booked.get(vehicle.id),
+    )
+    return int.from_bytes(hashlib.blake2b(repr(inputs).encode(), digest_size=8).digest(), "big", signed=True)
+
+
+def plan_inputs(
+    facts: ChunkFacts,
+    vehicles: Sequence[VehicleRow],
     *,
-    vehicles: Sequence[Vehicle],
     today_by_dealership: dict[int, dt.date],
+    seasons_by_dealership: dict[int, tuple[tuple[int, int], ...]],
     store_forecasts: bool = True,
 ) -> tuple[list[VehicleFacts], int]:
-    """Also stores the vehicles' forecasts; returns the facts and the number of forecast rows written."""
-    ids = [v.id for v in vehicles]
-    customer_ids = {v.owner_id for v in vehicles if v.owner_id}
-    sales: dict[int, list[Sale]] = defaultdict(list)
-    for sale in Sale.objects.filter(vehicle_id__in=ids).only("vehicle_id", "customer_id", "sold_on", "kind", "odometer_km"):
-        sales[sale.vehicle_id].append(sale)
-    maintenance: dict[int, list[dt.date]] = defaultdict(list)
-    last_visit: dict[int, dt.date] = {}
-    for vehicle_id, kind, visited_on in ServiceVisit.objects.filter(vehicle_id__in=ids).values_list(
-        "vehicle_id", "kind", "visited_on"
-    ):
-        if kind == ServiceVisit.Kind.MAINTENANCE:
-            maintenance[vehicle_id].append(visited_on)
-        if vehicle_id not in last_visit or visited_on > last_visit[vehicle_id]:
-            last_visit[vehicle_id] = visited_on
-    last_reached: dict[int, dt.date] = {}
-    for customer_id, ended_at in CallAttempt.objects.filter(
-        customer_id__in=customer_ids, outcome__in=REACHED_OUTCOMES
-    ).values_list("customer_id", "ended_at"):
-        day = ended_at.date()
-        if customer_id not in last_reached or day > last_reached[customer_id]:
-            last_reached[customer_id] = day
-    booked: dict[int, dt.date] = {}
-    for vehicle_id, booked_on in Handoff.objects.filter(
-        vehicle_id__in=ids, kind=Handoff.Kind.BOOKING, booked_on__isnull=False
-    ).values_list("vehicle_id", "booked_on"):
-        if vehicle_id is not None and booked_on is not None and (vehicle_id not in booked or booked_on > booked[vehicle_id]):
-            booked[vehicle_id] = booked_on
-
+    """The plan engine's inputs for these vehicles; also stores their forecasts (unless told not to).
+    Returns the facts and the number of forecast rows written."""
     batch = forecast_vehicles(
         inputs=[
             VehicleForecastInput(
                 vehicle=v,
-                sales=tuple(sales[v.id]),
-                maintenance_visits=tuple(sorted(maintenance[v.id])),
+                sales=tuple(facts.sales[v.id]),
+                readings=tuple(
+                    mileage.Reading(read_on=day, odometer_km=km, reading_id=pk) for pk, day, km in facts.readings[v.id]
+                ),
+                maintenance=facts.maintenance(v.id),
                 today=today_by_dealership[v.dealership_id],
             )
             for v in vehicles
         ],
         store=store_forecasts,
     )
-    facts: list[VehicleFacts] = []
+    result: list[VehicleFacts] = []
     for vehicle in vehicles:
-        owner_sales = [s for s in sales[vehicle.id] if s.customer_id == vehicle.owner_id]
-        if vehicle.owner is None or not vehicle.is_active or not owner_sales:
+        owner_id = facts.owner_of[vehicle.id]
+        owner_sales = [s for s in facts.sales[vehicle.id] if s.customer_id == owner_id]
+        if owner_id is None or not facts.is_active[vehicle.id] or not owner_sales:
             continue  # sold on, traded in, or never sold to its owner: no plan; its open touchpoints lapse
-        owner = vehicle.owner
         forecast = batch.by_vehicle.get(vehicle.id)
-        facts.append(
+        maintenance_days = tuple(day for day, _km in facts.maintenance(vehicle.id))
+        visits = facts.visits[vehicle.id]
+        warranty_months, warranty_km = facts.warranty[vehicle.id]
+        result.append(
             VehicleFacts(
                 vehicle_id=vehicle.id,
-                customer_id=owner.id,
+                customer_id=owner_id,
                 sales=tuple(SaleFact(s.sold_on, s.kind, s.odometer_km) for s in owner_sales),  # type: ignore[arg-type]
                 today=today_by_dealership[vehicle.dealership_id],
-                birthday=owner.birthday,
-                warranty_months=vehicle.warranty_months,
-                warranty_km=vehicle.warranty_km,
+                birthday=facts.birthday.get(owner_id),
+                warranty_months=warranty_months,
+                warranty_km=warranty_km,
                 km_per_month=forecast.km_per_month if forecast else None,
                 maintenance_due_dates=forecast.upcoming_due_dates if forecast else (),
                 maintenance_due_drivers=forecast.upcoming_due_drivers if forecast else (),
-                maintenance_visits=tuple(sorted(maintenance[vehicle.id])),
-                maintenance_booked_on=booked.get(vehicle.id),
-                last_reached_contact_on=last_reached.get(owner.id),
-                last_visit_on=last_visit.get(vehicle.id),
-                season_dates=season_dates(vehicle.dealership),
+                maintenance_visits=maintenance_days,
+                maintenance_booked_on=facts.booked.get(vehicle.id),
+                last_reached_contact_on=facts.last_reached.get(owner_id),
+                last_visit_on=max((day for _kind, day, _km in visits), default=None),
+                season_dates=seasons_by_dealership[vehicle.dealership_id],
             )
         )
-    return facts, batch.written
+    return result, batch.written
+
+
+def build_facts(
+    *, vehicles: Sequence[Vehicle], today_by_dealership: dict[int, dt.date], store_forecasts: bool = True
+) -> tuple[list[VehicleFacts], int]:
+    """The plan engine's inputs for these vehicles (the preview and ``show_plan`` plan in memory)."""
+    facts = load_facts([v.id for v in vehicles])
+    seasons = {v.dealership_id: season_dates(v.dealership) for v in vehicles}
+    return plan_inputs(
+        facts, facts.vehicles, today_by_dealership=today_by_dealership, seasons_by_dealership=seasons,
+        store_forecasts=store_forecasts,
+    )
 
 
 def plan_facts(facts: Iterable[VehicleFacts], specs: Sequence[TemplateSpec]) -> list[PlannedTouchpoint]:
@@ -162,30 +283,65 @@ def plan_facts(facts: Iterable[VehicleFacts], specs: Sequence[TemplateSpec]) -> 
 
 def replan_vehicles(*, vehicle_ids: Sequence[int], now: dt.datetime | None = None) -> int:
     """Forecast and re-plan these vehicles; returns the rows written (0 when nothing changed)."""
-    return replan(vehicle_ids=vehicle_ids, now=now).rows_written
+    return replan(vehicle_ids=vehicle_ids, now=now, force=True).rows_written
 
 
-def replan(*, vehicle_ids: Sequence[int], now: dt.datetime | None = None) -> PlanWriteResult:
+def replan(*, vehicle_ids: Sequence[int], now: dt.datetime | None = None, force: bool = False) -> PlanWriteResult:
+    """Forecast and re-plan these vehicles, writing only the difference.
+
+    A vehicle whose inputs (its facts, the local day, its mileage prior, the templates and schedules)
+    hash to the fingerprint stored by its last re-plan is skipped before anything is computed, unless
+    ``force``: the nightly sweep run twice, or rerun after a killed worker, redoes only what is missing.
+    """
     frozen_now = now or timezone.now()
-    vehicles = list(
-        Vehicle.objects.filter(id__in=list(vehicle_ids)).select_related("owner", "dealership").order_by("id")
-    )
-    result = PlanWriteResult(vehicles=len(vehicles))
-    if not vehicles:
+    result = PlanWriteResult()
+    facts = load_facts(vehicle_ids)
+    result.vehicles = len(facts.vehicles)
+    if not facts.vehicles:
         return result
-    today_by_dealership = {v.dealership_id: v.dealership.local_date(frozen_now) for v in vehicles}
+    dealerships = {d.id: d for d in Dealership.objects.filter(id__in={v.dealership_id for v in facts.vehicles})}
+    today_by_dealership = {pk: d.local_date(frozen_now) for pk, d in dealerships.items()}
+    seasons = {pk: season_dates(d) for pk, d in dealerships.items()}
     templates = active_templates()
     template_ids = {spec.code: row.id for row, spec in templates}
+    common = global_inputs(templates)
+    priors = mileage_priors()
+    digests = {
+        v.id: fingerprint(
+            facts, v, today=today_by_dealership[v.dealership_id], seasons=seasons[v.dealership_id],
+            prior=prior_for(v, priors), common=common,
+        )
+        for v in facts.vehicles
+    }
     with transaction.atomic():
-        facts, result.forecasts_written = build_facts(vehicles=vehicles, today_by_dealership=today_by_dealership)
-        planned = plan_facts(facts, [spec for _row, spec in templates])
-        today_by_vehicle = {v.id: today_by_dealership[v.dealership_id] for v in vehicles}
+        if not force:
+            stored = dict(
+                PlanFingerprint.objects.filter(**vehicle_filter(set(digests))).values_list("vehicle_id", "digest")
+            )
+            changed = [v for v in facts.vehicles if stored.get(v.id) != digests[v.id]]
+        else:
+            changed = list(facts.vehicles)
+        result.skipped = result.vehicles - len(changed)
+        if not changed:
+            return result
+        vehicle_facts, result.forecasts_written = plan_inputs(
+            facts, changed, today_by_dealership=today_by_dealership, seasons_by_dealership=seasons
+        )
+        planned = plan_facts(vehicle_facts, [spec for _row, spec in templates])
+        today_by_vehicle = {v.id: today_by_dealership[v.dealership_id] for v in changed}
         _write_difference(
             planned=planned,
-            vehicle_ids=[v.id for v in vehicles],
+            vehicle_ids=[v.id for v in changed],
             template_ids=template_ids,
             today_by_vehicle=today_by_vehicle,
             result=result,
+        )
+        PlanFingerprint.objects.bulk_create(
+            [PlanFingerprint(vehicle_id=v.id, digest=digests[v.id], planned_at=frozen_now) for v in changed],
+            batch_size=2000,
+            update_conflicts=True,
+            unique_fields=["vehicle"],
+            update_fields=["digest", "planned_at"],
         )
     return result
 
@@ -212,31 +368,24 @@ def _write_difference(
     # Plain tuples, not model instances: a chunk holds ~70,000 stored touchpoints and a rerun with
     # unchanged facts must stay cheap (it only compares).
     stored: dict[tuple[int, int, dt.date, int], tuple[Any, ...]] = {}
-    for row in Touchpoint.objects.filter(vehicle_id__in=vehicle_ids).values_list(
+    chunk = set(vehicle_ids)
+    for row in Touchpoint.objects.filter(**vehicle_filter(chunk)).values_list(
         "vehicle_id", "template_id", "cycle_start", "occurrence",
         "id", "status", "due_on", "window_start", "window_end", "reason", "reason_detail", "customer_id",
     ):
-        stored[(row[0], row[1], row[2], row[3])] = row[4:]
-    to_create: list[Touchpoint] = []
-    to_update: list[Touchpoint] = []
+        if row[0] in chunk:
+            stored[(row[0], row[1], row[2], row[3])] = row[4:]
+    to_create: list[tuple[Any, ...]] = []  # bulk.INSERT_COLUMNS
+    to_update: list[tuple[Any, ...]] = []  # bulk.UPDATE_COLUMNS
+    planned_status = Touchpoint.Status.PLANNED
     for key, tp in wanted.items():
         found = stored.get(key)
         reason = tp.reason[:200]
         if found is None:
-            to_create.append(
-                Touchpoint(
-                    vehicle_id=tp.vehicle_id,
-                    customer_id=tp.customer_id,
-                    template_id=key[1],
-                    cycle_start=tp.cycle_start,
-                    occurrence=tp.occurrence,
-                    due_on=tp.due_on,
-                    window_start=tp.window_start,
-                    window_end=tp.window_end,
-                    reason=reason,
-                    reason_detail=tp.reason_detail,
-                )
-            )
+            to_create.append((
+                tp.vehicle_id, tp.customer_id, key[1], tp.cycle_start, tp.occurrence, tp.due_on, tp.window_start,
+                tp.window_end, planned_status, reason, tp.reason_detail, "",
+            ))
             result.touched_customer_ids.add(tp.customer_id)
             continue
         pk, status, due_on, window_start, window_end, old_reason, old_detail, customer_id = found
@@ -250,12 +399,9 @@ def _write_difference(
             continue
         if status == Touchpoint.Status.SUPPRESSED and window_end == tp.window_end and not revived:
             continue  # the resolver's verdict stands while the window is the same
-        to_update.append(
-            Touchpoint(
-                id=pk, due_on=tp.due_on, window_start=tp.window_start, window_end=tp.window_end, reason=reason,
-                reason_detail=tp.reason_detail, customer_id=tp.customer_id, status=Touchpoint.Status.PLANNED,
-            )
-        )
+        to_update.append((
+            pk, tp.due_on, tp.window_start, tp.window_end, reason, tp.reason_detail, tp.customer_id, planned_status,
+        ))
         result.touched_customer_ids.add(tp.customer_id)
     obsolete = [
         row[0]
@@ -266,7 +412,7 @@ def _write_difference(
         # An existing natural key wins: a concurrent run that inserted it first made the same row.
         bulk.insert_touchpoints(to_create)
     if to_update:
-        bulk.update_touchpoints(to_update, MOVABLE_FIELDS)
+        bulk.update_touchpoints(to_update)
     if obsolete:
         Touchpoint.objects.filter(id__in=obsolete, status=Touchpoint.Status.PLANNED).update(
             status=Touchpoint.Status.CANCELLED, resolution="obsolete"

@@ -11,17 +11,16 @@ import statistics
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 from django.core.cache import cache
+from psycopg.types.json import Jsonb
 
-from customers import mileage
+from customers import bulk, mileage
 from customers.models import (
     ForecastSnapshot,
     MaintenanceSchedule,
     OdometerReading,
-    Sale,
-    ServiceVisit,
     Vehicle,
     VehicleForecast,
 )
@@ -52,11 +51,49 @@ STORED_FIELDS = (
 )
 
 
+class VehicleRow(NamedTuple):
+    """What the forecast needs of a vehicle (a plain tuple: a chunk loads thousands)."""
+
+    id: int
+    dealership_id: int
+    make: str
+    model: str
+    maintenance_interval_km: int | None
+    maintenance_interval_months: int | None
+
+
+class SaleRow(NamedTuple):
+    customer_id: int
+    sold_on: dt.date
+    kind: str
+    odometer_km: int
+
+
+class HasModel(Protocol):
+    """A vehicle's make, model and own maintenance interval: a Vehicle row or a VehicleRow."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def dealership_id(self) -> int: ...
+    @property
+    def make(self) -> str: ...
+    @property
+    def model(self) -> str: ...
+    @property
+    def maintenance_interval_km(self) -> int | None: ...
+    @property
+    def maintenance_interval_months(self) -> int | None: ...
+
+
 @dataclass(frozen=True)
 class VehicleForecastInput:
-    vehicle: Vehicle
-    sales: tuple[Sale, ...]
-    maintenance_visits: tuple[dt.date, ...]
+    """One vehicle's facts for the forecast, loaded by the caller (contacts.planning loads a chunk)."""
+
+    vehicle: VehicleRow
+    sales: tuple[SaleRow, ...]
+    readings: tuple[mileage.Reading, ...]
+    maintenance: tuple[tuple[dt.date, int], ...]  # (visited on, km) of maintenance visits, by date
     today: dt.date
 
 
@@ -90,7 +127,7 @@ def schedules() -> dict[tuple[str, str], Interval]:
     }
 
 
-def interval_for(vehicle: Vehicle, table: dict[tuple[str, str], Interval]) -> Interval:
+def interval_for(vehicle: HasModel, table: dict[tuple[str, str], Interval]) -> Interval:
     """The vehicle's own interval, else its model's, else its make's, else the global default."""
     base = (
         table.get((vehicle.make.lower(), vehicle.model.lower()))
@@ -131,30 +168,10 @@ def _round50(value: float) -> float:
     return float(round(value / 50) * 50)
 
 
-def prior_for(vehicle: Vehicle, priors: dict[str, float]) -> float | None:
+def prior_for(vehicle: HasModel, priors: dict[str, float]) -> float | None:
     return priors.get(f"{vehicle.dealership_id}|{vehicle.make}|{vehicle.model}") or priors.get(
         f"{vehicle.dealership_id}"
     )
-
-
-def _readings_by_vehicle(ids: Sequence[int]) -> dict[int, list[mileage.Reading]]:
-    result: dict[int, list[mileage.Reading]] = defaultdict(list)
-    for reading_id, vehicle_id, read_on, km in OdometerReading.objects.filter(vehicle_id__in=ids).values_list(
-        "id", "vehicle_id", "read_on", "odometer_km"
-    ):
-        result[vehicle_id].append(mileage.Reading(read_on=read_on, odometer_km=km, reading_id=reading_id))
-    return result
-
-
-def _maintenance_by_vehicle(ids: Sequence[int]) -> dict[int, list[tuple[dt.date, int]]]:
-    result: dict[int, list[tuple[dt.date, int]]] = defaultdict(list)
-    for vehicle_id, visited_on, km in (
-        ServiceVisit.objects.filter(vehicle_id__in=ids, kind=ServiceVisit.Kind.MAINTENANCE)
-        .order_by("visited_on")
-        .values_list("vehicle_id", "visited_on", "odometer_km")
-    ):
-        result[vehicle_id].append((visited_on, km))
-    return result
 
 
 @dataclass(frozen=True)
@@ -168,7 +185,7 @@ class Computed:
 def compute_forecast(
     *,
     readings: Sequence[mileage.Reading],
-    sales: Sequence[Sale],
+    sales: Sequence[SaleRow],
     maintenance: Sequence[tuple[dt.date, int]],
     interval: Interval,
     prior: float | None,
@@ -261,11 +278,9 @@ def _stored_values(computed: Computed, today: dt.date) -> dict[str, Any]:
 def forecast_vehicles(*, inputs: Sequence[VehicleForecastInput], store: bool = True) -> ForecastBatch:
     """Compute (and store, unless ``store`` is off) forecasts for a chunk of vehicles; writes only changes."""
     ids = [item.vehicle.id for item in inputs]
-    readings = _readings_by_vehicle(ids)
-    maintenance = _maintenance_by_vehicle(ids)
     table = schedules()
     priors = mileage_priors()
-    existing = {f.vehicle_id: f for f in VehicleForecast.objects.filter(vehicle_id__in=ids)}
+    existing = {f.vehicle_id: f for f in VehicleForecast.objects.filter(vehicle_id__in=ids)} if store else {}
     by_vehicle: dict[int, PlanningForecast] = {}
     to_create: list[VehicleForecast] = []
     to_update: list[VehicleForecast] = []
@@ -273,9 +288,9 @@ def forecast_vehicles(*, inputs: Sequence[VehicleForecastInput], store: bool = T
     for item in inputs:
         vehicle = item.vehicle
         computed = compute_forecast(
-            readings=readings[vehicle.id],
+            readings=item.readings,
             sales=item.sales,
-            maintenance=maintenance[vehicle.id],
+            maintenance=item.maintenance,
             interval=interval_for(vehicle, table),
             prior=prior_for(vehicle, priors),
             today=item.today,
@@ -311,10 +326,43 @@ def forecast_vehicles(*, inputs: Sequence[VehicleForecastInput], store: bool = T
         )
     if not store:
         return ForecastBatch(by_vehicle=by_vehicle, written=0)
-    VehicleForecast.objects.bulk_create(to_create, batch_size=2000, ignore_conflicts=True)
-    VehicleForecast.objects.bulk_update(to_update, STORED_FIELDS, batch_size=2000)
-    ForecastSnapshot.objects.bulk_create(snapshots, batch_size=2000, ignore_conflicts=True)
+    _write_forecasts(to_create, to_update, snapshots)
     return ForecastBatch(by_vehicle=by_vehicle, written=len(to_create) + len(to_update))
+
+
+SNAPSHOT_COLUMNS = (
+    "vehicle_id", "taken_on", "km_per_month", "next_due_on", "due_earliest_on", "due_latest_on", "due_driver",
+    "interval_number",
+)
+
+
+def _write_forecasts(
+    to_create: list[VehicleForecast], to_update: list[VehicleForecast], snapshots: list[ForecastSnapshot]
+) -> None:
+    """New and changed forecasts and their snapshots: COPY on PostgreSQL for a chunk, else the ORM."""
+    columns = ("vehicle_id", *STORED_FIELDS)
+
+    def values(forecast: VehicleForecast) -> tuple[Any, ...]:
+        return (forecast.vehicle_id, *(getattr(forecast, name) for name in STORED_FIELDS[:-1]),
+                Jsonb(forecast.flagged_readings))
+
+    if bulk.uses_copy(len(to_create)):
+        bulk.insert("customers_vehicleforecast", columns, map(values, to_create), on_conflict="ON CONFLICT (vehicle_id) DO NOTHING")
+    else:
+        VehicleForecast.objects.bulk_create(to_create, batch_size=2000, ignore_conflicts=True)
+    if bulk.uses_copy(len(to_update)):
+        bulk.update("customers_vehicleforecast", columns, map(values, to_update), key="vehicle_id")
+    else:
+        VehicleForecast.objects.bulk_update(to_update, STORED_FIELDS, batch_size=2000)
+    if bulk.uses_copy(len(snapshots)):
+        bulk.insert(
+            "customers_forecastsnapshot",
+            SNAPSHOT_COLUMNS,
+            ((*(getattr(s, name) for name in SNAPSHOT_COLUMNS),) for s in snapshots),
+            on_conflict="ON CONFLICT DO NOTHING",
+        )
+    else:
+        ForecastSnapshot.objects.bulk_create(snapshots, batch_size=2000, ignore_conflicts=True)
 
 
 def forecast_view_data(*, vehicle: Vehicle, readings: list[OdometerReading], today: dt.date) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from contacts.models import Touchpoint, TouchpointTemplate
+from contacts.models import PlanFingerprint, Touchpoint, TouchpointTemplate
 from contacts.planning import replan
 from customers.models import OdometerReading, VehicleForecast
 from tests import factories
@@ -53,6 +53,72 @@ def test_rerun_with_unchanged_facts_writes_nothing(moscow):
     # then
     assert result.rows_written == 0
     assert list(Touchpoint.objects.order_by("id").values_list("id", "due_on", "status", "updated_at")) == before
+
+
+def test_the_sweep_skips_vehicles_whose_inputs_have_not_changed(moscow):
+    # given: two cars planned once
+    first, second = _bought_new(moscow), _bought_new(moscow)
+    replan(vehicle_ids=[first.id, second.id], now=NOW)
+    # when: a reading arrives for the first car only, and the sweep runs again the same day
+    OdometerReading.objects.create(vehicle=first, read_on=dt.date(2025, 2, 28), odometer_km=6500, source="call")
+    result = replan(vehicle_ids=[first.id, second.id], now=NOW)
+    # then: the second car is skipped before it is forecast; the first is re-planned
+    assert (result.vehicles, result.skipped) == (2, 1)
+    assert result.updated > 0
+    assert PlanFingerprint.objects.count() == 2
+
+
+def test_a_new_day_a_template_edit_or_force_replans_an_unchanged_vehicle(moscow):
+    # given
+    vehicle = _bought_new(moscow)
+    replan(vehicle_ids=[vehicle.id], now=NOW)
+    digest = PlanFingerprint.objects.get(vehicle=vehicle).digest
+    # when / then: the same day, nothing is computed
+    assert replan(vehicle_ids=[vehicle.id], now=NOW).skipped == 1
+    # when / then: forced, it is computed again (and writes nothing, since nothing changed)
+    forced = replan(vehicle_ids=[vehicle.id], now=NOW, force=True)
+    assert (forced.skipped, forced.rows_written) == (0, 0)
+    # when / then: the next local day is another input
+    tomorrow = replan(vehicle_ids=[vehicle.id], now=NOW + dt.timedelta(days=1))
+    assert tomorrow.skipped == 0
+    assert PlanFingerprint.objects.get(vehicle=vehicle).digest != digest
+    # when / then: an admin edits a template: every vehicle is planned again
+    TouchpointTemplate.objects.filter(code="service_invite").update(offset_days=-28)
+    edited = replan(vehicle_ids=[vehicle.id], now=NOW + dt.timedelta(days=1))
+    assert edited.skipped == 0 and edited.updated > 0
+
+
+FINGERPRINT_OF_A_HAND_BUILT_CAR = """
+import datetime as dt
+from contacts.planning import ChunkFacts, fingerprint
+from customers.forecasting import SaleRow, VehicleRow
+car = VehicleRow(7, 1, "Kia", "Rio", None, None)
+facts = ChunkFacts(vehicles=[car], owner_of={7: 3}, is_active={7: True}, warranty={7: (36, 100000)},
+                   birthday={3: dt.date(1985, 6, 20)})
+facts.sales[7].append(SaleRow(3, dt.date(2025, 1, 15), "new", 0))
+facts.visits[7].append(("maintenance", dt.date(2026, 1, 20), 15200))
+facts.readings[7].append((11, dt.date(2025, 1, 15), 0))
+print(fingerprint(facts, car, today=dt.date(2026, 12, 1), seasons=((3, 20), (10, 5)), prior=1450.0, common="templates"))
+"""
+
+
+def test_the_fingerprint_is_the_same_in_another_process():
+    """Digests come from repr and blake2b, not hash(): a worker with another PYTHONHASHSEED agrees."""
+    import contextlib
+    import io
+    import os
+    import subprocess
+    import sys
+
+    here = io.StringIO()
+    with contextlib.redirect_stdout(here):
+        exec(FINGERPRINT_OF_A_HAND_BUILT_CAR, {})  # noqa: S102 - the test's own fixed source
+    setup = "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'clm.settings'); django.setup()\n"
+    there = subprocess.run(
+        [sys.executable, "-c", setup + FINGERPRINT_OF_A_HAND_BUILT_CAR],
+        capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": "12345"},
+    ).stdout
+    assert int(there.strip().splitlines()[-1]) == int(here.getvalue().strip())
 
 
 def test_a_new_reading_moves_the_service_touchpoints_and_leaves_issued_ones_alone(moscow):
@@ -137,6 +203,40 @@ def test_two_concurrent_replans_leave_one_set_of_rows(moscow):
     after_race = sorted(Touchpoint.objects.values_list("vehicle_id", "template_id", "cycle_start", "occurrence", "due_on"))
     Touchpoint.objects.all().delete()
     VehicleForecast.objects.all().delete()
+    PlanFingerprint.objects.all().delete()
     replan(vehicle_ids=vehicles, now=NOW)
     clean = sorted(Touchpoint.objects.values_list("vehicle_id", "template_id", "cycle_start", "occurrence", "due_on"))
     assert after_race == clean
+
+
+def test_the_copy_path_writes_what_the_orm_path_writes(moscow, monkeypatch):
+    """On PostgreSQL a chunk's touchpoints and forecasts go through COPY (customers.bulk); both paths
+    must store the same rows, for a cold plan and for the next day's moves."""
+    if connection.vendor != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    from customers import bulk
+
+    vehicles = [_bought_new(moscow).id for _ in range(3)]
+
+    def stored() -> tuple[list[tuple], list[tuple]]:
+        touchpoints = sorted(Touchpoint.objects.values_list(
+            "vehicle_id", "template_id", "cycle_start", "occurrence", "due_on", "window_end", "status", "reason",
+            "reason_detail",
+        ))
+        forecasts = sorted(VehicleForecast.objects.values_list("vehicle_id", "computed_on", "km_per_month", "next_due_on",
+                                                               "odometer_today_km", "flagged_readings"))
+        return touchpoints, forecasts
+
+    results = []
+    for threshold in (1, 10**9):
+        monkeypatch.setattr(bulk, "COPY_THRESHOLD", threshold)
+        Touchpoint.objects.all().delete()
+        VehicleForecast.objects.all().delete()
+        PlanFingerprint.objects.all().delete()
+        replan(vehicle_ids=vehicles, now=NOW)
+        OdometerReading.objects.filter(vehicle_id=vehicles[0], odometer_km__gt=0).update(odometer_km=4500)
+        replan(vehicle_ids=vehicles, now=NOW + dt.timedelta(days=1))
+        OdometerReading.objects.filter(vehicle_id=vehicles[0], odometer_km__gt=0).update(odometer_km=1500)
+        results.append(stored())
+    assert results[0] == results[1]
+    assert len(results[0][0]) > 60 and len(results[0][1]) == 3

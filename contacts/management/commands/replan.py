@@ -1,4 +1,4 @@
-"""``python manage.py replan [--all | --vin VIN]``: forecast and re-plan vehicles now."""
+"""``python manage.py replan [--all | --vin VIN] [--force]``: forecast and re-plan vehicles now."""
 
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ class Command(BaseCommand):
         group = parser.add_mutually_exclusive_group(required=True)
         group.add_argument("--all", action="store_true", help="Every vehicle.")
         group.add_argument("--vin", help="One vehicle by VIN.")
+        parser.add_argument(
+            "--force", action="store_true", help="Re-plan even vehicles whose inputs have not changed since their last re-plan."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["vin"]:
@@ -31,14 +34,15 @@ class Command(BaseCommand):
         started = time.monotonic()
         total = PlanWriteResult()
         for start in range(0, len(ids), CHUNK):
-            part = replan(vehicle_ids=ids[start : start + CHUNK])
+            part = replan(vehicle_ids=ids[start : start + CHUNK], force=options["force"] or bool(options["vin"]))
             total.vehicles += part.vehicles
             total.created += part.created
             total.updated += part.updated
             total.cancelled += part.cancelled
             total.forecasts_written += part.forecasts_written
+            total.skipped += part.skipped
         self.stdout.write(
-            f"Re-planned {total.vehicles} vehicles in {time.monotonic() - started:.1f} s: "
+            f"Re-planned {total.vehicles} vehicles ({total.skipped} unchanged, skipped) in {time.monotonic() - started:.1f} s: "
             f"{total.created} touchpoints created, {total.updated} moved, {total.cancelled} cancelled, "
             f"{total.forecasts_written} forecasts written."
         )
