@@ -25,7 +25,6 @@ from typing import Any
 
 import holidays as holiday_calendars
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -39,9 +38,11 @@ from contacts.models import (
     OutboxMessage,
     QueueBuild,
     Touchpoint,
+    TouchpointTemplate,
 )
 from contacts.scripts import render_script
-from customers.models import Customer, Dealership, VehicleForecast
+from customers import bulk
+from customers.models import Channel, Consent, Customer, Dealership, VehicleForecast
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +112,14 @@ def capacity_for(*, dealership: Dealership, rules: ContactRules, day: dt.date) -
 
 
 def build_queue(*, dealership: Dealership, day: dt.date, now: dt.datetime | None = None) -> BuildCounts:
-    """Build one dealership's queue for one local day. Idempotent; safe to run twice at once."""
+    """Build one dealership's queue for one local day. Idempotent; safe to run twice at once.
+
+    Two steps. First every household is resolved, chunk by chunk: verdicts (suppressed, deferred) and
+    today's messages are written, and today's calls are collected as candidates, not yet written.
+    Then the day's capacity picks the candidates by priority and deadline, and only those become call
+    tasks with a rendered script: on a first build the resolver places a hundred times more calls on
+    the day than agents can make, and writing them all to delete most of them again was most of the time.
+    """
     frozen_now = now or timezone.now()
     build, _created = QueueBuild.objects.get_or_create(dealership=dealership, day=day)
     if build.finished_at is not None:
@@ -123,7 +131,52 @@ def build_queue(*, dealership: Dealership, day: dt.date, now: dt.datetime | None
         dealership=dealership, scheduled_on__lt=day, status__in=[CallTask.Status.OPEN, CallTask.Status.CLAIMED]
     ).count()
     _expire_past_tasks(dealership=dealership, day=day)
-    customer_ids = list(
+    templates = {t.id: t for t in TouchpointTemplate.objects.select_related("department")}
+    households = _households(dealership=dealership, day=day)
+    candidates: list[Candidate] = []
+    for start in range(0, len(households), CUSTOMER_CHUNK):
+        candidates += _resolve_chunk(
+            dealership=dealership,
+            households=households[start : start + CUSTOMER_CHUNK],
+            templates=templates,
+            resolver=resolver,
+            day=day,
+            counts=counts,
+        )
+    counts.customers = sum(len(group) for group in households)
+    counts.over_capacity = _issue_calls(
+        dealership=dealership, build=build, rules=rules, day=day, candidates=candidates, counts=counts
+    )
+    QueueBuild.objects.filter(pk=build.pk).update(finished_at=frozen_now, counts=counts.as_dict())
+    logger.info("build_queue %s %s: %s", dealership.code, day, counts.as_dict())
+    return counts
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A call the resolver placed on the build day, before capacity decides whether it is made today."""
+
+    plan: pressure.CallPlan
+    priority: int
+    explanation: dict[str, list[dict[str, str]]]
+
+    @property
+    def order(self) -> tuple[int, dt.date, int, str]:
+        # Capacity takes the most urgent first: priority, then the deadline (DESIGN.md).
+        return (self.priority, self.plan.window_end, self.plan.customer_id, self.plan.key)
+
+
+@dataclass(frozen=True)
+class CustomerFacts:
+    is_holdout: bool
+    is_phone_reachable: bool
+    blocked: frozenset[str]
+
+
+def _households(*, dealership: Dealership, day: dt.date) -> list[list[int]]:
+    """Customers with open touchpoints in the lookahead, grouped by shared phone number (one household
+    for calls), in a stable order."""
+    wanted = set(
         Touchpoint.objects.filter(
             customer__dealership=dealership,
             status=Touchpoint.Status.PLANNED,
@@ -131,30 +184,13 @@ def build_queue(*, dealership: Dealership, day: dt.date, now: dt.datetime | None
         )
         .values_list("customer_id", flat=True)
         .distinct()
-        .order_by("customer_id")
     )
-    households = _households(customer_ids)
-    for start in range(0, len(households), CUSTOMER_CHUNK):
-        _build_chunk(
-            dealership=dealership,
-            households=households[start : start + CUSTOMER_CHUNK],
-            rules=rules,
-            resolver=resolver,
-            day=day,
-            counts=counts,
-        )
-    counts.customers = len(customer_ids)
-    counts.over_capacity = _apply_capacity(dealership=dealership, rules=rules, day=day)
-    QueueBuild.objects.filter(pk=build.pk).update(finished_at=frozen_now, counts=counts.as_dict())
-    logger.info("build_queue %s %s: %s", dealership.code, day, counts.as_dict())
-    return counts
-
-
-def _households(customer_ids: Sequence[int]) -> list[list[int]]:
-    """Customers grouped by shared phone number (one household for calls), in a stable order."""
     by_phone: dict[str, list[int]] = defaultdict(list)
     alone: list[list[int]] = []
-    for customer_id, phone in Customer.objects.filter(id__in=customer_ids).values_list("id", "phone"):
+    # The dealership's customers are read whole: an IN list of every wanted id would cost more.
+    for customer_id, phone in Customer.objects.filter(dealership=dealership).values_list("id", "phone"):
+        if customer_id not in wanted:
+            continue
         if phone:
             by_phone[phone].append(customer_id)
         else:
@@ -181,134 +217,144 @@ def _expire_past_tasks(*, dealership: Dealership, day: dt.date) -> None:
         )
 
 
-def _build_chunk(
+def _customer_facts(customer_ids: Sequence[int]) -> dict[int, CustomerFacts]:
+    blocked: dict[int, set[str]] = defaultdict(set)
+    for customer_id, channel in Consent.objects.filter(customer_id__in=customer_ids, is_allowed=False).values_list(
+        "customer_id", "channel"
+    ):
+        blocked[customer_id].add(channel)
+    return {
+        customer_id: CustomerFacts(
+            is_holdout=is_holdout,
+            is_phone_reachable=phone != "" and unreachable_since is None,
+            blocked=frozenset(blocked.get(customer_id, ())),
+        )
+        for customer_id, is_holdout, phone, unreachable_since in Customer.objects.filter(id__in=customer_ids).values_list(
+            "id", "is_holdout", "phone", "phone_unreachable_since"
+        )
+    }
+
+
+# The columns of an open touchpoint the resolver reads (a chunk holds tens of thousands: plain tuples).
+_TP_COLUMNS = ("id", "customer_id", "vehicle_id", "template_id", "due_on", "window_start", "window_end", "reason", "resolution")
+
+
+def _resolve_chunk(
     *,
     dealership: Dealership,
     households: list[list[int]],
-    rules: ContactRules,
+    templates: dict[int, TouchpointTemplate],
     resolver: pressure.Rules,
     day: dt.date,
     counts: BuildCounts,
-) -> None:
+) -> list[Candidate]:
+    """Resolve these households: write the verdicts and today's messages; return today's calls."""
     customer_ids = [cid for group in households for cid in group]
-    with transaction.atomic():
-        # Lock the customers: a do-not-call recorded meanwhile (contacts.calls locks the same row)
-        # either lands before this read or cancels the tasks this chunk creates; never in between.
-        customers = {
-            c.id: c
-            for c in Customer.objects.select_for_update().filter(id__in=customer_ids).prefetch_related("consents")
-        }
-        touchpoints = list(
-            Touchpoint.objects.filter(
-                customer_id__in=customer_ids,
-                status=Touchpoint.Status.PLANNED,
-                window_start__lte=day + dt.timedelta(days=LOOKAHEAD_DAYS),
-            ).select_related("template", "template__department", "vehicle")
+    customers = _customer_facts(customer_ids)
+    by_customer: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    current: dict[int, str] = {}
+    for row in Touchpoint.objects.filter(
+        customer_id__in=customer_ids,
+        status=Touchpoint.Status.PLANNED,
+        window_start__lte=day + dt.timedelta(days=LOOKAHEAD_DAYS),
+    ).values_list(*_TP_COLUMNS):
+        by_customer[row[1]].append(row)
+        current[row[0]] = row[8]
+    history_calls: dict[int, list[pressure.PastCall]] = defaultdict(list)
+    for customer_id, scheduled_on, is_requested, outcome in CallTask.objects.filter(
+        customer_id__in=customer_ids,
+        scheduled_on__gte=day - dt.timedelta(days=HISTORY_DAYS),
+    ).exclude(status=CallTask.Status.CANCELLED).values_list("customer_id", "scheduled_on", "is_requested", "outcome"):
+        history_calls[customer_id].append(
+            pressure.PastCall(on=scheduled_on, is_reached=outcome == "reached", is_requested=is_requested)
         )
-        by_customer: dict[int, list[Touchpoint]] = defaultdict(list)
-        for tp in touchpoints:
-            by_customer[tp.customer_id].append(tp)
-        history_calls: dict[int, list[pressure.PastCall]] = defaultdict(list)
-        for customer_id, scheduled_on, is_requested, outcome in CallTask.objects.filter(
-            customer_id__in=customer_ids,
-            scheduled_on__gte=day - dt.timedelta(days=HISTORY_DAYS),
-        ).exclude(status=CallTask.Status.CANCELLED).values_list("customer_id", "scheduled_on", "is_requested", "outcome"):
-            history_calls[customer_id].append(
-                pressure.PastCall(on=scheduled_on, is_reached=outcome == "reached", is_requested=is_requested)
-            )
-        history_messages: dict[int, list[dt.date]] = defaultdict(list)
-        for customer_id, send_on in OutboxMessage.objects.filter(
-            customer_id__in=customer_ids, send_on__gte=day - dt.timedelta(days=HISTORY_DAYS)
-        ).exclude(status=OutboxMessage.Status.CANCELLED).values_list("customer_id", "send_on"):
-            history_messages[customer_id].append(send_on)
-        forecasts = {
-            f.vehicle_id: f for f in VehicleForecast.objects.filter(vehicle_id__in={tp.vehicle_id for tp in touchpoints})
-        }
+    history_messages: dict[int, list[dt.date]] = defaultdict(list)
+    for customer_id, send_on in OutboxMessage.objects.filter(
+        customer_id__in=customer_ids, send_on__gte=day - dt.timedelta(days=HISTORY_DAYS)
+    ).exclude(status=OutboxMessage.Status.CANCELLED).values_list("customer_id", "send_on"):
+        history_messages[customer_id].append(send_on)
 
-        new_tasks: list[tuple[CallTask, list[Touchpoint]]] = []
-        new_messages: list[OutboxMessage] = []
-        verdicts: dict[int, str] = {}
-        for group in households:
-            group_touchpoints = [tp for cid in group for tp in by_customer.get(cid, [])]
-            if not group_touchpoints:
-                continue
-            members = [customers[cid] for cid in group if cid in customers]
-            resolution, explanation = _resolve_household(
-                members=members,
-                touchpoints=group_touchpoints,
-                history=pressure.History(
-                    calls=tuple(c for cid in group for c in history_calls.get(cid, [])),
-                    message_dates=tuple(d for cid in group for d in history_messages.get(cid, [])),
-                ),
-                resolver=resolver,
-                day=day,
-                verdicts=verdicts,
-            )
-            by_id = {tp.id: tp for tp in group_touchpoints}
-            for plan in resolution.calls:
-                if plan.scheduled_on != day:
-                    continue
-                agenda = [by_id[item.touchpoint_id] for item in plan.agenda]
-                task = _call_task(
-                    dealership=dealership,
-                    customer=customers[plan.customer_id],
-                    plan=plan,
-                    agenda=agenda,
-                    forecasts=forecasts,
-                    explanation=explanation.get(plan.customer_id, {}),
-                    gap_days=rules.min_days_between_calls,
+    candidates: list[Candidate] = []
+    todays_messages: list[pressure.MessagePlan] = []
+    verdicts: dict[int, str] = {}
+    for group in households:
+        group_touchpoints = [tp for cid in group for tp in by_customer.get(cid, [])]
+        if not group_touchpoints:
+            continue
+        members = {cid: customers[cid] for cid in group if cid in customers}
+        resolution, explanation = _resolve_household(
+            members=members,
+            touchpoints=group_touchpoints,
+            templates=templates,
+            history=pressure.History(
+                calls=tuple(c for cid in group for c in history_calls.get(cid, [])),
+                message_dates=tuple(d for cid in group for d in history_messages.get(cid, [])),
+            ),
+            resolver=resolver,
+            day=day,
+            verdicts=verdicts,
+        )
+        for plan in resolution.calls:
+            if plan.scheduled_on == day and plan.agenda:
+                candidates.append(
+                    Candidate(
+                        plan=plan,
+                        priority=min(item.priority for item in plan.agenda),
+                        explanation=explanation.get(plan.customer_id, {}),
+                    )
                 )
-                new_tasks.append((task, agenda))
-            for message in resolution.messages:
-                if message.send_on != day:
-                    continue
-                tp = by_id[message.touchpoint_id]
-                new_messages.append(_message(dealership=dealership, customer=customers[tp.customer_id], tp=tp, forecasts=forecasts, day=day))
-        _write_chunk(new_tasks=new_tasks, new_messages=new_messages, verdicts=verdicts, touchpoints=touchpoints, counts=counts)
+        todays_messages += [message for message in resolution.messages if message.send_on == day]
+    with transaction.atomic():
+        _write_verdicts(verdicts=verdicts, current=current, counts=counts)
+        _write_messages(dealership=dealership, plans=todays_messages, day=day, counts=counts)
+    return candidates
 
 
 def _resolve_household(
     *,
-    members: list[Customer],
-    touchpoints: list[Touchpoint],
+    members: dict[int, CustomerFacts],
+    touchpoints: list[tuple[Any, ...]],
+    templates: dict[int, TouchpointTemplate],
     history: pressure.History,
     resolver: pressure.Rules,
     day: dt.date,
     verdicts: dict[int, str],
 ) -> tuple[pressure.Resolution, dict[int, dict[str, list[dict[str, str]]]]]:
-    holdout = {c.id for c in members if c.is_holdout}
+    holdout = {cid for cid, facts in members.items() if facts.is_holdout}
     items = []
-    for tp in touchpoints:
-        if tp.customer_id in holdout:
-            verdicts[tp.id] = "suppressed:holdout"
+    for tp_id, customer_id, vehicle_id, template_id, due_on, window_start, window_end, reason, _resolution in touchpoints:
+        if customer_id in holdout:
+            verdicts[tp_id] = "suppressed:holdout"
             continue
+        template = templates[template_id]
         items.append(
             pressure.Item(
-                touchpoint_id=tp.id,
-                customer_id=tp.customer_id,
-                vehicle_id=tp.vehicle_id,
-                code=tp.template.code,
-                department=tp.template.department.code,
-                channel=tp.template.channel,
-                due_on=tp.due_on,
-                window_start=tp.window_start,
-                window_end=tp.window_end,
-                priority=tp.template.priority,
-                reason=tp.reason,
+                touchpoint_id=tp_id,
+                customer_id=customer_id,
+                vehicle_id=vehicle_id,
+                code=template.code,
+                department=template.department.code,
+                channel=template.channel,
+                due_on=due_on,
+                window_start=window_start,
+                window_end=window_end,
+                priority=template.priority,
+                reason=reason,
             )
         )
-    shared_blocks = frozenset.intersection(*(c.blocked_channels() for c in members)) if members else frozenset()
+    facts = list(members.values())
+    shared_blocks = frozenset.intersection(*(f.blocked for f in facts)) if facts else frozenset()
     resolution = pressure.resolve(
         items,
         history=history,
         blocked_channels=shared_blocks,
-        blocked_channels_by_customer={c.id: c.blocked_channels() for c in members},
-        is_phone_reachable=all(c.is_phone_reachable for c in members),
+        blocked_channels_by_customer={cid: f.blocked for cid, f in members.items()},
+        is_phone_reachable=all(f.is_phone_reachable for f in facts),
         rules=resolver,
         today=day,
     )
     explanation: dict[int, dict[str, list[dict[str, str]]]] = defaultdict(lambda: defaultdict(list))
-    codes = {tp.id: (tp.customer_id, tp.template.code) for tp in touchpoints}
+    codes = {row[0]: (row[1], templates[row[3]].code) for row in touchpoints}
     for decision in resolution.decisions:
         customer_id, code = codes[decision.touchpoint_id]
         if decision.outcome == "suppressed":
@@ -423,76 +469,145 @@ def _message(
     )
 
 
-def _write_chunk(
-    *,
-    new_tasks: list[tuple[CallTask, list[Touchpoint]]],
-    new_messages: list[OutboxMessage],
-    verdicts: dict[int, str],
-    touchpoints: list[Touchpoint],
-    counts: BuildCounts,
-) -> None:
-    created = CallTask.objects.bulk_create([task for task, _agenda in new_tasks], batch_size=1000)
-    CallTaskItem.objects.bulk_create(
-        [
-            CallTaskItem(call_task=task, touchpoint=tp, position=position)
-            for task, (_same, agenda) in zip(created, new_tasks, strict=True)
-            for position, tp in enumerate(agenda)
-        ],
-        batch_size=2000,
-    )
-    issued = [tp.id for _task, agenda in new_tasks for tp in agenda]
-    messages = [m for m in new_messages if m.recipient]
-    OutboxMessage.objects.bulk_create(messages, batch_size=1000, ignore_conflicts=True)
-    issued += [m.touchpoint_id for m in messages]
-    if issued:
-        Touchpoint.objects.filter(id__in=issued, status=Touchpoint.Status.PLANNED).update(
-            status=Touchpoint.Status.ISSUED, resolution="placed"
-        )
-    # One UPDATE per distinct verdict (a few dozen a chunk), not a CASE per row.
-    current = {tp.id: tp.resolution for tp in touchpoints}
-    suppressed: dict[str, list[int]] = defaultdict(list)
-    deferred: dict[str, list[int]] = defaultdict(list)
+def _write_verdicts(*, verdicts: dict[int, str], current: dict[int, str], counts: BuildCounts) -> None:
+    """The resolver's word on each touchpoint that did not become a call or message today, written
+    where it changed, and only to touchpoints still planned (a concurrent build or a do-not-call may
+    have moved one meanwhile). A chunk's thousands of verdicts go in one statement (customers.bulk)."""
+    rows: list[tuple[int, str, str]] = []  # id, status, resolution
     for touchpoint_id, verdict in verdicts.items():
         if verdict.startswith("suppressed:"):
-            suppressed[verdict.removeprefix("suppressed:")[:80]].append(touchpoint_id)
+            rows.append((touchpoint_id, Touchpoint.Status.SUPPRESSED, verdict.removeprefix("suppressed:")[:80]))
+            counts.suppressed += 1
         elif current.get(touchpoint_id) != verdict[:80]:
-            deferred[verdict[:80]].append(touchpoint_id)
-    for resolution, ids in suppressed.items():
-        Touchpoint.objects.filter(id__in=ids).update(status=Touchpoint.Status.SUPPRESSED, resolution=resolution)
-    for resolution, ids in deferred.items():
-        Touchpoint.objects.filter(id__in=ids).update(resolution=resolution)
-    counts.calls += len(created)
-    counts.messages += len(messages)
-    counts.suppressed += sum(len(ids) for ids in suppressed.values())
-    counts.deferred += sum(len(ids) for ids in deferred.values())
+            rows.append((touchpoint_id, Touchpoint.Status.PLANNED, verdict[:80]))
+            counts.deferred += 1
+    write_resolutions(rows)
 
 
-def _apply_capacity(*, dealership: Dealership, rules: ContactRules, day: dt.date) -> int:
-    """Keep today's planned calls within capacity, by priority then deadline; move the rest back."""
-    capacity = capacity_for(dealership=dealership, rules=rules, day=day)
-    queue = list(
-        CallTask.objects.filter(dealership=dealership, scheduled_on__lte=day, status=CallTask.Status.OPEN)
-        .order_by("is_requested", "window_end", "priority", "id")
-        .values_list("id", "is_requested", "scheduled_on", "window_end", "priority")
+def write_resolutions(rows: Sequence[tuple[int, str, str]]) -> None:
+    """Set (status, resolution) of planned touchpoints given as (id, status, resolution)."""
+    if bulk.uses_copy(len(rows)):
+        bulk.update("contacts_touchpoint", ("id", "status", "resolution"), rows, key="id", where="t.status = 'planned'")
+        return
+    by_value: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for touchpoint_id, status, resolution in rows:
+        by_value[(status, resolution)].append(touchpoint_id)
+    for (status, resolution), ids in by_value.items():
+        Touchpoint.objects.filter(id__in=ids, status=Touchpoint.Status.PLANNED).update(status=status, resolution=resolution)
+
+
+def _lock_still_open(customer_ids: set[int], touchpoint_ids: set[int]) -> tuple[dict[int, Customer], set[int]]:
+    """Lock these customers, as a do-not-call does (contacts.calls.set_do_not_contact), and read again
+    which of the touchpoints are still planned. A refusal recorded while the build ran either came
+    first, and its touchpoints are suppressed by now, or it waits for this transaction and cancels
+    what it wrote; what a concurrent build of the same day issued first is no longer planned."""
+    customers = {
+        c.id: c
+        for c in Customer.objects.select_for_update(of=("self",)).filter(id__in=customer_ids).prefetch_related("consents")
+    }
+    still_open = set(
+        Touchpoint.objects.filter(id__in=touchpoint_ids, status=Touchpoint.Status.PLANNED).values_list("id", flat=True)
     )
-    # Requested calls and carried-over tasks stay; new planned calls of today fill what is left.
-    fixed = [row for row in queue if row[1] or row[2] < day]
-    fresh = sorted((row for row in queue if not row[1] and row[2] == day), key=lambda r: (r[4], r[3], r[0]))
-    room = max(0, capacity - len(fixed))
-    overflow = [row[0] for row in fresh[room:]]
-    if not overflow:
-        return 0
+    return customers, still_open
+
+
+def _touchpoints_to_render(ids: set[int]) -> dict[int, Touchpoint]:
+    return {
+        tp.id: tp
+        for tp in Touchpoint.objects.filter(id__in=ids).select_related("template", "template__department", "vehicle")
+    }
+
+
+def _forecasts(vehicle_ids: set[int]) -> dict[int, VehicleForecast]:
+    return {f.vehicle_id: f for f in VehicleForecast.objects.filter(vehicle_id__in=vehicle_ids)}
+
+
+def _write_messages(*, dealership: Dealership, plans: list[pressure.MessagePlan], day: dt.date, counts: BuildCounts) -> None:
+    """Today's messages, rendered, into the outbox (inside the caller's transaction)."""
+    if not plans:
+        return
+    customers, still_open = _lock_still_open({m.customer_id for m in plans}, {m.touchpoint_id for m in plans})
+    touchpoints = _touchpoints_to_render(still_open)
+    forecasts = _forecasts({tp.vehicle_id for tp in touchpoints.values()})
+    messages = []
+    for plan in plans:
+        customer = customers.get(plan.customer_id)
+        tp = touchpoints.get(plan.touchpoint_id)
+        if customer is None or tp is None or tp.template.channel in customer.blocked_channels():
+            continue
+        message = _message(dealership=dealership, customer=customer, tp=tp, forecasts=forecasts, day=day)
+        if message.recipient:
+            messages.append(message)
+    OutboxMessage.objects.bulk_create(messages, batch_size=1000, ignore_conflicts=True)
+    Touchpoint.objects.filter(id__in=[m.touchpoint_id for m in messages], status=Touchpoint.Status.PLANNED).update(
+        status=Touchpoint.Status.ISSUED, resolution="placed"
+    )
+    counts.messages += len(messages)
+
+
+def _issue_calls(
+    *,
+    dealership: Dealership,
+    build: QueueBuild,
+    rules: ContactRules,
+    day: dt.date,
+    candidates: list[Candidate],
+    counts: BuildCounts,
+) -> int:
+    """Write today's calls within capacity, most urgent first; the rest wait with the reason
+    ``deferred:capacity`` or, when their window closes today, are suppressed (``window_closed:capacity``).
+    Requested calls (a callback, a hand-off) and carried-over tasks count against capacity but are never
+    moved. Returns how many candidates capacity moved."""
+    capacity = capacity_for(dealership=dealership, rules=rules, day=day)
     with transaction.atomic():
-        items = CallTaskItem.objects.filter(call_task_id__in=overflow)
-        closing = Q(call_task__window_end__lte=day)
-        Touchpoint.objects.filter(call_item__in=items.filter(closing)).update(
-            status=Touchpoint.Status.SUPPRESSED, resolution="window_closed:capacity"
+        # One issuer per dealership and day at a time: a concurrent build waits here, then finds the
+        # calls and touchpoints this one issued.
+        QueueBuild.objects.select_for_update().filter(pk=build.pk).first()
+        in_queue = CallTask.objects.filter(
+            dealership=dealership, scheduled_on__lte=day, status__in=[CallTask.Status.OPEN, CallTask.Status.CLAIMED]
+        ).count()
+        requested = [c for c in candidates if c.plan.is_requested]
+        fresh = sorted((c for c in candidates if not c.plan.is_requested), key=lambda c: c.order)
+        room = max(0, capacity - in_queue - len(requested))
+        chosen, overflow = requested + fresh[:room], fresh[room:]
+        customers, still_open = _lock_still_open(
+            {c.plan.customer_id for c in chosen}, {item.touchpoint_id for c in chosen for item in c.plan.agenda}
         )
-        Touchpoint.objects.filter(call_item__in=items.exclude(closing)).update(
-            status=Touchpoint.Status.PLANNED, resolution="deferred:capacity"
+        touchpoints = _touchpoints_to_render(still_open)
+        forecasts = _forecasts({tp.vehicle_id for tp in touchpoints.values()})
+        new_tasks: list[tuple[CallTask, list[Touchpoint]]] = []
+        for candidate in chosen:
+            plan = candidate.plan
+            customer = customers.get(plan.customer_id)
+            agenda = [touchpoints[item.touchpoint_id] for item in plan.agenda if item.touchpoint_id in touchpoints]
+            if customer is None or len(agenda) < len(plan.agenda) or Channel.CALL in customer.blocked_channels():
+                continue  # refused meanwhile, or issued by a concurrent build: tomorrow's build sees it
+            task = _call_task(
+                dealership=dealership, customer=customer, plan=plan, agenda=agenda, forecasts=forecasts,
+                explanation=candidate.explanation, gap_days=rules.min_days_between_calls,
+            )
+            new_tasks.append((task, agenda))
+        created = CallTask.objects.bulk_create([task for task, _agenda in new_tasks], batch_size=1000)
+        CallTaskItem.objects.bulk_create(
+            [
+                CallTaskItem(call_task=task, touchpoint=tp, position=position)
+                for task, (_same, agenda) in zip(created, new_tasks, strict=True)
+                for position, tp in enumerate(agenda)
+            ],
+            batch_size=2000,
         )
-        items.delete()
-        CallTask.objects.filter(id__in=overflow).delete()
+        Touchpoint.objects.filter(
+            id__in=[tp.id for _task, agenda in new_tasks for tp in agenda], status=Touchpoint.Status.PLANNED
+        ).update(status=Touchpoint.Status.ISSUED, resolution="placed")
+        counts.calls += len(created)
+        write_resolutions([
+            (item.touchpoint_id, *(
+                (Touchpoint.Status.SUPPRESSED, "window_closed:capacity") if c.plan.window_end <= day
+                else (Touchpoint.Status.PLANNED, "deferred:capacity")
+            ))
+            for c in overflow
+            for item in c.plan.agenda
+        ])
     return len(overflow)
 
 

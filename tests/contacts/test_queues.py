@@ -187,6 +187,20 @@ def test_two_tasks_closer_than_the_gap_are_impossible_on_postgresql(moscow):
     assert CallTask.objects.filter(customer=customer).count() == 2
 
 
+def _build_in_a_thread(dealership, errors: list[BaseException]) -> threading.Thread:
+    """A thread (not started) that builds the day's queue on its own connection, keeping its errors."""
+
+    def run() -> None:
+        try:
+            build_queue(dealership=dealership, day=DAY, now=NOW)
+        except BaseException as error:  # noqa: BLE001
+            errors.append(error)
+        finally:
+            connection.close()
+
+    return threading.Thread(target=run)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_builds_at_once_give_the_same_tasks_as_one(moscow):
     if connection.vendor != "postgresql":
@@ -195,17 +209,8 @@ def test_two_builds_at_once_give_the_same_tasks_as_one(moscow):
     for _ in range(6):
         _customer_due_for_service(moscow)
     errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            build_queue(dealership=moscow, day=DAY, now=NOW)
-        except BaseException as error:  # noqa: BLE001
-            errors.append(error)
-        finally:
-            connection.close()
-
     # when
-    threads = [threading.Thread(target=run) for _ in range(2)]
+    threads = [_build_in_a_thread(moscow, errors) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -226,3 +231,46 @@ def test_why_this_call_is_said_in_the_agents_language():
         assert why("x", detail) == "maintenance due 2026-12-03 (TO-2), predicted from 1420 km a month"
     with translation.override("ru"):
         assert why("x", detail) == "ТО-2 ожидается 2026-12-03, прогноз по пробегу 1420 км в месяц"
+
+
+def _wait_until_a_backend_waits_for_a_lock(seconds: float = 20) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            # The statistics views are read once per transaction unless the snapshot is cleared.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return True
+            time.sleep(0.05)
+    return False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_do_not_call_recorded_while_the_build_runs_leaves_no_call(moscow):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are tested on PostgreSQL")
+    from contacts.calls import set_do_not_contact
+    from customers.models import Customer
+
+    # given: two customers due for a call; an agent is recording a do-not-call for the first one
+    refusing, other = _customer_due_for_service(moscow), _customer_due_for_service(moscow)
+    errors: list[BaseException] = []
+    thread = _build_in_a_thread(moscow, errors)
+
+    with transaction.atomic():
+        Customer.objects.select_for_update().get(pk=refusing.pk)
+        # when: the build reaches the customer while the refusal is being written
+        thread.start()
+        assert _wait_until_a_backend_waits_for_a_lock(), f"the build never waited for the customer's row {errors}"
+        set_do_not_contact(customer=refusing, channels=["call"], now=NOW, reason="asked during a build")
+    thread.join(timeout=60)
+    # then: no call for the customer who refused, the other one is called
+    assert errors == []
+    assert not CallTask.objects.filter(customer=refusing).exclude(status="cancelled").exists()
+    assert CallTask.objects.filter(customer=other, scheduled_on=DAY).exists()
+    assert audit_stored_contacts()["violations"]["do_not_contact"] == 0
