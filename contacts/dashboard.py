@@ -1,4 +1,5 @@
-"""The manager dashboards: figures with definitions, charts, CSV export; cached as MetricSnapshot rows."""
+"""The manager dashboards: figures with definitions, charts over time, CSV export of every table;
+cached as MetricSnapshot rows (the nightly job contacts.tasks.compute_metrics_snapshots fills them)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,23 @@ import csv
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from contacts import metrics
 from contacts.models import MetricSnapshot
 from customers import access
 from customers.mileage import add_months
+
+# Bumped whenever the shape of a snapshot's value changes, so that rows written by older code are
+# recomputed instead of breaking the page (part of the snapshot key).
+SNAPSHOT_VERSION = 2
 
 
 def _int(value: str | None, default: int, low: int, high: int) -> int:
@@ -42,20 +49,37 @@ def _date(value: str | None, default: dt.date) -> dt.date:
     return day if 1950 <= day.year <= 2100 else default
 
 
+def snapshot_key(dealership_ids: tuple[int, ...], params: dict[str, int]) -> str:
+    payload = json.dumps([SNAPSHOT_VERSION, dealership_ids, params], sort_keys=True).encode()
+    return "figures:" + hashlib.sha1(payload).hexdigest()[:16]
+
+
+def compute_figures(*, dealership_ids: tuple[int, ...], start: dt.date, end: dt.date, params: dict[str, int],
+                    today: dt.date) -> dict[str, Any]:
+    """Every figure of the page, and the same figures month by month for the charts."""
+    scope = metrics.Scope(dealership_ids, start, end, as_of=today)
+    figures = {"repeat_years": params["repeat_years"], "return_months": params["return_months"],
+               "active_months": params["active_months"]}
+    series = metrics.monthly_series(scope, **figures)
+    value = metrics.all_figures(scope, **figures, series=series)
+    series.pop("agent_totals")  # the same as value["agents"]
+    value["series"] = series
+    return value
+
+
 def cached_figures(*, dealership_ids: tuple[int, ...], start: dt.date, end: dt.date, params: dict[str, int],
                    today: dt.date, refresh: bool = False) -> MetricSnapshot:
-    """Figures for a scope from the snapshot table, computed (and stored) when missing or asked for."""
-    key = "figures:" + hashlib.sha1(json.dumps([dealership_ids, params], sort_keys=True).encode()).hexdigest()[:16]
+    """Figures for a scope from the snapshot table, computed (and stored) when missing, older than
+    today or asked for."""
+    # Sorted: the page lists dealerships by name, the nightly job by id; both must find one row.
+    dealership_ids = tuple(sorted(dealership_ids))
+    key = snapshot_key(dealership_ids, params)
     dealership_id = dealership_ids[0] if len(dealership_ids) == 1 else None
     snapshot = MetricSnapshot.objects.filter(
         key=key, dealership__isnull=dealership_id is None, period_start=start, period_end=end
     ).filter(**({"dealership_id": dealership_id} if dealership_id else {})).first()
     if snapshot is None or refresh or snapshot.computed_at.date() < today:
-        scope = metrics.Scope(dealership_ids, start, end, as_of=today)
-        value = metrics.all_figures(scope, repeat_years=params["repeat_years"], return_months=params["return_months"],
-                                    active_months=params["active_months"])
-        value["series"] = metrics.monthly_series(dealership_ids, end, repeat_years=params["repeat_years"],
-                                                 return_months=params["return_months"])
+        value = compute_figures(dealership_ids=dealership_ids, start=start, end=end, params=params, today=today)
         snapshot, _created = MetricSnapshot.objects.update_or_create(
             key=key, dealership_id=dealership_id, period_start=start, period_end=end,
             defaults={"computed_at": timezone.now(), "value": value},
@@ -63,7 +87,9 @@ def cached_figures(*, dealership_ids: tuple[int, ...], start: dt.date, end: dt.d
     return snapshot
 
 
-def figures_rows(value: dict[str, Any]) -> list[tuple[str, Any]]:
+# ------------------------------------------------------------------------------------ CSV tables
+
+def figures_rows(value: dict[str, Any]) -> list[tuple[Any, ...]]:
     contacts, retention = value["contacts"], value["retention"]
     return [
         ("repeat_sale_rate", value["repeat_sale"]["rate"]), ("repeat_sale_customers", value["repeat_sale"]["customers"]),
@@ -82,6 +108,65 @@ def figures_rows(value: dict[str, Any]) -> list[tuple[str, Any]]:
     ]
 
 
+AGENT_COLUMNS = ("agent", "calls", "reach_rate", "bookings", "handoffs", "avg_handling_seconds")
+
+
+def agent_rows(value: dict[str, Any]) -> list[tuple[Any, ...]]:
+    return [tuple(row[column] for column in AGENT_COLUMNS) for row in value["agents"]]
+
+
+def holdout_rows(value: dict[str, Any]) -> list[tuple[Any, ...]]:
+    holdout = value["holdout"]
+
+    def row(group: str, figure: str, part: dict[str, Any], base: str, count: str) -> tuple[Any, ...]:
+        low, high = part["ci95"] or ("", "")
+        return (group, figure, part[base], part[count], "" if part["rate"] is None else part["rate"], low, high)
+
+    low, high = holdout["difference_ci95"] or ("", "")
+    return [
+        row("contacted", "service_return", holdout["contacted"], "vehicles", "returned"),
+        row("holdout", "service_return", holdout["holdout"], "vehicles", "returned"),
+        ("difference", "service_return", "", "", "", low, high),
+        row("contacted", "repeat_sale", holdout["repeat_contacted"], "customers", "repeat"),
+        row("holdout", "repeat_sale", holdout["repeat_holdout"], "customers", "repeat"),
+    ]
+
+
+def dead_contact_rows(value: dict[str, Any]) -> list[tuple[Any, ...]]:
+    return [(row["years_since_reached"], row["customers"], row["dead"], "" if row["share"] is None else row["share"])
+            for row in value["dead_by_silence"]]
+
+
+def elsewhere_rows(value: dict[str, Any]) -> list[tuple[Any, ...]]:
+    return [(row["reason"], row["count"]) for row in value["contacts"]["serviced_elsewhere"]]
+
+
+def series_rows(value: dict[str, Any]) -> list[tuple[Any, ...]]:
+    series = value["series"]
+    columns = [series["months"], series["starts"], series["ends"], *(series[name] for name in metrics.SERIES_COLUMNS)]
+    return [tuple("" if cell is None else cell for cell in row) for row in zip(*columns, strict=True)]
+
+
+def agent_series_rows(value: dict[str, Any]) -> list[tuple[Any, ...]]:
+    series = value["series"]
+    return [
+        (month, agent["agent"], agent["calls"][i], agent["reached"][i], agent["bookings"][i])
+        for i, month in enumerate(series["months"]) for agent in series["agents"] if agent["calls"][i]
+    ]
+
+
+# name: (header, rows, file name prefix)
+EXPORTS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], list[tuple[Any, ...]]], str]] = {
+    "figures": (("figure", "value"), figures_rows, "figures"),
+    "agents": (AGENT_COLUMNS, agent_rows, "agents"),
+    "holdout": (("group", "figure", "base", "count", "rate", "ci95_low", "ci95_high"), holdout_rows, "holdout"),
+    "dead_contacts": (("years_since_reached", "customers", "unreachable", "share"), dead_contact_rows, "dead-contacts"),
+    "elsewhere": (("reason", "calls"), elsewhere_rows, "serviced-elsewhere"),
+    "series": (("month", "from", "to", *metrics.SERIES_COLUMNS), series_rows, "monthly"),
+    "agent_series": (("month", "agent", "calls", "reached", "bookings"), agent_series_rows, "agents-monthly"),
+}
+
+
 def csv_response(rows: list[tuple[Any, ...]], header: tuple[str, ...], filename: str) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -91,6 +176,77 @@ def csv_response(rows: list[tuple[Any, ...]], header: tuple[str, ...], filename:
     writer.writerows(rows)
     return response
 
+
+# ------------------------------------------------------------------------------------ charts and names
+
+# Each chart: its lines (a series column, its label, "percent" or "count", the axis), and a note.
+CHARTS: list[dict[str, Any]] = [
+    {"id": "chart-cohorts", "title": gettext_lazy("Sales cohorts: repeat sale and service return"),
+     "note": gettext_lazy("Each point: the cars (buyers) of that month's sales. Service return is shown once a cohort is old enough to have returned; recent buyers may still buy again."),
+     "lines": [("repeat_sale_rate", gettext_lazy("repeat-sale rate"), "percent", "y"),
+               ("service_return_rate", gettext_lazy("service-return rate"), "percent", "y")]},
+    {"id": "chart-retention", "title": gettext_lazy("Retention (CRR) and churn per month"),
+     "note": gettext_lazy("Each month on its own: S active at its start, E at its end, N new in it. CRR on the left axis, churn on the right."),
+     "lines": [("retention_rate", gettext_lazy("retention (CRR)"), "percent", "y"),
+               ("churn_rate", gettext_lazy("churn"), "percent", "y1")]},
+    {"id": "chart-active", "title": gettext_lazy("Active and new customers"),
+     "note": gettext_lazy("Active at the month's end: a visit, a purchase or a reached call in the last 12 months."),
+     "lines": [("active_at_end", gettext_lazy("active customers"), "count", "y"),
+               ("new_customers", gettext_lazy("new customers"), "count", "y1")]},
+    {"id": "chart-calls", "title": gettext_lazy("Calls and reach rate"),
+     "note": gettext_lazy("Calls made in the month (left axis) and the share in which the customer was spoken to (right axis)."),
+     "lines": [("calls", gettext_lazy("calls"), "count", "y"), ("reach_rate", gettext_lazy("reach rate"), "percent", "y1")]},
+    {"id": "chart-base", "title": gettext_lazy("Customer base: dead contacts, lapsed, dormant"),
+     "note": gettext_lazy("Shares on the month's last day: unreachable phones and lapsed customers among those who had bought by then; dormant among those with a visit rhythm."),
+     "lines": [("dead_contact_share", gettext_lazy("dead contacts"), "percent", "y"),
+               ("lapsed_share", gettext_lazy("lapsed"), "percent", "y"),
+               ("dormant_rate", gettext_lazy("dormant"), "percent", "y")]},
+    {"id": "chart-stock", "title": gettext_lazy("Lapsed and dormant customers"),
+     "note": gettext_lazy("Numbers of customers on the month's last day."),
+     "lines": [("lapsed", gettext_lazy("lapsed"), "count", "y"), ("dormant", gettext_lazy("dormant"), "count", "y"),
+               ("dead_contacts", gettext_lazy("dead contacts"), "count", "y")]},
+    {"id": "chart-plan", "title": gettext_lazy("Plan adherence and invitations"),
+     "note": gettext_lazy("Touchpoints due in the month that were done; reached maintenance invitations that ended in a booking."),
+     "lines": [("plan_adherence", gettext_lazy("plan adherence"), "percent", "y"),
+               ("invitation_booking_rate", gettext_lazy("invitations → bookings"), "percent", "y")]},
+    {"id": "chart-conversions", "title": gettext_lazy("Conversions"),
+     "note": gettext_lazy("Bookings from calls, hot leads handed to departments, and hot leads that became a sale."),
+     "lines": [("bookings", gettext_lazy("bookings"), "count", "y"), ("hot_leads", gettext_lazy("hot leads"), "count", "y"),
+               ("hot_leads_became_sales", gettext_lazy("hot leads → sales"), "count", "y")]},
+    {"id": "chart-forecast", "title": gettext_lazy("Forecast accuracy"),
+     "note": gettext_lazy("Maintenance visits of the month within ±14 and ±30 days of the forecast date that planned their call."),
+     "lines": [("forecast_within_14_days", gettext_lazy("within ±14 days"), "percent", "y"),
+               ("forecast_within_30_days", gettext_lazy("within ±30 days"), "percent", "y")]},
+]
+
+DEFINITION_NAMES = {
+    "repeat_sale_rate": gettext_lazy("Repeat-sale rate"),
+    "service_return_rate": gettext_lazy("Service-return rate"),
+    "retention_rate": gettext_lazy("Retention (CRR)"),
+    "churn_rate": gettext_lazy("Churn"),
+    "reach_rate": gettext_lazy("Reach rate"),
+    "dead_contact_share": gettext_lazy("Dead contacts"),
+    "lapsed_share": gettext_lazy("Lapsed"),
+    "forecast_accuracy": gettext_lazy("Forecast accuracy"),
+    "invitation_conversion": gettext_lazy("Invitations → bookings"),
+    "dormant_share": gettext_lazy("Dormant"),
+    "plan_adherence": gettext_lazy("Plan adherence"),
+    "profit_estimate": gettext_lazy("First-year CLM profit"),
+}
+
+
+def chart_config() -> dict[str, Any]:
+    """What static/js/dashboard.js draws, with the labels already translated."""
+    charts = [
+        {"id": chart["id"], "lines": [{"key": key, "label": str(label), "unit": unit, "axis": axis}
+                                      for key, label, unit, axis in chart["lines"]]}
+        for chart in CHARTS
+    ]
+    charts.append({"id": "chart-agents", "agents": True, "lines": []})
+    return {"charts": charts, "empty": _("No data for this period."), "others": _("others")}
+
+
+# ------------------------------------------------------------------------------------ the page
 
 @access.role_required(access.CAN_SEE_DASHBOARDS)
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -110,24 +266,22 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     snapshot = cached_figures(dealership_ids=tuple(d.pk for d in chosen), start=start, end=end, params=params,
                               today=today, refresh=request.GET.get("refresh") == "1")
     value = snapshot.value
+    export = EXPORTS.get(request.GET.get("export") or "")
+    if export is not None:
+        header, rows, prefix = export
+        return csv_response(rows(value), header, f"{prefix}-{start}-{end}.csv")
     profit_inputs = {
         "customers": _float(request.GET.get("x"), float(value["contacts"]["customers"])),
         "margin_service": _float(request.GET.get("y"), 6000), "margin_car": _float(request.GET.get("z"), 40000),
     }
-    profit = metrics.profit_estimate(**profit_inputs)
-    export = request.GET.get("export")
-    if export == "figures":
-        return csv_response(figures_rows(value), ("figure", "value"), f"figures-{start}-{end}.csv")
-    if export == "agents":
-        return csv_response([tuple(row.values()) for row in value["agents"]],
-                            ("agent", "calls", "reach_rate", "bookings", "handoffs", "avg_handling_seconds"), f"agents-{start}-{end}.csv")
-    if export == "series":
-        series = value["series"]
-        return csv_response(list(zip(series["labels"], series["service_return"], series["repeat_sale"], strict=True)),
-                            ("cohort_month", "service_return_rate", "repeat_sale_rate"), f"cohorts-{end}.csv")
+    months = value["series"]["months"]
+    base_query = "&".join(part for part in request.GET.urlencode().split("&") if part and not part.startswith(("export=", "refresh=")))
     return render(request, "contacts/dashboard.html", {
         "value": value, "computed_at": snapshot.computed_at, "dealerships": visible, "chosen": chosen,
-        "start": start, "end": end, "params": params, "profit": profit, "profit_inputs": profit_inputs,
-        "definitions": metrics.DEFINITIONS, "query": request.GET.urlencode(),
+        "start": start, "end": end, "params": params, "profit": metrics.profit_estimate(**profit_inputs),
+        "profit_inputs": profit_inputs, "query": base_query, "charts": CHARTS, "chart_config": chart_config(),
+        "definitions": [(DEFINITION_NAMES[key], text) for key, text in metrics.DEFINITIONS.items()],
+        "definition_of": metrics.DEFINITIONS,
+        "partial_months": bool(months) and (start.day != 1 or end != add_months(end.replace(day=1), 1) - dt.timedelta(days=1)),
         "error": _("No data for this period.") if not value["contacts"]["customers"] else "",
     })

@@ -1,4 +1,4 @@
-"""``python manage.py export_metrics --from D --to D [--dealership CODE] --format csv|json``."""
+"""``python manage.py export_metrics --from D --to D [--dealership CODE] --format csv|json [--table NAME]``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from contacts import metrics
-from contacts.dashboard import figures_rows
+from contacts.dashboard import EXPORTS
 from customers.models import Dealership
 
 
@@ -26,7 +26,7 @@ def parse_day(value: str, flag: str) -> dt.date:
 
 
 class Command(BaseCommand):
-    help = "Export the dashboard figures of a period as CSV or JSON (to standard output)."
+    help = "Export the dashboard figures of a period, or one of its tables, as CSV or JSON (to standard output)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--from", dest="start", required=True)
@@ -35,6 +35,10 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=["csv", "json"], default="csv")
         parser.add_argument("--repeat-years", type=int, default=3)
         parser.add_argument("--return-months", type=int, default=15)
+        parser.add_argument("--active-months", type=int, default=12)
+        parser.add_argument("--table", choices=sorted(EXPORTS), default="figures",
+                            help="Which table of the dashboard to write as CSV (default: figures); "
+                                 "series and agent_series are the charts' monthly figures.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         start, end = parse_day(options["start"], "--from"), parse_day(options["end"], "--to")
@@ -47,10 +51,19 @@ class Command(BaseCommand):
                 raise CommandError(f"No dealership with code {options['dealership']!r}.")
         today = timezone.now().date()
         scope = metrics.Scope(tuple(dealerships.values_list("id", flat=True)), start, end, as_of=today)
-        value = metrics.all_figures(scope, repeat_years=options["repeat_years"], return_months=options["return_months"])
+        figures = {"repeat_years": options["repeat_years"], "return_months": options["return_months"],
+                   "active_months": options["active_months"]}
+        if options["format"] == "json" or options["table"] in ("series", "agent_series"):
+            series = metrics.monthly_series(scope, **figures)
+            value = metrics.all_figures(scope, **figures, series=series)
+            series.pop("agent_totals")  # the same as value["agents"]
+            value["series"] = series
+        else:
+            value = metrics.all_figures(scope, **figures)
         if options["format"] == "json":
             self.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str))
             return
+        header, rows, _prefix = EXPORTS[options["table"]]
         writer = csv.writer(self.stdout)
-        writer.writerow(["figure", "value"])
-        writer.writerows(figures_rows(value))
+        writer.writerow(header)
+        writer.writerows(rows(value))
