@@ -17,7 +17,8 @@ dealership's call hours are opened around the clock for the run and restored aft
 extra calls are added for today, requested (so PostgreSQL's call-gap constraint lets them sit beside
 the customers' planned calls) and most urgent (priority 0), so the agents work them first. Each agent,
 in its own thread and HTTP session, logs in through the login form and loops: queue page → next
-call → (think time) → outcome "reached", whose answer already claims the next call.
+call → call screen → (think time) → outcome "reached", whose answer already claims the next call
+(then the call screen of that one, as the browser follows the redirect).
 
 Reports p50/p95/p99 per request kind, throughput, server errors, and double claims counted twice:
 by the client (a task id handed to two agents) and by the database (a task with attempts of two
@@ -60,7 +61,7 @@ from customers.models import Customer, Dealership  # noqa: E402
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 TASK_URL = re.compile(r"/calls/task/(\d+)/")
 BENCH_CODE = "bench"
-QUEUE, NEXT, OUTCOME = "queue page", "next call", "outcome (+ next call)"
+QUEUE, NEXT, CALL, OUTCOME = "queue page", "next call", "call screen", "outcome (+ next call)"
 
 
 @dataclass
@@ -166,6 +167,7 @@ def agent_loop(*, base: str, username: str, think: float, run: Run) -> None:
         task_id = int(found.group(1))
         with run.lock:
             run.claims.append((username, task_id))
+        timed(CALL, "GET", f"{base}/calls/task/{task_id}/")  # the browser follows the redirect to the call screen
         time.sleep(think)  # the agent talks to the customer
         response = timed(OUTCOME, "POST", f"{base}/calls/task/{task_id}/outcome/",
                          data={"outcome": "reached", "note": "bench"}, headers=headers)

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -281,6 +281,16 @@ def plan_facts(facts: Iterable[VehicleFacts], specs: Sequence[TemplateSpec]) -> 
     return planned
 
 
+def _commit_without_waiting_for_the_disk() -> None:
+    """A re-plan writes derived rows only, and its fingerprints in the same transaction: if the server
+    crashed before the last few commits reached the disk, the next sweep would simply redo them. So on
+    PostgreSQL this transaction's commit does not wait for the WAL flush (measured: the flush was about
+    a tenth of a cold chunk's time)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
+
+
 def replan_vehicles(*, vehicle_ids: Sequence[int], now: dt.datetime | None = None) -> int:
     """Forecast and re-plan these vehicles; returns the rows written (0 when nothing changed)."""
     return replan(vehicle_ids=vehicle_ids, now=now, force=True).rows_written
@@ -314,6 +324,7 @@ def replan(*, vehicle_ids: Sequence[int], now: dt.datetime | None = None, force:
         for v in facts.vehicles
     }
     with transaction.atomic():
+        _commit_without_waiting_for_the_disk()
         if not force:
             stored = dict(
                 PlanFingerprint.objects.filter(**vehicle_filter(set(digests))).values_list("vehicle_id", "digest")
