@@ -33,6 +33,7 @@ import datetime as dt
 import json
 import os
 import platform
+import random
 import re
 import statistics
 import sys
@@ -56,6 +57,7 @@ from django.db.models import Count  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from contacts.models import CallAttempt, CallTask, ContactRules  # noqa: E402
+from contacts.queues import refresh_call_task_statistics  # noqa: E402
 from customers.models import Customer, Dealership  # noqa: E402
 
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -107,6 +109,7 @@ def prepare(*, code: str, agents: int, tasks: int) -> tuple[Dealership, tuple[dt
         ],
         batch_size=2000,
     )
+    refresh_call_task_statistics()  # as the daily build does once it has written the day's calls
     return dealership, hours, names, [t.pk for t in created_tasks]
 
 
@@ -128,6 +131,10 @@ def agent_loop(*, base: str, username: str, think: float, run: Run) -> None:
     if not is_logged_in:
         return
     until = run.until
+    # Real agents neither start nor finish their calls in step: each waits a random part of one call
+    # before the first request, and talks for 0.5-1.5 times the mean think time (seeded per agent).
+    rng = random.Random(username)
+    time.sleep(rng.uniform(0, think))
 
     def timed(kind: str, method: str, url: str, **kwargs: object) -> requests.Response | None:
         started = time.perf_counter()
@@ -168,7 +175,7 @@ def agent_loop(*, base: str, username: str, think: float, run: Run) -> None:
         with run.lock:
             run.claims.append((username, task_id))
         timed(CALL, "GET", f"{base}/calls/task/{task_id}/")  # the browser follows the redirect to the call screen
-        time.sleep(think)  # the agent talks to the customer
+        time.sleep(think * rng.uniform(0.5, 1.5))  # the agent talks to the customer
         response = timed(OUTCOME, "POST", f"{base}/calls/task/{task_id}/outcome/",
                          data={"outcome": "reached", "note": "bench"}, headers=headers)
         location = response.headers.get("Location", "") if response is not None else ""
@@ -189,7 +196,8 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=60, help="seconds")
     parser.add_argument("--dealership", default="msk", help="dealership code")
     parser.add_argument("--tasks", type=int, default=20000, help="benchmark calls to add for today")
-    parser.add_argument("--think", type=float, default=0.0, help="seconds an agent spends on each call (0: flat out)")
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="mean seconds an agent spends on each call, 0.5-1.5 times it at random (0: flat out)")
     args = parser.parse_args()
     base = args.base_url.rstrip("/")
     dealership, hours, names, bench_ids = prepare(code=args.dealership, agents=args.agents, tasks=args.tasks)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import holidays as holiday_calendars
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -148,8 +148,18 @@ def build_queue(*, dealership: Dealership, day: dt.date, now: dt.datetime | None
         dealership=dealership, build=build, rules=rules, day=day, candidates=candidates, counts=counts
     )
     QueueBuild.objects.filter(pk=build.pk).update(finished_at=frozen_now, counts=counts.as_dict())
+    refresh_call_task_statistics()
     logger.info("build_queue %s %s: %s", dealership.code, day, counts.as_dict())
     return counts
+
+
+def refresh_call_task_statistics() -> None:
+    """ANALYZE the call tasks once the day's are written. With statistics from before the build the
+    planner expects a handful of open calls, answers "next call" from the day's index and sorts every
+    open call, ~50 ms at 20,000 of them; fresh, it walks the claim-order index and stops at the first."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE contacts_calltask")
 
 
 @dataclass(frozen=True)
