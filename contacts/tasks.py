@@ -6,8 +6,10 @@ tasks a second here, and a chunk of 2,000 vehicles is a few seconds of work.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from celery import shared_task
 from django.db import transaction
@@ -60,22 +62,27 @@ def replan_vehicle_range(first_id: int, last_id: int, now: str | None = None) ->
     return result.rows_written
 
 
-def replan_on_commit(vehicle_ids: Iterable[int]) -> None:
-    """Queue a re-plan of these vehicles once the current transaction commits.
+def send_on_commit(task: Any, *args: Any) -> None:
+    """Queue ``task`` with ``args`` once the current transaction commits.
 
-    The change that asks for it is already saved by then: a broker that is down must not turn it into
-    an error page. The failure is logged, and the nightly sweep re-plans every vehicle anyway.
+    The change that asks for it is saved by then: a broker that is down must not turn it into an
+    error page. ``send_safely`` logs the failure instead; the nightly sweeps catch up.
     """
+    transaction.on_commit(functools.partial(send_safely, task, args))
+
+
+def send_safely(task: Any, args: tuple[Any, ...]) -> None:
+    try:
+        task.delay(*args)
+    except Exception:  # noqa: BLE001 - any broker failure: logged, the nightly sweep catches up
+        logger.exception("Could not queue %s%r; the nightly sweep will do its work", task.name, args)
+
+
+def replan_on_commit(vehicle_ids: Iterable[int]) -> None:
+    """Re-plan these vehicles through a worker once the current transaction commits."""
     ids = sorted(set(vehicle_ids))
     if ids:
-        transaction.on_commit(lambda: _queue_replan(ids))
-
-
-def _queue_replan(ids: list[int]) -> None:
-    try:
-        replan_vehicles.delay(ids)
-    except Exception:  # noqa: BLE001 - any broker failure: logged, the nightly sweep catches up
-        logger.exception("Could not queue a re-plan of %d vehicles; the nightly sweep will re-plan them", len(ids))
+        send_on_commit(replan_vehicles, ids)
 
 
 @shared_task

@@ -92,3 +92,18 @@ def make_user(username: str, *roles: str, dealerships: tuple[Dealership, ...] = 
     for dealership in dealerships:
         dealership.staff.add(user)
     return user
+
+
+def queued_tasks(callbacks) -> list[tuple[str, tuple]]:
+    """(task name, arguments) of the tasks queued on commit (not run: the callbacks were kept), by
+    contacts.tasks.send_on_commit or by Celery's delay_on_commit."""
+    from contacts.tasks import send_safely
+
+    result = []
+    for callback in callbacks:
+        if callback.func is send_safely:
+            task, args = callback.args
+            result.append((task.name, tuple(args)))
+        else:
+            result.append((callback.func.__self__.name, callback.args))
+    return result

@@ -42,8 +42,7 @@ def ivanov(moscow):
                                      phone="+79161234567", email="petr@example.ru")
 
 
-def queued(callbacks):
-    return [(callback.func.__self__.name, callback.args) for callback in callbacks]
+queued = factories.queued_tasks
 
 
 # ------------------------------------------------------------------------------------ roles, scope

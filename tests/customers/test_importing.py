@@ -45,9 +45,7 @@ def counts(report):
     return (report.created, report.updated, report.unchanged, len(report.refused))
 
 
-def queued(callbacks):
-    """The (task, arguments) of the re-plan tasks queued on commit (not run: their callbacks are kept)."""
-    return [(callback.func.__self__.name, callback.args) for callback in callbacks]
+queued = factories.queued_tasks
 
 
 # ---------------------------------------------------------------------------------------- customers
