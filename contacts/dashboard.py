@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -67,24 +68,69 @@ def compute_figures(*, dealership_ids: tuple[int, ...], start: dt.date, end: dt.
     return value
 
 
-def cached_figures(*, dealership_ids: tuple[int, ...], start: dt.date, end: dt.date, params: dict[str, int],
-                   today: dt.date, refresh: bool = False) -> MetricSnapshot:
-    """Figures for a scope from the snapshot table, computed (and stored) when missing, older than
-    today or asked for."""
+def _snapshot_of(dealership_ids: tuple[int, ...], start: dt.date, end: dt.date, params: dict[str, int]) -> tuple[
+        str, int | None, MetricSnapshot | None]:
     # Sorted: the page lists dealerships by name, the nightly job by id; both must find one row.
-    dealership_ids = tuple(sorted(dealership_ids))
     key = snapshot_key(dealership_ids, params)
     dealership_id = dealership_ids[0] if len(dealership_ids) == 1 else None
     snapshot = MetricSnapshot.objects.filter(
         key=key, dealership__isnull=dealership_id is None, period_start=start, period_end=end
     ).filter(**({"dealership_id": dealership_id} if dealership_id else {})).first()
-    if snapshot is None or refresh or snapshot.computed_at.date() < today:
+    return key, dealership_id, snapshot
+
+
+def _is_fresh(snapshot: MetricSnapshot | None, today: dt.date, zone: dt.tzinfo) -> bool:
+    """Computed on ``today``, a day of the dealership's calendar (not of UTC: at 19:30 UTC it is
+    already tomorrow in Yekaterinburg)."""
+    return snapshot is not None and snapshot.computed_at.astimezone(zone).date() >= today
+
+
+def cached_figures(*, dealership_ids: tuple[int, ...], start: dt.date, end: dt.date, params: dict[str, int],
+                   today: dt.date, zone: dt.tzinfo = dt.UTC, refresh: bool = False) -> MetricSnapshot:
+    """Figures for a scope from the snapshot table, computed (and stored) when missing, older than
+    today (in ``zone``) or asked for."""
+    dealership_ids = tuple(sorted(dealership_ids))
+    key, dealership_id, snapshot = _snapshot_of(dealership_ids, start, end, params)
+    if snapshot is None or refresh or not _is_fresh(snapshot, today, zone):
         value = compute_figures(dealership_ids=dealership_ids, start=start, end=end, params=params, today=today)
         snapshot, _created = MetricSnapshot.objects.update_or_create(
             key=key, dealership_id=dealership_id, period_start=start, period_end=end,
             defaults={"computed_at": timezone.now(), "value": value},
         )
     return snapshot
+
+
+# How long a queued computation keeps others from queueing the same one (a crashed worker's lock expires).
+COMPUTING_SECONDS = 30 * 60
+
+
+def figures_for_the_page(*, dealership_ids: tuple[int, ...], start: dt.date, end: dt.date, params: dict[str, int],
+                         today: dt.date, zone: dt.tzinfo, refresh: bool = False) -> MetricSnapshot | None:
+    """Today's snapshot of a scope, or None while a worker computes it.
+
+    The nightly job fills the default view; any other period or scope is computed by a worker the
+    first time it is asked for, since on a large group that takes minutes, longer than a web request
+    may (the page says so and looks again every few seconds). Where Celery runs tasks in-process
+    (tests, CELERY_TASK_ALWAYS_EAGER) the figures are there at once.
+    """
+    from contacts import tasks
+
+    dealership_ids = tuple(sorted(dealership_ids))
+    _key, _dealership_id, snapshot = _snapshot_of(dealership_ids, start, end, params)
+    if not refresh and _is_fresh(snapshot, today, zone):
+        return snapshot
+    lock = f"dashboard:computing:{snapshot_key(dealership_ids, params)}:{start}:{end}"
+    try:
+        is_first = cache.add(lock, 1, COMPUTING_SECONDS)
+    except Exception:  # noqa: BLE001 - the cache (Redis) is down: queue it; a duplicate only costs time
+        is_first = True
+    if is_first:
+        tasks.send_safely(tasks.compute_dashboard_figures,
+                          (list(dealership_ids), start.isoformat(), end.isoformat(), params, today.isoformat(), str(zone)))
+        _key, _dealership_id, snapshot = _snapshot_of(dealership_ids, start, end, params)
+        if _is_fresh(snapshot, today, zone):
+            return snapshot  # computed in-process (eager Celery)
+    return None
 
 
 # ------------------------------------------------------------------------------------ CSV tables
@@ -263,8 +309,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "return_months": _int(request.GET.get("return_months"), 15, 1, 60),
         "active_months": _int(request.GET.get("active_months"), 12, 1, 60),
     }
-    snapshot = cached_figures(dealership_ids=tuple(d.pk for d in chosen), start=start, end=end, params=params,
-                              today=today, refresh=request.GET.get("refresh") == "1")
+    zone = chosen[0].zone if chosen else dt.UTC
+    snapshot = figures_for_the_page(dealership_ids=tuple(d.pk for d in chosen), start=start, end=end, params=params,
+                                    today=today, zone=zone, refresh=request.GET.get("refresh") == "1")
+    if snapshot is None:
+        query = "&".join(part for part in request.GET.urlencode().split("&") if part and not part.startswith("refresh="))
+        return render(request, "contacts/dashboard_pending.html", {
+            "dealerships": visible, "chosen": chosen, "start": start, "end": end, "query": query,
+        })
     value = snapshot.value
     export = EXPORTS.get(request.GET.get("export") or "")
     if export is not None:

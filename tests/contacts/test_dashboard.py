@@ -391,3 +391,46 @@ def test_the_charts_and_tables_speak_russian(client, manager, quarter_history):
     config = response.context["chart_config"]
     assert config["charts"][0]["lines"][0]["label"] == "доля повторных продаж"
     assert config["empty"] == "Нет данных за этот период."
+
+
+@pytest.fixture
+def tasks_queued_not_run():
+    """Tasks go to an in-memory broker, as they would go to Redis with no worker running yet."""
+    from django.core.cache import cache
+
+    from clm.celery import app as celery_app
+    from tests.conftest import set_eager
+
+    previous = {key: celery_app.conf.get(key) for key in ("CELERY_BROKER_URL", "broker_url")}
+    celery_app.close()
+    set_eager(False)
+    celery_app.conf.update(CELERY_BROKER_URL="memory://", broker_url="memory://")
+    yield
+    celery_app.close()
+    celery_app.conf.update(previous)
+    cache.clear()
+
+
+def test_a_period_the_nightly_job_did_not_compute_is_computed_by_a_worker(client, manager, moscow, tasks_queued_not_run):
+    # given: a manager asks for a period no snapshot covers
+    factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=dt.date(2025, 1, 10))
+    client.force_login(manager)
+    period = {"dealership": moscow.pk, "from": "2025-01-01", "to": "2025-12-31"}
+    # when
+    first = client.get(reverse("contacts:dashboard"), period)
+    again = client.get(reverse("contacts:dashboard"), period)
+    # then: the page says the figures are being computed, looks again by itself, and queues one task
+    assert first.status_code == again.status_code == 200
+    assert "are being computed" in first.content.decode()
+    assert '<meta http-equiv="refresh"' in first.content.decode()
+    assert not MetricSnapshot.objects.exists()
+    # when: a worker runs the queued computation
+    today = moscow.local_date(dt.datetime.now(dt.UTC))
+    tasks.compute_dashboard_figures.apply(
+        args=([moscow.pk], "2025-01-01", "2025-12-31", {"repeat_years": 3, "return_months": 15, "active_months": 12},
+              today.isoformat(), moscow.time_zone)
+    )
+    # then: the next look shows the figures
+    ready = client.get(reverse("contacts:dashboard"), period)
+    assert "repeat-sale rate" in ready.content.decode()
+    assert MetricSnapshot.objects.count() == 1
