@@ -28,7 +28,14 @@ fi
 .venv/bin/celery -A clm worker --beat --loglevel=INFO --concurrency=2 --without-gossip --without-mingle \
   --schedule "$VAR_DIR/celerybeat-schedule" > "$VAR_DIR/worker.log" 2>&1 &
 worker=$!
-trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null' EXIT INT TERM
+# Celery's pool can hang in its exit handlers once its children are gone (billiard's
+# _help_stuff_finish): give the worker ten seconds to stop, then stop it for good.
+stop_worker() {
+  kill "$worker" 2>/dev/null || return 0
+  for _ in $(seq 1 20); do kill -0 "$worker" 2>/dev/null || return 0; sleep 0.5; done
+  kill -9 "$worker" 2>/dev/null; wait "$worker" 2>/dev/null || true
+}
+trap stop_worker EXIT INT TERM
 echo "Worker and beat started (log: $VAR_DIR/worker.log)."
 echo "Open http://127.0.0.1:$PORT/ . Demo logins, password 'demo': agent1, agent2, supervisor, manager, service1, sales1, admin"
 .venv/bin/python manage.py runserver "127.0.0.1:$PORT" --noreload
