@@ -43,8 +43,6 @@ from customers.models import Channel, Consent, Customer, Dealership, OdometerRea
 
 logger = logging.getLogger(__name__)
 Outcome = CallAttempt.Outcome
-# The script's stand-in for the agent's first name (written by the queue build, replaced on display).
-AGENT_MARKER = "[[agent]]"
 # Why a customer services elsewhere: the churn catalogue (stored in CallAttempt.detail["reason"]).
 CHURN_REASONS = {
     "price": gettext_lazy("Price"),

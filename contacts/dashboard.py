@@ -70,7 +70,9 @@ def compute_figures(*, dealership_ids: tuple[int, ...], start: dt.date, end: dt.
 
 def _snapshot_of(dealership_ids: tuple[int, ...], start: dt.date, end: dt.date, params: dict[str, int]) -> tuple[
         str, int | None, MetricSnapshot | None]:
-    # Sorted: the page lists dealerships by name, the nightly job by id; both must find one row.
+    """The key, the single dealership (or None for a group) and the stored snapshot of a scope, whose
+    ids the callers have sorted: the page lists dealerships by name, the nightly job by id, and both
+    must find one row."""
     key = snapshot_key(dealership_ids, params)
     dealership_id = dealership_ids[0] if len(dealership_ids) == 1 else None
     snapshot = MetricSnapshot.objects.filter(
@@ -104,6 +106,11 @@ def cached_figures(*, dealership_ids: tuple[int, ...], start: dt.date, end: dt.d
 COMPUTING_SECONDS = 30 * 60
 
 
+def computing_lock(dealership_ids: tuple[int, ...], params: dict[str, int], start: str, end: str) -> str:
+    """The cache key held while a worker computes a scope's figures (contacts.tasks.compute_dashboard_figures)."""
+    return f"dashboard:computing:{snapshot_key(dealership_ids, params)}:{start}:{end}"
+
+
 def figures_for_the_page(*, dealership_ids: tuple[int, ...], start: dt.date, end: dt.date, params: dict[str, int],
                          today: dt.date, zone: dt.tzinfo, refresh: bool = False) -> MetricSnapshot | None:
     """Today's snapshot of a scope, or None while a worker computes it.
@@ -119,7 +126,7 @@ def figures_for_the_page(*, dealership_ids: tuple[int, ...], start: dt.date, end
     _key, _dealership_id, snapshot = _snapshot_of(dealership_ids, start, end, params)
     if not refresh and _is_fresh(snapshot, today, zone):
         return snapshot
-    lock = f"dashboard:computing:{snapshot_key(dealership_ids, params)}:{start}:{end}"
+    lock = computing_lock(dealership_ids, params, start.isoformat(), end.isoformat())
     try:
         is_first = cache.add(lock, 1, COMPUTING_SECONDS)
     except Exception:  # noqa: BLE001 - the cache (Redis) is down: queue it; a duplicate only costs time

@@ -31,6 +31,7 @@ from contacts.models import (
 from contacts.plan_engine import PlannedTouchpoint, SaleFact, TemplateSpec, VehicleFacts, plan_vehicle
 from customers import mileage
 from customers.forecasting import (
+    Interval,
     SaleRow,
     VehicleForecastInput,
     VehicleRow,
@@ -185,10 +186,10 @@ def load_facts(vehicle_ids: Sequence[int]) -> ChunkFacts:
     return facts
 
 
-def global_inputs(templates: Sequence[tuple[TouchpointTemplate, TemplateSpec]]) -> str:
+def global_inputs(templates: Sequence[tuple[TouchpointTemplate, TemplateSpec]], table: dict[tuple[str, str], Interval]) -> str:
     """A digest of what every vehicle's plan depends on besides its own facts: the templates, the
     maintenance schedules and the code's version."""
-    inputs = repr((FINGERPRINT_VERSION, [(row.id, spec) for row, spec in templates], sorted(schedules().items())))
+    inputs = repr((FINGERPRINT_VERSION, [(row.id, spec) for row, spec in templates], sorted(table.items())))
     return hashlib.blake2b(inputs.encode(), digest_size=16).hexdigest()
 
 
@@ -212,6 +213,8 @@ def plan_inputs(
     today_by_dealership: dict[int, dt.date],
     seasons_by_dealership: dict[int, tuple[tuple[int, int], ...]],
     store_forecasts: bool = True,
+    table: dict[tuple[str, str], Interval] | None = None,
+    priors: dict[str, float] | None = None,
 ) -> tuple[list[VehicleFacts], int]:
     """The plan engine's inputs for these vehicles; also stores their forecasts (unless told not to).
     Returns the facts and the number of forecast rows written."""
@@ -229,6 +232,8 @@ def plan_inputs(
             for v in vehicles
         ],
         store=store_forecasts,
+        table=table,
+        priors=priors,
     )
     result: list[VehicleFacts] = []
     for vehicle in vehicles:
@@ -291,11 +296,6 @@ def _commit_without_waiting_for_the_disk() -> None:
             cursor.execute("SET LOCAL synchronous_commit = off")
 
 
-def replan_vehicles(*, vehicle_ids: Sequence[int], now: dt.datetime | None = None) -> int:
-    """Forecast and re-plan these vehicles; returns the rows written (0 when nothing changed)."""
-    return replan(vehicle_ids=vehicle_ids, now=now, force=True).rows_written
-
-
 def replan(*, vehicle_ids: Sequence[int], now: dt.datetime | None = None, force: bool = False) -> PlanWriteResult:
     """Forecast and re-plan these vehicles, writing only the difference.
 
@@ -314,7 +314,8 @@ def replan(*, vehicle_ids: Sequence[int], now: dt.datetime | None = None, force:
     seasons = {pk: season_dates(d) for pk, d in dealerships.items()}
     templates = active_templates()
     template_ids = {spec.code: row.id for row, spec in templates}
-    common = global_inputs(templates)
+    table = schedules()
+    common = global_inputs(templates, table)
     priors = mileage_priors()
     digests = {
         v.id: fingerprint(
@@ -336,7 +337,8 @@ def replan(*, vehicle_ids: Sequence[int], now: dt.datetime | None = None, force:
         if not changed:
             return result
         vehicle_facts, result.forecasts_written = plan_inputs(
-            facts, changed, today_by_dealership=today_by_dealership, seasons_by_dealership=seasons
+            facts, changed, today_by_dealership=today_by_dealership, seasons_by_dealership=seasons,
+            table=table, priors=priors,
         )
         planned = plan_facts(vehicle_facts, [spec for _row, spec in templates])
         today_by_vehicle = {v.id: today_by_dealership[v.dealership_id] for v in changed}

@@ -52,6 +52,7 @@ LOOKAHEAD_DAYS = 30
 HISTORY_DAYS = 366
 # Customers per transaction: a chunk holds their touchpoints, tasks and history in memory.
 CUSTOMER_CHUNK = 2000
+# The script's stand-in for the agent's first name: the build renders it, the call screen replaces it.
 AGENT_MARKER = "[[agent]]"
 
 

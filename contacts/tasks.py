@@ -170,14 +170,14 @@ def compute_dashboard_figures(
 
     from django.core.cache import cache
 
-    from contacts.dashboard import cached_figures, snapshot_key
+    from contacts.dashboard import cached_figures, computing_lock
 
     ids = tuple(sorted(dealership_ids))
     try:
         snapshot = cached_figures(dealership_ids=ids, start=dt.date.fromisoformat(start), end=dt.date.fromisoformat(end),
                                   params=params, today=dt.date.fromisoformat(today), zone=ZoneInfo(zone), refresh=True)
     finally:
-        cache.delete(f"dashboard:computing:{snapshot_key(ids, params)}:{start}:{end}")
+        cache.delete(computing_lock(ids, params, start, end))
     return snapshot.pk
 
 

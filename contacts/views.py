@@ -40,7 +40,7 @@ from contacts.models import (
     Handoff,
     TouchpointTemplate,
 )
-from contacts.queues import why
+from contacts.queues import AGENT_MARKER, why
 from customers import access
 from customers.models import Dealership
 
@@ -296,7 +296,7 @@ SECTION_HEADING = re.compile(r"(?m)^## ")
 
 def _script_sections(script: str, agent_name: str, agenda_size: int) -> list[dict[str, Any]]:
     """One section per agenda item ("## title" lines, as the queue build writes them), agent named."""
-    text = (script or "").replace(calls.AGENT_MARKER, agent_name)
+    text = (script or "").replace(AGENT_MARKER, agent_name)
     blocks = SECTION_HEADING.split(text)
     sections = []
     if blocks[0].strip():

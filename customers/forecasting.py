@@ -275,11 +275,18 @@ def _stored_values(computed: Computed, today: dt.date) -> dict[str, Any]:
     }
 
 
-def forecast_vehicles(*, inputs: Sequence[VehicleForecastInput], store: bool = True) -> ForecastBatch:
-    """Compute (and store, unless ``store`` is off) forecasts for a chunk of vehicles; writes only changes."""
+def forecast_vehicles(
+    *,
+    inputs: Sequence[VehicleForecastInput],
+    store: bool = True,
+    table: dict[tuple[str, str], Interval] | None = None,
+    priors: dict[str, float] | None = None,
+) -> ForecastBatch:
+    """Compute (and store, unless ``store`` is off) forecasts for a chunk of vehicles; writes only changes.
+    The maintenance schedules and mileage priors are read here unless the caller has them already."""
     ids = [item.vehicle.id for item in inputs]
-    table = schedules()
-    priors = mileage_priors()
+    table = schedules() if table is None else table
+    priors = mileage_priors() if priors is None else priors
     existing = {f.vehicle_id: f for f in VehicleForecast.objects.filter(vehicle_id__in=ids)} if store else {}
     by_vehicle: dict[int, PlanningForecast] = {}
     to_create: list[VehicleForecast] = []

@@ -20,6 +20,23 @@ def _eager_celery():
     set_eager(False)
 
 
+@pytest.fixture
+def tasks_queued_not_run():
+    """Tasks go to an in-memory broker, as they would go to Redis with no worker taking them: for tests
+    of what a page or the API does before a worker has run (re-plans, dashboard figures)."""
+    from django.core.cache import cache
+
+    # The app reads the CELERY_-namespaced keys first (see set_eager): set both spellings.
+    previous = {key: celery_app.conf.get(key) for key in ("CELERY_BROKER_URL", "broker_url")}
+    celery_app.close()
+    set_eager(False)
+    celery_app.conf.update(CELERY_BROKER_URL="memory://", broker_url="memory://")
+    yield
+    celery_app.close()
+    celery_app.conf.update(previous)
+    cache.clear()  # locks a queued computation holds
+
+
 def set_eager(value: bool) -> None:
     # The app reads Django settings with the CELERY_ namespace: the namespaced key is the one it sees.
     celery_app.conf.update(CELERY_TASK_ALWAYS_EAGER=value, task_always_eager=value)

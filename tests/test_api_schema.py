@@ -12,7 +12,6 @@ from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
-from clm.celery import app as celery_app
 from contacts.models import CallTask, Touchpoint, TouchpointTemplate
 from tests import factories
 
@@ -20,21 +19,7 @@ EXAMPLES_PER_OPERATION = 25  # 31 operations: the whole run takes about a minute
 
 
 @pytest.fixture
-def queued_not_run():
-    """Tasks the API queues on commit (re-plans) go to an in-memory broker, as they would go to Redis:
-    this test is about the API, not about the planner behind it."""
-    # The app reads the CELERY_-namespaced keys first (tests/conftest.py): set both spellings.
-    previous = {key: celery_app.conf.get(key) for key in ("CELERY_BROKER_URL", "broker_url")}
-    celery_app.close()
-    celery_app.conf.update(task_always_eager=False, CELERY_TASK_ALWAYS_EAGER=False,
-                           CELERY_BROKER_URL="memory://", broker_url="memory://")
-    yield
-    celery_app.close()
-    celery_app.conf.update(previous)
-
-
-@pytest.fixture
-def manager_token(transactional_db, moscow, queued_not_run) -> str:
+def manager_token(transactional_db, moscow, tasks_queued_not_run) -> str:
     """A manager (who also works the queue) of Moscow, with a customer, a car, a sale, a reading, a
     touchpoint and a call."""
     user = factories.make_user("schema", "manager", "agent", dealerships=(moscow,))

@@ -393,24 +393,6 @@ def test_the_charts_and_tables_speak_russian(client, manager, quarter_history):
     assert config["empty"] == "Нет данных за этот период."
 
 
-@pytest.fixture
-def tasks_queued_not_run():
-    """Tasks go to an in-memory broker, as they would go to Redis with no worker running yet."""
-    from django.core.cache import cache
-
-    from clm.celery import app as celery_app
-    from tests.conftest import set_eager
-
-    previous = {key: celery_app.conf.get(key) for key in ("CELERY_BROKER_URL", "broker_url")}
-    celery_app.close()
-    set_eager(False)
-    celery_app.conf.update(CELERY_BROKER_URL="memory://", broker_url="memory://")
-    yield
-    celery_app.close()
-    celery_app.conf.update(previous)
-    cache.clear()
-
-
 def test_a_period_the_nightly_job_did_not_compute_is_computed_by_a_worker(client, manager, moscow, tasks_queued_not_run):
     # given: a manager asks for a period no snapshot covers
     factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=dt.date(2025, 1, 10))
