@@ -23,7 +23,9 @@ from contacts import bulk
 from contacts.models import (
     REACHED_OUTCOMES,
     CallAttempt,
+    CallTaskItem,
     Handoff,
+    OutboxMessage,
     PlanFingerprint,
     Touchpoint,
     TouchpointTemplate,
@@ -359,6 +361,13 @@ def replan(*, vehicle_ids: Sequence[int], now: dt.datetime | None = None, force:
     return result
 
 
+def _issued_before(touchpoint_ids: set[int]) -> set[int]:
+    """Those of these touchpoints that were put on a call or a message."""
+    on_calls = CallTaskItem.objects.filter(touchpoint_id__in=touchpoint_ids).values_list("touchpoint_id", flat=True)
+    in_messages = OutboxMessage.objects.filter(touchpoint_id__in=touchpoint_ids).values_list("touchpoint_id", flat=True)
+    return set(on_calls) | set(in_messages)
+
+
 def _write_difference(
     *,
     planned: list[PlannedTouchpoint],
@@ -390,6 +399,7 @@ def _write_difference(
             stored[(row[0], row[1], row[2], row[3])] = row[4:]
     to_create: list[tuple[Any, ...]] = []  # bulk.INSERT_COLUMNS
     to_update: list[tuple[Any, ...]] = []  # bulk.UPDATE_COLUMNS
+    reopened: set[int] = set()
     planned_status = Touchpoint.Status.PLANNED
     for key, tp in wanted.items():
         found = stored.get(key)
@@ -415,7 +425,15 @@ def _write_difference(
         to_update.append((
             pk, tp.due_on, tp.window_start, tp.window_end, reason, tp.reason_detail, tp.customer_id, planned_status,
         ))
+        if status != planned_status:
+            reopened.add(pk)
         result.touched_customer_ids.add(tp.customer_id)
+    if reopened:
+        # A touchpoint that was on a call or a message is history once that ended (called, refused,
+        # expired): putting it back in the plan would contact the customer twice about one thing (and
+        # its old call item would block the new call). Only touchpoints never issued are reopened.
+        issued_before = _issued_before(reopened)
+        to_update = [row for row in to_update if row[0] not in issued_before]
     obsolete = [
         row[0]
         for key, row in stored.items()

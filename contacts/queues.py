@@ -211,7 +211,9 @@ def _households(*, dealership: Dealership, day: dt.date) -> list[list[int]]:
 
 
 def _expire_past_tasks(*, dealership: Dealership, day: dt.date) -> None:
-    """Unfinished tasks whose window closed before today are cancelled; their touchpoints suppressed."""
+    """Unfinished tasks whose window closed before today are cancelled (``expired``). Their touchpoints
+    whose own window is still open go back to the plan, off the dead call (its agenda keeps the record),
+    to be placed again; the others are closed with ``window_closed:not_called``."""
     expired = list(
         CallTask.objects.filter(dealership=dealership, status=CallTask.Status.OPEN, window_end__lt=day).values_list(
             "id", flat=True
@@ -223,9 +225,13 @@ def _expire_past_tasks(*, dealership: Dealership, day: dt.date) -> None:
         CallTask.objects.filter(id__in=expired, status=CallTask.Status.OPEN).update(
             status=CallTask.Status.CANCELLED, outcome="expired"
         )
-        Touchpoint.objects.filter(call_item__call_task_id__in=expired, status=Touchpoint.Status.ISSUED).update(
-            status=Touchpoint.Status.SUPPRESSED, resolution="window_closed:not_called"
+        issued = Touchpoint.objects.filter(call_item__call_task_id__in=expired, status=Touchpoint.Status.ISSUED)
+        still_open = list(issued.filter(window_end__gte=day).values_list("id", flat=True))
+        CallTaskItem.objects.filter(touchpoint_id__in=still_open).delete()
+        Touchpoint.objects.filter(id__in=still_open, status=Touchpoint.Status.ISSUED).update(
+            status=Touchpoint.Status.PLANNED, resolution="reopened:call_expired"
         )
+        issued.update(status=Touchpoint.Status.SUPPRESSED, resolution="window_closed:not_called")
 
 
 def _customer_facts(customer_ids: Sequence[int]) -> dict[int, CustomerFacts]:
