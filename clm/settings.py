@@ -198,6 +198,9 @@ STORAGES = {
 MEDIA_ROOT = VAR_DIR / "media"
 
 DEFAULT_DEALERSHIP_TIME_ZONE = env_str("DEFAULT_DEALERSHIP_TIME_ZONE", "Europe/Moscow")
+# One contact budget per person across the group: customers of different dealerships who share a
+# phone are one household for contact pressure (calls and messages of one count against the other).
+CLM_HOUSEHOLD_ACROSS_DEALERSHIPS = env_bool("CLM_HOUSEHOLD_ACROSS_DEALERSHIPS", True)
 if DEFAULT_DEALERSHIP_TIME_ZONE not in zoneinfo.available_timezones():
     raise ImproperlyConfigured(f"DEFAULT_DEALERSHIP_TIME_ZONE={DEFAULT_DEALERSHIP_TIME_ZONE!r} is not an IANA zone.")
 
