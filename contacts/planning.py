@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -31,6 +31,7 @@ from contacts.models import (
     TouchpointTemplate,
 )
 from contacts.plan_engine import PlannedTouchpoint, SaleFact, TemplateSpec, VehicleFacts, plan_vehicle
+from contacts.problems import record_problem
 from customers import mileage
 from customers.forecasting import (
     Interval,
@@ -449,3 +450,42 @@ def _write_difference(
             status=Touchpoint.Status.CANCELLED, resolution="obsolete"
         )
     result.created, result.updated, result.cancelled = len(to_create), len(to_update), len(obsolete)
+
+
+def replan_isolating_failures(
+    *, vehicle_ids: Sequence[int], now: dt.datetime | None = None, force: bool = False
+) -> PlanWriteResult:
+    """``replan``, with one bad vehicle never failing the chunk: a failed batch is halved and each half
+    re-planned, down to the single vehicle, which is recorded (contacts.problems) and skipped. A
+    database that is down is not a bad vehicle: connection errors are raised for the task to retry."""
+    frozen_now = now or timezone.now()
+    try:
+        return replan(vehicle_ids=vehicle_ids, now=frozen_now, force=force)
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception as error:  # noqa: BLE001 - bisected below
+        if len(vehicle_ids) <= 1:
+            _record_vehicle_problem(vehicle_ids, error, frozen_now)
+            return PlanWriteResult(vehicles=len(vehicle_ids))
+    middle = len(vehicle_ids) // 2
+    total = PlanWriteResult()
+    for half in (vehicle_ids[:middle], vehicle_ids[middle:]):
+        part = replan_isolating_failures(vehicle_ids=half, now=frozen_now, force=force)
+        total.vehicles += part.vehicles
+        total.skipped += part.skipped
+        total.forecasts_written += part.forecasts_written
+        total.created += part.created
+        total.updated += part.updated
+        total.cancelled += part.cancelled
+        total.touched_customer_ids |= part.touched_customer_ids
+    return total
+
+
+def _record_vehicle_problem(vehicle_ids: Sequence[int], error: BaseException, now: dt.datetime) -> None:
+    vehicle = Vehicle.objects.filter(id__in=vehicle_ids).select_related("dealership").first()
+    if vehicle is None:
+        return
+    record_problem(
+        stage="replan", day=vehicle.dealership.local_date(now), subject=f"vehicle:{vehicle.id}", error=error, now=now,
+        dealership_id=vehicle.dealership_id, customer_id=vehicle.owner_id, vehicle_id=vehicle.id,
+    )
