@@ -20,6 +20,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from contacts import bulk
+from contacts.core.plan_engine import PlannedTouchpoint, SaleFact, TemplateSpec, VehicleFacts, plan_vehicle
 from contacts.models import (
     REACHED_OUTCOMES,
     CallAttempt,
@@ -30,7 +31,6 @@ from contacts.models import (
     Touchpoint,
     TouchpointTemplate,
 )
-from contacts.plan_engine import PlannedTouchpoint, SaleFact, TemplateSpec, VehicleFacts, plan_vehicle
 from contacts.problems import record_problem
 from customers import mileage
 from customers.forecasting import (

@@ -2,7 +2,7 @@
 
 Runs once per dealership and local day (``QueueBuild`` marks it), in chunks of customers, each chunk
 one transaction. For every household (customers sharing a phone) the pure resolver
-(contacts.pressure) places the open touchpoints of the next weeks under the contact-pressure rules;
+(contacts.core.pressure) places the open touchpoints of the next weeks under the contact-pressure rules;
 the calls it places on the build day become CallTasks with a rendered script, the messages it places
 on the build day go to the outbox. Touchpoints it suppresses are marked with the reason; the rest stay
 planned and are resolved again tomorrow with the new history, so a rerun, or a build killed half-way
@@ -29,7 +29,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from contacts import pressure
+from contacts.core import pressure
 from contacts.models import (
     CallTask,
     CallTaskItem,

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contacts.plan_engine import (
+from contacts.core.plan_engine import (
     PlannedTouchpoint,
     SaleFact,
     TemplateSpec,
@@ -27,7 +27,7 @@ from contacts.plan_engine import (
     reference_vehicle_facts,
     warranty_end,
 )
-from contacts.program import (
+from contacts.core.program import (
     CONDITIONAL_CODES,
     DEFAULT_PROGRAM,
     DEPARTMENT_PRIORITY,

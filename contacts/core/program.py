@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from contacts.plan_engine import TemplateSpec
+from contacts.core.plan_engine import TemplateSpec
 
 #: Department code -> (name in English, name in Russian).
 DEPARTMENTS: Final[dict[str, tuple[str, str]]] = {

@@ -18,10 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from contacts.pressure import (
-    AUDIT_RULES,
-    AuditCall,
-    AuditMessage,
+from contacts.core.pressure import (
     CallPlan,
     Decision,
     History,
@@ -34,10 +31,9 @@ from contacts.pressure import (
     _decision,
     _Household,
     _message,
-    audit,
-    audit_resolution,
     resolve,
 )
+from contacts.core.pressure_audit import AUDIT_RULES, AuditCall, AuditMessage, audit, audit_resolution
 
 TODAY = date(2026, 11, 22)  # a Sunday
 RULES = Rules()
