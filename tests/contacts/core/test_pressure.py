@@ -34,6 +34,7 @@ from contacts.core.pressure import (
     resolve,
 )
 from contacts.core.pressure_audit import AUDIT_RULES, AuditCall, AuditMessage, audit, audit_resolution
+from tests.strength import examples
 
 TODAY = date(2026, 11, 22)  # a Sunday
 RULES = Rules()
@@ -1005,7 +1006,7 @@ def cases(draw: st.DrawFn) -> Case:
     return Case(items, history, rules, blocked, blocked_by_customer, draw(st.integers(0, 9)) > 0)
 
 
-PROPERTY_SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY_SETTINGS = settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def counted_call_days(case: Case, resolution: Resolution) -> list[date]:
