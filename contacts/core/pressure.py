@@ -70,20 +70,15 @@ from functools import lru_cache
 from operator import attrgetter, itemgetter
 from typing import Final, Literal
 
+from contacts.core.departments import DEPARTMENT_PRIORITY
+
 CALL: Final = "call"
 SMS: Final = "sms"
 EMAIL: Final = "email"
 CHANNELS: Final[frozenset[str]] = frozenset({CALL, SMS, EMAIL})
 
-DEFAULT_DEPARTMENT_PRIORITY: Final[Mapping[str, int]] = {
-    "service": 1,
-    "sales": 2,
-    "trade_in": 3,
-    "insurance": 4,
-    "manufacturer": 5,
-    "parts": 6,
-    "call_centre": 7,
-}
+# The resolver's default department priority is the seeded program's (contacts.core.departments).
+DEFAULT_DEPARTMENT_PRIORITY: Final[Mapping[str, int]] = DEPARTMENT_PRIORITY
 # A department missing from Rules.department_priority sorts after every known one.
 UNKNOWN_DEPARTMENT_PRIORITY: Final = 1_000
 

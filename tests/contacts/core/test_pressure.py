@@ -310,8 +310,8 @@ def test_a_touchpoint_joins_a_requested_callback_inside_its_window() -> None:
         call(3, "2026-11-24", code="insurance_renewal", department="insurance"),
     ]
 
-    # when
-    resolution = run(items)
+    # when: sales ranks above insurance at this dealership (the agenda follows department priority)
+    resolution = run(items, rules=Rules(department_priority={"sales": 1, "insurance": 2}))
 
     # then
     assert call_days(resolution) == [("c:3", day("2026-11-25"), (7, 3))]
