@@ -220,6 +220,10 @@ class ContactRules(models.Model):
     default_agents_on_shift = models.PositiveSmallIntegerField(_("agents on shift by default"), default=4)
     claim_timeout_minutes = models.PositiveSmallIntegerField(_("an idle claim expires after, minutes"), default=20)
     queue_build_hour = models.PositiveSmallIntegerField(_("queue is built at (local hour)"), default=7)
+    # SMS and e-mail go out only between these local times, on the message's own local day
+    # (PROGRAM.md version 2; read by contacts.sending.send_due_messages).
+    message_hours_start = models.TimeField(_("messages from (local time)"), default=dt.time(10, 0))
+    message_hours_end = models.TimeField(_("messages until (local time)"), default=dt.time(20, 0))
     # xgettext:no-python-format
     holdout_share_percent = models.PositiveSmallIntegerField(_("hold-out group, % of new customers"), default=5)
 
@@ -230,6 +234,9 @@ class ContactRules(models.Model):
             models.CheckConstraint(condition=Q(min_days_between_calls__gte=1), name="rules_call_gap_positive"),
             models.CheckConstraint(condition=Q(queue_build_hour__lte=23), name="rules_build_hour_valid"),
             models.CheckConstraint(condition=Q(holdout_share_percent__lte=50), name="rules_holdout_share_valid"),
+            models.CheckConstraint(
+                condition=Q(message_hours_start__lt=models.F("message_hours_end")), name="rules_message_hours_order"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -238,6 +245,10 @@ class ContactRules(models.Model):
     def clean(self) -> None:
         if not self.working_weekdays or any(c not in "1234567" for c in self.working_weekdays):
             raise ValidationError({"working_weekdays": _("Use digits 1-7, for example 12345 for Monday to Friday.")})
+        if self.message_hours_start is not None and self.message_hours_end is not None and (
+            self.message_hours_start >= self.message_hours_end
+        ):
+            raise ValidationError({"message_hours_end": _("Message hours must end after they start.")})
 
     @classmethod
     def for_dealership(cls, dealership: Dealership) -> ContactRules:
@@ -477,7 +488,7 @@ class OutboxMessage(models.Model):
     class Meta:
         ordering = ["send_on", "id"]
         indexes = [
-            # Read by contacts.tasks.send_due_messages: pending messages by day.
+            # Read by contacts.sending.send_due_messages: pending messages by day.
             models.Index(fields=["send_on"], name="outbox_pending_by_day", condition=Q(status="pending")),
         ]
 

@@ -1,7 +1,7 @@
 """Message senders, pluggable like Django's e-mail backends (settings.MESSAGE_SENDER).
 
 A real SMS gateway or SMTP sender implements ``send(message) -> None`` and raises on failure;
-``send_due_messages`` records the failure on the row and moves on.
+``contacts.sending.send_due_messages`` records the failure on the row and moves on.
 """
 
 from __future__ import annotations
