@@ -12,6 +12,7 @@ from contacts import tasks
 from contacts.core.message_hours import MessageHours, Verdict, sending_verdict
 from contacts.models import ContactRules, OutboxMessage, Touchpoint, TouchpointTemplate
 from tests import factories
+from tests.contacts.factories import make_outbox_message
 
 UTC = dt.UTC
 # Friday 4 December 2026 to Monday 7 December 2026: two working days around a weekend.
@@ -20,19 +21,8 @@ MSK = ZoneInfo("Europe/Moscow")
 HOURS = MessageHours(start=dt.time(10), end=dt.time(20))
 
 
-def make_message(dealership, *, send_on: dt.date, code: str = "service_reminder", window_days: int = 3,
-                 channel: str = "sms") -> OutboxMessage:
-    customer = factories.CustomerFactory(dealership=dealership)
-    vehicle = factories.SaleFactory(vehicle__owner=customer, sold_on=dt.date(2025, 11, 1)).vehicle
-    touchpoint = Touchpoint.objects.create(
-        vehicle=vehicle, customer=customer, template=TouchpointTemplate.objects.get(code=code),
-        cycle_start=dt.date(2025, 11, 1), occurrence=1, due_on=send_on, window_start=send_on,
-        window_end=send_on + dt.timedelta(days=window_days), reason="due", status=Touchpoint.Status.ISSUED,
-    )
-    return OutboxMessage.objects.create(
-        dealership=dealership, customer=customer, touchpoint=touchpoint, channel=channel,
-        recipient=customer.phone, body=f"{code} for {send_on}", send_on=send_on,
-    )
+def make_message(dealership, *, send_on: dt.date, code: str = "service_reminder", window_days: int = 3) -> OutboxMessage:
+    return make_outbox_message(dealership, send_on=send_on, code=code, window_days=window_days, channel="sms")
 
 
 def run_sender_every_ten_minutes(start: dt.datetime, end: dt.datetime, *, before_each=None) -> int:
