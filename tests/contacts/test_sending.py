@@ -10,7 +10,7 @@ import time_machine
 
 from contacts import tasks
 from contacts.core.message_hours import MessageHours, Verdict, sending_verdict
-from contacts.models import ContactRules, OutboxMessage, Touchpoint, TouchpointTemplate
+from contacts.models import ContactRules, OutboxMessage, Touchpoint
 from tests import factories
 from tests.contacts.factories import make_outbox_message
 

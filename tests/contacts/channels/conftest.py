@@ -4,6 +4,7 @@ thread) that speak SMSC.ru's and Twilio's documented APIs, on 127.0.0.1 ports th
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import socket
 import threading
@@ -14,9 +15,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+import time_machine
 from aiosmtpd.controller import Controller
 
+from contacts import tasks
+
 REFUSED_ADDRESS = "nobody@example.ru"
+NOON = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)  # Monday, 12:00 in Moscow
+
+
+def send_at(moment: dt.datetime) -> int:
+    """The beat's message task at this moment of a faked clock."""
+    with time_machine.travel(moment, tick=False):
+        return tasks.send_due_messages()
 
 
 @dataclass

@@ -7,23 +7,15 @@ import email
 from email import policy
 
 import pytest
-import time_machine
 from django.urls import reverse
 
-from contacts import tasks
 from contacts.models import OutboxMessage
 from customers.models import Consent
 from tests import factories
-from tests.contacts.channels.conftest import REFUSED_ADDRESS, free_port
+from tests.contacts.channels.conftest import NOON, REFUSED_ADDRESS, free_port, send_at
 from tests.contacts.factories import DAY, make_outbox_message
 
 pytestmark = pytest.mark.django_db
-NOON = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)  # Monday, 12:00 in Moscow
-
-
-def send_at(moment: dt.datetime) -> int:
-    with time_machine.travel(moment, tick=False):
-        return tasks.send_due_messages()
 
 
 def test_an_email_goes_out_in_the_customers_language_from_the_dealership_with_an_unsubscribe_link(moscow, smtp_server):
