@@ -91,6 +91,9 @@ class FakeProvider:
                     provider.requests.append((parsed.path, fields, dict(self.headers)))
                     status, body = (503, {"error": "down"}) if provider.is_down else answer(provider, parsed.path, fields, self.headers)
                 data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+                # A provider that took the message but answers slowly: a worker can be killed meanwhile.
+                if path_stalls := provider.state.get("stall_seconds", {}).get(parsed.path):
+                    time.sleep(path_stalls)
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
                 self.send_header("Content-Length", str(len(data)))
