@@ -39,6 +39,8 @@ class SendCounts:
     # Given back to the plan (window still open) or suppressed (window closed).
     missed: int = 0
     closed_day: int = 0
+    # Cancelled at the last moment: the customer refused the channel since the build wrote it.
+    refused: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -102,7 +104,12 @@ def _send_for_dealership(
     counts.closed_day += give_back_messages(
         message_ids=to_give_back[Verdict.CLOSED_DAY], placeable_from=today + dt.timedelta(days=1), reason="closed_day"
     )
-    for message in OutboxMessage.objects.filter(id__in=to_send).select_related("customer").order_by("send_on", "id"):
+    for message in (
+        OutboxMessage.objects.filter(id__in=to_send)
+        .select_related("customer")
+        .prefetch_related("customer__consents")
+        .order_by("send_on", "id")
+    ):
         # The clock again for each message: the hours may end while a batch is going out.
         now = timezone.now()
         verdict = sending_verdict(
@@ -111,6 +118,10 @@ def _send_for_dealership(
         )
         if verdict is not Verdict.SEND:
             break
+        if message.channel in message.customer.blocked_channels():
+            # A refusal recorded by a path that did not cancel what was pending (the admin, an import).
+            counts.refused += cancel_refused_message(message=message, now=now)
+            continue
         outcome = send_message(message=message, sender=_sender_for(senders, message.channel), now=now)
         if outcome is not None:
             setattr(counts, outcome, getattr(counts, outcome) + 1)
@@ -139,6 +150,18 @@ def send_message(*, message: OutboxMessage, sender: Sender, now: dt.datetime) ->
         return _record_failure(message=message, now=now, attempts=attempts, error=SendError(f"{type(error).__name__}: {error}"))
     record_sent(message_id=message.pk, provider_message_id=sent.provider_message_id, now=now)
     return "sent"
+
+
+def cancel_refused_message(*, message: OutboxMessage, now: dt.datetime) -> int:
+    with transaction.atomic():
+        cancelled = OutboxMessage.objects.filter(pk=message.pk, status=OutboxMessage.Status.PENDING).update(
+            status=OutboxMessage.Status.CANCELLED, error=f"do_not_contact:{message.channel}", status_changed_at=now
+        )
+        if cancelled:
+            Touchpoint.objects.filter(pk=message.touchpoint_id, status=Touchpoint.Status.ISSUED).update(
+                status=Touchpoint.Status.SUPPRESSED, resolution=f"do_not_contact:{message.channel}"
+            )
+    return cancelled
 
 
 def record_sent(*, message_id: int, provider_message_id: str, now: dt.datetime) -> None:

@@ -11,6 +11,7 @@ import time_machine
 from contacts import tasks
 from contacts.core.message_hours import MessageHours, Verdict, sending_verdict
 from contacts.models import ContactRules, OutboxMessage, Touchpoint
+from customers.models import Consent
 from tests import factories
 from tests.contacts.factories import make_outbox_message
 
@@ -147,3 +148,21 @@ def test_sending_verdict(local_now, send_on, is_greeting, is_working_day, expect
 def test_message_hours_must_end_after_they_start():
     with pytest.raises(ValueError, match="must end after they start"):
         MessageHours(start=dt.time(20), end=dt.time(10))
+
+
+@pytest.mark.django_db
+def test_a_refusal_recorded_in_the_admin_stops_the_days_message(moscow, tmp_path, settings):
+    # given: the build wrote the SMS, then an admin recorded the refusal on the Consent row directly
+    settings.MESSAGE_FILE_DIR = tmp_path
+    message = make_message(moscow, send_on=FRIDAY)
+    Consent.objects.create(customer=message.customer, channel="sms", is_allowed=False,
+                           changed_at=dt.datetime(2026, 12, 4, 6, 0, tzinfo=UTC), reason="asked by phone")
+    # when
+    with time_machine.travel(dt.datetime(2026, 12, 4, 9, 0, tzinfo=UTC), tick=False):
+        sent = tasks.send_due_messages()
+    # then
+    assert sent == 0
+    message.refresh_from_db()
+    assert (message.status, message.sent_at) == ("cancelled", None)
+    assert Touchpoint.objects.get(pk=message.touchpoint_id).resolution == "do_not_contact:sms"
+    assert not list(tmp_path.iterdir())
