@@ -150,27 +150,13 @@ def build_queue(dealership_id: int, day: str) -> dict[str, int]:
 
 @shared_task
 def send_due_messages(batch: int = 500) -> int:
-    """Send pending messages due today or earlier; each is claimed by a conditional update, so two
-    workers never send one message twice."""
-    from contacts.models import OutboxMessage
-    from contacts.senders import get_sender
+    """Every ten minutes: send what is due inside each dealership's message hours (contacts.sending)."""
+    from contacts import sending
 
-    sender = get_sender()
-    sent = 0
-    today = timezone.now().date()
-    for message in OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING, send_on__lte=today)[:batch]:
-        claimed = OutboxMessage.objects.filter(pk=message.pk, status=OutboxMessage.Status.PENDING).update(
-            status=OutboxMessage.Status.SENT, sent_at=timezone.now()
-        )
-        if claimed != 1:
-            continue
-        try:
-            sender.send(message)
-        except Exception as error:  # noqa: BLE001 - a gateway failure is recorded on the row, not raised
-            OutboxMessage.objects.filter(pk=message.pk).update(status=OutboxMessage.Status.FAILED, error=str(error)[:500])
-            continue
-        sent += 1
-    return sent
+    counts = sending.send_due_messages(batch=batch)
+    if counts.sent or counts.failed or counts.missed or counts.closed_day:
+        logger.info("send_due_messages: %s", counts.as_dict())
+    return counts.sent
 
 
 @shared_task
