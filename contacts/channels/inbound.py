@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 
-from contacts import tasks
+from contacts import queueing
 from contacts.calls import OutcomeError, set_do_not_contact, validate_reading
 from contacts.core.replies import ReplyKind, read_reply
 from customers.models import Customer, OdometerReading, normalize_phone
@@ -64,5 +64,5 @@ def _record_reading(*, customers: list[Customer], odometer_km: int, now: dt.date
         return InboundResult("implausible", ids, detail=str(error))
     with transaction.atomic():
         OdometerReading.objects.create(vehicle=vehicle, read_on=day, odometer_km=odometer_km, source=OdometerReading.Source.SMS)
-        tasks.replan_on_commit([vehicle.pk])
+        queueing.replan_on_commit([vehicle.pk])
     return InboundResult("reading_recorded", ids, detail=f"{vehicle.vin}: {odometer_km} km")
