@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from contacts import metrics, queueing
+from contacts.core import figures
 from contacts.models import MetricSnapshot
 from customers import access
 from customers.mileage import add_months
@@ -335,7 +336,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     base_query = "&".join(part for part in request.GET.urlencode().split("&") if part and not part.startswith(("export=", "refresh=")))
     return render(request, "contacts/dashboard.html", {
         "value": value, "computed_at": snapshot.computed_at, "dealerships": visible, "chosen": chosen,
-        "start": start, "end": end, "params": params, "profit": metrics.profit_estimate(**profit_inputs),
+        "start": start, "end": end, "params": params, "profit": figures.profit_estimate(**profit_inputs),
         "profit_inputs": profit_inputs, "query": base_query, "charts": CHARTS, "chart_config": chart_config(),
         "definitions": [(DEFINITION_NAMES[key], text) for key, text in metrics.DEFINITIONS.items()],
         "definition_of": metrics.DEFINITIONS,

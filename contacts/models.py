@@ -272,11 +272,6 @@ class DailyCapacity(models.Model):
 
 
 class CallTaskQuerySet(models.QuerySet["CallTask"]):
-    def for_queue(self, dealership: Dealership, day: dt.date) -> CallTaskQuerySet:
-        return self.filter(dealership=dealership, scheduled_on__lte=day).exclude(
-            status__in=[CallTask.Status.DONE, CallTask.Status.CANCELLED]
-        )
-
     def open(self) -> CallTaskQuerySet:
         return self.filter(status=CallTask.Status.OPEN)
 
@@ -418,10 +413,6 @@ class CallAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ended_at:%Y-%m-%d %H:%M} {self.outcome}"
-
-    @property
-    def is_reached(self) -> bool:
-        return self.outcome in REACHED_OUTCOMES
 
 
 # Outcomes in which the customer was spoken to (for reach rate, keep-alive and "lapsed").

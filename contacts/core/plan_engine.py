@@ -132,14 +132,6 @@ def _on_month_day(year: int, month: int, day: int) -> date:
     return date(year, month, day)
 
 
-def _shift(day: date, months: int, days: int) -> date:
-    if months:
-        day = _add_months(day, months)
-    if days:
-        day = day + timedelta(days=days)
-    return day
-
-
 def parse_season_dates(values: Iterable[object]) -> tuple[MonthDay, ...]:
     """Normalise season dates, sorted: ``"03-20"``, ``("03-20",)``, ``(3, 20)``, ``[3, 20]`` -> ``(3, 20)``.
 
