@@ -18,7 +18,7 @@ from django.utils import timezone
 from contacts import queueing, queues, sending
 from contacts.dashboard import cached_figures, computing_lock
 from contacts.models import BeatTick
-from contacts.planning import replan_isolating_failures
+from contacts.planning import refresh_planner_statistics, replan_isolating_failures
 from contacts.recovery import builds_to_queue, chunks_to_requeue, finish_chunk, record_sweep
 from customers.mileage import add_months  # moves to customers.core.calendar with the forecast work
 from customers.models import Dealership, Vehicle
@@ -54,8 +54,8 @@ def replan_vehicle_range(first_id: int, last_id: int, now: str | None = None, ni
     of its chunks (contacts.recovery), marked finished here."""
     ids = list(Vehicle.objects.filter(id__gte=first_id, id__lt=last_id).values_list("id", flat=True))
     result = replan_isolating_failures(vehicle_ids=ids, now=dt.datetime.fromisoformat(now) if now else None)
-    if night:
-        finish_chunk(night=dt.date.fromisoformat(night), first_id=first_id, now=timezone.now())
+    if night and finish_chunk(night=dt.date.fromisoformat(night), first_id=first_id, now=timezone.now()):
+        refresh_planner_statistics()  # the night's last chunk
     logger.info(
         "replan_vehicle_range %d-%d: %d vehicles (%d unchanged, skipped), %d rows written",
         first_id, last_id, result.vehicles, result.skipped, result.rows_written,
