@@ -1,4 +1,4 @@
-"""Benchmark for customers.mileage (a script, not a test).
+"""Benchmark for customers.core (mileage estimator and due date) (a script, not a test).
 
 Builds N synthetic vehicles (default 1,000,000) with odometer readings in memory,
 then runs ``estimate_mileage`` + ``next_maintenance_due`` over all of them on one
@@ -30,12 +30,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from customers.mileage import (  # noqa: E402
-    MONTH_DAYS,
-    Reading,
-    estimate_mileage,
-    next_maintenance_due,
-)
+from customers.core.calendar import MONTH_DAYS  # noqa: E402
+from customers.core.forecast import next_maintenance_due  # noqa: E402
+from customers.core.mileage import Reading, estimate_mileage  # noqa: E402
 
 TODAY = date(2026, 11, 22)
 INTERVAL_KM = 15_000

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from contacts import metrics
 from contacts.models import MetricSnapshot
 from customers import access
-from customers.mileage import add_months
+from customers.core.calendar import add_months
 
 # Bumped whenever the shape of a snapshot's value changes, so that rows written by older code are
 # recomputed instead of breaking the page (part of the snapshot key).

@@ -22,7 +22,7 @@ from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.utils.translation import gettext_lazy as _
 
 from contacts.models import REACHED_OUTCOMES, CallAttempt, Handoff, Touchpoint
-from customers.mileage import add_months
+from customers.core.calendar import add_months
 from customers.models import Customer, Sale, ServiceVisit
 
 # ------------------------------------------------------------------------------------ pure formulas

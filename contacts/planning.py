@@ -29,7 +29,7 @@ from contacts.models import (
     TouchpointTemplate,
 )
 from contacts.plan_engine import PlannedTouchpoint, SaleFact, TemplateSpec, VehicleFacts, plan_vehicle
-from customers import mileage
+from customers.core import mileage
 from customers.forecasting import (
     Interval,
     SaleRow,

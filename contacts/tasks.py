@@ -187,7 +187,7 @@ def compute_metrics_snapshots() -> int:
     import datetime as dt
 
     from contacts.dashboard import cached_figures
-    from customers.mileage import add_months
+    from customers.core.calendar import add_months
     from customers.models import Dealership
 
     params = {"repeat_years": 3, "return_months": 15, "active_months": 12}

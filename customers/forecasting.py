@@ -16,7 +16,8 @@ from typing import Any, NamedTuple, Protocol
 from django.core.cache import cache
 from psycopg.types.json import Jsonb
 
-from customers import bulk, mileage
+from customers import bulk
+from customers.core import backtest, calendar, forecast, mileage
 from customers.models import (
     ForecastSnapshot,
     MaintenanceSchedule,
@@ -177,8 +178,8 @@ def prior_for(vehicle: HasModel, priors: dict[str, float]) -> float | None:
 @dataclass(frozen=True)
 class Computed:
     estimate: mileage.MileageEstimate
-    due: mileage.MaintenanceDue
-    upcoming: tuple[mileage.MaintenanceDue, ...]
+    due: forecast.MaintenanceDue
+    upcoming: tuple[forecast.MaintenanceDue, ...]
     odometer_today_km: int
 
 
@@ -204,7 +205,7 @@ def compute_forecast(
         return None
     done = sum(1 for day, _km in past_maintenance if cycle_sale is None or day >= cycle_sale.sold_on)
     is_first = not past_maintenance and cycle_sale is not None and cycle_sale.kind == "new"
-    due = mileage.next_maintenance_due(
+    due = forecast.next_maintenance_due(
         estimate=estimate,
         last_maintenance_on=start_on,
         last_maintenance_km=start_km,
@@ -215,22 +216,22 @@ def compute_forecast(
         first_interval_km=interval.first_km if is_first else None,
         first_interval_months=interval.first_months if is_first else None,
     )
-    upcoming = mileage.project_maintenance_due_dates(
+    upcoming = forecast.project_maintenance_due_dates(
         estimate=estimate,
         start_on=start_on,
         start_km=start_km,
         interval_km=interval.km,
         interval_months=interval.months,
-        until=mileage.add_months(today, PROJECTION_MONTHS),
+        until=calendar.add_months(today, PROJECTION_MONTHS),
         today=today,
         maintenances_done=done,
         first_interval_km=interval.first_km if is_first else None,
         first_interval_months=interval.first_months if is_first else None,
     )
     # The customer's own habit (came late or early before) widens the interval, as the backtest does.
-    history = mileage.VehicleHistory(
+    history = backtest.VehicleHistory(
         readings=tuple(readings),
-        maintenances=tuple(mileage.MaintenanceVisit(day, km) for day, km in past_maintenance),
+        maintenances=tuple(backtest.MaintenanceVisit(day, km) for day, km in past_maintenance),
         interval_km=interval.km,
         interval_months=interval.months,
         sold_on=cycle_sale.sold_on if cycle_sale else None,
@@ -239,9 +240,9 @@ def compute_forecast(
         first_interval_months=interval.first_months,
         prior_km_per_month=prior,
     )
-    due = mileage.adjust_for_habit(due, mileage.habit_errors(history), today=today)
+    due = forecast.adjust_for_habit(due, backtest.habit_errors(history), today=today)
     if estimate.last_odometer_km is None:  # no usable reading: count from the last maintenance or sale
-        odometer_today = start_km + round(estimate.km_per_month * (today - start_on).days / mileage.MONTH_DAYS)
+        odometer_today = start_km + round(estimate.km_per_month * (today - start_on).days / calendar.MONTH_DAYS)
     else:
         odometer_today = estimate.odometer_on(today)
     return Computed(estimate=estimate, due=due, upcoming=tuple(upcoming), odometer_today_km=max(0, odometer_today))

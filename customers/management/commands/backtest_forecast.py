@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from customers import mileage
+from customers.core import backtest, mileage
 from customers.forecasting import interval_for, schedules
 from customers.models import Dealership, OdometerReading, Sale, ServiceVisit, Vehicle
 
@@ -34,10 +34,10 @@ def parse_date(text: str) -> dt.date:
     raise ValueError(f"date {text!r} is not YYYY-MM-DD or DD.MM.YYYY")
 
 
-def histories_from_file(path: Path, *, interval_km: int, interval_months: int) -> tuple[list[mileage.VehicleHistory], list[str]]:
+def histories_from_file(path: Path, *, interval_km: int, interval_months: int) -> tuple[list[backtest.VehicleHistory], list[str]]:
     problems: list[str] = []
     readings: dict[str, list[mileage.Reading]] = defaultdict(list)
-    visits: dict[str, list[mileage.MaintenanceVisit]] = defaultdict(list)
+    visits: dict[str, list[backtest.MaintenanceVisit]] = defaultdict(list)
     try:
         text = path.read_bytes()
     except OSError as error:
@@ -69,9 +69,9 @@ def histories_from_file(path: Path, *, interval_km: int, interval_months: int) -
             continue
         readings[vin].append(mileage.Reading(read_on=day, odometer_km=km))
         if flag in TRUE_WORDS:
-            visits[vin].append(mileage.MaintenanceVisit(visited_on=day, odometer_km=km))
+            visits[vin].append(backtest.MaintenanceVisit(visited_on=day, odometer_km=km))
     histories = [
-        mileage.VehicleHistory(
+        backtest.VehicleHistory(
             readings=tuple(readings[vin]),
             maintenances=tuple(sorted(visits[vin], key=lambda v: v.visited_on)),
             interval_km=interval_km,
@@ -82,7 +82,7 @@ def histories_from_file(path: Path, *, interval_km: int, interval_months: int) -
     return histories, problems
 
 
-def histories_from_database(dealership: Dealership | None) -> list[mileage.VehicleHistory]:
+def histories_from_database(dealership: Dealership | None) -> list[backtest.VehicleHistory]:
     vehicles = Vehicle.objects.all()
     if dealership is not None:
         vehicles = vehicles.filter(dealership=dealership)
@@ -90,13 +90,13 @@ def histories_from_database(dealership: Dealership | None) -> list[mileage.Vehic
     readings: dict[int, list[mileage.Reading]] = defaultdict(list)
     for vehicle_id, day, km in OdometerReading.objects.filter(vehicle_id__in=ids).values_list("vehicle_id", "read_on", "odometer_km"):
         readings[vehicle_id].append(mileage.Reading(read_on=day, odometer_km=km))
-    visits: dict[int, list[mileage.MaintenanceVisit]] = defaultdict(list)
+    visits: dict[int, list[backtest.MaintenanceVisit]] = defaultdict(list)
     for vehicle_id, day, km in (
         ServiceVisit.objects.filter(vehicle_id__in=ids, kind=ServiceVisit.Kind.MAINTENANCE)
         .order_by("visited_on")
         .values_list("vehicle_id", "visited_on", "odometer_km")
     ):
-        visits[vehicle_id].append(mileage.MaintenanceVisit(visited_on=day, odometer_km=km))
+        visits[vehicle_id].append(backtest.MaintenanceVisit(visited_on=day, odometer_km=km))
     first_sale: dict[int, tuple[dt.date, int, str]] = {}
     for vehicle_id, day, km, kind in Sale.objects.filter(vehicle_id__in=ids).order_by("sold_on").values_list(
         "vehicle_id", "sold_on", "odometer_km", "kind"
@@ -108,7 +108,7 @@ def histories_from_database(dealership: Dealership | None) -> list[mileage.Vehic
         interval = interval_for(vehicle, table)
         sale = first_sale.get(vehicle.id)
         result.append(
-            mileage.VehicleHistory(
+            backtest.VehicleHistory(
                 readings=tuple(readings[vehicle.id]),
                 maintenances=tuple(visits[vehicle.id]),
                 interval_km=interval.km,
@@ -151,7 +151,7 @@ class Command(BaseCommand):
                 if dealership is None:
                     raise CommandError(f"No dealership with code {options['dealership']!r}.")
             histories = histories_from_database(dealership)
-        report = mileage.backtest(histories).to_dict()
+        report = backtest.backtest(histories).to_dict()
         for problem in problems:
             self.stderr.write(f"skipped {problem}")
         if options["json"]:
