@@ -85,3 +85,36 @@ def test_backtest_refuses_a_file_without_the_columns(tmp_path):
     path.write_text("vin;date;km\nX;2024-01-01;5\n", encoding="utf-8")
     with pytest.raises(CommandError, match="missing column"):
         call_command("backtest_forecast", "--readings", str(path))
+
+
+def _one_car_export(separator: str = ",") -> str:
+    """One car serviced every 10,000 km at 1,000 km a month: three predictable visits."""
+    lines = [separator.join(["vin", "date", "odometer_km", "is_maintenance"])]
+    day = dt.date(2022, 1, 10)
+    for month in range(0, 41):
+        km = month * 1000
+        on = (day + dt.timedelta(days=round(month * 30.4375))).isoformat()
+        lines.append(separator.join(["XTA00000000000001", on, str(km), "1" if km and km % 10000 == 0 else "0"]))
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig", "cp1251"])
+def test_backtest_reads_a_file_as_the_imports_do(tmp_path, capsys, encoding):
+    # given: the same export saved by Excel in UTF-16, in UTF-8 with a BOM, and in Windows-1251 with ;
+    path = tmp_path / "export.csv"
+    path.write_bytes(_one_car_export(";" if encoding == "cp1251" else ",").encode(encoding))
+    # when
+    call_command("backtest_forecast", "--readings", str(path), "--interval-km", "10000", "--json")
+    # then
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["visits"] == 3
+    assert captured.err == ""
+
+
+def test_backtest_refuses_a_file_that_is_not_text_with_a_message(tmp_path):
+    # given: a byte that is neither UTF-8 nor Windows-1251 (0x98 is undefined in Windows-1251)
+    path = tmp_path / "broken.csv"
+    path.write_bytes(b"vin,date,odometer_km,is_maintenance\nX,2024-01-01,5,0\x98\n")
+    # when / then
+    with pytest.raises(CommandError, match="neither UTF-8 nor Windows-1251"):
+        call_command("backtest_forecast", "--readings", str(path))

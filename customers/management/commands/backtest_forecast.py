@@ -7,7 +7,6 @@ database (columns ``vin,date,odometer_km,is_maintenance``; bad rows reported by 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 from collections import defaultdict
@@ -18,10 +17,24 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from customers.core import backtest, mileage
 from customers.forecasting import interval_for, schedules
+from customers.importing import ImportFileError, read_table
 from customers.models import Dealership, OdometerReading, Sale, ServiceVisit, Vehicle
 
 TRUE_WORDS = {"1", "true", "yes", "y", "да", "x"}
 FALSE_WORDS = {"0", "false", "no", "n", "нет", ""}
+
+
+def _cell(value: Any) -> str:
+    """A cell as text: CSV cells are text already, Excel gives dates and numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
 def parse_date(text: str) -> dt.date:
@@ -39,31 +52,32 @@ def histories_from_file(path: Path, *, interval_km: int, interval_months: int) -
     readings: dict[str, list[mileage.Reading]] = defaultdict(list)
     visits: dict[str, list[backtest.MaintenanceVisit]] = defaultdict(list)
     try:
-        text = path.read_bytes()
+        content = path.read_bytes()
     except OSError as error:
         raise CommandError(f"Cannot read {path}: {error.strerror}.") from None
-    try:
-        decoded = text.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        decoded = text.decode("cp1251")
-    rows = csv.DictReader(decoded.splitlines(), delimiter=";" if decoded.split("\n", 1)[0].count(";") else ",")
+    try:  # the imports' reader: CSV in UTF-8, UTF-16 or Windows-1251, any delimiter, or .xlsx
+        table = read_table(content=content, kind="readings")
+    except ImportFileError as error:
+        raise CommandError(f"{path}: {error}") from None
+    headers = [header.strip().lower() for header in table.headers]
     expected = {"vin", "date", "odometer_km", "is_maintenance"}
-    found = {name.strip().lower() for name in rows.fieldnames or []}
+    found = set(headers) - {""}
     if not expected <= found:
         raise CommandError(
             f"{path}: missing column(s) {', '.join(sorted(expected - found))}; found {', '.join(sorted(found)) or 'none'}."
         )
-    for line, raw in enumerate(rows, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+    for source in table.rows:
+        line = source.line
+        row = {name: _cell(value) for name, value in zip(headers, source.cells, strict=False)}
         try:
-            vin = row["vin"].upper()
+            vin = row.get("vin", "").upper()
             if not vin:
                 raise ValueError("VIN is empty")
-            day = parse_date(row["date"])
-            km = int(row["odometer_km"].replace(" ", "").replace("\u00a0", "").replace(",", ""))
-            flag = row["is_maintenance"].lower()
+            day = parse_date(row.get("date", ""))
+            km = int(row.get("odometer_km", "").replace(" ", "").replace("\u00a0", "").replace(",", ""))
+            flag = row.get("is_maintenance", "").lower()
             if flag not in TRUE_WORDS | FALSE_WORDS:
-                raise ValueError(f"is_maintenance {row['is_maintenance']!r} is not yes/no or 1/0")
+                raise ValueError(f"is_maintenance {row.get('is_maintenance')!r} is not yes/no or 1/0")
         except ValueError as error:
             problems.append(f"line {line}: {error}")
             continue
