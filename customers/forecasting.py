@@ -7,8 +7,6 @@ the nightly sweep, refresh the forecast and the plan together.
 from __future__ import annotations
 
 import datetime as dt
-import statistics
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
@@ -148,31 +146,17 @@ def mileage_priors(*, refresh: bool = False) -> dict[str, float]:
     cached = None if refresh else cache.get(PRIORS_CACHE_KEY)
     if cached is not None:
         return dict(cached)
-    by_model: dict[str, list[float]] = defaultdict(list)
-    by_dealership: dict[str, list[float]] = defaultdict(list)
-    for dealership_id, make, model, rate in VehicleForecast.objects.filter(source="readings").values_list(
-        "vehicle__dealership_id", "vehicle__make", "vehicle__model", "km_per_month"
-    ):
-        by_model[f"{dealership_id}|{make}|{model}"].append(rate)
-        by_dealership[f"{dealership_id}"].append(rate)
-    # Rounded to 50 km: the medians come from forecasts that lean (a little) on the priors themselves;
-    # rounding stops that feedback from moving every forecast by 0.1 km each night (reruns write nothing).
-    priors = {key: _round50(statistics.median(values)) for key, values in by_model.items() if len(values) >= 5}
-    priors.update(
-        {key: _round50(statistics.median(values)) for key, values in by_dealership.items() if len(values) >= 5}
+    priors = mileage.median_priors(
+        VehicleForecast.objects.filter(source="readings").values_list(
+            "vehicle__dealership_id", "vehicle__make", "vehicle__model", "km_per_month"
+        )
     )
     cache.set(PRIORS_CACHE_KEY, priors, PRIORS_CACHE_SECONDS)
     return priors
 
 
-def _round50(value: float) -> float:
-    return float(round(value / 50) * 50)
-
-
 def prior_for(vehicle: HasModel, priors: dict[str, float]) -> float | None:
-    return priors.get(f"{vehicle.dealership_id}|{vehicle.make}|{vehicle.model}") or priors.get(
-        f"{vehicle.dealership_id}"
-    )
+    return mileage.prior_for(priors, dealership_id=vehicle.dealership_id, make=vehicle.make, model=vehicle.model)
 
 
 @dataclass(frozen=True)

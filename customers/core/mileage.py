@@ -30,6 +30,8 @@ __all__ = [
     "Reading",
     "Source",
     "estimate_mileage",
+    "median_priors",
+    "prior_for",
     "round_km",
 ]
 
@@ -369,3 +371,35 @@ def _fit(
         pw,
         "readings" if pw < _READINGS_SOURCE_BELOW else "blend",
     )
+
+
+# --------------------------------------------------------------------------- priors
+
+
+def median_priors(observed: Iterable[tuple[int, str, str, float]], *, min_cars: int = 5) -> dict[str, float]:
+    """Median km a month per dealership + make + model and per dealership, from well-observed cars.
+
+    ``observed``: (dealership id, make, model, km a month) of cars whose estimate rests on readings.
+    A group needs ``min_cars`` cars. Medians are rounded to 50 km: they come from estimates that lean
+    (a little) on the priors themselves, and rounding stops that feedback from moving every forecast
+    by 0.1 km each night (so a rerun writes nothing).
+    """
+    by_model: dict[str, list[float]] = {}
+    by_dealership: dict[str, list[float]] = {}
+    for dealership_id, make, model, rate in observed:
+        by_model.setdefault(f"{dealership_id}|{make}|{model}", []).append(rate)
+        by_dealership.setdefault(f"{dealership_id}", []).append(rate)
+    priors = {key: _round50(statistics.median(values)) for key, values in by_model.items() if len(values) >= min_cars}
+    priors.update(
+        {key: _round50(statistics.median(values)) for key, values in by_dealership.items() if len(values) >= min_cars}
+    )
+    return priors
+
+
+def prior_for(priors: dict[str, float], *, dealership_id: int, make: str, model: str) -> float | None:
+    """The model's prior at the dealership, else the dealership's, else None (the default applies)."""
+    return priors.get(f"{dealership_id}|{make}|{model}") or priors.get(f"{dealership_id}")
+
+
+def _round50(value: float) -> float:
+    return float(round(value / 50) * 50)
