@@ -6,6 +6,12 @@ core and prints throughput, per-vehicle latency percentiles (from a sample),
 peak RSS and the machine.
 
     .venv/bin/python bench/bench_mileage.py [--vehicles 1000000] [--seed 20261122]
+    .venv/bin/python bench/bench_mileage.py --accuracy [--vehicles 2000] [--seeds 11,23,101]
+
+``--accuracy`` measures the forecast instead of timing it: the backtest (customers.core.backtest) over
+the demo generator's cars (customers/demo.py, by the customer's service habit) and over the segment
+fleet of bench/forecast_fleet.py (where the true due days are known), for each seed, beside the naive
+baselines. Priors are learned as production learns them (median_priors over the cars' estimates).
 
 Synthetic data (deterministic seed): sale 0 km (80 %) or a used car at
 20,000-150,000 km; 3-12 readings each (the first at sale), 15-180 days apart, a
@@ -25,14 +31,18 @@ import random
 import resource
 import sys
 import time
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.forecast_fleet import SEGMENTS, Fleet  # noqa: E402
+from customers.core import backtest as backtest_core  # noqa: E402
 from customers.core.calendar import MONTH_DAYS  # noqa: E402
 from customers.core.forecast import next_maintenance_due  # noqa: E402
-from customers.core.mileage import Reading, estimate_mileage  # noqa: E402
+from customers.core.mileage import Reading, estimate_mileage, median_priors, prior_for  # noqa: E402
+from customers.demo import DemoGenerator  # noqa: E402
 
 TODAY = date(2026, 11, 22)
 INTERVAL_KM = 15_000
@@ -108,12 +118,116 @@ def run_one(v: Vehicle) -> None:
     )
 
 
+# --------------------------------------------------------------------------- accuracy
+
+DEMO_DEALERSHIPS = {"msk": 1, "ekb": 2}
+
+
+@dataclass
+class Car:
+    """One car's facts as the backtest sees them, from either generator."""
+
+    segment: str
+    dealership_id: int
+    make: str
+    model: str
+    interval_km: int
+    interval_months: int
+    sold_on: date
+    sale_kind: str
+    sale_km: int
+    readings: list[tuple[date, int, str]]
+    visits: list[tuple[date, int]]
+
+
+def demo_cars(seed: int, vehicles: int) -> list[Car]:
+    cars = []
+    for customer in DemoGenerator(seed=seed, today=TODAY).customers(vehicles):
+        for v in customer.vehicles:
+            cars.append(Car(
+                customer.habit, DEMO_DEALERSHIPS[customer.dealership_code], v.make, v.model, v.interval_km or INTERVAL_KM,
+                INTERVAL_MONTHS, v.sale.sold_on, v.sale.kind, v.sale.odometer_km,
+                [(r.read_on, r.odometer_km, r.source) for r in v.readings],
+                [(x.visited_on, x.odometer_km) for x in v.visits if x.kind == "maintenance"],
+            ))
+    return cars
+
+
+def fleet_cars(seed: int, vehicles: int) -> list[Car]:
+    return [
+        Car(c.segment, c.dealership_id, c.make, c.model, c.interval_km, c.interval_months, c.sold_on, c.sale_kind,
+            c.sale_km, c.readings, c.visits)
+        for c in Fleet(seed=seed, today=TODAY).cars(vehicles)
+    ]
+
+
+def learned_priors(cars: list[Car]) -> dict[str, float]:
+    """As production learns them: the median rate of cars whose estimate today rests on readings."""
+    observed = []
+    for car in cars:
+        estimate = estimate_mileage([Reading(d, km) for d, km, _ in car.readings], today=TODAY)
+        if estimate.source == "readings":
+            observed.append((car.dealership_id, car.make, car.model, estimate.km_per_month))
+    return median_priors(observed)
+
+
+def history(car: Car, priors: dict[str, float]) -> backtest_core.VehicleHistory:
+    fields = backtest_core.VehicleHistory.__dataclass_fields__
+    extra: dict[str, object] = {}
+    if "sale_kind" in fields:  # the production rules: first interval only after a new-car sale
+        extra["sale_kind"] = car.sale_kind
+    return backtest_core.VehicleHistory(
+        readings=tuple(Reading(d, km) for d, km, _ in car.readings),
+        maintenances=tuple(backtest_core.MaintenanceVisit(d, km) for d, km in car.visits),
+        interval_km=car.interval_km,
+        interval_months=car.interval_months,
+        sold_on=car.sold_on,
+        sale_km=car.sale_km,
+        prior_km_per_month=prior_for(priors, dealership_id=car.dealership_id, make=car.make, model=car.model),
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def _fmt(share: object) -> str:
+    return "   -  " if share is None else f"{float(share) * 100:5.1f}%"  # type: ignore[arg-type]
+
+
+def accuracy(args: argparse.Namespace) -> None:
+    seeds = [int(s) for s in args.seeds.split(",")]
+    print(f"forecast accuracy; today {TODAY}; {args.vehicles:,} cars per fleet and seed; seeds {seeds}")
+    header = (f"{'fleet':<6}{'seed':>6} {'segment':<13}{'visits':>7} | {'ours ±14':>8}{'±30':>7}{'median':>7}"
+              f"{'inside':>7}{'width':>6} | {'last+12 ±14':>11}{'med':>6} | {'last two ±14':>12}{'med':>6}")
+    print(header)
+    for name, make in (("demo", demo_cars), ("fleet", fleet_cars)):
+        for seed in seeds:
+            cars = make(seed, args.vehicles)
+            priors = learned_priors(cars)
+            segments = sorted({c.segment for c in cars}, key=lambda s: (SEGMENTS + (s,)).index(s))
+            for segment in [*segments, "all"]:
+                chosen = [c for c in cars if segment in ("all", c.segment)]
+                report = backtest_core.backtest(history(c, priors) for c in chosen).to_dict()
+                base: dict[str, dict[str, object]] = report["baselines"]  # type: ignore[assignment]
+                prev, two = base["previous_plus_interval"], base["last_two_readings"]
+                print(
+                    f"{name:<6}{seed:>6} {segment:<13}{report['visits']:>7} | {_fmt(report['within_14_days']):>8}"
+                    f"{_fmt(report['within_30_days']):>7}{report['median_abs_error_days']:>7}"
+                    f"{_fmt(report['inside_interval']):>7}{report['median_interval_days']:>6} | "
+                    f"{_fmt(prev['within_14_days']):>11}{prev['median_abs_error_days']:>6} | "
+                    f"{_fmt(two['within_14_days']):>12}{two['median_abs_error_days']:>6}"
+                )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--vehicles", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=20261122)
     parser.add_argument("--sample", type=int, default=50_000)
+    parser.add_argument("--accuracy", action="store_true", help="Measure the forecast's accuracy instead.")
+    parser.add_argument("--seeds", default="11,23,101", help="Seeds of the accuracy fleets.")
     args = parser.parse_args()
+    if args.accuracy:
+        accuracy(args)
+        return
 
     t0 = time.perf_counter()
     vehicles = build(args.vehicles, args.seed)
