@@ -34,6 +34,7 @@ import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -188,16 +189,18 @@ def history(car: Car, priors: dict[str, float]) -> backtest_core.VehicleHistory:
     )
 
 
-def _fmt(share: object) -> str:
-    return "   -  " if share is None else f"{float(share) * 100:5.1f}%"  # type: ignore[arg-type]
+def _fmt(share: Any) -> str:
+    return "-" if share is None else f"{float(share) * 100:.1f}%"
 
 
 def accuracy(args: argparse.Namespace) -> None:
     seeds = [int(s) for s in args.seeds.split(",")]
     print(f"forecast accuracy; today {TODAY}; {args.vehicles:,} cars per fleet and seed; seeds {seeds}")
-    header = (f"{'fleet':<6}{'seed':>6} {'segment':<13}{'visits':>7} | {'ours ±14':>8}{'±30':>7}{'median':>7}"
-              f"{'inside':>7}{'width':>6} | {'last+12 ±14':>11}{'med':>6} | {'last two ±14':>12}{'med':>6}")
-    print(header)
+    print(
+        f"{'fleet':<6}{'seed':>5} {'segment':<13}{'visits':>7} | {'invite':>6}{'±14':>7}{'±30':>7}{'median':>7}{'p90':>6}"
+        f"{'bias':>7}{'inside':>7}{'width':>6} | {'prev+int ±14':>12}{'med':>6} | {'last two ±14':>12}{'med':>6} | "
+        f"{'avg ±14':>7}{'med':>6} | {'first n':>7}{'±14':>7}{'med':>6} | {'later ±14':>9}{'med':>6}"
+    )
     for name, make in (("demo", demo_cars), ("fleet", fleet_cars)):
         for seed in seeds:
             cars = make(seed, args.vehicles)
@@ -206,15 +209,29 @@ def accuracy(args: argparse.Namespace) -> None:
             for segment in [*segments, "all"]:
                 chosen = [c for c in cars if segment in ("all", c.segment)]
                 report = backtest_core.backtest(history(c, priors) for c in chosen).to_dict()
-                base: dict[str, dict[str, object]] = report["baselines"]  # type: ignore[assignment]
-                prev, two = base["previous_plus_interval"], base["last_two_readings"]
-                print(
-                    f"{name:<6}{seed:>6} {segment:<13}{report['visits']:>7} | {_fmt(report['within_14_days']):>8}"
-                    f"{_fmt(report['within_30_days']):>7}{report['median_abs_error_days']:>7}"
-                    f"{_fmt(report['inside_interval']):>7}{report['median_interval_days']:>6} | "
-                    f"{_fmt(prev['within_14_days']):>11}{prev['median_abs_error_days']:>6} | "
-                    f"{_fmt(two['within_14_days']):>12}{two['median_abs_error_days']:>6}"
-                )
+                print(f"{name:<6}{seed:>5} {segment:<13}{report['visits']:>7} | " + _row(report))
+
+
+def _row(report: dict[str, Any]) -> str:
+    base = report["baselines"]
+    empty: dict[str, Any] = {}
+    first = report.get("first_visits", {}).get("forecast", empty)
+    later = report.get("later_visits", {}).get("forecast", empty)
+    average = base.get("first_to_last_average", empty)
+    return (
+        f"{_fmt(report.get('invitation_window')):>6}{_fmt(report['within_14_days']):>7}{_fmt(report['within_30_days']):>7}"
+        f"{_num(report['median_abs_error_days']):>7}{_num(report.get('p90_abs_error_days')):>6}"
+        f"{_num(report.get('mean_bias_days')):>7}{_fmt(report['inside_interval']):>7}{_num(report['median_interval_days']):>6} | "
+        f"{_fmt(base['previous_plus_interval']['within_14_days']):>12}{_num(base['previous_plus_interval']['median_abs_error_days']):>6} | "
+        f"{_fmt(base['last_two_readings']['within_14_days']):>12}{_num(base['last_two_readings']['median_abs_error_days']):>6} | "
+        f"{_fmt(average.get('within_14_days')):>7}{_num(average.get('median_abs_error_days')):>6} | "
+        f"{first.get('visits', '-'):>7}{_fmt(first.get('within_14_days')):>7}{_num(first.get('median_abs_error_days')):>6} | "
+        f"{_fmt(later.get('within_14_days')):>9}{_num(later.get('median_abs_error_days')):>6}"
+    )
+
+
+def _num(value: Any) -> str:
+    return "-" if value is None else f"{float(value):.0f}"
 
 
 def main() -> None:

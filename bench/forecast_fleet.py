@@ -65,7 +65,7 @@ class Fleet:
     def _car(self, segment: str) -> FleetCar:
         rng = self.rng
         habit = rng.choices([h for h, _ in HABITS], weights=[w for _, w in HABITS])[0]
-        make, model = rng.choice(MODELS)
+        make, model = ("GAZ", "Gazelle Next") if segment == "truck" else rng.choice(MODELS)
         interval_km, interval_months = (30000, 12) if segment == "truck" else (15000, 12)
         if segment == "taxi":
             monthly = rng.uniform(5000, 7000)

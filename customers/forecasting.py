@@ -15,7 +15,8 @@ from django.core.cache import cache
 from psycopg.types.json import Jsonb
 
 from customers import bulk
-from customers.core import backtest, calendar, forecast, mileage
+from customers.core import forecast, mileage
+from customers.core.forecast import Interval
 from customers.models import (
     ForecastSnapshot,
     MaintenanceSchedule,
@@ -26,9 +27,6 @@ from customers.models import (
 
 DEFAULT_INTERVAL_KM = 15000
 DEFAULT_INTERVAL_MONTHS = 12
-# The plan needs due dates up to the end of the current cycle (at most 36 months after today) or,
-# after the cycle, 12 months ahead; one more month covers the reminders' windows.
-PROJECTION_MONTHS = 37
 PRIORS_CACHE_KEY = "forecast:priors:v1"
 # Priors move slowly; recomputing them once every few hours keeps a 1M-vehicle sweep cheap.
 PRIORS_CACHE_SECONDS = 6 * 3600
@@ -109,14 +107,6 @@ class ForecastBatch:
     written: int
 
 
-@dataclass(frozen=True)
-class Interval:
-    km: int
-    months: int
-    first_km: int | None
-    first_months: int | None
-
-
 def schedules() -> dict[tuple[str, str], Interval]:
     return {
         (s.make.lower(), s.model.lower()): Interval(
@@ -159,80 +149,7 @@ def prior_for(vehicle: HasModel, priors: dict[str, float]) -> float | None:
     return mileage.prior_for(priors, dealership_id=vehicle.dealership_id, make=vehicle.make, model=vehicle.model)
 
 
-@dataclass(frozen=True)
-class Computed:
-    estimate: mileage.MileageEstimate
-    due: forecast.MaintenanceDue
-    upcoming: tuple[forecast.MaintenanceDue, ...]
-    odometer_today_km: int
-
-
-def compute_forecast(
-    *,
-    readings: Sequence[mileage.Reading],
-    sales: Sequence[SaleRow],
-    maintenance: Sequence[tuple[dt.date, int]],
-    interval: Interval,
-    prior: float | None,
-    today: dt.date,
-) -> Computed | None:
-    """One vehicle's forecast from its facts; None when it has no sale and no maintenance to start from."""
-    estimate = mileage.estimate_mileage(readings, today=today, prior_km_per_month=prior)
-    past_maintenance = [(day, km) for day, km in maintenance if day <= today]
-    past_sales = sorted((s for s in sales if s.sold_on <= today), key=lambda s: s.sold_on)
-    cycle_sale = past_sales[-1] if past_sales else None
-    if past_maintenance:
-        start_on, start_km = past_maintenance[-1]
-    elif cycle_sale is not None:
-        start_on, start_km = cycle_sale.sold_on, cycle_sale.odometer_km
-    else:
-        return None
-    done = sum(1 for day, _km in past_maintenance if cycle_sale is None or day >= cycle_sale.sold_on)
-    is_first = not past_maintenance and cycle_sale is not None and cycle_sale.kind == "new"
-    due = forecast.next_maintenance_due(
-        estimate=estimate,
-        last_maintenance_on=start_on,
-        last_maintenance_km=start_km,
-        interval_km=interval.km,
-        interval_months=interval.months,
-        today=today,
-        maintenances_done=done,
-        first_interval_km=interval.first_km if is_first else None,
-        first_interval_months=interval.first_months if is_first else None,
-    )
-    upcoming = forecast.project_maintenance_due_dates(
-        estimate=estimate,
-        start_on=start_on,
-        start_km=start_km,
-        interval_km=interval.km,
-        interval_months=interval.months,
-        until=calendar.add_months(today, PROJECTION_MONTHS),
-        today=today,
-        maintenances_done=done,
-        first_interval_km=interval.first_km if is_first else None,
-        first_interval_months=interval.first_months if is_first else None,
-    )
-    # The customer's own habit (came late or early before) widens the interval, as the backtest does.
-    history = backtest.VehicleHistory(
-        readings=tuple(readings),
-        maintenances=tuple(backtest.MaintenanceVisit(day, km) for day, km in past_maintenance),
-        interval_km=interval.km,
-        interval_months=interval.months,
-        sold_on=cycle_sale.sold_on if cycle_sale else None,
-        sale_km=cycle_sale.odometer_km if cycle_sale else 0,
-        first_interval_km=interval.first_km,
-        first_interval_months=interval.first_months,
-        prior_km_per_month=prior,
-    )
-    due = forecast.adjust_for_habit(due, backtest.habit_errors(history), today=today)
-    if estimate.last_odometer_km is None:  # no usable reading: count from the last maintenance or sale
-        odometer_today = start_km + round(estimate.km_per_month * (today - start_on).days / calendar.MONTH_DAYS)
-    else:
-        odometer_today = estimate.odometer_on(today)
-    return Computed(estimate=estimate, due=due, upcoming=tuple(upcoming), odometer_today_km=max(0, odometer_today))
-
-
-def _stored_values(computed: Computed, today: dt.date) -> dict[str, Any]:
+def _stored_values(computed: forecast.Forecast, today: dt.date) -> dict[str, Any]:
     estimate, due = computed.estimate, computed.due
     return {
         "computed_on": today,
@@ -279,12 +196,12 @@ def forecast_vehicles(
     snapshots: list[ForecastSnapshot] = []
     for item in inputs:
         vehicle = item.vehicle
-        computed = compute_forecast(
+        computed = forecast.forecast_vehicle(
             readings=item.readings,
             sales=item.sales,
             maintenance=item.maintenance,
             interval=interval_for(vehicle, table),
-            prior=prior_for(vehicle, priors),
+            prior_km_per_month=prior_for(vehicle, priors),
             today=item.today,
         )
         if computed is None:

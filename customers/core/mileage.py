@@ -35,7 +35,9 @@ __all__ = [
     "round_km",
 ]
 
-FlagReason = Literal["negative", "future", "duplicate", "rollback", "implausible_jump"]
+FlagReason = Literal[
+    "negative", "future", "duplicate", "rollback", "implausible_jump", "swapped_digits", "extra_digit", "miles_for_km"
+]
 Source = Literal["readings", "prior", "blend"]
 
 DEFAULT_PRIOR_KM_PER_MONTH = 1250.0
@@ -53,6 +55,11 @@ _MIN_SD_KM = 50.0
 _READINGS_SOURCE_BELOW = 0.1
 _MAX_RATE_PER_DAY = MAX_PLAUSIBLE_KM_PER_MONTH / MONTH_DAYS
 _DECAY_PER_DAY = math.log(2.0) / HALF_LIFE_DAYS
+#: A car may drive up to this many times its own (or its model's) usual rate before a jump is a typo.
+OWN_RATE_FACTOR = 2.5
+#: The chain search links a reading to one of the next CHAIN_WINDOW readings at most.
+CHAIN_WINDOW = 64
+MILE_KM = 1.609344
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +103,7 @@ class MileageEstimate:
         return cls(float(km_per_month), float(low), float(high), None, None, (), (), 1.0, "prior")
 
     def odometer_on(self, day: date) -> int:
-        """Estimated odometer on ``day`` (see the module docstring)."""
+        """Estimated odometer on ``day`` (docs/forecast.md)."""
         used = self.used_readings
         if not used:
             raise ValueError("no usable reading to anchor the odometer")
@@ -138,8 +145,24 @@ def _check_prior(prior_km_per_month: float | None) -> float:
     return prior
 
 
-def _plausible(d_days: int, d_km: int) -> bool:
-    return d_days > 0 and 0 <= d_km <= _MAX_RATE_PER_DAY * d_days + PLAUSIBLE_SLACK_KM
+def _plausible(d_days: int, d_km: int, max_per_day: float) -> bool:
+    return d_days > 0 and 0 <= d_km <= max_per_day * d_days + PLAUSIBLE_SLACK_KM
+
+
+def _max_rate_per_day(keyed: Sequence[tuple[int, int, int]], prior: float) -> float:
+    """The fastest plausible driving for this car, in km a day: the fixed limit, or more for a car whose
+    own readings (the median of its segments of a week or more, when it has three) or whose model's
+    prior are that fast (a truck at 20,000 km a month is not a typo)."""
+    limit = max(_MAX_RATE_PER_DAY, OWN_RATE_FACTOR * prior / MONTH_DAYS)
+    rates = []
+    prev_o, prev_k = keyed[0][0], keyed[0][1]
+    for o, km, *_ in keyed[1:]:
+        if o - prev_o >= 7 and km >= prev_k >= 0:
+            rates.append((km - prev_k) / (o - prev_o))
+            prev_o, prev_k = o, km
+    if len(rates) >= 3:
+        limit = max(limit, OWN_RATE_FACTOR * statistics.median(rates))
+    return limit
 
 
 def _trend_costs(os: list[int], ks: list[int]) -> list[float]:
@@ -164,8 +187,11 @@ def _trend_costs(os: list[int], ks: list[int]) -> list[float]:
     return [abs(k - intercept - slope * (o - base)) for o, k in zip(os, ks, strict=True)]
 
 
-def _best_chain(os: list[int], ks: list[int]) -> list[int]:
-    """Indices of the longest plausible chain (ties: trend cost, then earlier readings)."""
+def _best_chain(os: list[int], ks: list[int], max_per_day: float) -> list[int]:
+    """Indices of the longest plausible chain (ties: trend cost, then earlier readings).
+
+    A link skips at most ``CHAIN_WINDOW`` readings, so the search is O(n x window), not O(n^2): a run
+    of more bad readings in a row than that is not a typo to step over."""
     n = len(os)
     costs = _trend_costs(os, ks)
     length = [1] * n
@@ -174,8 +200,8 @@ def _best_chain(os: list[int], ks: list[int]) -> list[int]:
     for i in range(n - 2, -1, -1):
         oi, ki = os[i], ks[i]
         best_len, best_cost, best_next = 1, costs[i], -1
-        for j in range(i + 1, n):
-            if _plausible(os[j] - oi, ks[j] - ki):
+        for j in range(i + 1, min(n, i + 1 + CHAIN_WINDOW)):
+            if _plausible(os[j] - oi, ks[j] - ki, max_per_day):
                 cand_len = length[j] + 1
                 cand_cost = costs[i] + cost[j]
                 if cand_len > best_len or (cand_len == best_len and cand_cost < best_cost - 1e-9):
@@ -212,13 +238,14 @@ def estimate_mileage(
     today: date,
     prior_km_per_month: float | None = None,
 ) -> MileageEstimate:
-    """Estimate average km per month (see the module docstring)."""
+    """Estimate average km per month (docs/forecast.md)."""
     prior = _check_prior(prior_km_per_month)
     seq = readings if isinstance(readings, (list, tuple)) else list(readings)
     t_today = today.toordinal()
 
     # Fast path: sorted by (day, km), every reading usable and plausible after the previous.
     keyed = sorted([(r.read_on.toordinal(), r.odometer_km, i) for i, r in enumerate(seq)])
+    max_per_day = _max_rate_per_day(keyed, prior) if keyed else _MAX_RATE_PER_DAY
     clean = bool(keyed) and keyed[0][1] >= 0 and keyed[-1][0] <= t_today
     if clean:
         prev_o, prev_k, _ = keyed[0]
@@ -226,7 +253,7 @@ def estimate_mileage(
             o, km, _ = keyed[j]
             d = o - prev_o
             dk = km - prev_k
-            if d <= 0 or dk < 0 or dk > _MAX_RATE_PER_DAY * d + PLAUSIBLE_SLACK_KM:
+            if d <= 0 or dk < 0 or dk > max_per_day * d + PLAUSIBLE_SLACK_KM:
                 clean = False
                 break
             prev_o, prev_k = o, km
@@ -236,12 +263,60 @@ def estimate_mileage(
         used = tuple([seq[t[2]] for t in keyed])
         flags: tuple[FlaggedReading, ...] = ()
     else:
-        os, ks, used, flags = _clean(seq, t_today)
+        os, ks, used, flags = _clean(seq, t_today, max_per_day)
+    if len(os) >= 4:
+        reason = _newest_typo(os, ks)
+        if reason is not None:
+            flags = tuple(sorted([*flags, FlaggedReading(used[-1], reason)], key=lambda f: f.reading.read_on))
+            os, ks, used = os[:-1], ks[:-1], used[:-1]
     return _fit(os, ks, used, flags, prior)
 
 
+def _newest_typo(os: list[int], ks: list[int]) -> FlagReason | None:
+    """Why the newest kept reading is a typo, judged against the car's own rate; None when it is not.
+
+    Nothing after the newest reading can contradict it, so the chain keeps a plausible typo there and
+    the due date moves by months. When the car drove steadily (its last three to six segments of a week
+    or more within a factor of two of each other), the newest segment's rate is more than
+    ``OWN_RATE_FACTOR`` times above or 1.5 times below the car's recent rate (their median), and the
+    reading with
+    two neighbouring digits swapped, without its last digit, or read as miles (x 1.609) lands near
+    where the car's rate puts it, it is that typo.
+    """
+    rates = []
+    for k in range(len(os) - 2, 0, -1):
+        days = os[k] - os[k - 1]
+        if days >= 7:
+            rates.append((ks[k] - ks[k - 1]) / days)
+        if len(rates) == 6:
+            break
+    if len(rates) < 3 or min(rates) <= 0.0 or max(rates) > 2.0 * min(rates):
+        return None  # only a steady car's rate says what its next reading should be
+    own = statistics.median(rates)
+    days = os[-1] - os[-2]
+    driven = ks[-1] - ks[-2]
+    expected = own * days
+    if own <= 0.0 or days < 7 or expected < 2000:  # too little driving to tell a typo from a habit
+        return None
+    if expected / 1.5 <= driven <= expected * OWN_RATE_FACTOR:  # a car may slow down more readily than speed up
+        return None
+    tolerance = max(0.25 * expected, 500.0)
+    km = ks[-1]
+    digits = str(km)
+    candidates: list[tuple[FlagReason, int]] = [("extra_digit", km // 10), ("miles_for_km", round(km * MILE_KM))]
+    candidates.extend(
+        ("swapped_digits", int(digits[:i] + digits[i + 1] + digits[i] + digits[i + 2 :]))
+        for i in range(len(digits) - 1)
+        if digits[i] != digits[i + 1] and (i > 0 or digits[i + 1] != "0")
+    )
+    for reason, fixed in candidates:
+        if abs(fixed - ks[-2] - expected) <= tolerance:
+            return reason
+    return None
+
+
 def _clean(
-    seq: Sequence[Reading], t_today: int
+    seq: Sequence[Reading], t_today: int, max_per_day: float
 ) -> tuple[list[int], list[int], tuple[Reading, ...], tuple[FlaggedReading, ...]]:
     """The slow path: flag bad readings and keep the best plausible chain."""
     # Deterministic total order on content (order-invariant); the index only breaks exact ties.
@@ -268,7 +343,7 @@ def _clean(
             rs.append(r)
             ps.append(pos)
     if os:
-        chain = _best_chain(os, ks)
+        chain = _best_chain(os, ks, max_per_day)
         kept_os = [os[i] for i in chain]
         kept_ks = [ks[i] for i in chain]
         kept = set(chain)

@@ -90,7 +90,12 @@ def test_backtest_reports_model_and_baselines() -> None:
     result = backtest([history])
     # then
     assert isinstance(result, BacktestResult)
-    assert result.to_dict() == {
+    report = result.to_dict()
+    old_keys = ("visits", "within_14_days", "within_30_days", "median_abs_error_days", "inside_interval")
+    assert {key: report[key] for key in (*old_keys, "median_interval_days")} | {
+        "baselines": {name: {key: figures[key] for key in old_keys} for name, figures in report["baselines"].items()
+                      if name != "first_to_last_average"}
+    } == {
         "visits": 2,
         "within_14_days": 1.0,
         "within_30_days": 1.0,
@@ -114,6 +119,11 @@ def test_backtest_reports_model_and_baselines() -> None:
             },
         },
     }
+    assert (report["invitation_window"], report["p90_abs_error_days"], report["mean_bias_days"]) == (1.0, 6.0, 1.0)
+    assert report["baselines"]["first_to_last_average"]["median_abs_error_days"] == 5.5
+    assert report["first_visits"]["forecast"]["mean_bias_days"] == -4.0
+    assert report["later_visits"]["forecast"]["mean_bias_days"] == 6.0
+    assert report["skipped"] == {}
 
 
 def test_backtest_skips_visits_without_history_before_them() -> None:

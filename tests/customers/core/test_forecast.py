@@ -11,16 +11,23 @@ from hypothesis import strategies as st
 
 from customers.core.calendar import MONTH_DAYS, add_months
 from customers.core.forecast import (
+    Interval,
     MaintenanceDue,
+    Sale,
+    SkippedVisit,
     adjust_for_habit,
+    forecast_vehicle,
     next_maintenance_due,
     project_maintenance_due_dates,
+    replay_maintenance,
 )
 from customers.core.mileage import MileageEstimate, Reading, estimate_mileage
 from tests.customers.core.strategies import TODAY, clean_series, dates, priors
 from tests.customers.core.strategies import readings as readings_strategy
 
-_REASONS = {"negative", "future", "duplicate", "rollback", "implausible_jump"}
+_REASONS = {
+    "negative", "future", "duplicate", "rollback", "implausible_jump", "swapped_digits", "extra_digit", "miles_for_km"
+}
 
 
 def _due(
@@ -381,6 +388,7 @@ def test_a_reading_at_or_above_the_trend_never_delays_the_due_date(
     today = date(2031, 1, 1)
     first = series[0]
     before = estimate_mileage(series, today=today, prior_km_per_month=prior)
+    assume(before.flagged == ())
     last = series[-1]
     new_day = last.read_on + timedelta(days=gap)
     trend_km = math.ceil(last.odometer_km + before.km_per_month * gap / MONTH_DAYS)
@@ -399,9 +407,14 @@ def test_a_reading_at_or_above_the_trend_never_delays_the_due_date(
         )
         for e in (before, after)
     )
-    # then
-    assert after.flagged == ()
-    assert after.km_per_month >= before.km_per_month - 1e-6
+    # then: the reading raises the rate, or, far off the car's own rate and one typo away from it,
+    # it is set aside alone and nothing changes; either way the due date never moves later
+    if after.flagged:
+        assert [f.reading for f in after.flagged] == [new]
+        assert after.flagged[0].reason in {"swapped_digits", "extra_digit", "miles_for_km"}
+        assert after.used_readings == before.used_readings
+    else:
+        assert after.km_per_month >= before.km_per_month - 1e-6
     assert due_after.due_on <= due_before.due_on
 
 
@@ -456,3 +469,105 @@ def test_a_habitually_late_customer_widens_the_interval_not_the_point() -> None:
     )
     assert adjust_for_habit(due, [], today=date(2026, 1, 1)) == due
     assert adjust_for_habit(due, [-25], today=date(2026, 1, 1)).earliest_on == date(2026, 2, 4)
+
+
+# --------------------------------------------------------------------------- one vehicle, as production runs it
+
+_INTERVAL = Interval(15_000, 12, first_km=7_500, first_months=6)
+
+
+def test_the_sale_odometer_is_a_reading_for_the_first_service() -> None:
+    # given: a new car sold at 0 km (no reading stored for the sale) and one call reading a month later
+    sale = Sale(date(2025, 1, 10), "new", 0)
+    readings = [Reading(date(2025, 2, 10), 3_000)]
+    # when
+    result = forecast_vehicle(readings=readings, sales=[sale], maintenance=[], interval=_INTERVAL,
+                              prior_km_per_month=1_250.0, today=date(2025, 2, 11))
+    # then: both readings are used, the rate leans towards the car's 3,000 km a month
+    assert result is not None
+    assert [r.odometer_km for r in result.estimate.used_readings] == [0, 3_000]
+    assert result.estimate.km_per_month > 2_000
+    assert (result.is_first_after_sale, result.interval_km, result.interval_months) == (True, 7_500, 6)
+
+
+def test_the_first_interval_applies_only_after_a_new_car_sale() -> None:
+    # given: a used car bought at 40,000 km
+    sale = Sale(date(2025, 1, 10), "used", 40_000)
+    # when
+    result = forecast_vehicle(readings=[], sales=[sale], maintenance=[], interval=_INTERVAL,
+                              prior_km_per_month=1_250.0, today=date(2025, 2, 1))
+    # then
+    assert result is not None
+    assert (result.is_first_after_sale, result.interval_km, result.interval_months) == (False, 15_000, 12)
+    assert result.due.due_on == date(2026, 1, 10)  # 15,000 km at 1,250 km a month: the time limit
+
+
+def test_the_latest_sale_starts_the_cycle() -> None:
+    # given: sold new in 2020, sold again used in 2024 at 60,000 km
+    sales = [Sale(date(2020, 3, 1), "new", 0), Sale(date(2024, 3, 1), "used", 60_000)]
+    # when
+    result = forecast_vehicle(readings=[], sales=sales, maintenance=[], interval=_INTERVAL,
+                              prior_km_per_month=1_250.0, today=date(2024, 4, 1))
+    # then
+    assert result is not None
+    assert (result.start_on, result.start_km, result.is_first_after_sale) == (date(2024, 3, 1), 60_000, False)
+
+
+def test_a_mistyped_last_service_odometer_is_not_the_starting_point() -> None:
+    # given: steady 1,000 km a month; the last service's odometer typed as 300,000 instead of 30,000
+    sale = Sale(date(2023, 1, 1), "new", 0)
+    readings = [Reading(add_months(date(2023, 1, 1), k), 1_000 * k) for k in range(0, 31, 3)]
+    maintenance = [(date(2025, 7, 15), 300_000)]
+    # when
+    result = forecast_vehicle(readings=readings, sales=[sale], maintenance=maintenance, interval=_INTERVAL,
+                              prior_km_per_month=1_250.0, today=date(2025, 8, 1))
+    # then: the start is the estimated odometer that day, not the typo
+    assert result is not None
+    assert [f.reading.odometer_km for f in result.estimate.flagged] == [300_000]
+    assert 29_000 <= result.start_km <= 32_000
+    assert result.due.due_odometer_km < 50_000
+
+
+def _late_customer_visits(late_days: int) -> tuple[list[Reading], list[tuple[date, int]]]:
+    """Steady 1,000 km a month (time-driven at 15,000 km / 12 months), every visit ``late_days`` late."""
+    readings = [Reading(date(2020, 1, 1), 0)]
+    visits = []
+    on = date(2020, 1, 1)
+    for _ in range(4):
+        on = add_months(on, 12) + timedelta(days=late_days)
+        km = round((on - date(2020, 1, 1)).days * 1_000 / MONTH_DAYS)
+        visits.append((on, km))
+        readings.append(Reading(on, km))
+    return readings, visits
+
+
+def test_a_consistently_late_customer_moves_the_point_date() -> None:
+    # given: four visits, each 30 days after the time limit
+    readings, visits = _late_customer_visits(30)
+    today = visits[-1][0] + timedelta(days=10)
+    # when
+    result = forecast_vehicle(readings=readings, sales=[Sale(date(2020, 1, 1), "new", 0)], maintenance=visits,
+                              interval=Interval(15_000, 12), prior_km_per_month=1_000.0, today=today)
+    # then: the point is the time limit plus the habit, and the interval stays narrow
+    assert result is not None
+    assert result.habit_shift_days == 30
+    assert result.due.due_on == add_months(visits[-1][0], 12) + timedelta(days=30)
+    assert (result.due.latest_on - result.due.earliest_on).days <= 60
+
+
+def test_replay_counts_the_visits_it_cannot_replay() -> None:
+    # given: a visit with nothing before it, and one dated in the last days of year 9999
+    skipped: list[SkippedVisit] = []
+    # when
+    replayed = replay_maintenance(
+        readings=[Reading(date(2024, 1, 1), 10_000)],
+        sales=[],
+        maintenance=[(date(2024, 1, 1), 10_000), (date(9999, 12, 30), 20_000)],
+        interval=Interval(15_000, 12),
+        prior_km_per_month=None,
+        skipped=skipped,
+    )
+    # then
+    assert replayed == []
+    assert skipped == [SkippedVisit(date(2024, 1, 1), "nothing_before"),
+                       SkippedVisit(date(9999, 12, 30), "date_out_of_range")]

@@ -315,6 +315,7 @@ def test_one_digit_typo_flags_only_itself(series: list[Reading], data: st.DataOb
     k = data.draw(st.integers(min_value=1, max_value=len(series) - 2))
     good = series[k]
     assume(good.odometer_km >= 5_000)
+    assume(estimate_mileage(series, today=max(TODAY, series[-1].read_on)).flagged == ())  # clean to start with
     typo = Reading(good.read_on, good.odometer_km * 10)
     assume(typo.odometer_km > series[-1].odometer_km)  # inconsistent with the readings after it
     dirty = [*series[:k], typo, *series[k + 1 :]]
@@ -323,3 +324,67 @@ def test_one_digit_typo_flags_only_itself(series: list[Reading], data: st.DataOb
     # then
     assert estimate.flagged == (FlaggedReading(typo, "implausible_jump"),)
     assert estimate.used_readings == tuple(series[:k] + series[k + 1 :])
+
+
+# --------------------------------------------------------------------------- cleaning against the car's own rate
+
+
+def _steady(km_per_month: float, count: int, start_km: int = 0) -> list[Reading]:
+    start = date(2024, 1, 1)
+    return [Reading(start + timedelta(days=45 * k), start_km + round(km_per_month * 45 * k / MONTH_DAYS))
+            for k in range(count)]
+
+
+def test_a_truck_at_20000_km_a_month_keeps_its_readings() -> None:
+    # given
+    readings = _steady(20_000.0, 6, start_km=100_000)
+    # when: with the trucks' own prior, as production passes it
+    estimate = estimate_mileage(readings, today=TODAY, prior_km_per_month=18_000.0)
+    # then
+    assert estimate.flagged == ()
+    assert estimate.km_per_month == pytest.approx(20_000, rel=0.02)
+
+
+@pytest.mark.parametrize(
+    ("mistyped_km", "reasons"),
+    [
+        (65_524, {"swapped_digits"}),  # 56,524 with its first two digits swapped: 9,000 km in 45 days
+        (565_247, {"implausible_jump", "extra_digit"}),
+        (35_123, {"rollback", "miles_for_km"}),  # 56,524 km read as miles
+    ],
+)
+def test_a_typo_in_the_newest_reading_is_set_aside(mistyped_km: int, reasons: set[str]) -> None:
+    # given: a steady 1,500 km a month car whose newest reading (56,524 km) is mistyped
+    good = _steady(1_500.0, 8, start_km=41_000)
+    assert good[-1].odometer_km == 56_524
+    bad = Reading(good[-1].read_on, mistyped_km)
+    # when
+    estimate = estimate_mileage([*good[:-1], bad], today=TODAY)
+    # then
+    assert [f.reading for f in estimate.flagged] == [bad]
+    assert estimate.flagged[0].reason in reasons
+    assert estimate.km_per_month == pytest.approx(1_500, rel=0.05)
+
+
+def test_a_plausible_reading_in_miles_above_the_last_one_is_caught_by_the_cars_rate() -> None:
+    # given: 1,500 km a month, then nothing for 15 months, and the next reading typed in miles
+    good = _steady(1_500.0, 6)
+    later = good[-1].read_on + timedelta(days=457)
+    true_km = good[-1].odometer_km + round(1_500 * 457 / MONTH_DAYS)
+    bad = Reading(later, round(true_km / 1.609344))
+    assert bad.odometer_km > good[-1].odometer_km
+    # when
+    estimate = estimate_mileage([*good, bad], today=TODAY)
+    # then
+    assert estimate.flagged == (FlaggedReading(bad, "miles_for_km"),)
+
+
+def test_one_bad_reading_among_ten_thousand_flags_only_itself() -> None:
+    # given
+    readings = [Reading(date(2000, 1, 1) + timedelta(days=k), 40 * k) for k in range(10_000)]
+    readings[5_000] = Reading(readings[5_000].read_on, readings[5_000].odometer_km * 10)
+    # when
+    estimate = estimate_mileage(readings, today=date(2030, 1, 1))
+    # then
+    assert [f.reading for f in estimate.flagged] == [readings[5_000]]
+    assert len(estimate.used_readings) == 9_999
