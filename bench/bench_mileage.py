@@ -40,8 +40,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.forecast_fleet import SEGMENTS, Fleet  # noqa: E402
 from customers.core import backtest as backtest_core  # noqa: E402
+from customers.core import forecast as forecast_core  # noqa: E402
 from customers.core.calendar import MONTH_DAYS  # noqa: E402
 from customers.core.forecast import next_maintenance_due  # noqa: E402
+
+HAS_FORECAST_VEHICLE = hasattr(forecast_core, "forecast_vehicle")  # False on the cores before it existed
+Sale = forecast_core.Sale if HAS_FORECAST_VEHICLE else lambda *fields: fields  # noqa: E731
 from customers.core.mileage import Reading, estimate_mileage, median_priors, prior_for  # noqa: E402
 from customers.demo import DemoGenerator  # noqa: E402
 
@@ -49,7 +53,7 @@ TODAY = date(2026, 11, 22)
 INTERVAL_KM = 15_000
 INTERVAL_MONTHS = 12
 
-Vehicle = tuple[tuple[Reading, ...], date, int, int, float]
+Vehicle = tuple[tuple[Reading, ...], date, int, int, float, tuple[Sale, ...], tuple[tuple[date, int], ...]]
 
 
 def build(n: int, seed: int) -> list[Vehicle]:
@@ -95,18 +99,23 @@ def build(n: int, seed: int) -> list[Vehicle]:
         if rand() < 0.5:
             last = readings[0]
             done = 0
+            visits: list[tuple[date, int]] = []
         else:
             k = randint(1, count - 1)
             last = readings[k]
             done = 1 + k // 4
+            # the re-plan's facts: the earlier maintenance visits, every fourth reading, then the last one
+            visits = [(readings[j].read_on, readings[j].odometer_km) for j in range(4, k, 4)]
+            visits.append((last.read_on, max(0, last.odometer_km)))
         prior = 1000.0 + 1000.0 * rand() if rand() < 0.9 else -1.0
+        sale = Sale(readings[0].read_on, "new" if km0 == 0 else "used", km0)
         rng.shuffle(readings)  # input order must not matter
-        vehicles.append((tuple(readings), last.read_on, max(0, last.odometer_km), done, prior))
+        vehicles.append((tuple(readings), last.read_on, max(0, last.odometer_km), done, prior, (sale,), tuple(visits)))
     return vehicles
 
 
 def run_one(v: Vehicle) -> None:
-    readings, last_on, last_km, done, prior = v
+    readings, last_on, last_km, done, prior, *_ = v
     est = estimate_mileage(readings, today=TODAY, prior_km_per_month=prior if prior >= 0 else None)
     next_maintenance_due(
         estimate=est,
@@ -116,6 +125,18 @@ def run_one(v: Vehicle) -> None:
         interval_months=INTERVAL_MONTHS,
         today=TODAY,
         maintenances_done=done,
+    )
+
+
+REPLAN_INTERVAL = forecast_core.Interval(INTERVAL_KM, INTERVAL_MONTHS) if HAS_FORECAST_VEHICLE else None
+
+
+def run_replan(v: Vehicle) -> None:
+    """What the re-plan computes per vehicle: estimate, due date, 37-month projection, habit replay."""
+    readings, _last_on, _last_km, _done, prior, sales, visits = v
+    forecast_core.forecast_vehicle(
+        readings=readings, sales=sales, maintenance=visits, interval=REPLAN_INTERVAL,
+        prior_km_per_month=prior if prior >= 0 else None, today=TODAY,
     )
 
 
@@ -293,6 +314,18 @@ def main() -> None:
         f"latency per vehicle (sample of {len(lat):,}): p50 {pct(50):.1f} us, "
         f"p95 {pct(95):.1f} us, p99 {pct(99):.1f} us"
     )
+    if HAS_FORECAST_VEHICLE:
+        t0 = time.perf_counter()
+        c0 = time.process_time()
+        for v in vehicles:
+            run_replan(v)
+        cpu = time.process_time() - c0
+        elapsed = time.perf_counter() - t0
+        print(
+            f"forecast_vehicle (estimate + due + 37-month projection + habit replay, as the re-plan runs it): "
+            f"{elapsed:.2f} s -> {len(vehicles) / elapsed:,.0f} vehicles/s wall-clock, "
+            f"{len(vehicles) / cpu:,.0f} vehicles/s of process CPU time"
+        )
     print(f"peak RSS: {rss_kb / 1024:,.0f} MiB (includes the synthetic data set)")
     load = os.getloadavg()
     print(f"load average during the run: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")

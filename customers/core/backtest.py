@@ -174,7 +174,9 @@ class VisitPrediction:
     first_to_last_average_on: date
 
 
-def predict_visits(history: VehicleHistory, *, skipped: list[SkippedVisit] | None = None) -> list[VisitPrediction]:
+def predict_visits(
+    history: VehicleHistory, *, skipped: list[SkippedVisit] | None = None, today: date | None = None
+) -> list[VisitPrediction]:
     """Every maintenance visit of ``history`` replayed (see ``replay_maintenance``), with the baselines."""
     sales = history.all_sales()
     interval = Interval(
@@ -189,6 +191,7 @@ def predict_visits(history: VehicleHistory, *, skipped: list[SkippedVisit] | Non
         interval=interval,
         prior_km_per_month=history.prior_km_per_month,
         skipped=skipped,
+        today=today,
     ):
         known = [*forecast.estimate.used_readings, *(f.reading for f in forecast.estimate.flagged)]
         known = [r for r in known if r.read_on < visited_on]
@@ -315,12 +318,13 @@ def _figures(predictions: Sequence[VisitPrediction]) -> dict[str, BacktestMetric
     }
 
 
-def backtest(histories: Iterable[VehicleHistory]) -> BacktestResult:
-    """Replay every predictable maintenance visit of every history; count the ones left out by reason."""
+def backtest(histories: Iterable[VehicleHistory], *, today: date | None = None) -> BacktestResult:
+    """Replay every predictable maintenance visit of every history; count the ones left out by reason.
+    Visits after ``today`` (when given) have not happened: they are counted, not replayed."""
     predictions: list[VisitPrediction] = []
     skipped: list[SkippedVisit] = []
     for history in histories:
-        predictions.extend(predict_visits(history, skipped=skipped))
+        predictions.extend(predict_visits(history, skipped=skipped, today=today))
     overall = _figures(predictions)
     by_visit = {
         "first_visits": _figures([p for p in predictions if p.is_first_after_sale]),

@@ -350,7 +350,8 @@ def forecast_vehicle(
     The sale's odometer (a new car's, or a used car's when known) and each maintenance visit's are
     readings too, unless a reading with that day and km is there already. The starting point is the
     latest maintenance, else the latest sale; when the estimator set the starting odometer aside (a
-    typo at the visit), the estimate's odometer on that day is used instead.
+    typo at the visit), the estimate's odometer on that day is used instead. ``projection_months`` = 0
+    gives the next due date only (``upcoming`` is empty).
     """
     past_maintenance = sorted((day, km) for day, km in maintenance if day <= today)
     past_sales = sorted((s for s in sales if s.sold_on <= today), key=lambda s: s.sold_on)
@@ -382,7 +383,7 @@ def forecast_vehicle(
         maintenances_done=done,
         first_interval_km=first_km,
         first_interval_months=first_months,
-    )
+    ) if projection_months > 0 else []
     due = (
         upcoming[0]
         if upcoming
@@ -398,6 +399,12 @@ def forecast_vehicle(
             first_interval_months=first_months,
         )
     )
+    next_km, next_months = maintenance_intervals(done, interval.km, interval.months, first_km, first_months)
+    due = _most_likely_due(
+        due, estimate, start_on=start_on, start_km=start_km, interval_km=next_km, interval_months=next_months
+    )
+    if upcoming:
+        upcoming[0] = due
     shift = 0
     if with_habit and past_maintenance:
         errors = [
@@ -421,10 +428,72 @@ def forecast_vehicle(
         odometer_today = start_km + round_km(estimate.km_per_month * (today - start_on).days / MONTH_DAYS)
     else:
         odometer_today = estimate.odometer_on(today)
-    next_km, next_months = maintenance_intervals(done, interval.km, interval.months, first_km, first_months)
     return Forecast(
         estimate, due, tuple(upcoming), max(0, odometer_today), is_first, shift, start_on, start_km, next_km, next_months
     )
+
+
+#: The point date is chosen to catch the most visits within this many days (the ±14-day goal).
+POINT_WINDOW_DAYS = 14
+_SD_PER_90_HALF_WIDTH = 1.0 / 1.6448536269514722
+
+
+def _most_likely_due(
+    due: MaintenanceDue, estimate: MileageEstimate, *, start_on: date, start_km: int, interval_km: int,
+    interval_months: int,
+) -> MaintenanceDue:
+    """The due day most likely to be within ``POINT_WINDOW_DAYS`` of the true one, given the rate's range.
+
+    The true due day is the earlier of the time limit and the km limit, so when the rate is uncertain a
+    share of cars (all that drive slower than the limit's pace) are due exactly on the time limit. A
+    km-driven point a few weeks before the time limit then misses all of them; moving the point
+    towards the time limit, in weekly steps, catches more. The rate is taken as normal with the
+    estimate's 90 % range; with an exact rate nothing moves.
+    """
+    time_limit = add_months(start_on, interval_months)
+    if due.driver != "km" or (time_limit - due.due_on).days > 8 * 7:
+        return due
+    mean = estimate.km_per_month
+    sd = (estimate.high_km_per_month - estimate.low_km_per_month) * 0.5 * _SD_PER_90_HALF_WIDTH
+    if sd <= 0.0 or mean <= 0.0:
+        return due
+    target = start_km + interval_km
+    anchor_on, anchor_km = start_on, start_km
+    for r in estimate.used_readings:
+        if r.read_on > anchor_on and r.odometer_km < target:
+            anchor_on, anchor_km = r.read_on, r.odometer_km
+    remaining = target - anchor_km
+    if remaining <= 0:
+        return due
+
+    def rate_due_on(day: date) -> float:  # the rate that makes the car due on ``day``
+        days = (day - anchor_on).days
+        return math.inf if days <= 0 else remaining * MONTH_DAYS / days
+
+    def cdf(rate: float) -> float:
+        if rate == math.inf:
+            return 1.0
+        return 0.5 * (1.0 + math.erf((rate - mean) / (sd * math.sqrt(2.0))))
+
+    window = timedelta(days=POINT_WINDOW_DAYS)
+
+    def chance(day: date) -> float:
+        upper = cdf(rate_due_on(day - window))
+        lower = 0.0 if day + window >= time_limit else cdf(rate_due_on(day + window))
+        return upper - lower
+
+    best, best_chance = due.due_on, chance(due.due_on)
+    day = due.due_on + timedelta(days=7)
+    while day <= time_limit:
+        c = chance(day)
+        if c > best_chance + 1e-9:
+            best, best_chance = day, c
+        day += timedelta(days=7)
+    if chance(time_limit) > best_chance + 1e-9:
+        best = time_limit
+    if best == due.due_on:
+        return due
+    return replace(due, due_on=best, earliest_on=min(due.earliest_on, best), latest_on=max(due.latest_on, best))
 
 
 def _with_fact_readings(
@@ -446,7 +515,7 @@ def _with_fact_readings(
 @dataclass(frozen=True, slots=True)
 class SkippedVisit:
     visited_on: date
-    reason: Literal["nothing_before", "date_out_of_range"]
+    reason: Literal["nothing_before", "date_out_of_range", "after_today"]
 
 
 def replay_maintenance(
@@ -458,28 +527,35 @@ def replay_maintenance(
     prior_km_per_month: float | None,
     with_habit: bool = True,
     skipped: list[SkippedVisit] | None = None,
+    today: date | None = None,
 ) -> list[tuple[date, int, Forecast]]:
     """Each maintenance visit as ``forecast_vehicle`` would have predicted it the day before it came.
 
     For a visit on day D: the facts dated before D only, and "today" the day before D (the nightly
     re-plan's last run before the visit). The customer's habit is replayed too: each visit's forecast
     knows the errors of the visits before it. A visit with no sale and no visit before it, or one the
-    calendar cannot hold (a date near year 9999), is left out and listed in ``skipped`` with why.
+    calendar cannot hold (a date near year 9999), or one after ``today`` (when given), is left out and
+    listed in ``skipped`` with why.
     """
     visits = sorted(maintenance)
     results: list[tuple[date, int, Forecast]] = []
     errors: list[int] = []
     for index, (visited_on, visited_km) in enumerate(visits):
+        if today is not None and visited_on > today:
+            if skipped is not None:
+                skipped.append(SkippedVisit(visited_on, "after_today"))
+            continue
         before = [v for v in visits[:index] if v[0] < visited_on]
         try:
-            today = visited_on - timedelta(days=1)
+            day_before = visited_on - timedelta(days=1)
             forecast = forecast_vehicle(
                 readings=[r for r in readings if r.read_on < visited_on],
                 sales=[s for s in sales if s.sold_on < visited_on],
                 maintenance=before,
                 interval=interval,
                 prior_km_per_month=prior_km_per_month,
-                today=today,
+                today=day_before,
+                projection_months=0,  # the next due date is all a replay needs
                 with_habit=False,
             )
         except (OverflowError, ValueError):  # a due date past year 9999: no calendar to hold it
@@ -492,7 +568,7 @@ def replay_maintenance(
             continue
         raw_error = (visited_on - forecast.due.due_on).days
         if with_habit and errors:
-            due = adjust_for_habit(forecast.due, errors, today=today)
+            due = adjust_for_habit(forecast.due, errors, today=day_before)
             forecast = replace(forecast, due=due, habit_shift_days=habit_shift_days(errors))
         errors.append(raw_error)
         results.append((visited_on, visited_km, forecast))

@@ -556,18 +556,24 @@ def test_a_consistently_late_customer_moves_the_point_date() -> None:
 
 
 def test_replay_counts_the_visits_it_cannot_replay() -> None:
-    # given: a visit with nothing before it, and one dated in the last days of year 9999
+    # given: a visit with nothing before it; a car sold in year 9999 (its due date is past year 9999);
+    # a visit after today
     skipped: list[SkippedVisit] = []
+    interval = Interval(15_000, 12)
     # when
-    replayed = replay_maintenance(
-        readings=[Reading(date(2024, 1, 1), 10_000)],
-        sales=[],
-        maintenance=[(date(2024, 1, 1), 10_000), (date(9999, 12, 30), 20_000)],
-        interval=Interval(15_000, 12),
-        prior_km_per_month=None,
-        skipped=skipped,
-    )
+    replayed = [
+        *replay_maintenance(readings=[Reading(date(2024, 1, 1), 10_000)], sales=[],
+                            maintenance=[(date(2024, 1, 1), 10_000)], interval=interval, prior_km_per_month=None,
+                            skipped=skipped),
+        *replay_maintenance(readings=[], sales=[Sale(date(9999, 3, 1), "new", 0)],
+                            maintenance=[(date(9999, 12, 30), 20_000)], interval=interval, prior_km_per_month=None,
+                            skipped=skipped),
+        *replay_maintenance(readings=[], sales=[Sale(date(2024, 3, 1), "new", 0)],
+                            maintenance=[(date(2025, 2, 1), 14_000)], interval=interval, prior_km_per_month=None,
+                            skipped=skipped, today=date(2025, 1, 31)),
+    ]
     # then
     assert replayed == []
     assert skipped == [SkippedVisit(date(2024, 1, 1), "nothing_before"),
-                       SkippedVisit(date(9999, 12, 30), "date_out_of_range")]
+                       SkippedVisit(date(9999, 12, 30), "date_out_of_range"),
+                       SkippedVisit(date(2025, 2, 1), "after_today")]
