@@ -21,7 +21,7 @@ from contacts import metrics, queueing
 from contacts.core import figures
 from contacts.models import MetricSnapshot
 from customers import access
-from customers.mileage import add_months
+from customers.core.calendar import add_months
 
 # Bumped whenever the shape of a snapshot's value changes, so that rows written by older code are
 # recomputed instead of breaking the page (part of the snapshot key).

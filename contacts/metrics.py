@@ -26,7 +26,7 @@ from contacts.core.figures import (
     wilson_interval,
 )
 from contacts.models import REACHED_OUTCOMES, CallAttempt, Handoff, Touchpoint
-from customers.mileage import add_months
+from customers.core.calendar import add_months
 from customers.models import Customer, Sale, ServiceVisit
 
 # The pure formulas (CRR, churn, profit, the Wilson and Newcombe intervals) are in contacts.core.figures.

@@ -32,7 +32,7 @@ from contacts.models import (
     TouchpointTemplate,
 )
 from contacts.problems import record_problem
-from customers import mileage
+from customers.core import mileage
 from customers.forecasting import (
     Interval,
     SaleRow,

@@ -20,7 +20,7 @@ from contacts.dashboard import cached_figures, computing_lock
 from contacts.models import BeatTick
 from contacts.planning import refresh_planner_statistics, replan_isolating_failures
 from contacts.recovery import builds_to_queue, chunks_to_requeue, finish_chunk, record_sweep
-from customers.mileage import add_months  # moves to customers.core.calendar with the forecast work
+from customers.core.calendar import add_months
 from customers.models import Dealership, Vehicle
 
 logger = logging.getLogger(__name__)
