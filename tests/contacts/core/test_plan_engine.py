@@ -34,8 +34,8 @@ from contacts.core.program import (
     SCRIPT_VARIABLES,
     TEMPLATES_BY_CODE,
 )
-from tests.strength import examples
 from customers.core.calendar import add_months
+from tests.strength import examples
 
 D = date
 
