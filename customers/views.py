@@ -57,6 +57,10 @@ def health(request: HttpRequest) -> JsonResponse:
     report["last_beat_tick"] = tick.ticked_at.isoformat() if tick else None
     report["beat_ticks"] = tick.count if tick else 0
     report["beat_age_seconds"] = int((timezone.now() - tick.ticked_at).total_seconds()) if tick else None
+    if report["database"] == "ok":
+        from contacts.channels.health import message_health
+
+        report["messages"] = message_health(now=timezone.now())
     return JsonResponse(report, status=status)
 
 

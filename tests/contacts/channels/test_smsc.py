@@ -108,3 +108,17 @@ def test_an_identical_request_repeated_within_a_minute_counts_as_sent(moscow, sm
     first, second = SmscSender().send(message), SmscSender().send(message)
     assert first == second
     assert len(smsc_server.state["delivered_texts"]) == 1
+
+
+def test_health_says_in_plain_words_why_messages_wait(moscow, smsc_server, settings, client):
+    settings.SMSC_PASSWORD = "wrong"
+    make_outbox_message(moscow, send_on=DAY)
+    send_at(NOON)
+    with time_machine.travel(NOON, tick=False):
+        body = client.get("/health/").json()
+    assert body["messages"] == {
+        "waiting_for_retry": 1,
+        "last_failure": "SMSC: wrong login or password (check SMSC_LOGIN and SMSC_PASSWORD)",
+        "failed_last_day": {},
+        "stuck_mid_send": 0,
+    }
