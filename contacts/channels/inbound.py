@@ -2,7 +2,9 @@
 
 STOP / СТОП / "не присылайте" records a refusal of SMS at once (through contacts.calls.set_do_not_contact
 until the shared refusal workflow lands); "45 000 km" / "пробег 45000" becomes an odometer reading of
-source "sms" for the customer's only active car, and the car is re-planned on commit.
+source "sms" for the customer's only active car, and the car is re-planned on commit. Anything else,
+and a mileage from a customer with several cars, becomes a call for an agent with the text (a requested
+call on the next working day, first in the queue; a second reply joins the open one).
 """
 
 from __future__ import annotations
@@ -13,11 +15,16 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from contacts import tasks
-from contacts.calls import OutcomeError, set_do_not_contact, validate_reading
+from contacts.calls import OutcomeError, first_working_day_from, set_do_not_contact, validate_reading
 from contacts.core.replies import ReplyKind, read_reply
-from customers.models import Customer, OdometerReading, normalize_phone
+from contacts.models import CallTask, ContactRules
+from customers.models import Channel, Customer, OdometerReading, normalize_phone
+
+REPLY_CODE = "sms_reply"
 
 
 @dataclass
@@ -46,8 +53,44 @@ def handle_inbound_sms(*, phone: str, text: str, now: dt.datetime) -> InboundRes
                 set_do_not_contact(customer=customer, channels=["sms"], now=now, reason=f"SMS reply: {text[:200]}")
         return InboundResult("refused", ids)
     if reply.kind is ReplyKind.MILEAGE and reply.odometer_km is not None:
-        return _record_reading(customers=customers, odometer_km=reply.odometer_km, now=now)
-    return InboundResult("other", ids, detail=text[:500])
+        result = _record_reading(customers=customers, odometer_km=reply.odometer_km, now=now)
+        if result.outcome != "which_car":
+            return result
+    else:
+        result = InboundResult("other", ids, detail=text[:500])
+    for customer in customers:
+        ask_an_agent(customer=customer, text=text, now=now)
+    return result
+
+
+def ask_an_agent(*, customer: Customer, text: str, now: dt.datetime) -> CallTask | None:
+    """A requested call about the customer's reply, unless the customer refused calls or cannot be called."""
+    if not customer.allows(Channel.CALL) or not customer.is_phone_reachable:
+        return None
+    dealership = customer.dealership
+    with translation.override(customer.language):
+        title = _("SMS reply")
+    # One line, whatever the customer typed: a "## " line would open a new script section.
+    line = f"{dealership.local_date(now):%d.%m.%Y}: «{' '.join(text.split())[:500]}»"
+    with transaction.atomic():
+        Customer.objects.select_for_update().filter(pk=customer.pk).first()
+        open_task = CallTask.objects.filter(
+            customer=customer, kind=CallTask.Kind.CALLBACK, status=CallTask.Status.OPEN, agenda__0__code=REPLY_CODE
+        ).first()
+        if open_task is not None:
+            open_task.agenda[0]["why"] = f"{open_task.agenda[0]['why']} {line}"
+            open_task.script = f"{open_task.script}\n{line}"
+            open_task.save(update_fields=["agenda", "script"])
+            return open_task
+        rules = ContactRules.for_dealership(dealership)
+        day = first_working_day_from(dealership.local_date(now), dealership=dealership, rules=rules)
+        return CallTask.objects.create(
+            dealership=dealership, customer=customer, kind=CallTask.Kind.CALLBACK, is_requested=True,
+            scheduled_on=day, window_start=day, window_end=day + dt.timedelta(days=2),
+            blocks_until=day + dt.timedelta(days=max(1, rules.min_days_between_calls)), priority=0,
+            agenda=[{"code": REPLY_CODE, "title": title, "department": "service", "why": line}],
+            script=f"## {title}\n{line}",
+        )
 
 
 def _record_reading(*, customers: list[Customer], odometer_km: int, now: dt.datetime) -> InboundResult:

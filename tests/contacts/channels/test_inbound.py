@@ -12,7 +12,7 @@ import time_machine
 from django.urls import reverse
 
 from contacts.core.replies import Reply, ReplyKind, read_reply
-from contacts.models import OutboxMessage, Touchpoint
+from contacts.models import CallTask, OutboxMessage, Touchpoint
 from customers.models import Consent, OdometerReading
 from tests import factories
 from tests.contacts.factories import DAY, make_outbox_message
@@ -70,6 +70,37 @@ def test_a_mileage_from_a_customer_with_two_cars_asks_which_car(moscow, client):
     response = post_reply(client, customer.phone, "45000 км")
     assert response.json()["outcome"] == "which_car"
     assert not OdometerReading.objects.exists()
+    # an agent calls to ask which car
+    task = CallTask.objects.get(customer=customer)
+    assert task.agenda[0]["why"] == "23.11.2026: «45000 км»"
+
+
+@pytest.mark.django_db
+def test_any_other_reply_becomes_a_call_for_an_agent_with_the_text(moscow, client):
+    # given: Saturday 21 November; the call goes on Monday, first in the queue
+    customer = factories.CustomerFactory(dealership=moscow)
+    body = json.dumps({"from": customer.phone, "text": "Можно перенести ТО на пятницу?"}, ensure_ascii=False).encode()
+    signature = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    with time_machine.travel(dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC), tick=False):
+        response = client.post(reverse("channels:inbound_sms"), body, content_type="application/json",
+                               headers={"X-CLM-Signature": signature})
+    # when: a second reply comes on Monday morning
+    post_reply(client, customer.phone, "И ещё: стучит подвеска")
+    # then
+    assert response.json()["outcome"] == "other"
+    task = CallTask.objects.get(customer=customer)
+    assert (task.kind, task.is_requested, task.scheduled_on, task.priority) == ("callback", True, DAY, 0)
+    assert task.agenda[0]["title"] == "Ответ по SMS"
+    assert task.script == ("## Ответ по SMS\n21.11.2026: «Можно перенести ТО на пятницу?»"
+                           "\n23.11.2026: «И ещё: стучит подвеска»")
+
+
+@pytest.mark.django_db
+def test_a_customer_who_refused_calls_gets_no_call_about_a_reply(moscow, client):
+    customer = factories.CustomerFactory(dealership=moscow)
+    Consent.objects.create(customer=customer, channel="call", is_allowed=False, changed_at=NOON, reason="no calls")
+    assert post_reply(client, customer.phone, "Спасибо").json()["outcome"] == "other"
+    assert not CallTask.objects.exists()
 
 
 @pytest.mark.django_db
