@@ -1,6 +1,6 @@
-"""Workflow: a customer's SMS reply, from the signed inbound webhook (contacts.channels.webhooks).
+"""Workflow: a customer's SMS or e-mail reply, from the signed inbound webhooks (contacts.channels.webhooks).
 
-STOP / СТОП / "не присылайте" records a refusal of SMS at once (through contacts.calls.set_do_not_contact
+STOP / СТОП / "не присылайте" records a refusal of that channel at once (through contacts.calls.set_do_not_contact
 until the shared refusal workflow lands); "45 000 km" / "пробег 45000" becomes an odometer reading of
 source "sms" for the customer's only active car, and the car is re-planned on commit. Anything else,
 and a mileage from a customer with several cars, becomes a call for an agent with the text (a requested
@@ -10,7 +10,12 @@ call on the next working day, first in the queue; a second reply joins the open 
 from __future__ import annotations
 
 import datetime as dt
+import email
+import re
 from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from email.utils import parseaddr
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -30,7 +35,7 @@ REPLY_CODE = "sms_reply"
 @dataclass
 class InboundResult:
     """What the reply did: ``outcome`` is one of refused, reading_recorded, which_car, implausible,
-    other, unknown_sender."""
+    other, unknown_sender, unreadable."""
 
     outcome: str
     customer_ids: list[int] = field(default_factory=list)
@@ -45,12 +50,52 @@ def handle_inbound_sms(*, phone: str, text: str, now: dt.datetime) -> InboundRes
     customers = list(Customer.objects.filter(Q(phone=number) | Q(phone_alt=number)).select_related("dealership"))
     if not customers:
         return InboundResult("unknown_sender", detail=number)
+    return handle_reply(customers=customers, channel=Channel.SMS, text=text, now=now)
+
+
+def handle_inbound_email(*, raw: bytes, now: dt.datetime) -> InboundResult:
+    """A customer's answer to one of our e-mails (the raw message, RFC 5322): its sender's address finds
+    the customer, its own words (quoted history cut off) are read like an SMS reply."""
+    parsed = read_email(raw)
+    if parsed is None:
+        return InboundResult("unreadable")
+    address, text = parsed
+    customers = list(Customer.objects.filter(email__iexact=address).select_related("dealership"))
+    if not customers:
+        return InboundResult("unknown_sender", detail=address[:254])
+    return handle_reply(customers=customers, channel=Channel.EMAIL, text=text, now=now)
+
+
+# Where a mail client starts quoting the message answered ("On ... wrote:", "-----Original Message-----").
+_QUOTE_START = re.compile(
+    r"^(>|-{2,}\s*(original message|исходное сообщение|пересылаемое сообщение)|.*(wrote|написал\(а\)|написал|пишет):\s*$)",
+    re.IGNORECASE,
+)
+
+
+def read_email(raw: bytes) -> tuple[str, str] | None:
+    message = email.message_from_bytes(raw, policy=policy.default)
+    address = parseaddr(str(message.get("From", "")))[1]
+    body = message.get_body(preferencelist=("plain",)) if isinstance(message, EmailMessage) else None
+    if not address or body is None or not isinstance(body, EmailMessage):
+        return None
+    lines = []
+    for line in body.get_content().splitlines():
+        if _QUOTE_START.match(line.strip()):
+            break
+        lines.append(line)
+    subject = str(message.get("Subject", ""))
+    text = "\n".join(lines).strip() or subject
+    return address, text
+
+
+def handle_reply(*, customers: list[Customer], channel: str, text: str, now: dt.datetime) -> InboundResult:
     ids = [c.pk for c in customers]
     reply = read_reply(text)
     if reply.kind is ReplyKind.STOP:
         with transaction.atomic():
             for customer in customers:
-                set_do_not_contact(customer=customer, channels=["sms"], now=now, reason=f"SMS reply: {text[:200]}")
+                set_do_not_contact(customer=customer, channels=[channel], now=now, reason=f"{channel} reply: {text[:200]}")
         return InboundResult("refused", ids)
     if reply.kind is ReplyKind.MILEAGE and reply.odometer_km is not None:
         result = _record_reading(customers=customers, odometer_km=reply.odometer_km, now=now)

@@ -133,3 +133,44 @@ def test_a_reply_from_an_unknown_number_is_said_so(client):
 )
 def test_read_reply(text, expected):
     assert read_reply(text) == expected
+
+
+def post_email(client, raw: bytes):
+    signature = hmac.new(SECRET.encode(), raw, hashlib.sha256).hexdigest()
+    with time_machine.travel(NOON, tick=False):
+        return client.post(reverse("channels:inbound_email"), raw, content_type="message/rfc822",
+                           headers={"X-CLM-Signature": signature})
+
+
+REPLY = """From: =?utf-8?b?0JjQstCw0L0=?= <Ivan@Example.ru>
+To: service@kia-yug.ru
+Subject: Re: =?utf-8?b?0JzQvtGB0LrQstCwLdCu0LM=?=
+Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: 8bit
+
+{answer}
+
+23.11.2026, 12:00, Москва-Юг написал:
+> Иван, напоминаем о ТО. Ответьте пробегом.
+""".replace("\n", "\r\n")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("answer", "outcome"), [("Отпишите меня, пожалуйста", "refused"), ("Пробег 45 000 км", "reading_recorded")])
+def test_an_email_reply_is_read_like_an_sms_reply_without_its_quoted_history(moscow, client, answer, outcome):
+    sale = factories.SaleFactory(vehicle__owner__dealership=moscow, vehicle__owner__email="ivan@example.ru",
+                                 sold_on=dt.date(2023, 11, 1))
+    response = post_email(client, REPLY.format(answer=answer).encode("utf-8"))
+    assert response.json()["outcome"] == outcome
+    if outcome == "refused":
+        assert Consent.objects.get(customer=sale.customer).channel == "email"
+    else:
+        assert OdometerReading.objects.get(vehicle=sale.vehicle).odometer_km == 45000
+
+
+@pytest.mark.django_db
+def test_an_unsigned_email_reply_changes_nothing(moscow, client):
+    factories.CustomerFactory(dealership=moscow, email="ivan@example.ru")
+    response = client.post(reverse("channels:inbound_email"), REPLY.format(answer="STOP").encode(), content_type="message/rfc822")
+    assert response.status_code == 403
+    assert not Consent.objects.exists()
