@@ -122,3 +122,12 @@ def test_health_says_in_plain_words_why_messages_wait(moscow, smsc_server, setti
         "failed_last_day": {},
         "stuck_mid_send": 0,
     }
+
+
+def test_a_provider_that_is_down_is_tried_three_times_a_run_not_for_every_message(moscow, smsc_server):
+    smsc_server.is_down = True
+    messages = [make_outbox_message(moscow, send_on=DAY) for _ in range(10)]
+    send_at(NOON)
+    assert len(smsc_server.requests) == 3
+    attempts = sorted(OutboxMessage.objects.filter(pk__in=[m.pk for m in messages]).values_list("attempts", flat=True))
+    assert attempts == [0] * 7 + [1] * 3
