@@ -202,7 +202,7 @@ def _record_failure(*, message: OutboxMessage, now: dt.datetime, attempts: int, 
 
 def mark_address_bad(*, message: OutboxMessage, on: dt.date) -> None:
     """A permanent failure of the customer's phone or e-mail, as three failed calls mark a phone: the
-    card shows it and the supervisor's data-refresh list picks the customer up."""
+    customer card shows it (and a bad phone counts in the dashboards' dead-contact share)."""
     customers = Customer.objects.filter(pk=message.customer_id)
     if message.channel == Channel.EMAIL:
         customers.filter(email=message.recipient, email_unreachable_since__isnull=True).update(email_unreachable_since=on)
