@@ -35,7 +35,10 @@ def delivery_report(request: HttpRequest, provider: str, token: str) -> HttpResp
     reader = REPORT_READERS.get(provider)
     if reader is None or not delivery.is_valid_callback_token(provider, token):
         return HttpResponse("unknown callback", status=404, content_type="text/plain")
-    report = reader({key: request.POST.get(key, "") for key in request.POST})
+    fields = {key: request.POST.get(key, "") for key in request.POST}
+    if provider == "twilio" and not twilio.is_signed_by_twilio(request.headers.get("X-Twilio-Signature", ""), fields):
+        return HttpResponse("bad signature", status=403, content_type="text/plain")
+    report = reader(fields)
     if report is None:
         return HttpResponse("unreadable report", status=400, content_type="text/plain")
     delivery.record_delivery(report=report, now=timezone.now())
