@@ -27,6 +27,10 @@ from customers.models import Channel, Customer, Dealership
 
 logger = logging.getLogger(__name__)
 
+# Transient failures in a row on one channel after which a run stops trying it: a provider that is down
+# (or refuses our credentials) must not take every message of the batch through its timeout.
+PAUSE_AFTER_FAILURES = 3
+
 
 @dataclass
 class SendCounts:
@@ -104,6 +108,7 @@ def _send_for_dealership(
     counts.closed_day += give_back_messages(
         message_ids=to_give_back[Verdict.CLOSED_DAY], placeable_from=today + dt.timedelta(days=1), reason="closed_day"
     )
+    failures_in_a_row: dict[str, int] = {}
     for message in (
         OutboxMessage.objects.filter(id__in=to_send)
         .select_related("customer")
@@ -122,9 +127,12 @@ def _send_for_dealership(
             # A refusal recorded by a path that did not cancel what was pending (the admin, an import).
             counts.refused += cancel_refused_message(message=message, now=now)
             continue
+        if failures_in_a_row.get(message.channel, 0) >= PAUSE_AFTER_FAILURES:
+            continue  # the provider is down or refuses us: its messages wait for the next run untouched
         outcome = send_message(message=message, sender=_sender_for(senders, message.channel), now=now)
         if outcome is not None:
             setattr(counts, outcome, getattr(counts, outcome) + 1)
+            failures_in_a_row[message.channel] = failures_in_a_row.get(message.channel, 0) + 1 if outcome == "retried" else 0
 
 
 def send_message(*, message: OutboxMessage, sender: Sender, now: dt.datetime) -> str | None:
@@ -194,7 +202,7 @@ def _record_failure(*, message: OutboxMessage, now: dt.datetime, attempts: int, 
 
 def mark_address_bad(*, message: OutboxMessage, on: dt.date) -> None:
     """A permanent failure of the customer's phone or e-mail, as three failed calls mark a phone: the
-    card shows it and the supervisor's data-refresh list picks the customer up."""
+    customer card shows it (and a bad phone counts in the dashboards' dead-contact share)."""
     customers = Customer.objects.filter(pk=message.customer_id)
     if message.channel == Channel.EMAIL:
         customers.filter(email=message.recipient, email_unreachable_since__isnull=True).update(email_unreachable_since=on)

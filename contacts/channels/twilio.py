@@ -3,12 +3,17 @@
 ``POST /2010-04-01/Accounts/{AccountSid}/Messages.json`` (HTTP basic auth: account SID and auth
 token) with To, From (a number, or a Messaging Service SID starting "MG"), Body and StatusCallback;
 answer 201 with the message's ``sid``, or 4xx with ``{"code": N, "message": "..."}``. Status callbacks
-post MessageSid, MessageStatus (queued, sending, sent, delivered, undelivered, failed) and ErrorCode.
+post MessageSid, MessageStatus (queued, sending, sent, delivered, undelivered, failed) and ErrorCode,
+signed in X-Twilio-Signature (checked here, beside the URL token).
 Twilio takes no idempotency key for a new message, so a worker killed mid-send is resolved by sending
 again (contacts.sending.recover_reservations: at least once).
 """
 
 from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
 
 from django.conf import settings
 
@@ -51,6 +56,18 @@ class TwilioSender:
         default = (response.status != 401, False, f"Twilio answered HTTP {response.status}: {answer}")
         is_permanent, is_bad_address, reason = SEND_ERRORS.get(code, default)
         raise SendError(reason, is_permanent=is_permanent, is_bad_address=is_bad_address)
+
+
+def signature(url: str, fields: dict[str, str]) -> str:
+    """Twilio's X-Twilio-Signature: base64 HMAC-SHA1, under the auth token, of the callback URL followed
+    by each POST field's name and value, sorted by name."""
+    payload = url + "".join(f"{key}{fields[key]}" for key in sorted(fields))
+    digest = hmac.new(settings.TWILIO_AUTH_TOKEN.encode("utf-8"), payload.encode("utf-8"), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def is_signed_by_twilio(header: str, fields: dict[str, str]) -> bool:
+    return bool(settings.TWILIO_AUTH_TOKEN) and hmac.compare_digest(signature(callback_url("twilio"), fields), header)
 
 
 def read_report(fields: dict[str, str]) -> DeliveryReport | None:

@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from contacts.channels import delivery, smsc, twilio
-from contacts.channels.inbound import handle_inbound_sms
+from contacts.channels.inbound import handle_inbound_email, handle_inbound_sms
 from contacts.channels.unsubscribe import read_token, unsubscribe
 
 REPORT_READERS = {"smsc": smsc.read_report, "twilio": twilio.read_report}
@@ -35,7 +35,10 @@ def delivery_report(request: HttpRequest, provider: str, token: str) -> HttpResp
     reader = REPORT_READERS.get(provider)
     if reader is None or not delivery.is_valid_callback_token(provider, token):
         return HttpResponse("unknown callback", status=404, content_type="text/plain")
-    report = reader({key: request.POST.get(key, "") for key in request.POST})
+    fields = {key: request.POST.get(key, "") for key in request.POST}
+    if provider == "twilio" and not twilio.is_signed_by_twilio(request.headers.get("X-Twilio-Signature", ""), fields):
+        return HttpResponse("bad signature", status=403, content_type="text/plain")
+    report = reader(fields)
     if report is None:
         return HttpResponse("unreadable report", status=400, content_type="text/plain")
     delivery.record_delivery(report=report, now=timezone.now())
@@ -48,8 +51,7 @@ def delivery_report(request: HttpRequest, provider: str, token: str) -> HttpResp
 def inbound_sms(request: HttpRequest) -> HttpResponse:
     """A reply: JSON {"from": "+7...", "text": "..."} signed with HMAC-SHA256 of the raw body under
     INBOUND_SMS_SECRET, hex in the X-CLM-Signature header."""
-    signature = request.headers.get(SIGNATURE_HEADER, "")
-    if not settings.INBOUND_SMS_SECRET or not hmac.compare_digest(inbound_signature(request.body), signature):
+    if not is_signed(request):
         return JsonResponse({"error": "bad or missing signature"}, status=403)
     try:
         payload = json.loads(request.body.decode("utf-8"))
@@ -59,6 +61,24 @@ def inbound_sms(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"error": "expected {\"from\": \"+7...\", \"text\": \"...\"}"}, status=400)
     result = handle_inbound_sms(phone=payload["from"], text=payload["text"], now=timezone.now())
     return JsonResponse({"outcome": result.outcome, "customers": result.customer_ids, "detail": result.detail})
+
+
+@login_not_required
+@csrf_exempt
+@require_POST
+def inbound_email(request: HttpRequest) -> HttpResponse:
+    """A reply to one of our e-mails: the raw message (RFC 5322) as the body, signed like an SMS reply
+    (a mail server's pipe or an inbound-mail service relays it)."""
+    if not is_signed(request):
+        return JsonResponse({"error": "bad or missing signature"}, status=403)
+    result = handle_inbound_email(raw=request.body, now=timezone.now())
+    status = 400 if result.outcome == "unreadable" else 200
+    return JsonResponse({"outcome": result.outcome, "customers": result.customer_ids, "detail": result.detail}, status=status)
+
+
+def is_signed(request: HttpRequest) -> bool:
+    signature = request.headers.get(SIGNATURE_HEADER, "")
+    return bool(settings.INBOUND_SMS_SECRET) and hmac.compare_digest(inbound_signature(request.body), signature)
 
 
 @login_not_required

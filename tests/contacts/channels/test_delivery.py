@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from contacts.channels.delivery import callback_token
+from contacts.channels import twilio
+from contacts.channels.delivery import callback_token, callback_url
 from contacts.models import OutboxMessage
 from tests.contacts.factories import DAY, make_outbox_message
 
@@ -23,9 +24,16 @@ def sent_message(dealership, provider: str, provider_id: str) -> OutboxMessage:
     return message
 
 
-def report(client, provider: str, data: dict[str, str], token: str | None = None):
+def report(client, provider: str, data: dict[str, str], token: str | None = None, twilio_signature: str | None = None):
     url = reverse("channels:delivery", kwargs={"provider": provider, "token": token or callback_token(provider)})
-    return client.post(url, data)
+    if provider == "twilio" and twilio_signature is None:
+        twilio_signature = twilio.signature(callback_url("twilio"), data)
+    return client.post(url, data, headers={"X-Twilio-Signature": twilio_signature} if twilio_signature else {})
+
+
+@pytest.fixture(autouse=True)
+def _twilio_token(settings):
+    settings.TWILIO_AUTH_TOKEN = "twilio-token"
 
 
 @pytest.mark.parametrize(
@@ -68,3 +76,18 @@ def test_a_callback_without_the_right_token_is_refused(moscow, client):
     assert response.status_code == 404
     assert OutboxMessage.objects.get(pk=message.pk).status == "sent"
     assert report(client, "smsc", {"status": "1"}).status_code == 400
+
+
+def test_a_twilio_callback_without_twilios_signature_is_refused(moscow, client):
+    message = sent_message(moscow, "twilio", "SM9")
+    response = report(client, "twilio", {"MessageSid": "SM9", "MessageStatus": "delivered"}, twilio_signature="forged")
+    assert response.status_code == 403
+    assert OutboxMessage.objects.get(pk=message.pk).status == "sent"
+
+
+def test_twilio_signature_matches_twilios_documented_example(settings):
+    # The example of Twilio's webhook-security page: this URL, these fields, auth token 12345.
+    settings.TWILIO_AUTH_TOKEN = "12345"
+    fields = {"CallSid": "CA1234567890ABCDE", "Caller": "+12349013030", "Digits": "1234", "From": "+12349013030",
+              "To": "+18005551212"}
+    assert twilio.signature("https://mycompany.com/myapp.php?foo=1&bar=2", fields) == "0/KCTR6DLpKmkAf8muzZqo1nDgQ="

@@ -108,3 +108,26 @@ def test_an_identical_request_repeated_within_a_minute_counts_as_sent(moscow, sm
     first, second = SmscSender().send(message), SmscSender().send(message)
     assert first == second
     assert len(smsc_server.state["delivered_texts"]) == 1
+
+
+def test_health_says_in_plain_words_why_messages_wait(moscow, smsc_server, settings, client):
+    settings.SMSC_PASSWORD = "wrong"
+    make_outbox_message(moscow, send_on=DAY)
+    send_at(NOON)
+    with time_machine.travel(NOON, tick=False):
+        body = client.get("/health/").json()
+    assert body["messages"] == {
+        "waiting_for_retry": 1,
+        "last_failure": "SMSC: wrong login or password (check SMSC_LOGIN and SMSC_PASSWORD)",
+        "failed_last_day": {},
+        "stuck_mid_send": 0,
+    }
+
+
+def test_a_provider_that_is_down_is_tried_three_times_a_run_not_for_every_message(moscow, smsc_server):
+    smsc_server.is_down = True
+    messages = [make_outbox_message(moscow, send_on=DAY) for _ in range(10)]
+    send_at(NOON)
+    assert len(smsc_server.requests) == 3
+    attempts = sorted(OutboxMessage.objects.filter(pk__in=[m.pk for m in messages]).values_list("attempts", flat=True))
+    assert attempts == [0] * 7 + [1] * 3
