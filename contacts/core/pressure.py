@@ -176,6 +176,8 @@ class Item:
     # The customer asked for it (a callback, a hot hand-off): not budgeted against the gap and caps.
     is_requested: bool = False
     reason: str = ""
+    # A greeting (a birthday message) may go on a weekend or a public holiday; other contacts may not.
+    is_greeting: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -531,8 +533,9 @@ class _Household:
                 return _MESSAGE_GAP
         return _FREE
 
-    def first_message_day(self, low: int, high: int, is_counted: bool) -> int:
-        """The earliest allowed message day in [low, high], or -1."""
+    def first_message_day(self, low: int, high: int, is_counted: bool, any_day: bool = False) -> int:
+        """The earliest allowed message day in [low, high], or -1. ``any_day``: weekends and holidays
+        allowed (a greeting)."""
         holidays = self.holidays
         is_working = self.is_working
         call_days = self.call_days_blocking_messages
@@ -541,7 +544,7 @@ class _Household:
         gap = self.message_gap
         day = low
         while day <= high:
-            if day in holidays or not is_working[day % 7] or day in call_days:
+            if (not any_day and (day in holidays or not is_working[day % 7])) or day in call_days:
                 day += 1
                 continue
             if is_counted and size:
@@ -754,7 +757,7 @@ def _place_messages(
     plans: list[MessagePlan] = []
     for wish, _rank, end, touchpoint_id, start, item in entries:
         is_counted = not item.is_requested
-        day = household.first_message_day(start, end, is_counted)
+        day = household.first_message_day(start, end, is_counted, item.is_greeting)
         if day < 0:
             decisions.append(_window_closed(item, household.tally(start, end, False, is_counted)))
             continue

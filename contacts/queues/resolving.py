@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 
 from contacts.core import pressure
+from contacts.core.message_hours import is_greeting
 from contacts.models import (
     OutboxMessage,
     Problem,
@@ -226,6 +227,7 @@ def resolve_household(
                 window_end=window_end,
                 priority=template.priority,
                 reason=reason,
+                is_greeting=is_greeting(template.anchor),
             )
         )
     facts = list(members.values())

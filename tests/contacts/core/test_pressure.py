@@ -85,9 +85,11 @@ def message(
     window_days: int = 3,
     customer_id: int = 1,
     is_requested: bool = False,
+    is_greeting: bool = False,
 ) -> Item:
     due = day(due_on)
     return Item(
+        is_greeting=is_greeting,
         touchpoint_id=touchpoint_id,
         customer_id=customer_id,
         vehicle_id=10,
@@ -1212,3 +1214,33 @@ def test_the_tally_of_a_window_agrees_with_the_rules_asked_day_by_day(
     for ordinal in range(low, high + 1):
         expected[blocker(ordinal, is_counted)] += 1
     assert tally == expected
+
+
+def test_a_greeting_goes_on_a_weekend_or_holiday_and_other_messages_wait_for_a_working_day() -> None:
+    # given: Saturday 2026-11-28; a birthday greeting due that day, a tyre-season message due that day
+    # (another household), and a greeting on 8 December, a holiday here (PROGRAM.md version 2)
+    rules = Rules(holidays=frozenset({day("2026-12-08")}))
+    greetings = [
+        message(1, "2026-11-28", code="birthday", window_days=0, is_greeting=True),
+        message(3, "2026-12-08", code="birthday", window_days=0, is_greeting=True),
+    ]
+    other = [message(2, "2026-11-28", code="tyre_season")]
+    # when
+    greeted, informed = run(greetings, rules=rules), run(other, rules=rules)
+    # then
+    assert dict(message_days(greeted)) == {1: day("2026-11-28"), 3: day("2026-12-08")}
+    assert dict(message_days(informed)) == {2: day("2026-11-30")}
+    assert outcome(informed, 2)[0:2] == ("deferred", "deferred:weekend")
+
+
+def test_the_auditor_accepts_a_greeting_on_a_holiday_and_not_another_message() -> None:
+    # given: two messages on a public holiday, one of them a greeting
+    holiday = day("2026-12-08")
+    messages = [
+        AuditMessage(household_key="a", customer_id=1, channel="sms", on=holiday, is_greeting=True),
+        AuditMessage(household_key="b", customer_id=2, channel="sms", on=holiday),
+    ]
+    # when
+    counts = audit([], messages, rules=Rules(holidays=frozenset({holiday})), blocked_channels_by_customer={})
+    # then
+    assert counts["holiday"] == 1
