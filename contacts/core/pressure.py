@@ -870,6 +870,14 @@ def resolve(
     calls: list[_Entry] = []
     messages: list[_Entry] = []
     seen_ids: set[int] = set()
+    # One greeting per person (PROGRAM.md version 2): a birthday is the customer's, not a car's, so of
+    # the greetings of one customer on one day only the lowest touchpoint id is placed.
+    first_greeting: dict[tuple[int, date], int] = {}
+    for item in items:
+        if item.is_greeting:
+            key = (item.customer_id, item.due_on)
+            if item.touchpoint_id < first_greeting.get(key, item.touchpoint_id + 1):
+                first_greeting[key] = item.touchpoint_id
 
     for item in items:
         touchpoint_id = item.touchpoint_id
@@ -883,6 +891,12 @@ def resolve(
         end = item.window_end.toordinal()
         if end < start:
             raise ValueError(f"touchpoint {touchpoint_id}: window ends before it starts")
+        if item.is_greeting and first_greeting[(item.customer_id, item.due_on)] != touchpoint_id:
+            greeted = first_greeting[(item.customer_id, item.due_on)]
+            decisions.append(
+                _decision(touchpoint_id, "suppressed", "one_greeting_per_person", None, f"greeted by {greeted}")
+            )
+            continue
 
         if channel in blocked_channels or (
             blocked_channels_by_customer

@@ -1244,3 +1244,16 @@ def test_the_auditor_accepts_a_greeting_on_a_holiday_and_not_another_message() -
     counts = audit([], messages, rules=Rules(holidays=frozenset({holiday})), blocked_channels_by_customer={})
     # then
     assert counts["holiday"] == 1
+
+
+def test_a_customer_with_two_cars_gets_one_birthday_greeting() -> None:
+    # given: the plan gives each car its own birthday touchpoint on the same day, in any order
+    items = [
+        message(12, "2026-11-24", code="birthday", window_days=0, is_greeting=True),
+        message(11, "2026-11-24", code="birthday", window_days=0, is_greeting=True),
+    ]
+    # when
+    resolution = run(items)
+    # then: one greeting (the lower touchpoint id), the other suppressed with its reason
+    assert message_days(resolution) == [(11, day("2026-11-24"))]
+    assert outcome(resolution, 12) == ("suppressed", "one_greeting_per_person", None)
