@@ -178,6 +178,8 @@ class Item:
     reason: str = ""
     # A greeting (a birthday message) may go on a weekend or a public holiday; other contacts may not.
     is_greeting: bool = False
+    # One of the program's essentials: when the budget forces a choice, placed before the others.
+    is_essential: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -868,7 +870,9 @@ def resolve(
     decisions: list[Decision] = []
     requested_calls: list[_Entry] = []
     calls: list[_Entry] = []
+    essential_calls: list[_Entry] = []
     messages: list[_Entry] = []
+    essential_messages: list[_Entry] = []
     seen_ids: set[int] = set()
     # One greeting per person (PROGRAM.md version 2): a birthday is the customer's, not a car's, so of
     # the greetings of one customer on one day only the lowest touchpoint id is placed.
@@ -947,16 +951,18 @@ def resolve(
             item,
         )
         if channel != CALL:
-            messages.append(entry)
+            (essential_messages if item.is_essential else messages).append(entry)
         elif item.is_requested:
             requested_calls.append(entry)
         else:
-            calls.append(entry)
+            (essential_calls if item.is_essential else calls).append(entry)
 
     household = _Household(rules, history)
     drafts: list[_CallDraft] = []
     drafts_by_customer: dict[int, list[_CallDraft]] = {}
-    for entries, is_counted in ((requested_calls, False), (calls, True)):
+    # Requested calls first, then the program's essentials, then the rest: when the gaps and caps leave
+    # room for only some, the essentials win (PROGRAM.md version 2).
+    for entries, is_counted in ((requested_calls, False), (essential_calls, True), (calls, True)):
         if entries:
             _place_calls(
                 entries,
@@ -967,7 +973,9 @@ def resolve(
                 drafts=drafts,
                 decisions=decisions,
             )
-    message_plans = _place_messages(messages, household, decisions) if messages else []
+    message_plans = _place_messages(essential_messages, household, decisions) if essential_messages else []
+    if messages:
+        message_plans += _place_messages(messages, household, decisions)
 
     ordered_calls = [_call_plan(draft, decisions) for draft in drafts]
     ordered_calls.sort(key=_call_order)

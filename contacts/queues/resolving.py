@@ -15,6 +15,7 @@ from django.db import transaction
 
 from contacts.core import pressure
 from contacts.core.message_hours import is_greeting
+from contacts.core.program import ESSENTIAL_CODES
 from contacts.models import (
     OutboxMessage,
     Problem,
@@ -228,6 +229,7 @@ def resolve_household(
                 priority=template.priority,
                 reason=reason,
                 is_greeting=is_greeting(template.anchor),
+                is_essential=template.code in ESSENTIAL_CODES,
             )
         )
     facts = list(members.values())

@@ -57,11 +57,13 @@ def call(
     customer_id: int = 1,
     priority: int = 50,
     is_requested: bool = False,
+    is_essential: bool = False,
 ) -> Item:
     due = day(due_on)
     start = day(window_start) if window_start else due
     end = day(window_end) if window_end else due + timedelta(days=window_days)
     return Item(
+        is_essential=is_essential,
         touchpoint_id=touchpoint_id,
         customer_id=customer_id,
         vehicle_id=10,
@@ -1257,3 +1259,21 @@ def test_a_customer_with_two_cars_gets_one_birthday_greeting() -> None:
     # then: one greeting (the lower touchpoint id), the other suppressed with its reason
     assert message_days(resolution) == [(11, day("2026-11-24"))]
     assert outcome(resolution, 12) == ("suppressed", "one_greeting_per_person", None)
+
+
+@pytest.mark.parametrize("essential", [True, False])
+def test_when_the_budget_allows_one_call_the_programs_essential_wins(essential: bool) -> None:
+    # given: one call left in the household's 30 days; an offer to one member wished first, a service
+    # invitation to another wished two days later (two customers: their calls cannot merge)
+    rules = Rules(max_calls_per_30_days=1)
+    items = [
+        call(1, "2026-11-24", code="needs_check", department="sales", customer_id=1),
+        call(2, "2026-11-26", window_days=5, customer_id=2, is_essential=essential),
+    ]
+    # when
+    resolution = run(items, rules=rules)
+    # then: the essential takes the call; without the flag, the earlier wish does
+    placed = {item.touchpoint_id for plan in resolution.calls for item in plan.agenda}
+    assert placed == ({2} if essential else {1})
+    dropped = 1 if essential else 2
+    assert outcome(resolution, dropped)[0] == "suppressed"
