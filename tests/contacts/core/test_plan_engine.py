@@ -830,6 +830,18 @@ def test_call_scripts_have_greeting_purpose_questions_record_and_close_in_both_l
     assert missing == []
 
 
+def test_every_call_script_asks_for_the_mileage_in_both_languages() -> None:
+    # PROGRAM.md version 2: the first maintenance after a sale can only be timed well from a real reading
+    calls = [t for t in DEFAULT_PROGRAM if t.channel == "call"]
+    silent = [
+        t.code
+        for t in calls
+        if not re.search(r"odometer|kilomet|mileage", t.script_en, re.I)
+        or not re.search(r"одометр|пробег", t.script_ru, re.I)
+    ]
+    assert silent == []
+
+
 def test_message_bodies_are_short() -> None:
     # given
     messages = [t for t in DEFAULT_PROGRAM if t.channel != "call"]
