@@ -7,6 +7,7 @@ With nothing set, the product runs on its embedded default: SQLite, a Celery bro
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import zoneinfo
 from pathlib import Path
@@ -164,7 +165,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Short socket timeouts: a Redis that is down or unreachable costs a request a second, not a hang
+    # (the API's rate limit then fails open: customers.throttling).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": env_int("REDIS_CONNECT_TIMEOUT_SECONDS", 1),
+                "socket_timeout": env_int("REDIS_TIMEOUT_SECONDS", 5),
+            },
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -269,7 +281,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    # Fails open, logged, when the cache that holds its counters (Redis) is down.
+    "DEFAULT_THROTTLE_CLASSES": ["customers.throttling.FailOpenUserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": env_str("API_THROTTLE_RATE", "6000/minute")},
 }
 SPECTACULAR_SETTINGS = {
@@ -280,6 +293,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
+
+# --- Imports --------------------------------------------------------------------------------------
+# An import waiting or running with no progress for this long is shown as stalled, with a retry
+# (a worker writes progress every 2,000 rows, a few seconds apart; a queued file waits seconds).
+IMPORT_STALLED_AFTER = dt.timedelta(minutes=env_int("IMPORT_STALLED_AFTER_MINUTES", 5))
 
 # --- Messages (SMS, e-mail) -----------------------------------------------------------------------
 # Pluggable like Django's e-mail backends: "contacts.senders.ConsoleSender" or "contacts.senders.FileSender".

@@ -52,6 +52,7 @@ from customers.models import (
     Vehicle,
     normalize_phone,
 )
+from customers.refusals import apply_suppression_list
 
 logger = logging.getLogger(__name__)
 
@@ -746,6 +747,7 @@ def in_holdout(dealership: Dealership, external_id: str, share_percent: int) -> 
     return int.from_bytes(digest[:4], "big") % 10_000 < share_percent * 100
 
 
+ADDRESS_FIELDS = frozenset({"phone", "phone_alt", "email"})
 CUSTOMER_FIELDS = ("last_name", "first_name", "middle_name", "phone", "phone_alt", "email", "birthday", "address", "language")
 
 
@@ -1007,6 +1009,13 @@ def _write_batch(changes: Sequence[Change], ctx: Context) -> set[int]:
             model._default_manager.bulk_create(instances, batch_size=BATCH_ROWS)
         for (model, fields), instances in updates.items():
             model._default_manager.bulk_update(instances, fields, batch_size=500)
+        # A customer created or given a new phone or e-mail that a refusal keeps is refused again.
+        addressed = [c.pk for c in inserts.get(Customer, [])] + [
+            c.pk for (model, fields), instances in updates.items()
+            if model is Customer and set(fields) & ADDRESS_FIELDS for c in instances
+        ]
+        if addressed:
+            apply_suppression_list(customer_ids=addressed, now=ctx.now)
         vehicle_ids = {item if isinstance(item, int) else item.pk for change in changes for item in change.replan}
         owner_ids = [owner for change in changes for owner in change.replan_owner_ids]
         vehicle_ids.update(id_ for (id_,) in _load(Vehicle.objects.all(), "owner_id", owner_ids, "id"))
@@ -1184,7 +1193,7 @@ def run_import_batch(*, batch: ImportBatch) -> ImportReport | None:
     rows = ImportBatch.objects.filter(pk=batch.pk)
 
     def progress(processed: int, total: int) -> None:
-        rows.update(processed_rows=processed, total_rows=total)
+        rows.update(processed_rows=processed, total_rows=total, progressed_at=timezone.now())
 
     try:
         report = import_file(kind=batch.kind, content=bytes(batch.file_content), dealership=batch.dealership,
