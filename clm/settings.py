@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "template_partials",
+    "axes",
     "customers",
     "contacts",
 ]
@@ -133,7 +134,28 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into customers.accounts.login_locked_out.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# --- Logins ---------------------------------------------------------------------------------------
+# Every login form (the product's and the admin's) goes through django-axes first: after
+# LOGIN_FAILURE_LIMIT wrong passwords in a row for one user from one address, that pair is locked for
+# LOGIN_LOCKOUT_MINUTES (another address, or another user, is not). The attempts are rows in the
+# database, so the lock works without Redis. Unlock: the admin's Access attempts, or
+# ``manage.py axes_reset_username NAME`` (customers.accounts).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "customers.accounts.login_locked_out"
+# Behind the production proxy the client's address is X-Forwarded-For's first entry (AXES_IPWARE_*
+# needs django-ipware); without a proxy, REMOTE_ADDR.
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "clm.urls"
 WSGI_APPLICATION = "clm.wsgi.application"
