@@ -43,7 +43,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.exceptions import APIException, NotFound, ValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -59,6 +58,7 @@ from customers.models import (
     ServiceVisit,
     Vehicle,
 )
+from customers.parsers import LimitedJSONParser
 
 MAX_BULK_ROWS = 1000
 MAX_ID = 2**63 - 1  # a bigint: a larger id in a filter is a 400, not a database overflow
@@ -390,7 +390,7 @@ class FactWriteApi(APIView):
     """What the write operations share: JSON only, manager/admin, one row through the import's rules."""
 
     permission_classes = [permissions.IsAuthenticated, CanWriteFacts]
-    parser_classes = [JSONParser]
+    parser_classes = [LimitedJSONParser]
     kind: ClassVar[str]
     model: ClassVar[type[models.Model]]
     output: ClassVar[type[serializers.Serializer]]
@@ -556,7 +556,7 @@ class CustomerRefusalApi(APIView):
     the phone and e-mail join the suppression list. Any role that sees customers may record one."""
 
     permission_classes = [permissions.IsAuthenticated, CanReadFacts]
-    parser_classes = [JSONParser]
+    parser_classes = [LimitedJSONParser]
 
     @extend_schema(request=RefusalInput, responses={200: RefusalOutput}, operation_id="customers_refusal_create")
     def post(self, request: Request, pk: int) -> Response:

@@ -353,6 +353,10 @@ def _xlsx_records(content: bytes) -> list[SourceRow]:
         raise ImportFileError(_("The Excel workbook cannot be read (%(error)s).") % {"error": error}) from None
     try:
         sheet = workbook.worksheets[0]
+        # Read-only mode trusts the sheet size stored in the file, which some DMS exporters leave
+        # stale (a file of 100 rows saying A1:G2 read as 2 rows): forget it and read every row there is.
+        if hasattr(sheet, "reset_dimensions"):
+            sheet.reset_dimensions()
         # Read-only sheets yield empty rows for gaps, so the n-th row is the sheet's row n.
         return [SourceRow(line=number, cells=tuple(cells))
                 for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1)]
