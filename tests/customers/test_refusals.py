@@ -250,3 +250,45 @@ def test_the_refusal_hook_is_registered_by_the_contacts_app():
 
     assert stop_contact_on_refusal in refusals._hooks
 
+
+
+def test_a_refusal_in_the_dms_file_is_recorded_once_and_no_does_not_lift_one(moscow):
+    # given: a customer with an open call
+    customer = factories.CustomerFactory(dealership=moscow, external_id="C-1", last_name="Иванов", first_name="Пётр",
+                                         phone=PHONE, birthday=None)
+    task = make_call_task(moscow, customer=customer)
+    refusing = "Код клиента;Фамилия;Имя;Не звонить;Отказ от SMS\nC-1;Иванов;Пётр;да;нет\n".encode()
+    # when
+    first = import_file(kind="customers", content=refusing, dealership=moscow, dry_run=False, now=NOW)
+    again = import_file(kind="customers", content=refusing, dealership=moscow, dry_run=False, now=NOW + dt.timedelta(days=1))
+    # then
+    assert (first.updated, again.unchanged, again.updated) == (1, 1, 0)
+    consent = Consent.objects.get(customer=customer)
+    assert (consent.channel, consent.is_allowed, consent.changed_at, consent.reason) == (
+        "call", False, NOW, "Refused, according to the DMS")
+    assert Suppression.objects.get().source == "import"
+    task.refresh_from_db()
+    assert task.status == "cancelled"
+    # and a later file saying "no" leaves the refusal as it is
+    import_file(kind="customers", content="Код клиента;Фамилия;Имя;Не звонить\nC-1;Иванов;Пётр;нет\n".encode(),
+                dealership=moscow, dry_run=False, now=NOW)
+    assert Consent.objects.get(customer=customer).is_allowed is False
+
+
+def test_a_dry_run_of_a_refusing_file_records_nothing(moscow):
+    customer = factories.CustomerFactory(dealership=moscow, external_id="C-1", last_name="Иванов", first_name="Пётр")
+    report = import_file(kind="customers", content="external_id;last_name;first_name;do_not_email\nC-1;Иванов;Пётр;yes\n".encode(),
+                         dealership=moscow, dry_run=True, now=NOW)
+    assert report.updated == 1
+    assert not Consent.objects.filter(customer=customer).exists() and not Suppression.objects.exists()
+
+
+def test_a_refusal_through_the_api_bulk_rows_creates_the_customer_refused(client, moscow):
+    user = factories.make_user("integration", "manager", dealerships=(moscow,))
+    client.force_login(user)
+    response = client.post(reverse("api-customers-bulk"), {"rows": [
+        {"external_id": "C-9", "last_name": "Орлова", "first_name": "Ольга", "phone": "+7 926 000 11 22", "do_not_sms": "yes"},
+    ]}, content_type="application/json")
+    assert response.status_code == 200 and response.json()["created"] == 1
+    assert list(Consent.objects.values_list("customer__external_id", "channel", "is_allowed")) == [("C-9", "sms", False)]
+    assert list(Suppression.objects.values_list("value", "channel")) == [("+79260001122", "sms")]
