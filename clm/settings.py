@@ -321,6 +321,8 @@ SPECTACULAR_SETTINGS = {
     # The docs page's assets come from the pinned drf-spectacular-sidecar package, never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # The three refusal columns of a customers row (customers.importing.REFUSAL_WORDS) share one enum.
+    "ENUM_NAME_OVERRIDES": {"RefusalEnum": ["yes", "no"]},
 }
 
 # --- Imports --------------------------------------------------------------------------------------
