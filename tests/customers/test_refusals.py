@@ -292,3 +292,20 @@ def test_a_refusal_through_the_api_bulk_rows_creates_the_customer_refused(client
     assert response.status_code == 200 and response.json()["created"] == 1
     assert list(Consent.objects.values_list("customer__external_id", "channel", "is_allowed")) == [("C-9", "sms", False)]
     assert list(Suppression.objects.values_list("value", "channel")) == [("+79260001122", "sms")]
+
+
+def test_refusals_recorded_before_the_list_existed_join_it_on_migration(moscow):
+    # given: refusals written straight into Consent, as before migration 0003
+    import importlib
+
+    from django.apps import apps
+
+    customer = factories.CustomerFactory(dealership=moscow, phone=PHONE, email="Petr@Example.ru")
+    Consent.objects.create(customer=customer, channel="call", is_allowed=False, changed_at=NOW, reason="asked")
+    Consent.objects.create(customer=customer, channel="email", is_allowed=False, changed_at=NOW, reason="spam")
+    Consent.objects.create(customer=customer, channel="sms", is_allowed=True, changed_at=NOW, reason="")
+    # when
+    importlib.import_module("customers.migrations.0003_suppression").keep_existing_refusals(apps, None)
+    # then
+    assert sorted(Suppression.objects.values_list("kind", "value", "channel", "reason")) == [
+        ("email", "petr@example.ru", "email", "spam"), ("phone", PHONE, "call", "asked")]
