@@ -33,7 +33,6 @@ from contacts.models import (
     DailyCapacity,
     Department,
     Handoff,
-    OutboxMessage,
     Touchpoint,
 )
 from contacts.queues import holiday_dates
@@ -643,30 +642,12 @@ def _create_callback(*, task: CallTask, agent: User, callback_at: dt.datetime, r
 
 
 def set_do_not_contact(*, customer: Customer, channels: Iterable[str], now: dt.datetime, reason: str) -> None:
-    """The customer refused these channels: record it and stop everything on them at once.
+    """The customer refused these channels on a call: the one refusal workflow records it, keeps it
+    by phone and e-mail, and stops everything on them at once (contacts.refusals)."""
+    from customers.models import RefusalSource
+    from customers.refusals import record_refusal
 
-    The customer row is locked first, as the queue build does: a build running now either saw the
-    refusal or its new tasks are cancelled here.
-    """
-    Customer.objects.select_for_update().filter(pk=customer.pk).first()
-    for channel in channels:
-        Consent.objects.update_or_create(
-            customer=customer, channel=channel, defaults={"is_allowed": False, "changed_at": now, "reason": reason[:300]}
-        )
-        resolution = f"do_not_contact:{channel}"
-        if channel == Channel.CALL:
-            open_tasks = CallTask.objects.filter(customer=customer, status__in=[CallTask.Status.OPEN, CallTask.Status.CLAIMED])
-            Touchpoint.objects.filter(call_item__call_task__in=open_tasks, status=Touchpoint.Status.ISSUED).update(
-                status=Touchpoint.Status.SUPPRESSED, resolution=resolution
-            )
-            open_tasks.update(status=CallTask.Status.CANCELLED, outcome="do_not_call")
-        else:
-            pending = OutboxMessage.objects.filter(customer=customer, channel=channel, status=OutboxMessage.Status.PENDING)
-            Touchpoint.objects.filter(message__in=pending).update(status=Touchpoint.Status.SUPPRESSED, resolution=resolution)
-            pending.update(status=OutboxMessage.Status.CANCELLED)
-        Touchpoint.objects.filter(
-            customer=customer, status=Touchpoint.Status.PLANNED, template__channel=channel
-        ).update(status=Touchpoint.Status.SUPPRESSED, resolution=resolution)
+    record_refusal(customer=customer, channels=channels, now=now, reason=reason, source=RefusalSource.CALL)
 
 
 # --- hand-offs ----------------------------------------------------------------------------------

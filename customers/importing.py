@@ -47,11 +47,13 @@ from customers.models import (
     Dealership,
     ImportBatch,
     OdometerReading,
+    RefusalSource,
     Sale,
     ServiceVisit,
     Vehicle,
     normalize_phone,
 )
+from customers.refusals import apply_suppression_list, record_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +127,9 @@ READING_SOURCES = {
     "manual": ("manual", "вручную", "ручной ввод"),
     "telematics": ("telematics", "телематика"),
 }
+REFUSAL_WORDS = {"yes": ("yes", "y", "true", "1", "x", "да", "д", "отказ"), "no": ("no", "n", "false", "0", "нет", "н")}
+# The refusal columns of a customers file and the channel each refuses.
+REFUSAL_COLUMNS = {"do_not_call": "call", "do_not_sms": "sms", "do_not_email": "email"}
 LANGUAGES = {"ru": ("ru", "russian", "русский", "рус"), "en": ("en", "english", "английский", "англ")}
 
 VIN_ALIASES = ("vin", "VIN-код", "VIN код", "вин", "вин код", "VIN number", "идентификационный номер")
@@ -157,6 +162,15 @@ KINDS: dict[str, tuple[Column, ...]] = {
                 "день рождения", type="date"),
         _column("address", gettext_noop("address"), "адрес", max_length=300),
         _column("language", gettext_noop("language"), "язык", type="choice", choices=LANGUAGES),
+        # A refusal recorded in the DMS: "yes" refuses the channel; "no" or empty changes nothing (a
+        # refusal is lifted only by the customer's consent, recorded in the admin: customers.refusals).
+        _column("do_not_call", gettext_noop("refuses calls"), "no calls", "do not call", "не звонить",
+                "отказ от звонков", "запрет звонков", type="choice", choices=REFUSAL_WORDS),
+        _column("do_not_sms", gettext_noop("refuses SMS"), "no sms", "do not sms", "не отправлять sms",
+                "отказ от sms", "запрет sms", type="choice", choices=REFUSAL_WORDS),
+        _column("do_not_email", gettext_noop("refuses e-mail"), "no email", "no e-mail", "do not email",
+                "не отправлять email", "отказ от email", "отказ от e-mail", "запрет email", type="choice",
+                choices=REFUSAL_WORDS),
     ),
     "vehicles": (
         _column("vin", gettext_noop("VIN"), *VIN_ALIASES[1:], type="vin", required=True),
@@ -352,6 +366,10 @@ def _xlsx_records(content: bytes) -> list[SourceRow]:
         raise ImportFileError(_("The Excel workbook cannot be read (%(error)s).") % {"error": error}) from None
     try:
         sheet = workbook.worksheets[0]
+        # Read-only mode trusts the sheet size stored in the file, which some DMS exporters leave
+        # stale (a file of 100 rows saying A1:G2 read as 2 rows): forget it and read every row there is.
+        if hasattr(sheet, "reset_dimensions"):
+            sheet.reset_dimensions()
         # Read-only sheets yield empty rows for gaps, so the n-th row is the sheet's row n.
         return [SourceRow(line=number, cells=tuple(cells))
                 for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1)]
@@ -667,6 +685,7 @@ class Change:
     updates: list[tuple[models.Model, tuple[str, ...]]] = field(default_factory=list)
     replan: list[Vehicle | int] = field(default_factory=list)
     replan_owner_ids: list[int] = field(default_factory=list)  # re-plan these customers' vehicles
+    refuse_channels: list[str] = field(default_factory=list)  # a customers row's new refusals
 
 
 def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -746,6 +765,7 @@ def in_holdout(dealership: Dealership, external_id: str, share_percent: int) -> 
     return int.from_bytes(digest[:4], "big") % 10_000 < share_percent * 100
 
 
+ADDRESS_FIELDS = frozenset({"phone", "phone_alt", "email"})
 CUSTOMER_FIELDS = ("last_name", "first_name", "middle_name", "phone", "phone_alt", "email", "birthday", "address", "language")
 
 
@@ -756,24 +776,38 @@ def _decide_customers(rows: Sequence[ParsedRow], ctx: Context, report: ImportRep
                            (r.values["external_id"] for r in rows), "external_id", "id", *CUSTOMER_FIELDS)
     }
     share = holdout_share_percent(ctx.dealership)
+    refused = _refused_channels([customer_id for customer_id, _values in stored.values()])
     changes: list[Change] = []
     for row in rows:
         external_id = row.values["external_id"]
         incoming = {name: row.values[name] for name in CUSTOMER_FIELDS if row.values[name] is not None}
+        refusing = [channel for name, channel in REFUSAL_COLUMNS.items() if row.values[name] == "yes"]
         if external_id not in stored:
             customer = Customer(dealership=ctx.dealership, external_id=external_id,
                                 is_holdout=in_holdout(ctx.dealership, external_id, share), **incoming)
-            changes.append(Change(row, "created", customer, inserts=[customer]))
+            changes.append(Change(row, "created", customer, inserts=[customer], refuse_channels=refusing))
             continue
         customer_id, values = stored[external_id]
         differences = _differences(values, CUSTOMER_FIELDS, incoming)
-        if not differences:
+        new_refusals = [channel for channel in refusing if channel not in refused.get(customer_id, ())]
+        if not differences and not new_refusals:
             changes.append(Change(row, "unchanged", customer_id))
             continue
-        update = Customer(pk=customer_id, updated_at=ctx.now, **differences)
-        changes.append(Change(row, "updated", customer_id, updates=[(update, (*differences, "updated_at"))],
-                              replan_owner_ids=[customer_id]))
+        updates: list[tuple[models.Model, tuple[str, ...]]] = [
+            (Customer(pk=customer_id, updated_at=ctx.now, **differences), (*differences, "updated_at"))]
+        changes.append(Change(row, "updated", customer_id, updates=updates if differences else [],
+                              replan_owner_ids=[customer_id], refuse_channels=new_refusals))
     return changes
+
+
+def _refused_channels(customer_ids: Sequence[int]) -> dict[int, set[str]]:
+    from customers.models import Consent
+
+    found: dict[int, set[str]] = defaultdict(set)
+    for customer_id, channel in _load(Consent.objects.filter(is_allowed=False), "customer_id", customer_ids,
+                                      "customer_id", "channel"):
+        found[customer_id].add(channel)
+    return found
 
 
 VEHICLE_FIELDS = ("make", "model", "year", "plate", "owner_id", "maintenance_interval_km",
@@ -1007,6 +1041,20 @@ def _write_batch(changes: Sequence[Change], ctx: Context) -> set[int]:
             model._default_manager.bulk_create(instances, batch_size=BATCH_ROWS)
         for (model, fields), instances in updates.items():
             model._default_manager.bulk_update(instances, fields, batch_size=500)
+        # Refusals the file records, then: a customer created or given a new phone or e-mail that a
+        # refusal keeps is refused again.
+        for change in changes:
+            if change.refuse_channels:
+                customer_id = _record_id(change)
+                assert customer_id is not None
+                record_refusal(customer=Customer(pk=customer_id), channels=change.refuse_channels, now=ctx.now,
+                               reason=_("Refused, according to the DMS"), source=RefusalSource.IMPORT)
+        addressed = [c.pk for c in inserts.get(Customer, [])] + [
+            c.pk for (model, fields), instances in updates.items()
+            if model is Customer and set(fields) & ADDRESS_FIELDS for c in instances
+        ]
+        if addressed:
+            apply_suppression_list(customer_ids=addressed, now=ctx.now)
         vehicle_ids = {item if isinstance(item, int) else item.pk for change in changes for item in change.replan}
         owner_ids = [owner for change in changes for owner in change.replan_owner_ids]
         vehicle_ids.update(id_ for (id_,) in _load(Vehicle.objects.all(), "owner_id", owner_ids, "id"))
@@ -1184,7 +1232,7 @@ def run_import_batch(*, batch: ImportBatch) -> ImportReport | None:
     rows = ImportBatch.objects.filter(pk=batch.pk)
 
     def progress(processed: int, total: int) -> None:
-        rows.update(processed_rows=processed, total_rows=total)
+        rows.update(processed_rows=processed, total_rows=total, progressed_at=timezone.now())
 
     try:
         report = import_file(kind=batch.kind, content=bytes(batch.file_content), dealership=batch.dealership,

@@ -12,6 +12,7 @@ urlpatterns = [
     path("imports/", import_views.imports, name="imports"),
     path("imports/<int:pk>/", import_views.import_detail, name="import"),
     path("imports/<int:pk>/apply/", import_views.import_apply, name="import_apply"),
+    path("imports/<int:pk>/retry/", import_views.import_retry, name="import_retry"),
     path("imports/<int:pk>/refused.csv", import_views.import_refused_csv, name="import_refused"),
     path("imports/template/<str:kind>.csv", import_views.import_template, name="import_template"),
 ]

@@ -666,17 +666,27 @@ def test_an_upload_is_dry_run_first_then_applied(client, manager, moscow, django
     assert Customer.objects.count() == 2
 
 
-def test_applying_twice_runs_the_import_once(client, manager, moscow, django_capture_on_commit_callbacks):
+def test_applying_twice_runs_the_import_once(client, manager, moscow, tasks_queued_not_run):
     # given: a previewed batch
+    from celery.signals import before_task_publish
+
     client.force_login(manager)
     batch = ImportBatch.objects.create(kind="customers", dealership=moscow, uploaded_by=manager, file_name="c.csv",
                                        file_content=CUSTOMERS.encode(), status="previewed")
+    published: list[tuple[str, tuple]] = []
+
+    def record(sender, body, **kwargs):
+        published.append((sender, tuple(body[0])))
+
+    before_task_publish.connect(record)
     # when
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+    try:
         client.post(reverse("customers:import_apply", args=[batch.pk]))
         client.post(reverse("customers:import_apply", args=[batch.pk]))
+    finally:
+        before_task_publish.disconnect(record)
     # then
-    assert queued(callbacks) == [("customers.tasks.run_import", (batch.pk,))]
+    assert published == [("customers.tasks.run_import", (batch.pk,))]
 
 
 def test_the_progress_partial_polls_while_running_and_stops_when_done(client, manager, moscow):
