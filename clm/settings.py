@@ -265,7 +265,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis redelivers a task that was taken and never acknowledged (its worker was killed) after the
 # visibility timeout: matched to the hard time limit, so no running task is delivered twice and no
 # lost one waits kombu's default hour.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 30}
+# (Redis only: the embedded default's SQLAlchemy transport hands its options to create_engine, which
+# refuses this one.)
+CELERY_BROKER_TRANSPORT_OPTIONS = (
+    {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 30} if CELERY_BROKER_URL.startswith(("redis", "rediss")) else {}
+)
 # Two queues: the nightly sweeps ("sweeps") never delay interactive work and the morning build
 # ("celery": re-plans after a change, builds, messages, claims). Production runs a worker for each
 # (README, production); the embedded default runs one worker on both.
