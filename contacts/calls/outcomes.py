@@ -1,8 +1,5 @@
-"""Working the queue: claim the next call, record its outcome, release and reassign calls, hand-offs.
+"""Recording a call's outcome and what follows from it: retries, callbacks, do-not-call, bookings.
 
-Claims are exclusive under any concurrency. On PostgreSQL the candidate row is taken with
-``select_for_update(skip_locked=True)``, so two agents never wait on, or get, the same row; on every
-database the claim itself is a conditional UPDATE (``status = open``) that must change exactly one row.
 An outcome writes one CallAttempt, moves the task (done, retried, or replaced by a callback) and its
 touchpoints, and records what the customer told us: mileage, do-not-call, a booking, a churn reason,
 a sold car or a hot lead. Bad input raises ``OutcomeError`` in plain words and writes nothing.
@@ -11,37 +8,30 @@ a sold car or a hot lead. Bad input raises ``OutcomeError`` in plain words and w
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.core.cache import cache
-from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from contacts import tasks
+from contacts.calls.schedule import first_working_day_from, is_within_call_hours, local_now, next_working_day
 from contacts.models import (
     REACHED_OUTCOMES,
     CallAttempt,
     CallTask,
     ContactRules,
-    DailyCapacity,
     Department,
     Handoff,
     OutboxMessage,
     Touchpoint,
 )
-from contacts.queues import holiday_dates
-from customers import access
 from customers.mileage import MAX_PLAUSIBLE_KM_PER_MONTH, MONTH_DAYS, PLAUSIBLE_SLACK_KM
 from customers.models import Channel, Consent, Customer, Dealership, OdometerReading, Vehicle, VehicleForecast
 
-logger = logging.getLogger(__name__)
 Outcome = CallAttempt.Outcome
 # Why a customer services elsewhere: the churn catalogue (stored in CallAttempt.detail["reason"]).
 CHURN_REASONS = {
@@ -62,283 +52,11 @@ MAX_ODOMETER_KM = 2_000_000
 RETRY_DELAYS = ("later_today", "next_working_day", "in_three_days")
 MAX_CALLS_PER_TASK = 1 + len(RETRY_DELAYS)
 LATER_TODAY = dt.timedelta(hours=2)
-# A callback waits this long for the agent the customer spoke to, then anyone may take it.
-CALLBACK_GRACE = dt.timedelta(minutes=15)
 CALLBACK_HORIZON_DAYS = 60
-# Outcomes in which the agenda was talked through: its touchpoints are done.
-AGENDA_DONE_OUTCOMES = frozenset(
-    {Outcome.REACHED, Outcome.BOOKED, Outcome.HOT_LEAD, Outcome.SERVICED_ELSEWHERE, Outcome.SOLD_CAR, Outcome.DO_NOT_CALL}
-)
-FAILED_OUTCOMES = frozenset({Outcome.NO_ANSWER, Outcome.WRONG_NUMBER})
-# Claims tried per "next call" before giving up (each try either claims or cancels a blocked task).
-CLAIM_TRIES = 25
-# "Next call" sweeps idle claims of the agent's dealerships at most this often per dealership: the sweep
-# reads all of a dealership's open calls (nothing indexes claimed_at), ~4 ms at 20,000 open calls on
-# PostgreSQL, and beat sweeps every few minutes anyway (contacts.tasks.release_stale_claims).
-LAZY_SWEEP_SECONDS = 30
 
 
 class OutcomeError(ValueError):
     """Bad input for an outcome (or a call that is no longer the agent's), in plain words."""
-
-
-@dataclass(frozen=True)
-class ClaimResult:
-    """The claimed (or already held) task, or None with the reason in plain words."""
-
-    task: CallTask | None
-    message: str = ""
-    reason: str = ""  # "", "no_dealership", "outside_call_hours", "empty", "busy"
-
-
-# --- time ---------------------------------------------------------------------------------------
-
-
-def local_now(dealership: Dealership, now: dt.datetime) -> dt.datetime:
-    return now.astimezone(dealership.zone)
-
-
-def is_within_call_hours(dealership: Dealership, now: dt.datetime) -> bool:
-    local = local_now(dealership, now).time()
-    return dealership.call_hours_start <= local < dealership.call_hours_end
-
-
-def local_day_bounds(dealership: Dealership, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """[start, end) of a local calendar day as aware datetimes (DST-safe: each end is its own midnight)."""
-    zone = dealership.zone
-    start = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
-    return start, end
-
-
-def is_working_day(day: dt.date, *, dealership: Dealership, rules: ContactRules) -> bool:
-    working = {int(c) - 1 for c in rules.working_weekdays if c.isdigit()} or {0, 1, 2, 3, 4}
-    return day.weekday() in working and day not in holiday_dates(dealership.country, dealership.region, day.year)
-
-
-def first_working_day_from(day: dt.date, *, dealership: Dealership, rules: ContactRules) -> dt.date:
-    for offset in range(31):
-        candidate = day + dt.timedelta(days=offset)
-        if is_working_day(candidate, dealership=dealership, rules=rules):
-            return candidate
-    return day
-
-
-def next_working_day(day: dt.date, *, dealership: Dealership, rules: ContactRules) -> dt.date:
-    return first_working_day_from(day + dt.timedelta(days=1), dealership=dealership, rules=rules)
-
-
-# --- the queue ----------------------------------------------------------------------------------
-
-
-def _due_by_dealership(dealerships: Iterable[Dealership], now: dt.datetime) -> Q:
-    """Scheduled on or before each dealership's own local today (agents may span time zones)."""
-    condition = Q(pk__in=[])
-    for dealership in dealerships:
-        condition |= Q(dealership=dealership, scheduled_on__lte=dealership.local_date(now))
-    return condition
-
-
-def queue_for(*, dealerships: Iterable[Dealership], now: dt.datetime) -> QuerySet[CallTask]:
-    """Open work of the day in these dealerships (unordered): for counting."""
-    return CallTask.objects.filter(_due_by_dealership(list(dealerships), now), status=CallTask.Status.OPEN)
-
-
-def _claimable_by(agent: User, now: dt.datetime) -> Q:
-    """Unassigned work, work assigned to this agent, and callbacks whose agent let the grace pass."""
-    return (
-        Q(assigned_to__isnull=True)
-        | Q(assigned_to=agent)
-        | Q(kind=CallTask.Kind.CALLBACK, callback_at__lte=now - CALLBACK_GRACE)
-    )
-
-
-def queue_in_order(*, agent: User, dealerships: Iterable[Dealership], now: dt.datetime, limit: int) -> list[CallTask]:
-    """The agent's queue as "next call" walks it: callbacks and retries due now (by time), work
-    assigned to the agent, then everything else by priority and deadline; callbacks later today last.
-
-    Separate queries, each walking an index in order (call_task_claim_order), instead of one ORDER BY
-    over an expression that would sort the whole day's queue on every page load.
-    """
-    open_work = (
-        queue_for(dealerships=dealerships, now=now)
-        .filter(_claimable_by(agent, now))
-        .select_related("customer", "dealership", "assigned_to")
-    )
-    rows = list(open_work.filter(callback_at__lte=now).order_by("callback_at", "id")[:limit])
-    rows += open_work.filter(callback_at__isnull=True, assigned_to=agent).order_by("priority", "window_end", "id")[
-        : limit - len(rows)
-    ]
-    rows += open_work.filter(callback_at__isnull=True, assigned_to__isnull=True).order_by("priority", "window_end", "id")[
-        : limit - len(rows)
-    ]
-    rows += open_work.filter(callback_at__gt=now).order_by("callback_at", "id")[: max(0, limit - len(rows))]
-    return rows
-
-
-def release_stale_claims(*, now: dt.datetime, dealerships: Iterable[Dealership] | None = None) -> int:
-    """Claims idle longer than their dealership's limit go back to the pool; returns how many.
-
-    The claimant stays in ``claimed_by`` (status open), so an agent who was simply slow can still
-    record the outcome if nobody else has taken the call meanwhile (see ``record_outcome``).
-    """
-    if dealerships is None:
-        ids = CallTask.objects.filter(status=CallTask.Status.CLAIMED).values_list("dealership_id", flat=True).distinct()
-        dealerships = Dealership.objects.filter(id__in=ids)
-    released = 0
-    for dealership in dealerships:
-        rules = ContactRules.for_dealership(dealership)
-        released += (
-            CallTask.objects.filter(dealership=dealership)
-            .stale_claims(now, rules.claim_timeout_minutes)
-            .update(status=CallTask.Status.OPEN)
-        )
-    return released
-
-
-def _release_stale_claims_lazily(*, dealerships: Sequence[Dealership], now: dt.datetime) -> None:
-    due = []
-    for dealership in dealerships:
-        try:
-            is_due = cache.add(f"calls:stale-sweep:{dealership.pk}", now.isoformat(), LAZY_SWEEP_SECONDS)
-        except Exception:  # noqa: BLE001 - the cache (Redis) is down: sweep rather than fail the claim
-            is_due = True
-        if is_due:
-            due.append(dealership)
-    if not due:
-        return
-    try:
-        with transaction.atomic():
-            release_stale_claims(now=now, dealerships=due)
-    except OperationalError:
-        # A busy database must not cost the agent their next call: beat sweeps idle claims too.
-        logger.warning("lazy release of stale claims skipped: the database was busy", exc_info=True)
-
-
-def _is_claim_stale(task: CallTask, now: dt.datetime) -> bool:
-    rules = ContactRules.for_dealership(task.dealership)
-    return task.claimed_at is not None and task.claimed_at < now - dt.timedelta(minutes=rules.claim_timeout_minutes)
-
-
-def call_hours_message(dealership: Dealership, now: dt.datetime) -> str:
-    return _(
-        "Calls are made from %(start)s to %(end)s, %(dealership)s time; it is %(now)s there now. No call was taken."
-    ) % {
-        "start": dealership.call_hours_start.strftime("%H:%M"),
-        "end": dealership.call_hours_end.strftime("%H:%M"),
-        "dealership": dealership.name,
-        "now": local_now(dealership, now).strftime("%H:%M"),
-    }
-
-
-def claim_next_call(*, agent: User, now: dt.datetime, dealerships: Iterable[Dealership] | None = None) -> ClaimResult:
-    """The agent's current call if they hold one, else the next open call of their dealerships."""
-    dealerships = list(access.dealerships_of(agent) if dealerships is None else dealerships)
-    if not dealerships:
-        return ClaimResult(None, _("You are not attached to a dealership yet: ask your supervisor."), "no_dealership")
-    held = (
-        CallTask.objects.filter(claimed_by=agent, status=CallTask.Status.CLAIMED, dealership__in=dealerships)
-        .select_related("customer", "dealership")
-        .order_by("claimed_at")
-        .first()
-    )
-    if held is not None and not _is_claim_stale(held, now):
-        return ClaimResult(held)
-    # Lazy expiry: idle claims return to the pool before we look for work (beat also sweeps them).
-    _release_stale_claims_lazily(dealerships=dealerships, now=now)
-    open_now = [d for d in dealerships if is_within_call_hours(d, now)]
-    if not open_now:
-        return ClaimResult(None, call_hours_message(dealerships[0], now), "outside_call_hours")
-    for attempt in range(CLAIM_TRIES):
-        try:
-            with transaction.atomic():
-                # One agent, one claim: a double click (two requests at once) queues here.
-                User.objects.select_for_update().filter(pk=agent.pk).first()
-                held = CallTask.objects.filter(claimed_by=agent, status=CallTask.Status.CLAIMED).first()
-                if held is not None:
-                    return ClaimResult(held)
-                task = _next_candidate(agent=agent, dealerships=open_now, now=now)
-                if task is None:
-                    return ClaimResult(None, _("No calls are waiting right now. Well done!"), "empty")
-                refusal = _refusal(task.customer)
-                if refusal:
-                    # Never hand out a call the customer refused (or that cannot be made): cancel it.
-                    CallTask.objects.filter(pk=task.pk, status=CallTask.Status.OPEN).update(
-                        status=CallTask.Status.CANCELLED, outcome=refusal
-                    )
-                    Touchpoint.objects.filter(call_item__call_task=task, status=Touchpoint.Status.ISSUED).update(
-                        status=Touchpoint.Status.SUPPRESSED, resolution=refusal
-                    )
-                    continue
-                claimed = CallTask.objects.filter(pk=task.pk, status=CallTask.Status.OPEN).update(
-                    status=CallTask.Status.CLAIMED, claimed_by=agent, claimed_at=now
-                )
-                if claimed == 1:
-                    task.status, task.claimed_by, task.claimed_at = CallTask.Status.CLAIMED, agent, now
-                    return ClaimResult(task)
-        except OperationalError as error:
-            # SQLite answers "locked" instead of waiting when another writer holds the database in
-            # shared-cache mode (the in-memory test database): wait a moment, then try again.
-            if connection.vendor != "sqlite" or "locked" not in str(error) or attempt == CLAIM_TRIES - 1:
-                raise
-            time.sleep(0.02 * (attempt + 1))
-    return ClaimResult(None, _("Everyone is taking calls at once; press Next call again."), "busy")
-
-
-def _next_candidate(*, agent: User, dealerships: Sequence[Dealership], now: dt.datetime) -> CallTask | None:
-    open_work = queue_for(dealerships=dealerships, now=now).filter(_claimable_by(agent, now)).select_related("customer")
-    for candidates in (
-        open_work.filter(callback_at__lte=now).order_by("callback_at", "id"),
-        open_work.filter(callback_at__isnull=True, assigned_to=agent).order_by("priority", "window_end", "id"),
-        open_work.filter(callback_at__isnull=True, assigned_to__isnull=True).order_by("priority", "window_end", "id"),
-    ):
-        if connection.features.has_select_for_update_skip_locked:
-            # A row another agent is claiming right now is skipped, not waited for. Only the task row
-            # is locked (of=self), never the customer joined in for the do-not-call check.
-            candidates = candidates.select_for_update(skip_locked=True, of=("self",))
-        task = candidates.first()
-        if task is not None:
-            return task
-    return None
-
-
-def _refusal(customer: Customer) -> str:
-    if Consent.objects.filter(customer=customer, channel=Channel.CALL, is_allowed=False).exists():
-        return "do_not_contact:call"
-    if not customer.is_phone_reachable:
-        return "unreachable"
-    return ""
-
-
-def release_call(*, task: CallTask, by: User) -> bool:
-    """Put a claimed call back in the queue: by the agent holding it, or by a supervisor."""
-    if task.claimed_by_id != by.pk and not access.has_role(by, access.CAN_SUPERVISE):
-        return False
-    return CallTask.objects.filter(pk=task.pk, status=CallTask.Status.CLAIMED).update(status=CallTask.Status.OPEN) == 1
-
-
-def reassign_call(*, task: CallTask, to: User, by: User) -> bool:
-    """A supervisor gives an open or claimed call to one agent of its dealership (it waits for them)."""
-    if not access.has_role(by, access.CAN_SUPERVISE):
-        return False
-    if not access.has_role(to, access.CAN_WORK_QUEUE) or not access.dealerships_of(to).filter(pk=task.dealership_id).exists():
-        return False
-    return (
-        CallTask.objects.filter(pk=task.pk, status__in=[CallTask.Status.OPEN, CallTask.Status.CLAIMED]).update(
-            assigned_to=to, status=CallTask.Status.OPEN, claimed_by=None, claimed_at=None
-        )
-        == 1
-    )
-
-
-def set_agents_on_shift(*, dealership: Dealership, day: dt.date, agents_on_shift: int, by: User) -> DailyCapacity:
-    capacity, _created = DailyCapacity.objects.update_or_create(
-        dealership=dealership, day=day, defaults={"agents_on_shift": agents_on_shift, "set_by": by}
-    )
-    return capacity
-
-
-# --- outcomes -----------------------------------------------------------------------------------
 
 
 def validate_reading(*, vehicle: Vehicle, odometer_km: int, day: dt.date) -> None:
@@ -668,24 +386,3 @@ def set_do_not_contact(*, customer: Customer, channels: Iterable[str], now: dt.d
             customer=customer, status=Touchpoint.Status.PLANNED, template__channel=channel
         ).update(status=Touchpoint.Status.SUPPRESSED, resolution=resolution)
 
-
-# --- hand-offs ----------------------------------------------------------------------------------
-
-
-def accept_handoff(*, handoff: Handoff, by: User) -> bool:
-    return Handoff.objects.filter(pk=handoff.pk, status=Handoff.Status.NEW).update(
-        status=Handoff.Status.ACCEPTED, accepted_by=by
-    ) == 1
-
-
-def close_handoff(*, handoff: Handoff, by: User, result: str, now: dt.datetime) -> bool:
-    result = (result or "").strip()
-    if not result:
-        raise OutcomeError(_("Write the result before closing the hand-off."))
-    with transaction.atomic():
-        closed = Handoff.objects.filter(pk=handoff.pk).exclude(status=Handoff.Status.CLOSED).update(
-            status=Handoff.Status.CLOSED, result=result[:200], closed_at=now
-        )
-        # Closing a hand-off nobody accepted first: whoever closed it took it.
-        Handoff.objects.filter(pk=handoff.pk, accepted_by__isnull=True).update(accepted_by=by)
-    return closed == 1

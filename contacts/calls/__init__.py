@@ -1,0 +1,55 @@
+"""Working the queue: claim the next call, record its outcome, release and reassign calls, hand-offs.
+
+| module | what it owns |
+|---|---|
+| ``schedule`` | the dealership's clock: call hours, local days, working days for retries |
+| ``claims`` | the queue in order, claiming the next call, stale claims, release, reassign, capacity |
+| ``outcomes`` | one outcome per call: validated first, then written by one small function per outcome |
+| ``handoffs`` | accepting and closing a department's hand-off |
+
+Callers import from ``contacts.calls``; only what they use is re-exported here.
+"""
+
+from __future__ import annotations
+
+from contacts.calls.claims import (
+    call_hours_message,
+    claim_next_call,
+    queue_for,
+    queue_in_order,
+    reassign_call,
+    release_call,
+    release_stale_claims,
+    set_agents_on_shift,
+)
+from contacts.calls.handoffs import accept_handoff, close_handoff
+from contacts.calls.outcomes import (
+    CHURN_REASONS,
+    MAX_ODOMETER_KM,
+    OutcomeError,
+    record_outcome,
+    set_do_not_contact,
+)
+from contacts.calls.schedule import is_within_call_hours, local_day_bounds, local_now, next_working_day
+
+__all__ = [
+    "CHURN_REASONS",
+    "MAX_ODOMETER_KM",
+    "OutcomeError",
+    "accept_handoff",
+    "call_hours_message",
+    "claim_next_call",
+    "close_handoff",
+    "is_within_call_hours",
+    "local_day_bounds",
+    "local_now",
+    "next_working_day",
+    "queue_for",
+    "queue_in_order",
+    "reassign_call",
+    "record_outcome",
+    "release_call",
+    "release_stale_claims",
+    "set_agents_on_shift",
+    "set_do_not_contact",
+]
