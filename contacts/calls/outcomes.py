@@ -8,7 +8,8 @@ a sold car or a hot lead. Bad input raises ``OutcomeError`` in plain words and w
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -138,118 +139,229 @@ def record_outcome(
         )
 
 
+@dataclass
+class _Outcome:
+    """An outcome as the agent gave it, checked and completed by ``_validate`` before anything is written."""
+
+    task: CallTask
+    agent: User
+    outcome: str
+    now: dt.datetime
+    today: dt.date
+    rules: ContactRules
+    vehicles: list[Vehicle]  # the customer's active cars
+    vehicle: Vehicle | None
+    note: str
+    odometer_km: int | None
+    callback_at: dt.datetime | None
+    booked_on: dt.date | None
+    department: Department | None
+    reason: str | None
+    channels: Sequence[str]
+    deadline: dt.date | None
+    agenda_results: dict[str, str] = field(default_factory=dict)
+    detail: dict[str, Any] = field(default_factory=dict)  # stored in CallAttempt.detail
+
+
 def _record_outcome(
     *, task: CallTask, agent: User, outcome: str, now: dt.datetime, note: str, odometer_km: int | None,
     vehicle: Vehicle | None, callback_at: dt.datetime | None, booked_on: dt.date | None,
     department: Department | None, reason: str | None, results: dict[str, str], channels: Sequence[str],
     deadline: dt.date | None,
 ) -> CallAttempt:
+    """Validate everything, then write: the attempt, what every outcome records, then the outcome's own writer."""
     if outcome not in Outcome.values:
         raise OutcomeError(_("Choose an outcome."))
-    dealership, customer = task.dealership, task.customer
-    rules = ContactRules.for_dealership(dealership)
-    today = dealership.local_date(now)
-    vehicles = list(Vehicle.objects.filter(owner=customer, is_active=True).order_by("id"))
-    if vehicle is not None and vehicle.pk not in {v.pk for v in vehicles}:
-        raise OutcomeError(_("That car is not an active car of this customer."))
-    if vehicle is None and len(vehicles) == 1:
-        vehicle = vehicles[0]
-    detail: dict[str, Any] = {}
-
-    # Validate everything before writing anything.
-    if odometer_km is not None:
-        if vehicle is None:
-            raise OutcomeError(_("Choose which car the mileage is for."))
-        validate_reading(vehicle=vehicle, odometer_km=odometer_km, day=today)
-    agenda_results = _agenda_results(task, results)
-    if agenda_results:
-        detail["results"] = agenda_results
-    if outcome == Outcome.CALL_BACK:
-        _validate_callback(dealership=dealership, callback_at=callback_at, now=now)
-        assert callback_at is not None
-        detail["callback_at"] = callback_at.isoformat()
-    if outcome == Outcome.BOOKED:
-        if booked_on is None or booked_on < today:
-            raise OutcomeError(_("Give the date the customer booked (today or later)."))
-        if booked_on > today + dt.timedelta(days=365):
-            raise OutcomeError(_("A booking more than a year ahead is not possible: check the date."))
-        if vehicle is None and vehicles:
-            raise OutcomeError(_("Choose which car is booked."))
-        department = Department.objects.filter(code="service", is_active=True).first()
-        if department is None:
-            raise OutcomeError(_("No service department receives bookings yet: ask your administrator."))
-        detail["booked_on"] = booked_on.isoformat()
-    if outcome == Outcome.SERVICED_ELSEWHERE:
-        if reason not in CHURN_REASONS:
-            raise OutcomeError(_("Choose why the customer services elsewhere."))
-        detail["reason"] = reason
-    if outcome == Outcome.HOT_LEAD:
-        if department is None or not department.takes_handoffs:
-            raise OutcomeError(_("Choose the department to hand the customer to."))
-        if not note:
-            raise OutcomeError(_("Write in the note what the customer wants, so the specialist need not ask again."))
-        deadline = deadline or next_working_day(today, dealership=dealership, rules=rules)
-        if deadline < today:
-            raise OutcomeError(_("The hand-off deadline cannot be in the past."))
-        detail["department"] = department.code
-    if outcome == Outcome.SOLD_CAR and vehicle is None:
-        raise OutcomeError(_("Choose which car the customer sold."))
-    if outcome == Outcome.DO_NOT_CALL:
-        channels = sorted({Channel.CALL, *channels})
-        if not set(channels) <= set(Channel.values):
-            raise OutcomeError(_("Unknown channel."))
-        detail["channels"] = channels
-
+    dealership = task.dealership
+    given = _Outcome(
+        task=task, agent=agent, outcome=outcome, now=now, today=dealership.local_date(now),
+        rules=ContactRules.for_dealership(dealership),
+        vehicles=list(Vehicle.objects.filter(owner=task.customer, is_active=True).order_by("id")),
+        vehicle=vehicle, note=note, odometer_km=odometer_km, callback_at=callback_at, booked_on=booked_on,
+        department=department, reason=reason, channels=channels, deadline=deadline,
+    )
+    _validate(given, results)
     attempt = CallAttempt.objects.create(
-        call_task=task, customer=customer, agent=agent, started_at=task.claimed_at or now, ended_at=now,
-        outcome=outcome, note=note[:2000], odometer_km=odometer_km, vehicle=vehicle, detail=detail,
+        call_task=task, customer=task.customer, agent=agent, started_at=task.claimed_at or now, ended_at=now,
+        outcome=outcome, note=note[:2000], odometer_km=odometer_km, vehicle=given.vehicle, detail=given.detail,
     )
     task.attempts += 1
     task.outcome = outcome
-    replan_ids: set[int] = set()
-    if odometer_km is not None and vehicle is not None:
-        OdometerReading.objects.create(vehicle=vehicle, read_on=today, odometer_km=odometer_km, source=OdometerReading.Source.CALL)
-        replan_ids.add(vehicle.pk)
-    if outcome in REACHED_OUTCOMES:
-        Customer.objects.filter(pk=customer.pk).update(phone_failures=0, phone_unreachable_since=None)
-        replan_ids.update(v.pk for v in vehicles)  # a reached call resets keep-alive and "lapsed"
-
-    if outcome == Outcome.NO_ANSWER:
-        _retry_or_give_up(task=task, customer=customer, rules=rules, now=now, today=today)
-    elif outcome == Outcome.WRONG_NUMBER:
-        _finish(task, now, touchpoints_to=Touchpoint.Status.SUPPRESSED, resolution="not_reached:wrong_number")
-        _count_phone_failure(customer=customer, rules=rules, today=today)
-    elif outcome == Outcome.CALL_BACK:
-        assert callback_at is not None
-        _finish(task, now)
-        _create_callback(task=task, agent=agent, callback_at=callback_at, rules=rules)
-    else:
-        _finish(task, now, touchpoints_to=Touchpoint.Status.DONE, resolution=f"call:{outcome}")
-        for position, text in agenda_results.items():
-            task.items.filter(position=int(position)).update(result=text)
-    if outcome == Outcome.DO_NOT_CALL:
-        set_do_not_contact(customer=customer, channels=channels, now=now, reason=note or _("Asked during a call not to be contacted"))
-    elif outcome == Outcome.BOOKED:
-        assert department is not None and booked_on is not None
-        Handoff.objects.create(
-            dealership=dealership, customer=customer, vehicle=vehicle, department=department, kind=Handoff.Kind.BOOKING,
-            notes=note, booked_on=booked_on, created_from=attempt,
-            # Service confirms the booking by the next working day, and never after the visit itself.
-            deadline=min(booked_on, next_working_day(today, dealership=dealership, rules=rules)),
-        )
-    elif outcome == Outcome.SOLD_CAR:
-        assert vehicle is not None
-        Vehicle.objects.filter(pk=vehicle.pk).update(is_active=False)
-        replan_ids.add(vehicle.pk)
-    elif outcome == Outcome.HOT_LEAD:
-        assert department is not None and deadline is not None
-        Handoff.objects.create(
-            dealership=dealership, customer=customer, vehicle=vehicle, department=department, kind=Handoff.Kind.HOT_LEAD,
-            notes=note, deadline=deadline, created_from=attempt,
-        )
+    replan_ids = _record_what_every_outcome_tells(given)
+    replan_ids |= _WRITERS[outcome](given, attempt)
     if replan_ids:
         tasks.replan_on_commit(replan_ids)
     return attempt
+
+
+def _validate(given: _Outcome, results: dict[str, str]) -> None:
+    """The checks every outcome shares (the car, the mileage, the topics' results), then the outcome's own."""
+    if given.vehicle is not None and given.vehicle.pk not in {v.pk for v in given.vehicles}:
+        raise OutcomeError(_("That car is not an active car of this customer."))
+    if given.vehicle is None and len(given.vehicles) == 1:
+        given.vehicle = given.vehicles[0]
+    if given.odometer_km is not None:
+        if given.vehicle is None:
+            raise OutcomeError(_("Choose which car the mileage is for."))
+        validate_reading(vehicle=given.vehicle, odometer_km=given.odometer_km, day=given.today)
+    given.agenda_results = _agenda_results(given.task, results)
+    if given.agenda_results:
+        given.detail["results"] = given.agenda_results
+    check = _CHECKS.get(given.outcome)
+    if check is not None:
+        check(given)
+
+
+def _check_call_back(given: _Outcome) -> None:
+    _validate_callback(dealership=given.task.dealership, callback_at=given.callback_at, now=given.now)
+    assert given.callback_at is not None
+    given.detail["callback_at"] = given.callback_at.isoformat()
+
+
+def _check_booked(given: _Outcome) -> None:
+    if given.booked_on is None or given.booked_on < given.today:
+        raise OutcomeError(_("Give the date the customer booked (today or later)."))
+    if given.booked_on > given.today + dt.timedelta(days=365):
+        raise OutcomeError(_("A booking more than a year ahead is not possible: check the date."))
+    if given.vehicle is None and given.vehicles:
+        raise OutcomeError(_("Choose which car is booked."))
+    given.department = Department.objects.filter(code="service", is_active=True).first()
+    if given.department is None:
+        raise OutcomeError(_("No service department receives bookings yet: ask your administrator."))
+    given.detail["booked_on"] = given.booked_on.isoformat()
+
+
+def _check_serviced_elsewhere(given: _Outcome) -> None:
+    if given.reason not in CHURN_REASONS:
+        raise OutcomeError(_("Choose why the customer services elsewhere."))
+    given.detail["reason"] = given.reason
+
+
+def _check_hot_lead(given: _Outcome) -> None:
+    if given.department is None or not given.department.takes_handoffs:
+        raise OutcomeError(_("Choose the department to hand the customer to."))
+    if not given.note:
+        raise OutcomeError(_("Write in the note what the customer wants, so the specialist need not ask again."))
+    given.deadline = given.deadline or next_working_day(given.today, dealership=given.task.dealership, rules=given.rules)
+    if given.deadline < given.today:
+        raise OutcomeError(_("The hand-off deadline cannot be in the past."))
+    given.detail["department"] = given.department.code
+
+
+def _check_sold_car(given: _Outcome) -> None:
+    if given.vehicle is None:
+        raise OutcomeError(_("Choose which car the customer sold."))
+
+
+def _check_do_not_call(given: _Outcome) -> None:
+    given.channels = sorted({Channel.CALL, *given.channels})
+    if not set(given.channels) <= set(Channel.values):
+        raise OutcomeError(_("Unknown channel."))
+    given.detail["channels"] = given.channels
+
+
+_CHECKS: dict[str, Callable[[_Outcome], None]] = {
+    Outcome.CALL_BACK: _check_call_back,
+    Outcome.BOOKED: _check_booked,
+    Outcome.SERVICED_ELSEWHERE: _check_serviced_elsewhere,
+    Outcome.HOT_LEAD: _check_hot_lead,
+    Outcome.SOLD_CAR: _check_sold_car,
+    Outcome.DO_NOT_CALL: _check_do_not_call,
+}
+
+
+def _record_what_every_outcome_tells(given: _Outcome) -> set[int]:
+    """A mileage, and for a reached customer a working phone; returns the cars to re-plan."""
+    replan_ids: set[int] = set()
+    if given.odometer_km is not None and given.vehicle is not None:
+        OdometerReading.objects.create(
+            vehicle=given.vehicle, read_on=given.today, odometer_km=given.odometer_km, source=OdometerReading.Source.CALL
+        )
+        replan_ids.add(given.vehicle.pk)
+    if given.outcome in REACHED_OUTCOMES:
+        Customer.objects.filter(pk=given.task.customer_id).update(phone_failures=0, phone_unreachable_since=None)
+        replan_ids.update(v.pk for v in given.vehicles)  # a reached call resets keep-alive and "lapsed"
+    return replan_ids
+
+
+def _write_no_answer(given: _Outcome, attempt: CallAttempt) -> set[int]:
+    _retry_or_give_up(task=given.task, customer=given.task.customer, rules=given.rules, now=given.now, today=given.today)
+    return set()
+
+
+def _write_wrong_number(given: _Outcome, attempt: CallAttempt) -> set[int]:
+    _finish(given.task, given.now, touchpoints_to=Touchpoint.Status.SUPPRESSED, resolution="not_reached:wrong_number")
+    _count_phone_failure(customer=given.task.customer, rules=given.rules, today=given.today)
+    return set()
+
+
+def _write_call_back(given: _Outcome, attempt: CallAttempt) -> set[int]:
+    assert given.callback_at is not None
+    _finish(given.task, given.now)
+    _create_callback(task=given.task, agent=given.agent, callback_at=given.callback_at, rules=given.rules)
+    return set()
+
+
+def _write_agenda_done(given: _Outcome, attempt: CallAttempt) -> set[int]:
+    """The agenda was talked through: its touchpoints are done, each with the result the agent typed."""
+    _finish(given.task, given.now, touchpoints_to=Touchpoint.Status.DONE, resolution=f"call:{given.outcome}")
+    for position, text in given.agenda_results.items():
+        given.task.items.filter(position=int(position)).update(result=text)
+    return set()
+
+
+def _write_do_not_call(given: _Outcome, attempt: CallAttempt) -> set[int]:
+    _write_agenda_done(given, attempt)
+    set_do_not_contact(
+        customer=given.task.customer, channels=given.channels, now=given.now,
+        reason=given.note or _("Asked during a call not to be contacted"),
+    )
+    return set()
+
+
+def _write_booked(given: _Outcome, attempt: CallAttempt) -> set[int]:
+    _write_agenda_done(given, attempt)
+    assert given.department is not None and given.booked_on is not None
+    dealership = given.task.dealership
+    Handoff.objects.create(
+        dealership=dealership, customer=given.task.customer, vehicle=given.vehicle, department=given.department,
+        kind=Handoff.Kind.BOOKING, notes=given.note, booked_on=given.booked_on, created_from=attempt,
+        # Service confirms the booking by the next working day, and never after the visit itself.
+        deadline=min(given.booked_on, next_working_day(given.today, dealership=dealership, rules=given.rules)),
+    )
+    return set()
+
+
+def _write_sold_car(given: _Outcome, attempt: CallAttempt) -> set[int]:
+    _write_agenda_done(given, attempt)
+    assert given.vehicle is not None
+    Vehicle.objects.filter(pk=given.vehicle.pk).update(is_active=False)
+    return {given.vehicle.pk}
+
+
+def _write_hot_lead(given: _Outcome, attempt: CallAttempt) -> set[int]:
+    _write_agenda_done(given, attempt)
+    assert given.department is not None and given.deadline is not None
+    Handoff.objects.create(
+        dealership=given.task.dealership, customer=given.task.customer, vehicle=given.vehicle,
+        department=given.department, kind=Handoff.Kind.HOT_LEAD, notes=given.note, deadline=given.deadline,
+        created_from=attempt,
+    )
+    return set()
+
+
+# One writer per outcome (a test checks that every outcome has one).
+_WRITERS: dict[str, Callable[[_Outcome, CallAttempt], set[int]]] = {
+    Outcome.REACHED: _write_agenda_done,
+    Outcome.NO_ANSWER: _write_no_answer,
+    Outcome.CALL_BACK: _write_call_back,
+    Outcome.BOOKED: _write_booked,
+    Outcome.HOT_LEAD: _write_hot_lead,
+    Outcome.WRONG_NUMBER: _write_wrong_number,
+    Outcome.SERVICED_ELSEWHERE: _write_agenda_done,
+    Outcome.SOLD_CAR: _write_sold_car,
+    Outcome.DO_NOT_CALL: _write_do_not_call,
+}
 
 
 def _agenda_results(task: CallTask, results: dict[str, str]) -> dict[str, str]:

@@ -312,3 +312,10 @@ def test_a_call_without_a_car_or_touchpoints_can_still_be_worked(moscow, agent):
     record(task, agent, "reached")
     # then
     assert CallTask.objects.get(pk=task.pk).status == "done"
+
+
+def test_every_outcome_has_one_writer_and_only_detailed_outcomes_have_checks():
+    from contacts.calls import outcomes
+
+    assert set(outcomes._WRITERS) == set(CallAttempt.Outcome.values)
+    assert set(outcomes._CHECKS) < set(CallAttempt.Outcome.values)
