@@ -30,13 +30,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from contacts import calls
 from contacts.card import customer_card
+from contacts.floor import floor_summary
 from contacts.forms import CapacityForm, HandoffCloseForm, OutcomeForm, ReassignForm
 from contacts.models import (
     REACHED_OUTCOMES,
     CallAttempt,
     CallTask,
     ContactRules,
-    DailyCapacity,
     Handoff,
     TouchpointTemplate,
 )
@@ -49,7 +49,6 @@ Outcome = CallAttempt.Outcome
 # The most urgent calls the queue page lists: two screens of a 1366x768 display; "Next call" always
 # takes the most urgent one anyway, and 150 rows cost three times the rendering.
 QUEUE_ROWS = 50
-FLOOR_WAITING_ROWS = 15
 
 
 class AuthenticatedHttpRequest(HttpRequest):
@@ -392,88 +391,9 @@ def _floor_answer(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _floor_context(request: AuthenticatedHttpRequest, now: dt.datetime) -> dict[str, Any]:
-    dealerships = list(access.dealerships_of(request.user).select_related("contact_rules").order_by("id"))
     today, start, end = _today_bounds(request, now)
-    timeouts = {d.pk: ContactRules.for_dealership(d).claim_timeout_minutes for d in dealerships}
-    staff = Dealership.staff.through.objects.filter(dealership__in=dealerships)
-    dealerships_of_user: dict[int, set[int]] = {}
-    for user_id, dealership_id in staff.values_list("user_id", "dealership_id"):
-        dealerships_of_user.setdefault(user_id, set()).add(dealership_id)
-    agents = list(
-        User.objects.filter(pk__in=dealerships_of_user, groups__name=access.AGENT, is_active=True).distinct().order_by(
-            "first_name", "username"
-        )
-    )
-    counts = {
-        row["agent"]: row
-        for row in CallAttempt.objects.filter(
-            call_task__dealership__in=dealerships, ended_at__gte=start, ended_at__lt=end
-        ).values("agent").annotate(calls=Count("id"), reached=Count("id", filter=Q(outcome__in=REACHED_OUTCOMES)))
-    }
-    claims = list(
-        CallTask.objects.filter(dealership__in=dealerships, status=CallTask.Status.CLAIMED)
-        .select_related("claimed_by", "customer", "dealership")
-        .order_by("claimed_at")
-    )
-    stale_count = 0
-    for task in claims:
-        minutes = int((now - task.claimed_at).total_seconds() // 60) if task.claimed_at else 0
-        is_stale = minutes >= timeouts.get(task.dealership_id, 20)
-        task.age_minutes = minutes  # type: ignore[attr-defined]
-        task.is_stale = is_stale  # type: ignore[attr-defined]
-        stale_count += is_stale
-    claim_of = {task.claimed_by_id: task for task in claims}
-    # Anyone holding a claim appears, agent or not (a supervisor may take calls too).
-    people = agents + [t.claimed_by for t in claims if t.claimed_by and t.claimed_by not in agents]
-    rows = []
-    for person in people:
-        row = counts.get(person.pk, {"calls": 0, "reached": 0})
-        rows.append({
-            "user": person,
-            "calls": row["calls"],
-            "reached": row["reached"],
-            "reach_rate": round(100 * row["reached"] / row["calls"]) if row["calls"] else None,
-            "claim": claim_of.get(person.pk),
-        })
-    for task in claims:
-        task.assignable = [a for a in agents if task.dealership_id in dealerships_of_user.get(a.pk, set())]  # type: ignore[attr-defined]
-    capacities = []
-    for dealership in dealerships:
-        day = dealership.local_date(now)
-        rules = ContactRules.for_dealership(dealership)
-        row_capacity = DailyCapacity.objects.filter(dealership=dealership, day=day).first()
-        on_shift = row_capacity.agents_on_shift if row_capacity else rules.default_agents_on_shift
-        capacities.append({
-            "dealership": dealership,
-            "agents_on_shift": on_shift,
-            "is_default": row_capacity is None,
-            "calls": on_shift * rules.calls_per_agent,
-            "left": calls.queue_for(dealerships=[dealership], now=now).count(),
-            "done": CallAttempt.objects.filter(
-                call_task__dealership=dealership, ended_at__gte=calls.local_day_bounds(dealership, day)[0],
-                ended_at__lt=calls.local_day_bounds(dealership, day)[1],
-            ).count(),
-        })
-    waiting = list(
-        calls.queue_for(dealerships=dealerships, now=now)
-        .select_related("customer", "assigned_to", "dealership")
-        .order_by("priority", "window_end", "id")[:FLOOR_WAITING_ROWS]
-    )
-    for task in waiting:
-        task.assignable = [a for a in agents if task.dealership_id in dealerships_of_user.get(a.pk, set())]  # type: ignore[attr-defined]
-    done = sum(r["calls"] for r in counts.values())
-    reached = sum(r["reached"] for r in counts.values())
-    return {
-        "rows": rows,
-        "claims": claims,
-        "stale_count": stale_count,
-        "capacities": capacities,
-        "waiting": waiting,
-        "today": today,
-        "now": now,
-        "done": done,
-        "reach_rate": round(100 * reached / done) if done else None,
-    }
+    dealerships = list(access.dealerships_of(request.user).order_by("id"))
+    return {"floor": floor_summary(dealerships=dealerships, now=now, day_start=start, day_end=end), "today": today, "now": now}
 
 
 @require_POST

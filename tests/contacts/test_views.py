@@ -168,7 +168,7 @@ def test_the_supervisor_sets_capacity_releases_and_reassigns(client, moscow, sup
     client.post(reverse("contacts:reassign", args=[task.pk]), {"agent": carol.pk})
     # then
     assert floor.status_code == 200
-    assert [row["claim"] for row in floor.context["rows"] if row["user"] == agent] == [task]
+    assert [row.claim.task for row in floor.context["floor"].agents if row.user == agent] == [task]
     assert DailyCapacity.objects.get(dealership=moscow, day=DAY).agents_on_shift == 6
     assert "went back to the queue" in live.content.decode() and "<html" not in live.content.decode()
     task.refresh_from_db()
@@ -182,7 +182,7 @@ def test_the_floor_flags_claims_idle_too_long(client, moscow, supervisor, agent,
     CallTask.objects.filter(pk=task.pk).update(claimed_at=NOW - dt.timedelta(minutes=45))
     client.force_login(supervisor)
     response = client.get(reverse("contacts:floor"))
-    assert response.context["stale_count"] == 1
+    assert response.context["floor"].stale_count == 1
     assert "idle too long" in response.content.decode()
 
 
