@@ -11,6 +11,7 @@ urlpatterns = [
     path("task/<int:pk>/", views.call, name="call"),
     path("task/<int:pk>/outcome/", views.record_outcome, name="outcome"),
     path("task/<int:pk>/release/", views.release, name="release"),
+    path("task/<int:pk>/heartbeat/", views.heartbeat, name="heartbeat"),
     path("task/<int:pk>/reassign/", views.reassign, name="reassign"),
     path("floor/", views.floor, name="floor"),
     path("floor/capacity/<int:dealership_id>/", views.set_capacity, name="capacity"),

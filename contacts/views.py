@@ -199,11 +199,27 @@ OUTCOME_BUTTONS = [
 PANEL_OUTCOMES = frozenset(panel for _o, _k, _s, panel in OUTCOME_BUTTONS if panel)
 
 
+# The open call screen tells the server it is still open this often (contacts.calls.keep_claim): far
+# inside any claim timeout (at least a minute), so only a closed or frozen screen lets a claim go stale.
+HEARTBEAT_SECONDS = 45
+
+
 @require_GET
 @access.role_required(access.CAN_WORK_QUEUE)
 def call(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     task = _get_task_for_user(request, pk)
-    return render(request, "contacts/call.html", _call_context(request, task, OutcomeForm(task=task), timezone.now()))
+    is_mine = task.status == CallTask.Status.CLAIMED and task.claimed_by_id == request.user.pk
+    claim = calls.claim_token(task=task) if is_mine else ""
+    return render(request, "contacts/call.html", _call_context(request, task, OutcomeForm(task=task), timezone.now(), claim))
+
+
+@require_POST
+@access.role_required(access.CAN_WORK_QUEUE)
+def heartbeat(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The open call screen keeps its claim alive; if the call is no longer the agent's, it says why."""
+    task = _get_task_for_user(request, pk)
+    state = calls.keep_claim(task=task, agent=request.user, now=timezone.now())
+    return render(request, "contacts/call.html#claim_state", {"claim_state": state})
 
 
 @require_POST
@@ -212,6 +228,7 @@ def record_outcome(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     task = _get_task_for_user(request, pk)
     now = timezone.now()
     form = OutcomeForm(request.POST, task=task)
+    claim = request.POST.get("claim", "")
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -220,6 +237,7 @@ def record_outcome(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 odometer_km=data["odometer_km"], vehicle=data["vehicle"], callback_at=data["callback_at"],
                 booked_on=data["booked_on"], department=data["department"], reason=data["reason"] or None,
                 results=form.results(), channels=data["channels"], deadline=data["deadline"],
+                claim_started_at=calls.claim_started_at(token=claim, task=task, agent=request.user),
             )
         except calls.OutcomeError as error:
             form.add_error(None, str(error))
@@ -229,7 +247,7 @@ def record_outcome(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         else:
             return _after_outcome(request, data, now)
     task.refresh_from_db()
-    context = _call_context(request, task, form, now)
+    context = _call_context(request, task, form, now, claim)
     if _is_htmx(request):
         # htmx swaps only 2xx answers by default: the error form comes back as 200.
         return render(request, "contacts/call.html#outcome", context)
@@ -243,7 +261,11 @@ def _after_outcome(request: AuthenticatedHttpRequest, data: dict[str, Any], now:
     return _go_to_next_call(request, now)
 
 
-def _call_context(request: AuthenticatedHttpRequest, task: CallTask, form: OutcomeForm, now: dt.datetime) -> dict[str, Any]:
+def _call_context(
+    request: AuthenticatedHttpRequest, task: CallTask, form: OutcomeForm, now: dt.datetime, claim: str
+) -> dict[str, Any]:
+    """``claim``: the screen's proof that the agent held the call (calls.claim_token); with it the
+    outcome bar stays while the call is open, even if the claim was released meanwhile."""
     user = request.user
     dealership = task.dealership
     rules = ContactRules.for_dealership(dealership)
@@ -254,6 +276,8 @@ def _call_context(request: AuthenticatedHttpRequest, task: CallTask, form: Outco
             # The reason was written in the queue build's language; say it in the agent's.
             item["why"] = why(item.get("reason", ""), item.get("detail") or {})
     is_mine = task.status == CallTask.Status.CLAIMED and task.claimed_by_id == user.pk
+    if not is_mine and task.status in (CallTask.Status.OPEN, CallTask.Status.CLAIMED):
+        is_mine = calls.claim_started_at(token=claim, task=task, agent=user) is not None
     chosen = form.data.get("outcome", "") if form.is_bound else ""
     card = customer_card(customer=task.customer, today=today)
     vehicles = [v for v in card["vehicles"] if v.is_active]
@@ -268,6 +292,8 @@ def _call_context(request: AuthenticatedHttpRequest, task: CallTask, form: Outco
         "explanation": _explanation(task.explanation or {}),
         "form": form,
         "is_mine": is_mine,
+        "claim": claim,
+        "heartbeat_seconds": HEARTBEAT_SECONDS,
         "outcomes": OUTCOME_BUTTONS,
         "open_panel": chosen if chosen in PANEL_OUTCOMES and form.errors else "",
         "active_vehicles": vehicles,

@@ -13,8 +13,12 @@ Callers import from ``contacts.calls``; only what they use is re-exported here.
 from __future__ import annotations
 
 from contacts.calls.claims import (
+    ClaimState,
     call_hours_message,
     claim_next_call,
+    claim_started_at,
+    claim_token,
+    keep_claim,
     queue_for,
     queue_in_order,
     reassign_call,
@@ -34,13 +38,17 @@ from contacts.calls.schedule import is_within_call_hours, local_day_bounds, loca
 
 __all__ = [
     "CHURN_REASONS",
+    "ClaimState",
     "MAX_ODOMETER_KM",
     "OutcomeError",
     "accept_handoff",
     "call_hours_message",
     "claim_next_call",
+    "claim_started_at",
+    "claim_token",
     "close_handoff",
     "is_within_call_hours",
+    "keep_claim",
     "local_day_bounds",
     "local_now",
     "next_working_day",

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
+from django.core import signing
 from django.core.cache import cache
 from django.db import OperationalError, connection, transaction
 from django.db.models import Q, QuerySet
@@ -130,7 +131,8 @@ def _release_stale_claims_lazily(*, dealerships: Sequence[Dealership], now: dt.d
 
 def _is_claim_stale(task: CallTask, now: dt.datetime) -> bool:
     rules = ContactRules.for_dealership(task.dealership)
-    return task.claimed_at is not None and task.claimed_at < now - dt.timedelta(minutes=rules.claim_timeout_minutes)
+    last_seen = task.claim_seen_at or task.claimed_at
+    return last_seen is not None and last_seen < now - dt.timedelta(minutes=rules.claim_timeout_minutes)
 
 
 def call_hours_message(dealership: Dealership, now: dt.datetime) -> str:
@@ -184,10 +186,11 @@ def claim_next_call(*, agent: User, now: dt.datetime, dealerships: Iterable[Deal
                     )
                     continue
                 claimed = CallTask.objects.filter(pk=task.pk, status=CallTask.Status.OPEN).update(
-                    status=CallTask.Status.CLAIMED, claimed_by=agent, claimed_at=now
+                    status=CallTask.Status.CLAIMED, claimed_by=agent, claimed_at=now, claim_seen_at=now
                 )
                 if claimed == 1:
                     task.status, task.claimed_by, task.claimed_at = CallTask.Status.CLAIMED, agent, now
+                    task.claim_seen_at = now
                     return ClaimResult(task)
         except OperationalError as error:
             # SQLite answers "locked" instead of waiting when another writer holds the database in
@@ -228,6 +231,75 @@ def release_call(*, task: CallTask, by: User) -> bool:
     if task.claimed_by_id != by.pk and not access.has_role(by, access.CAN_SUPERVISE):
         return False
     return CallTask.objects.filter(pk=task.pk, status=CallTask.Status.CLAIMED).update(status=CallTask.Status.OPEN) == 1
+
+
+@dataclass(frozen=True)
+class ClaimState:
+    """What the agent's open call screen learns from its heartbeat: still theirs, or what happened."""
+
+    is_held: bool
+    message: str = ""
+
+
+def keep_claim(*, task: CallTask, agent: User, now: dt.datetime) -> ClaimState:
+    """The call screen is still open: keep the agent's claim alive, or say in words why it is not theirs."""
+    if CallTask.objects.filter(pk=task.pk, status=CallTask.Status.CLAIMED, claimed_by=agent).update(claim_seen_at=now):
+        return ClaimState(is_held=True)
+    task = CallTask.objects.select_related("claimed_by", "assigned_to", "dealership").get(pk=task.pk)
+    still_accepted = _("If you spoke to the customer, record the outcome: it is still accepted.")
+    if task.status == CallTask.Status.DONE:
+        return ClaimState(is_held=False, message=closed_call_message(task=task, agent=agent))
+    if task.status == CallTask.Status.CANCELLED:
+        return ClaimState(is_held=False, message=_("This call was cancelled: the customer refused calls or cannot be reached."))
+    if task.status == CallTask.Status.CLAIMED and task.claimed_by is not None:
+        return ClaimState(is_held=False, message=_("%(agent)s has this call now.") % {"agent": _person(task.claimed_by)}
+                          + " " + still_accepted)
+    if task.assigned_to is not None and task.assigned_to_id != agent.pk:
+        return ClaimState(is_held=False, message=_("A supervisor gave this call to %(agent)s.") % {
+            "agent": _person(task.assigned_to)} + " " + still_accepted)
+    return ClaimState(is_held=False, message=_("This call went back to the queue.") + " " + still_accepted)
+
+
+def closed_call_message(*, task: CallTask, agent: User) -> str:
+    """A closed call, in words: who recorded its outcome, and when (dealership time)."""
+    last = task.attempts_made.select_related("agent").order_by("-ended_at", "-id").first()
+    if last is None or last.agent_id == agent.pk:
+        return _("This call is already closed; its outcome was recorded before or it was cancelled.")
+    return _("%(agent)s recorded this call's outcome (%(outcome)s) at %(time)s. Press Next call.") % {
+        "agent": _person(last.agent), "outcome": last.get_outcome_display(),
+        "time": local_now(task.dealership, last.ended_at).strftime("%H:%M") if last.ended_at else "",
+    }
+
+
+def _person(user: User | None) -> str:
+    return (user.get_full_name() or user.username) if user is not None else _("another agent")
+
+
+# A call screen's proof that its agent held the call (contacts.views renders it into the outcome form):
+# with it, the agent's outcome is accepted even after the claim was released (contacts.calls.outcomes).
+CLAIM_TOKEN_SALT = "contacts.calls.claim"
+CLAIM_TOKEN_MAX_AGE = dt.timedelta(hours=12)
+
+
+def claim_token(*, task: CallTask) -> str:
+    """A signed note of who claimed this call and when; empty if nobody holds it."""
+    if task.status != CallTask.Status.CLAIMED or task.claimed_by_id is None or task.claimed_at is None:
+        return ""
+    return signing.dumps([task.pk, task.claimed_by_id, task.claimed_at.isoformat()], salt=CLAIM_TOKEN_SALT)
+
+
+def claim_started_at(*, token: str, task: CallTask, agent: User) -> dt.datetime | None:
+    """When this agent's claim on this task began, if the token proves they held it; else None."""
+    if not token:
+        return None
+    try:
+        task_id, agent_id, started = signing.loads(token, salt=CLAIM_TOKEN_SALT, max_age=CLAIM_TOKEN_MAX_AGE)
+        started_at = dt.datetime.fromisoformat(started)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    if task_id != task.pk or agent_id != agent.pk:
+        return None
+    return started_at
 
 
 def reassign_call(*, task: CallTask, to: User, by: User) -> bool:

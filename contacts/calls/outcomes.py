@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from contacts import tasks
+from contacts.calls.claims import closed_call_message
 from contacts.calls.schedule import first_working_day_from, is_within_call_hours, local_now, next_working_day
 from contacts.models import (
     REACHED_OUTCOMES,
@@ -90,15 +91,24 @@ def validate_reading(*, vehicle: Vehicle, odometer_km: int, day: dt.date) -> Non
         )
 
 
-def _take_for_outcome(*, task: CallTask, agent: User, now: dt.datetime) -> CallTask:
+def _take_for_outcome(*, task: CallTask, agent: User, now: dt.datetime, claim_started_at: dt.datetime | None) -> CallTask:
     """Lock the customer, then the task (the queue build's order), and check the call is the agent's.
 
     A claim that expired (or that a supervisor released) but that nobody else took is taken back:
-    the call happened, and what the agent typed must not be lost.
+    the call happened, and what the agent typed must not be lost. With ``claim_started_at`` (the call
+    screen proved the agent held this call, contacts.calls.claims.claim_token) the outcome is accepted
+    while the call is not closed, even if it went to another agent meanwhile: that agent's claim ends
+    here, and their screen says who recorded the call (contacts.calls.claims.keep_claim).
     """
     Customer.objects.select_for_update().filter(pk=task.customer_id).first()
     task = CallTask.objects.select_for_update().select_related("customer", "dealership").get(pk=task.pk)
     if task.status == CallTask.Status.CLAIMED and task.claimed_by_id == agent.pk:
+        return task
+    if claim_started_at is not None and task.status in (CallTask.Status.OPEN, CallTask.Status.CLAIMED):
+        CallTask.objects.filter(pk=task.pk).update(
+            status=CallTask.Status.CLAIMED, claimed_by=agent, claimed_at=claim_started_at, claim_seen_at=now
+        )
+        task.status, task.claimed_by, task.claimed_at = CallTask.Status.CLAIMED, agent, claim_started_at
         return task
     if task.status == CallTask.Status.OPEN and task.claimed_by_id == agent.pk and task.assigned_to_id in (None, agent.pk):
         task.claimed_at = task.claimed_at or now
@@ -107,7 +117,9 @@ def _take_for_outcome(*, task: CallTask, agent: User, now: dt.datetime) -> CallT
         )
         task.status = CallTask.Status.CLAIMED
         return task
-    if task.status in (CallTask.Status.DONE, CallTask.Status.CANCELLED):
+    if task.status == CallTask.Status.DONE:
+        raise OutcomeError(closed_call_message(task=task, agent=agent))
+    if task.status == CallTask.Status.CANCELLED:
         raise OutcomeError(_("This call is already closed; its outcome was recorded before or it was cancelled."))
     raise OutcomeError(_("This call is no longer yours: it went back to the queue or another agent has it."))
 
@@ -128,11 +140,17 @@ def record_outcome(
     results: dict[str, str] | None = None,
     channels: Sequence[str] = (Channel.CALL,),
     deadline: dt.date | None = None,
+    claim_started_at: dt.datetime | None = None,
 ) -> CallAttempt:
-    """Record one call's outcome (see the module docstring). Raises OutcomeError, writing nothing."""
+    """Record one call's outcome (see the module docstring). Raises OutcomeError, writing nothing.
+
+    ``claim_started_at``: when the agent's own claim on this call began, as their call screen proved
+    it (``_take_for_outcome``); without it, the call must still be theirs or free.
+    """
     with transaction.atomic():
+        taken = _take_for_outcome(task=task, agent=agent, now=now, claim_started_at=claim_started_at)
         return _record_outcome(
-            task=_take_for_outcome(task=task, agent=agent, now=now), agent=agent, outcome=outcome, now=now,
+            task=taken, agent=agent, outcome=outcome, now=now,
             note=(note or "").strip(), odometer_km=odometer_km, vehicle=vehicle, callback_at=callback_at,
             booked_on=booked_on, department=department, reason=reason, results=results or {},
             channels=channels, deadline=deadline,
