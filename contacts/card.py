@@ -7,6 +7,7 @@ dealer already knows.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import Prefetch
@@ -15,7 +16,8 @@ from contacts.models import CallAttempt, Handoff, Touchpoint
 from customers.models import Customer, OdometerReading, Sale, ServiceVisit, Vehicle
 
 
-def customer_card(*, customer: Customer, today: dt.date) -> dict[str, Any]:
+def customer_card(*, customer: Customer, today: dt.date, first_vehicle_ids: Sequence[int] = ()) -> dict[str, Any]:
+    """``first_vehicle_ids``: the cars a call is about, listed first in that order (then active cars, then sold)."""
     vehicles = list(
         Vehicle.objects.filter(owner=customer)
         .select_related("forecast")
@@ -30,6 +32,8 @@ def customer_card(*, customer: Customer, today: dt.date) -> dict[str, Any]:
         )
         .order_by("-is_active", "vin")
     )
+    first = {vehicle_id: rank for rank, vehicle_id in enumerate(first_vehicle_ids)}
+    vehicles.sort(key=lambda vehicle: first.get(vehicle.pk, len(first)))  # stable: the rest keep their order
     attempts = list(
         CallAttempt.objects.filter(customer=customer).select_related("agent").order_by("-ended_at")[:50]
     )

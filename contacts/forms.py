@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from contacts.call_screen import call_topics, call_vehicle_ids
 from contacts.calls import CHURN_REASONS, MAX_ODOMETER_KM
 from contacts.models import CallAttempt, CallTask, Department
 from customers import access
@@ -61,10 +62,20 @@ class OutcomeForm(forms.Form):
     def __init__(self, *args: Any, task: CallTask, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.task = task
-        vehicles = list(Vehicle.objects.filter(owner_id=task.customer_id, is_active=True).order_by("id"))
+        # The cars the call is about come first, and the first of them is chosen: the agent changes it
+        # only when the customer talks about another car.
+        self.call_vehicle_ids = call_vehicle_ids(call_topics(task, today=task.dealership.local_date(timezone.now())))
+        rank = {vehicle_id: position for position, vehicle_id in enumerate(self.call_vehicle_ids)}
+        vehicles = sorted(
+            Vehicle.objects.filter(owner_id=task.customer_id, is_active=True).order_by("id"),
+            key=lambda vehicle: rank.get(vehicle.pk, len(rank)),
+        )
         field: Any = self.fields["vehicle"]
-        field.queryset = Vehicle.objects.filter(pk__in=[v.pk for v in vehicles]).order_by("id")
+        field.queryset = Vehicle.objects.filter(pk__in=[v.pk for v in vehicles])
+        field.choices = [(v.pk, field.label_from_instance(v)) for v in vehicles]
         if len(vehicles) == 1:
+            field.initial = vehicles[0].pk
+        elif vehicles and vehicles[0].pk in rank:
             field.initial = vehicles[0].pk
         self.vehicles = vehicles
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import re
 from typing import Any
 
 from django.contrib import messages
@@ -29,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from contacts import calls
+from contacts.call_screen import call_topics, other_plans, script_sections
 from contacts.card import customer_card
 from contacts.floor import floor_summary
 from contacts.forms import CapacityForm, HandoffCloseForm, OutcomeForm, ReassignForm
@@ -38,9 +38,7 @@ from contacts.models import (
     CallTask,
     ContactRules,
     Handoff,
-    TouchpointTemplate,
 )
-from contacts.queues import AGENT_MARKER, why
 from customers import access
 from customers.models import Dealership
 
@@ -270,26 +268,22 @@ def _call_context(
     dealership = task.dealership
     rules = ContactRules.for_dealership(dealership)
     today = dealership.local_date(now)
-    agenda = [dict(item) for item in task.agenda]
-    for item in agenda:
-        if "detail" in item:
-            # The reason was written in the queue build's language; say it in the agent's.
-            item["why"] = why(item.get("reason", ""), item.get("detail") or {})
+    topics = call_topics(task, today=today)
     is_mine = task.status == CallTask.Status.CLAIMED and task.claimed_by_id == user.pk
     if not is_mine and task.status in (CallTask.Status.OPEN, CallTask.Status.CLAIMED):
         is_mine = calls.claim_started_at(token=claim, task=task, agent=user) is not None
     chosen = form.data.get("outcome", "") if form.is_bound else ""
-    card = customer_card(customer=task.customer, today=today)
+    card = customer_card(customer=task.customer, today=today, first_vehicle_ids=form.call_vehicle_ids)
     vehicles = [v for v in card["vehicles"] if v.is_active]
-    for vehicle in vehicles:
-        readings = list(vehicle.odometer_readings.all())  # prefetched, newest first
-        vehicle.last_reading = readings[0] if readings else None
+    last_readings = {v.pk: next(iter(v.odometer_readings.all()), None) for v in vehicles}  # prefetched, newest first
     return {
         **card,
         "task": task,
-        "agenda": agenda,
-        "sections": _script_sections(task.script, user.first_name or user.username, len(agenda)),
-        "explanation": _explanation(task.explanation or {}),
+        "agenda": topics,
+        "sections": script_sections(
+            task, topics=topics, agent_name=user.first_name or user.username, today=today, language=task.customer.language
+        ),
+        "explanation": other_plans(task.explanation or {}),
         "form": form,
         "is_mine": is_mine,
         "claim": claim,
@@ -297,6 +291,7 @@ def _call_context(
         "outcomes": OUTCOME_BUTTONS,
         "open_panel": chosen if chosen in PANEL_OUTCOMES and form.errors else "",
         "active_vehicles": vehicles,
+        "last_reading": last_readings.get(vehicles[0].pk) if len(vehicles) == 1 else None,
         "suggested_callback": _suggested_callback(dealership, now).strftime("%Y-%m-%dT%H:%M"),
         "min_callback": calls.local_now(dealership, now).strftime("%Y-%m-%dT%H:%M"),
         "next_working_day": calls.next_working_day(today, dealership=dealership, rules=rules),
@@ -314,77 +309,6 @@ def _suggested_callback(dealership: Dealership, now: dt.datetime) -> dt.datetime
     day = local.date() if local.time() < dealership.call_hours_start else local.date() + dt.timedelta(days=1)
     opening = dt.datetime.combine(day, dealership.call_hours_start, tzinfo=dealership.zone)
     return opening + dt.timedelta(hours=1)
-
-
-SECTION_HEADING = re.compile(r"(?m)^## ")
-
-
-def _script_sections(script: str, agent_name: str, agenda_size: int) -> list[dict[str, Any]]:
-    """One section per agenda item ("## title" lines, as the queue build writes them), agent named."""
-    text = (script or "").replace(AGENT_MARKER, agent_name)
-    blocks = SECTION_HEADING.split(text)
-    sections = []
-    if blocks[0].strip():
-        sections.append({"title": "", "body": blocks[0].strip()})
-    for block in blocks[1:]:
-        title, _newline, body = block.partition("\n")
-        sections.append({"title": title.strip(), "body": body.strip()})
-    for position, section in enumerate(sections):
-        section["position"] = position if position < max(1, agenda_size) else None
-    return sections
-
-
-# The resolver's reason codes (contacts.pressure), in words an agent reads.
-RULE_WORDS = {
-    "merge": lambda: _("moved so that one call covers several topics"),
-    "holiday": lambda: _("a public holiday"),
-    "weekend": lambda: _("a weekend"),
-    "message_same_day_as_call": lambda: _("a message goes out that day"),
-    "min_gap": lambda: _("too soon after another call"),
-    "cap_30": lambda: _("the limit of calls in 30 days"),
-    "cap_365": lambda: _("the limit of calls in a year"),
-    "message_gap": lambda: _("too soon after another message"),
-}
-
-
-def reason_words(reason: str) -> str:
-    kind, _colon, rest = (reason or "").partition(":")
-    if kind == "merged_into":
-        return _("on this call, so the customer gets one call instead of several")
-    if kind == "deferred":
-        return RULE_WORDS[rest]() if rest in RULE_WORDS else rest
-    if kind == "window_closed":
-        rule = RULE_WORDS[rest]() if rest in RULE_WORDS else rest
-        return _("its time window closed (%(rule)s)") % {"rule": rule}
-    if kind == "do_not_contact":
-        return _("the customer refused this channel (%(channel)s)") % {"channel": rest}
-    if kind == "unreachable":
-        return _("the phone is marked unreachable")
-    if kind == "window_passed":
-        return _("its time window has passed")
-    if kind == "beyond_horizon":
-        return _("too far ahead to plan yet")
-    return reason
-
-
-def _date_or_none(value: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _explanation(explanation: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    codes = {item.get("code", "") for items in explanation.values() if isinstance(items, list) for item in items}
-    names = {t.code: t.name for t in TouchpointTemplate.objects.filter(code__in=codes)}
-    result: dict[str, list[dict[str, Any]]] = {}
-    for kind in ("merged", "deferred", "suppressed"):
-        result[kind] = [
-            {"title": names.get(item.get("code", ""), item.get("code", "")), "why": reason_words(item.get("reason", "")),
-             "on": _date_or_none(item.get("on", ""))}
-            for item in explanation.get(kind) or []
-        ]
-    return result
 
 
 @require_POST

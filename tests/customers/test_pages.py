@@ -81,3 +81,23 @@ def test_static_files_collect_for_production(settings, tmp_path):
     # then
     assert (tmp_path / "staticfiles.json").exists()
     assert list(tmp_path.glob("vendor/htmx-2.0.4.min.*.js"))
+
+
+@pytest.mark.parametrize("query", [
+    "Попова", "попова", "ПОПОВА", "Попова Наталья", "наталья попова", "8 934 440-18-15", "+7 (934) 440 18 15",
+    "440-18-15", "a123bc77", "А123ВС 77", "XW8ZZZ61ZKG", "Наталья Сергеевна",
+])
+def test_the_customer_search_finds_a_person_the_way_they_say_it(client, agent, moscow, query):
+    # given
+    from tests import factories
+
+    natalia = factories.CustomerFactory(dealership=moscow, first_name="Наталья", middle_name="Сергеевна",
+                                        last_name="Попова", phone="+79344401815")
+    factories.VehicleFactory(owner=natalia, plate="А123ВС77", vin="XW8ZZZ61ZKG123456")
+    factories.CustomerFactory(dealership=moscow, first_name="Наталья", last_name="Иванова", phone="+79161234567")
+    client.force_login(agent)
+    # when
+    response = client.get(reverse("customers:list"), {"q": query})
+    # then
+    assert list(response.context["customers"]) == [natalia]
+    assert "+7 934 440-18-15" in response.content.decode()
