@@ -43,6 +43,10 @@ class OutcomeForm(forms.Form):
         label=_("Booked for"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": _("Give the booked date, e.g. 27.11.2026.")},
     )
+    booked_time = forms.TimeField(
+        label=_("Time"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        input_formats=["%H:%M"], error_messages={"invalid": _("Give the booked time, e.g. 10:30.")},
+    )
     reason = forms.ChoiceField(label=_("Why elsewhere"), required=False, choices=list(CHURN_REASONS.items()),
                                widget=forms.RadioSelect)
     department = forms.ModelChoiceField(

@@ -444,6 +444,8 @@ class Handoff(models.Model):
     notes = models.TextField(blank=True)
     deadline = models.DateField(_("deadline"))
     booked_on = models.DateField(_("booked for"), null=True, blank=True)
+    # The visit's moment when the agent agreed a time with the customer (booked_on is its local day).
+    booked_at = models.DateTimeField(_("booked at"), null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
     result = models.CharField(_("result"), max_length=200, blank=True)
     created_from = models.ForeignKey(CallAttempt, on_delete=models.SET_NULL, null=True, blank=True)

@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from contacts import calls
 from contacts.call_screen import call_topics, other_plans, script_sections
-from contacts.card import customer_card
+from contacts.card import customer_card, topic_results
 from contacts.floor import floor_summary
 from contacts.forms import CapacityForm, HandoffCloseForm, OutcomeForm, ReassignForm
 from contacts.models import (
@@ -84,7 +84,7 @@ def _get_dealership_for_user(request: AuthenticatedHttpRequest, pk: int) -> Deal
 def _handoffs_for(request: AuthenticatedHttpRequest) -> QuerySet[Handoff]:
     """Hand-offs of the user's dealerships; department staff see only their departments'."""
     handoffs = Handoff.objects.filter(dealership__in=access.dealerships_of(request.user)).select_related(
-        "customer", "vehicle", "department", "accepted_by", "created_from__agent"
+        "customer", "vehicle", "department", "accepted_by", "created_from__agent", "created_from__call_task", "dealership"
     )
     roles = access.roles_of(request.user)
     if not roles & {access.SUPERVISOR, access.MANAGER, access.ADMIN}:
@@ -233,7 +233,7 @@ def record_outcome(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             calls.record_outcome(
                 task=task, agent=request.user, outcome=data["outcome"], now=now, note=data["note"],
                 odometer_km=data["odometer_km"], vehicle=data["vehicle"], callback_at=data["callback_at"],
-                booked_on=data["booked_on"], department=data["department"], reason=data["reason"] or None,
+                booked_on=data["booked_on"], booked_time=data["booked_time"], department=data["department"], reason=data["reason"] or None,
                 results=form.results(), channels=data["channels"], deadline=data["deadline"],
                 claim_started_at=calls.claim_started_at(token=claim, task=task, agent=request.user),
             )
@@ -385,10 +385,12 @@ def reassign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     today, _start, _end = _today_bounds(request, timezone.now())
     handoffs = _handoffs_for(request)
+    open_handoffs = list(handoffs.exclude(status=Handoff.Status.CLOSED).order_by("deadline", "id")[:300])
     return render(request, "contacts/inbox.html", {
-        "handoffs": list(handoffs.exclude(status=Handoff.Status.CLOSED).order_by("deadline", "id")[:300]),
+        "handoffs": open_handoffs,
         "closed": list(handoffs.filter(status=Handoff.Status.CLOSED).order_by("-closed_at")[:20]),
         "today": today,
+        "topic_results": topic_results(h.created_from for h in open_handoffs),
     })
 
 
@@ -414,8 +416,10 @@ def handoff_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> H
     if _is_htmx(request):
         today, _start, _end = _today_bounds(request, timezone.now())
         handoff = _get_handoff_for_user(request, pk)
-        return render(request, "contacts/inbox.html#row", {"h": handoff, "today": today, "row_error": error,
-                                                            "typed_result": request.POST.get("result", "")})
+        return render(request, "contacts/inbox.html#row", {
+            "h": handoff, "today": today, "row_error": error, "typed_result": request.POST.get("result", ""),
+            "topic_results": topic_results([handoff.created_from]),
+        })
     if error:
         messages.error(request, error)
     return redirect("contacts:inbox")

@@ -135,6 +135,7 @@ def record_outcome(
     vehicle: Vehicle | None = None,
     callback_at: dt.datetime | None = None,
     booked_on: dt.date | None = None,
+    booked_time: dt.time | None = None,
     department: Department | None = None,
     reason: str | None = None,
     results: dict[str, str] | None = None,
@@ -152,7 +153,7 @@ def record_outcome(
         return _record_outcome(
             task=taken, agent=agent, outcome=outcome, now=now,
             note=(note or "").strip(), odometer_km=odometer_km, vehicle=vehicle, callback_at=callback_at,
-            booked_on=booked_on, department=department, reason=reason, results=results or {},
+            booked_on=booked_on, booked_time=booked_time, department=department, reason=reason, results=results or {},
             channels=channels, deadline=deadline,
         )
 
@@ -173,17 +174,19 @@ class _Outcome:
     odometer_km: int | None
     callback_at: dt.datetime | None
     booked_on: dt.date | None
+    booked_time: dt.time | None  # the dealership's wall clock
     department: Department | None
     reason: str | None
     channels: Sequence[str]
     deadline: dt.date | None
     agenda_results: dict[str, str] = field(default_factory=dict)
+    booked_at: dt.datetime | None = None
     detail: dict[str, Any] = field(default_factory=dict)  # stored in CallAttempt.detail
 
 
 def _record_outcome(
     *, task: CallTask, agent: User, outcome: str, now: dt.datetime, note: str, odometer_km: int | None,
-    vehicle: Vehicle | None, callback_at: dt.datetime | None, booked_on: dt.date | None,
+    vehicle: Vehicle | None, callback_at: dt.datetime | None, booked_on: dt.date | None, booked_time: dt.time | None,
     department: Department | None, reason: str | None, results: dict[str, str], channels: Sequence[str],
     deadline: dt.date | None,
 ) -> CallAttempt:
@@ -196,7 +199,7 @@ def _record_outcome(
         rules=ContactRules.for_dealership(dealership),
         vehicles=list(Vehicle.objects.filter(owner=task.customer, is_active=True).order_by("id")),
         vehicle=vehicle, note=note, odometer_km=odometer_km, callback_at=callback_at, booked_on=booked_on,
-        department=department, reason=reason, channels=channels, deadline=deadline,
+        booked_time=booked_time, department=department, reason=reason, channels=channels, deadline=deadline,
     )
     _validate(given, results)
     attempt = CallAttempt.objects.create(
@@ -247,6 +250,11 @@ def _check_booked(given: _Outcome) -> None:
     if given.department is None:
         raise OutcomeError(_("No service department receives bookings yet: ask your administrator."))
     given.detail["booked_on"] = given.booked_on.isoformat()
+    if given.booked_time is not None:
+        given.booked_at = dt.datetime.combine(given.booked_on, given.booked_time, tzinfo=given.task.dealership.zone)
+        if given.booked_at <= given.now:
+            raise OutcomeError(_("The booked time has passed already: give a later time."))
+        given.detail["booked_at"] = given.booked_at.isoformat()
 
 
 def _check_serviced_elsewhere(given: _Outcome) -> None:
@@ -343,7 +351,8 @@ def _write_booked(given: _Outcome, attempt: CallAttempt) -> set[int]:
     dealership = given.task.dealership
     Handoff.objects.create(
         dealership=dealership, customer=given.task.customer, vehicle=given.vehicle, department=given.department,
-        kind=Handoff.Kind.BOOKING, notes=given.note, booked_on=given.booked_on, created_from=attempt,
+        kind=Handoff.Kind.BOOKING, notes=given.note, booked_on=given.booked_on, booked_at=given.booked_at,
+        created_from=attempt,
         # Service confirms the booking by the next working day, and never after the visit itself.
         deadline=min(given.booked_on, next_working_day(given.today, dealership=dealership, rules=given.rules)),
     )

@@ -11,6 +11,11 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AddField(
+            model_name='handoff',
+            name='booked_at',
+            field=models.DateTimeField(blank=True, null=True, verbose_name='booked at'),
+        ),
+        migrations.AddField(
             model_name='calltask',
             name='claim_seen_at',
             field=models.DateTimeField(blank=True, null=True),

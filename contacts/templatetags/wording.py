@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
 
 from contacts.wording import reason_text, resolution_text
@@ -17,3 +19,9 @@ def reason_words(reason: str) -> str:
 @register.filter
 def resolution_words(resolution: str) -> str:
     return resolution_text(resolution)
+
+
+@register.filter
+def of(mapping: dict[Any, Any], key: Any) -> Any:
+    """``{{ topic_results|of:attempt.pk }}``: a read model's row for one key (empty when it has none)."""
+    return mapping.get(key, []) if mapping else []

@@ -235,3 +235,22 @@ def test_a_hand_off_of_another_department_is_404(client, moscow, agent):
     response = client.post(reverse("contacts:handoff", args=[Handoff.objects.get().pk, "accept"]))
     assert response.status_code == 404
     assert Handoff.objects.get().status == "new"
+
+
+def test_the_results_typed_per_topic_show_in_the_history_and_the_hand_off(client, moscow, agent, supervisor, at_now):
+    # given: a booking at 10:30 with a result typed beside each of two topics
+    task = claimed(moscow, agent, topics=("service_invite", "insurance_renewal"))
+    client.force_login(agent)
+    client.post(reverse("contacts:outcome", args=[task.pk]), {
+        "outcome": "booked", "booked_on": "2026-11-27", "booked_time": "10:30", "then": "pause",
+        "result_0": "TO-2 on Friday", "result_1": "insured elsewhere until May",
+    }, HTTP_HX_REQUEST="true")
+    # when
+    client.force_login(supervisor)
+    inbox = client.get(reverse("contacts:inbox")).content.decode()
+    page = client.get(reverse("customers:detail", args=[task.customer_id])).content.decode()
+    # then
+    for body in (inbox, page):
+        assert "<b>Maintenance invitation</b>: TO-2 on Friday" in body
+        assert "<b>Insurance renewal offer</b>: insured elsewhere until May" in body
+    assert "27.11.2026 10:30" in inbox

@@ -319,3 +319,23 @@ def test_every_outcome_has_one_writer_and_only_detailed_outcomes_have_checks():
 
     assert set(outcomes._WRITERS) == set(CallAttempt.Outcome.values)
     assert set(outcomes._CHECKS) < set(CallAttempt.Outcome.values)
+
+
+def test_a_booking_with_a_time_stores_the_visits_moment_on_the_dealerships_clock(moscow, agent):
+    # given
+    task = claimed(moscow, agent)
+    # when
+    attempt = record(task, agent, "booked", booked_on=dt.date(2026, 11, 27), booked_time=dt.time(10, 30))
+    # then: 10:30 in Moscow is 07:30 UTC
+    handoff = Handoff.objects.get()
+    assert handoff.booked_at == dt.datetime(2026, 11, 27, 7, 30, tzinfo=dt.UTC)
+    assert attempt.detail["booked_at"] == "2026-11-27T10:30:00+03:00"
+
+
+def test_a_booking_today_at_a_time_already_past_is_refused(moscow, agent):
+    # given: it is 11:00 in Moscow
+    task = claimed(moscow, agent)
+    # when / then
+    with pytest.raises(calls.OutcomeError, match="booked time has passed"):
+        record(task, agent, "booked", booked_on=dt.date(2026, 11, 23), booked_time=dt.time(10, 0))
+    assert not Handoff.objects.exists() and not CallAttempt.objects.exists()
