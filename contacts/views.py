@@ -38,6 +38,7 @@ from contacts.models import (
     CallTask,
     ContactRules,
     Handoff,
+    TouchpointTemplate,
 )
 from customers import access
 from customers.models import Dealership
@@ -47,6 +48,7 @@ Outcome = CallAttempt.Outcome
 # The most urgent calls the queue page lists: two screens of a 1366x768 display; "Next call" always
 # takes the most urgent one anyway, and 150 rows cost three times the rendering.
 QUEUE_ROWS = 50
+MY_CALLBACK_ROWS = 20
 
 
 class AuthenticatedHttpRequest(HttpRequest):
@@ -145,7 +147,13 @@ def _queue_context(request: AuthenticatedHttpRequest, now: dt.datetime) -> dict[
         done=Count("id"), reached=Count("id", filter=Q(outcome__in=REACHED_OUTCOMES))
     )
     closed_hours = [d for d in dealerships if not calls.is_within_call_hours(d, now)]
+    callbacks = calls.callbacks_of(agent=user)
+    my_callbacks = list(callbacks[:MY_CALLBACK_ROWS])
+    codes = {item.get("code", "") for task in tasks + my_callbacks for item in task.agenda if isinstance(item, dict)}
     return {
+        "callbacks": my_callbacks,
+        "callback_count": len(my_callbacks) if len(my_callbacks) < MY_CALLBACK_ROWS else callbacks.count(),
+        "topic_titles": {t.code: t.name for t in TouchpointTemplate.objects.filter(code__in=codes)},
         "tasks": tasks,
         "today": today,
         "now": now,

@@ -15,6 +15,7 @@ from __future__ import annotations
 from contacts.calls.claims import (
     ClaimState,
     call_hours_message,
+    callbacks_of,
     claim_next_call,
     claim_started_at,
     claim_token,
@@ -43,6 +44,7 @@ __all__ = [
     "OutcomeError",
     "accept_handoff",
     "call_hours_message",
+    "callbacks_of",
     "claim_next_call",
     "claim_started_at",
     "claim_token",

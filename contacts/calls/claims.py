@@ -90,6 +90,17 @@ def queue_in_order(*, agent: User, dealerships: Iterable[Dealership], now: dt.da
     return rows
 
 
+def callbacks_of(*, agent: User) -> QuerySet[CallTask]:
+    """The calls customers asked this agent to make, not yet made, in time order: "my callbacks"."""
+    return (
+        CallTask.objects.filter(
+            kind=CallTask.Kind.CALLBACK, assigned_to=agent, status__in=[CallTask.Status.OPEN, CallTask.Status.CLAIMED]
+        )
+        .select_related("customer", "dealership")
+        .order_by("callback_at", "id")
+    )
+
+
 def release_stale_claims(*, now: dt.datetime, dealerships: Iterable[Dealership] | None = None) -> int:
     """Claims idle longer than their dealership's limit go back to the pool; returns how many.
 

@@ -254,3 +254,20 @@ def test_the_results_typed_per_topic_show_in_the_history_and_the_hand_off(client
         assert "<b>Maintenance invitation</b>: TO-2 on Friday" in body
         assert "<b>Insurance renewal offer</b>: insured elsewhere until May" in body
     assert "27.11.2026 10:30" in inbox
+
+
+def test_my_callbacks_lists_the_calls_customers_asked_me_for_with_a_count(client, moscow, agent, at_now):
+    # given: a customer asked Alice to call back tomorrow at 15:00; Carol has a callback of her own
+    task = claimed(moscow, agent)
+    record(task, agent, "call_back", callback_at=dt.datetime(2026, 11, 24, 15, 0, tzinfo=MSK))
+    carol = factories.make_user("carol", "agent", dealerships=(moscow,))
+    make_call_task(moscow, kind="callback", is_requested=True, assigned_to=carol, callback_at=NOW + dt.timedelta(hours=1))
+    client.force_login(agent)
+    # when
+    response = client.get(reverse("contacts:queue"))
+    # then
+    assert [t.previous_id for t in response.context["callbacks"]] == [task.pk]
+    assert response.context["callback_count"] == 1
+    body = response.content.decode()
+    assert '<span class="badge info" id="callback-count">1</span>' in body
+    assert "24.11 15:00" in body and "Maintenance invitation" in body
