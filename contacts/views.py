@@ -151,6 +151,7 @@ def _queue_context(request: AuthenticatedHttpRequest, now: dt.datetime) -> dict[
     my_callbacks = list(callbacks[:MY_CALLBACK_ROWS])
     codes = {item.get("code", "") for task in tasks + my_callbacks for item in task.agenda if isinstance(item, dict)}
     return {
+        "undo_offer": _undo_offer(request, now),
         "callbacks": my_callbacks,
         "callback_count": len(my_callbacks) if len(my_callbacks) < MY_CALLBACK_ROWS else callbacks.count(),
         "topic_titles": {t.code: t.name for t in TouchpointTemplate.objects.filter(code__in=codes)},
@@ -238,7 +239,7 @@ def record_outcome(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            calls.record_outcome(
+            attempt = calls.record_outcome(
                 task=task, agent=request.user, outcome=data["outcome"], now=now, note=data["note"],
                 odometer_km=data["odometer_km"], vehicle=data["vehicle"], callback_at=data["callback_at"],
                 booked_on=data["booked_on"], booked_time=data["booked_time"], department=data["department"], reason=data["reason"] or None,
@@ -251,7 +252,7 @@ def record_outcome(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             logger.exception("record_outcome failed for task %s", task.pk)
             form.add_error(None, _("The database was busy and nothing was saved. Press the button again."))
         else:
-            return _after_outcome(request, data, now)
+            return _after_outcome(request, data, now, attempt)
     task.refresh_from_db()
     context = _call_context(request, task, form, now, claim)
     if _is_htmx(request):
@@ -260,11 +261,45 @@ def record_outcome(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return render(request, "contacts/call.html", context, status=400)
 
 
-def _after_outcome(request: AuthenticatedHttpRequest, data: dict[str, Any], now: dt.datetime) -> HttpResponse:
+def _after_outcome(
+    request: AuthenticatedHttpRequest, data: dict[str, Any], now: dt.datetime, attempt: CallAttempt
+) -> HttpResponse:
     messages.success(request, _("Saved: %(outcome)s.") % {"outcome": Outcome(data["outcome"]).label})
+    request.session[LAST_OUTCOME] = {"attempt_id": attempt.pk, "until": (now + calls.UNDO_WINDOW).isoformat()}
     if data.get("then") == "pause":
         return _navigate(request, reverse("contacts:queue"))
     return _go_to_next_call(request, now)
+
+
+LAST_OUTCOME = "contacts.last_outcome"  # the session's note of the agent's last outcome, for its undo
+
+
+def _undo_offer(request: AuthenticatedHttpRequest, now: dt.datetime) -> dict[str, Any] | None:
+    """The agent's last outcome while it can still be undone, in words for the undo bar."""
+    last = request.session.get(LAST_OUTCOME)
+    if not last or dt.datetime.fromisoformat(last["until"]) <= now:
+        return None
+    if not calls.can_undo(attempt_id=last["attempt_id"], agent=request.user):
+        return None
+    attempt = CallAttempt.objects.filter(pk=last["attempt_id"]).select_related("customer__dealership").first()
+    if attempt is None:
+        return None
+    until = calls.local_now(attempt.customer.dealership, dt.datetime.fromisoformat(last["until"]))
+    return {"attempt_id": attempt.pk, "outcome": attempt.get_outcome_display(), "customer": attempt.customer.full_name,
+            "until": until.strftime("%H:%M")}
+
+
+@require_POST
+@access.role_required(access.CAN_WORK_QUEUE)
+def undo(request: AuthenticatedHttpRequest, attempt_id: int) -> HttpResponse:
+    try:
+        task = calls.undo_outcome(attempt_id=attempt_id, agent=request.user, now=timezone.now())
+    except calls.OutcomeError as error:
+        messages.error(request, str(error))
+        return _navigate(request, reverse("contacts:queue"))
+    request.session.pop(LAST_OUTCOME, None)
+    messages.info(request, _("Undone: the call to %(customer)s is open again.") % {"customer": task.customer.full_name})
+    return _navigate(request, reverse("contacts:call", args=[task.pk]))
 
 
 def _call_context(
@@ -296,6 +331,7 @@ def _call_context(
         "is_mine": is_mine,
         "claim": claim,
         "heartbeat_seconds": HEARTBEAT_SECONDS,
+        "undo_offer": _undo_offer(request, now),
         "outcomes": OUTCOME_BUTTONS,
         "open_panel": chosen if chosen in PANEL_OUTCOMES and form.errors else "",
         "active_vehicles": vehicles,

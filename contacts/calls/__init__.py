@@ -6,6 +6,8 @@
 | ``claims`` | the queue in order, claiming the next call, stale claims, release, reassign, capacity |
 | ``outcomes`` | one outcome per call: validated first, then written by one small function per outcome |
 | ``handoffs`` | accepting and closing a department's hand-off |
+| ``undo`` | undoing the agent's last outcome for a few minutes after a mis-key |
+| ``errors`` | ``OutcomeError``, the plain-words error every workflow here raises |
 
 Callers import from ``contacts.calls``; only what they use is re-exported here.
 """
@@ -27,23 +29,21 @@ from contacts.calls.claims import (
     release_stale_claims,
     set_agents_on_shift,
 )
+from contacts.calls.errors import OutcomeError
 from contacts.calls.handoffs import accept_handoff, close_handoff
-from contacts.calls.outcomes import (
-    CHURN_REASONS,
-    MAX_ODOMETER_KM,
-    OutcomeError,
-    record_outcome,
-    set_do_not_contact,
-)
+from contacts.calls.outcomes import CHURN_REASONS, MAX_ODOMETER_KM, record_outcome, set_do_not_contact
 from contacts.calls.schedule import is_within_call_hours, local_day_bounds, local_now, next_working_day
+from contacts.calls.undo import UNDO_WINDOW, can_undo, undo_outcome
 
 __all__ = [
     "CHURN_REASONS",
+    "UNDO_WINDOW",
     "ClaimState",
     "MAX_ODOMETER_KM",
     "OutcomeError",
     "accept_handoff",
     "call_hours_message",
+    "can_undo",
     "callbacks_of",
     "claim_next_call",
     "claim_started_at",
@@ -62,4 +62,5 @@ __all__ = [
     "release_stale_claims",
     "set_agents_on_shift",
     "set_do_not_contact",
+    "undo_outcome",
 ]

@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from contacts.calls.outcomes import OutcomeError
+from contacts.calls.errors import OutcomeError
 from contacts.models import Handoff
 
 

@@ -19,7 +19,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from contacts import tasks
+from contacts.calls import undo
 from contacts.calls.claims import closed_call_message
+from contacts.calls.errors import OutcomeError
 from contacts.calls.schedule import first_working_day_from, is_within_call_hours, local_now, next_working_day
 from contacts.models import (
     REACHED_OUTCOMES,
@@ -55,10 +57,6 @@ RETRY_DELAYS = ("later_today", "next_working_day", "in_three_days")
 MAX_CALLS_PER_TASK = 1 + len(RETRY_DELAYS)
 LATER_TODAY = dt.timedelta(hours=2)
 CALLBACK_HORIZON_DAYS = 60
-
-
-class OutcomeError(ValueError):
-    """Bad input for an outcome (or a call that is no longer the agent's), in plain words."""
 
 
 def validate_reading(*, vehicle: Vehicle, odometer_km: int, day: dt.date) -> None:
@@ -181,6 +179,7 @@ class _Outcome:
     deadline: dt.date | None
     agenda_results: dict[str, str] = field(default_factory=dict)
     booked_at: dt.datetime | None = None
+    reading_id: int | None = None  # the mileage reading this outcome wrote
     detail: dict[str, Any] = field(default_factory=dict)  # stored in CallAttempt.detail
 
 
@@ -202,6 +201,7 @@ def _record_outcome(
         booked_time=booked_time, department=department, reason=reason, channels=channels, deadline=deadline,
     )
     _validate(given, results)
+    before = undo.remember_before_outcome(task=task, outcome=outcome)
     attempt = CallAttempt.objects.create(
         call_task=task, customer=task.customer, agent=agent, started_at=task.claimed_at or now, ended_at=now,
         outcome=outcome, note=note[:2000], odometer_km=odometer_km, vehicle=given.vehicle, detail=given.detail,
@@ -210,6 +210,9 @@ def _record_outcome(
     task.outcome = outcome
     replan_ids = _record_what_every_outcome_tells(given)
     replan_ids |= _WRITERS[outcome](given, attempt)
+    # Kept now, not on commit: should the transaction roll back, the note names an attempt that does not
+    # exist, and undo_outcome says the call changed.
+    undo.keep_for_undo(attempt=attempt, before=before, reading_id=given.reading_id)
     if replan_ids:
         tasks.replan_on_commit(replan_ids)
     return attempt
@@ -300,9 +303,9 @@ def _record_what_every_outcome_tells(given: _Outcome) -> set[int]:
     """A mileage, and for a reached customer a working phone; returns the cars to re-plan."""
     replan_ids: set[int] = set()
     if given.odometer_km is not None and given.vehicle is not None:
-        OdometerReading.objects.create(
+        given.reading_id = OdometerReading.objects.create(
             vehicle=given.vehicle, read_on=given.today, odometer_km=given.odometer_km, source=OdometerReading.Source.CALL
-        )
+        ).pk
         replan_ids.add(given.vehicle.pk)
     if given.outcome in REACHED_OUTCOMES:
         Customer.objects.filter(pk=given.task.customer_id).update(phone_failures=0, phone_unreachable_since=None)

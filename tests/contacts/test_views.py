@@ -271,3 +271,22 @@ def test_my_callbacks_lists_the_calls_customers_asked_me_for_with_a_count(client
     body = response.content.decode()
     assert '<span class="badge info" id="callback-count">1</span>' in body
     assert "24.11 15:00" in body and "Maintenance invitation" in body
+
+
+def test_the_agent_undoes_a_mis_keyed_outcome_from_the_next_screen(client, moscow, agent, at_now):
+    # given: Alice pressed "no answer" by mistake and the next call opened
+    task = claimed(moscow, agent)
+    following = make_call_task(moscow)
+    client.force_login(agent)
+    client.post(reverse("contacts:outcome", args=[task.pk]), {"outcome": "no_answer"}, HTTP_HX_REQUEST="true")
+    screen = client.get(reverse("contacts:call", args=[following.pk])).content.decode()
+    attempt = CallAttempt.objects.get()
+    # when
+    response = client.post(reverse("contacts:undo", args=[attempt.pk]), HTTP_HX_REQUEST="true")
+    # then
+    assert "Mis-keyed? Undo until 11:05." in screen and 'id="undo-last"' in screen
+    assert json.loads(response["HX-Location"])["path"] == reverse("contacts:call", args=[task.pk])
+    task.refresh_from_db()
+    assert (task.status, task.claimed_by, task.scheduled_on, task.callback_at, task.attempts) == ("claimed", agent, DAY, None, 0)
+    assert not CallAttempt.objects.exists()
+    assert 'id="undo-last"' not in client.get(reverse("contacts:call", args=[task.pk])).content.decode()
