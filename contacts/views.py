@@ -154,7 +154,7 @@ def _queue_context(request: AuthenticatedHttpRequest, now: dt.datetime) -> dict[
         "undo_offer": _undo_offer(request, now),
         "callbacks": my_callbacks,
         "callback_count": len(my_callbacks) if len(my_callbacks) < MY_CALLBACK_ROWS else callbacks.count(),
-        "topic_titles": {t.code: t.name for t in TouchpointTemplate.objects.filter(code__in=codes)},
+        "topic_titles": _topic_titles(tasks + my_callbacks, codes),
         "tasks": tasks,
         "today": today,
         "now": now,
@@ -166,6 +166,19 @@ def _queue_context(request: AuthenticatedHttpRequest, now: dt.datetime) -> dict[
         "hours_message": calls.call_hours_message(closed_hours[0], now) if dealerships and len(closed_hours) == len(dealerships) else "",
         "has_dealership": bool(dealerships),
     }
+
+
+def _topic_titles(tasks: list[CallTask], codes: set[str]) -> dict[int, list[str]]:
+    """Each call's topics in the UI's language, each topic once (two missed maintenances are one topic)."""
+    names = {t.code: t.name for t in TouchpointTemplate.objects.filter(code__in=codes)}
+    titles: dict[int, list[str]] = {}
+    for task in tasks:
+        seen = titles.setdefault(task.pk, [])
+        for item in task.agenda:
+            title = names.get(item.get("code", ""), item.get("title", "")) if isinstance(item, dict) else ""
+            if title and title not in seen:
+                seen.append(title)
+    return titles
 
 
 @require_POST
