@@ -47,6 +47,8 @@ def customer_card(*, customer: Customer, today: dt.date, first_vehicle_ids: Sequ
         "handoffs": handoffs,
         "consents": list(customer.consents.all()),
         "topic_results": topic_results(attempts),
+        # The latest call said the number is wrong (and no call reached the customer since): say so by the number.
+        "wrong_number_on": _wrong_number_on(attempts, customer),
         "today": today,
     }
 
@@ -67,3 +69,10 @@ def topic_results(attempts: Iterable[CallAttempt | None]) -> dict[int, list[tupl
         pk: [(names.get(codes[pk][int(position)], "") if int(position) < len(codes[pk]) else "", text) for position, text in rows]
         for pk, rows in typed.items()
     }
+
+
+def _wrong_number_on(attempts: list[CallAttempt], customer: Customer) -> dt.date | None:
+    latest = attempts[0] if attempts else None  # newest first
+    if latest is None or latest.outcome != CallAttempt.Outcome.WRONG_NUMBER or latest.ended_at is None:
+        return None
+    return customer.dealership.local_date(latest.ended_at)

@@ -138,3 +138,22 @@ def test_a_forged_or_foreign_claim_proof_is_not_accepted(client, moscow, agent):
     assert "no longer yours" in with_carols.content.decode() and "no longer yours" in forged.content.decode()
     assert not CallAttempt.objects.exists()
     assert CallTask.objects.get(pk=pk).claimed_by == carol
+
+
+def test_the_agent_is_told_when_a_supervisor_gives_their_call_to_someone_else(client, moscow, agent, supervisor):
+    # given
+    make_call_task(moscow)
+    carol = factories.make_user("carol", "agent", dealerships=(moscow,))
+    carol.first_name, carol.last_name = "Carol", "King"
+    carol.save()
+    bosses = Client()
+    bosses.force_login(supervisor)
+    client.force_login(agent)
+    with time_machine.travel(NOW, tick=False):
+        pk, _proof = _open_next_call(client)
+        # when
+        bosses.post(reverse("contacts:reassign", args=[pk]), {"agent": carol.pk})
+        told = _heartbeat(client, pk)
+    # then
+    assert "A supervisor gave this call to Carol King." in told
+    assert CallTask.objects.get(pk=pk).assigned_to == carol

@@ -290,3 +290,18 @@ def test_the_agent_undoes_a_mis_keyed_outcome_from_the_next_screen(client, mosco
     assert (task.status, task.claimed_by, task.scheduled_on, task.callback_at, task.attempts) == ("claimed", agent, DAY, None, 0)
     assert not CallAttempt.objects.exists()
     assert 'id="undo-last"' not in client.get(reverse("contacts:call", args=[task.pk])).content.decode()
+
+
+def test_after_a_wrong_number_the_card_says_so_beside_the_number(client, moscow, agent, at_now):
+    task = claimed(moscow, agent)
+    record(task, agent, "wrong_number")
+    client.force_login(agent)
+    page = client.get(reverse("customers:detail", args=[task.customer_id])).content.decode()
+    assert "wrong number, 23.11.2026" in page
+
+
+def test_the_floor_says_when_nobody_else_can_take_a_call(client, moscow, supervisor, agent, at_now):
+    claimed(moscow, agent)
+    client.force_login(supervisor)
+    page = client.get(reverse("contacts:floor")).content.decode()
+    assert "no other agent works this dealership" in page
