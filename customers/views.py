@@ -6,6 +6,7 @@ import functools
 import operator
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -15,9 +16,10 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from customers import access
+from customers.contact_details import correct_phones
 from customers.models import Customer, OdometerReading, ServiceVisit, Vehicle, normalize_phone
 
 
@@ -132,7 +134,23 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
     customer = _get_customer_for_user(request, pk)
     context = customer_card(customer=customer, today=customer.dealership.local_date(timezone.now()))
-    return render(request, "customers/customer_detail.html", {**context, "open_timeline": True})
+    return render(request, "customers/customer_detail.html", {
+        **context, "open_timeline": True, "can_correct": access.has_role(request.user, access.CAN_WORK_QUEUE)})
+
+
+@require_POST
+@access.role_required(access.CAN_WORK_QUEUE)
+def customer_phones(request: HttpRequest, pk: int) -> HttpResponse:
+    """Correct a wrong number or add a second one (agents and supervisors)."""
+    customer = _get_customer_for_user(request, pk)
+    try:
+        correct_phones(customer=customer, phone=request.POST.get("phone", ""), phone_alt=request.POST.get("phone_alt", ""))
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("The phone numbers of %(customer)s are saved.") % {"customer": customer.full_name})
+    return redirect("customers:detail", pk=customer.pk)
 
 
 @access.role_required(access.CAN_SEE_CUSTOMERS)
