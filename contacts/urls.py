@@ -14,6 +14,7 @@ urlpatterns = [
     path("task/<int:pk>/heartbeat/", views.heartbeat, name="heartbeat"),
     path("task/<int:pk>/reassign/", views.reassign, name="reassign"),
     path("undo/<int:attempt_id>/", views.undo, name="undo"),
+    path("inbound/<int:customer_id>/", views.inbound_call, name="inbound"),
     path("floor/", views.floor, name="floor"),
     path("floor/capacity/<int:dealership_id>/", views.set_capacity, name="capacity"),
     path("inbox/", views.inbox, name="inbox"),

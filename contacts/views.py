@@ -41,7 +41,7 @@ from contacts.models import (
     TouchpointTemplate,
 )
 from customers import access
-from customers.models import Dealership
+from customers.models import Customer, Dealership
 
 logger = logging.getLogger(__name__)
 Outcome = CallAttempt.Outcome
@@ -200,6 +200,21 @@ def _go_to_next_call(request: AuthenticatedHttpRequest, now: dt.datetime) -> Htt
             messages.info(request, result.message)
         return _navigate(request, reverse("contacts:queue"))
     return _navigate(request, reverse("contacts:call", args=[result.task.pk]))
+
+
+@require_POST
+@access.role_required(access.CAN_WORK_QUEUE)
+def inbound_call(request: AuthenticatedHttpRequest, customer_id: int) -> HttpResponse:
+    """The customer calls in: open a call screen for them, with the same outcome bar."""
+    customer = Customer.objects.for_dealerships(access.dealerships_of(request.user)).filter(pk=customer_id).first()
+    if customer is None:
+        raise Http404(_("No such customer."))
+    try:
+        task = calls.take_inbound_call(customer=customer, agent=request.user, now=timezone.now())
+    except calls.OutcomeError as error:
+        messages.error(request, str(error))
+        return _navigate(request, reverse("customers:detail", args=[customer.pk]))
+    return _navigate(request, reverse("contacts:call", args=[task.pk]))
 
 
 # --- the call screen ------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from contacts.calls.claims import (
     release_call,
     release_stale_claims,
     set_agents_on_shift,
+    take_inbound_call,
 )
 from contacts.calls.errors import OutcomeError
 from contacts.calls.handoffs import accept_handoff, close_handoff
@@ -62,5 +63,6 @@ __all__ = [
     "release_stale_claims",
     "set_agents_on_shift",
     "set_do_not_contact",
+    "take_inbound_call",
     "undo_outcome",
 ]

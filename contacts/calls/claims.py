@@ -20,6 +20,7 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
+from contacts.calls.errors import OutcomeError
 from contacts.calls.schedule import is_within_call_hours, local_now
 from contacts.models import CallTask, ContactRules, DailyCapacity, Touchpoint
 from customers import access
@@ -88,6 +89,38 @@ def queue_in_order(*, agent: User, dealerships: Iterable[Dealership], now: dt.da
     ]
     rows += open_work.filter(callback_at__gt=now).order_by("callback_at", "id")[: max(0, limit - len(rows))]
     return rows
+
+
+def take_inbound_call(*, customer: Customer, agent: User, now: dt.datetime) -> CallTask:
+    """The customer is on the line (they called us): the agent takes the customer's waiting call, or, with
+    none, a new requested call (no topics, exempt from the call gap), and records it with the usual outcomes."""
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=agent.pk).first()
+        held = CallTask.objects.filter(claimed_by=agent, status=CallTask.Status.CLAIMED).exclude(customer=customer).first()
+        if held is not None:
+            raise OutcomeError(_("Finish or put back your current call first."))
+        Customer.objects.select_for_update().filter(pk=customer.pk).first()
+        waiting = (
+            CallTask.objects.filter(customer=customer, status__in=[CallTask.Status.OPEN, CallTask.Status.CLAIMED])
+            .select_related("claimed_by")
+            .order_by("scheduled_on", "priority", "id")
+            .first()
+        )
+        if waiting is not None and waiting.status == CallTask.Status.CLAIMED and waiting.claimed_by_id != agent.pk:
+            raise OutcomeError(_("%(agent)s is on a call with this customer right now.") % {"agent": _person(waiting.claimed_by)})
+        if waiting is None:
+            day = customer.dealership.local_date(now)
+            rules = ContactRules.for_dealership(customer.dealership)
+            waiting = CallTask.objects.create(
+                dealership=customer.dealership, customer=customer, kind=CallTask.Kind.CALLBACK, is_requested=True,
+                scheduled_on=day, window_start=day, window_end=day,
+                blocks_until=day + dt.timedelta(days=max(1, rules.min_days_between_calls)), callback_at=now, priority=0,
+            )
+        CallTask.objects.filter(pk=waiting.pk).update(
+            status=CallTask.Status.CLAIMED, claimed_by=agent, claimed_at=now, claim_seen_at=now
+        )
+        waiting.refresh_from_db()
+    return waiting
 
 
 def callbacks_of(*, agent: User) -> QuerySet[CallTask]:

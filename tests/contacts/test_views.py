@@ -305,3 +305,14 @@ def test_the_floor_says_when_nobody_else_can_take_a_call(client, moscow, supervi
     client.force_login(supervisor)
     page = client.get(reverse("contacts:floor")).content.decode()
     assert "no other agent works this dealership" in page
+
+
+def test_an_inbound_call_from_the_customer_page_opens_the_call_screen(client, moscow, agent, at_now):
+    customer = factories.CustomerFactory(dealership=moscow)
+    client.force_login(agent)
+    page = client.get(reverse("customers:detail", args=[customer.pk])).content.decode()
+    response = client.post(reverse("contacts:inbound", args=[customer.pk]))
+    task = CallTask.objects.get(customer=customer)
+    assert "The customer is calling" in page
+    assert response["Location"] == reverse("contacts:call", args=[task.pk])
+    assert 'id="outcome-form"' in client.get(response["Location"]).content.decode()

@@ -21,7 +21,7 @@ from contacts.models import (
 from customers.models import Consent
 from tests import factories
 from tests.contacts.calls.helpers import NOW, claim, claimed, record
-from tests.contacts.factories import make_call_task
+from tests.contacts.factories import DAY, make_call_task
 
 pytestmark = pytest.mark.django_db
 
@@ -238,3 +238,29 @@ def test_concurrent_claims_on_postgresql_never_double_claim(moscow):
 def test_the_rules_default_to_three_failures_and_twenty_minutes(moscow):
     rules = ContactRules.for_dealership(moscow)
     assert (rules.unreachable_after_failures, rules.claim_timeout_minutes) == (3, 20)
+
+
+def test_an_inbound_call_takes_the_customers_waiting_call_or_opens_a_new_one(moscow, agent):
+    # given: one customer with a call planned next week, one with none
+    waiting = make_call_task(moscow, scheduled_on=DAY + dt.timedelta(days=7))
+    other = factories.CustomerFactory(dealership=moscow)
+    # when
+    taken = calls.take_inbound_call(customer=waiting.customer, agent=agent, now=NOW)
+    record(taken, agent, "reached")
+    opened = calls.take_inbound_call(customer=other, agent=agent, now=NOW)
+    # then
+    assert taken == waiting
+    assert CallTask.objects.get(pk=waiting.pk).status == "done"
+    assert (opened.customer, opened.status, opened.claimed_by, opened.is_requested, opened.agenda) == (
+        other, "claimed", agent, True, [])
+
+
+def test_an_inbound_call_waits_for_the_agents_current_call_and_for_a_colleagues(moscow, agent):
+    claimed(moscow, agent)
+    carol = factories.make_user("carol", "agent", dealerships=(moscow,))
+    carols = claimed(moscow, carol)
+    with pytest.raises(calls.OutcomeError, match="current call"):
+        calls.take_inbound_call(customer=factories.CustomerFactory(dealership=moscow), agent=agent, now=NOW)
+    with pytest.raises(calls.OutcomeError, match="is on a call with this customer"):
+        calls.take_inbound_call(customer=carols.customer, agent=factories.make_user("dan", "agent", dealerships=(moscow,)),
+                                now=NOW)
