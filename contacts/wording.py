@@ -126,6 +126,8 @@ def resolution_text(resolution: str) -> str:
     if kind == "call":
         label = CallAttempt.Outcome(rest).label if rest in CallAttempt.Outcome.values else rest
         return _("call: %(outcome)s") % {"outcome": label}
+    if kind == "planned":  # the resolver placed it on this day (contacts.queues, the daily build's verdicts)
+        return _("placed on %(day)s") % {"day": say_date(rest)}
     if kind == "merged_into":
         return _("on this call, so the customer gets one call instead of several")
     if kind == "deferred":

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Q, Value
+from django.db.models import Case, Q, Value, When
 from django.db.models.functions import Replace
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -71,9 +71,15 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     customers = Customer.objects.for_dealerships(access.dealerships_of(request.user)).select_related("dealership")
     if query:
-        customers = customers.alias(
-            plate_compact=Replace("vehicles__plate", Value(" "), Value(""))
-        ).filter(_matching(query)).distinct()
+        first_word = query.split()[0]
+        surname_first = functools.reduce(operator.or_, (Q(last_name__startswith=s) for s in _spellings(first_word)))
+        customers = (
+            customers.alias(plate_compact=Replace("vehicles__plate", Value(" "), Value("")))
+            .filter(_matching(query))
+            .annotate(rank=Case(When(surname_first, then=Value(0)), default=Value(1)))
+            .order_by("rank", "last_name", "first_name", "id")
+            .distinct()
+        )
     return render(request, "customers/customer_list.html", {"customers": customers[:100], "query": query})
 
 

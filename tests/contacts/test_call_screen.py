@@ -111,6 +111,7 @@ def test_plan_reasons_in_words(language, reason, words):
     ("en", "not_reached:no_answer", "not reached: no answer after every retry"),
     ("en", "do_not_contact:sms", "the customer refused this channel (SMS)"),
     ("en", "window_closed:min_gap", "its time window closed (too soon after another call)"),
+    ("ru", "planned:2026-12-20", "назначено на 20 декабря 2026 г."),
 ])
 def test_resolutions_in_words(language, resolution, words):
     with translation.override(language):

@@ -134,3 +134,13 @@ def test_department_staff_see_the_customer_page_without_the_phone_form(client, m
     page = client.get(reverse("customers:detail", args=[customer.pk]))
     assert page.status_code == 200 and "phones-form" not in page.content.decode()
     assert client.post(reverse("customers:phones", args=[customer.pk]), {"phone": "+79344401815"}).status_code == 403
+
+
+def test_the_search_lists_surnames_first_and_patronymics_after(client, agent, moscow):
+    from tests import factories
+
+    vasiliev = factories.CustomerFactory(dealership=moscow, first_name="Алексей", middle_name="Николаевич", last_name="Васильев")
+    nikolaev = factories.CustomerFactory(dealership=moscow, first_name="Алексей", last_name="Николаев")
+    client.force_login(agent)
+    response = client.get(reverse("customers:list"), {"q": "николаев алексей"})
+    assert list(response.context["customers"]) == [nikolaev, vasiliev]
