@@ -11,9 +11,10 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Count, Q
+from django.db.models import Avg, Count, DurationField, F, Max, Min, Q
 
 from contacts.calls import local_day_bounds, queue_for
 from contacts.models import REACHED_OUTCOMES, CallAttempt, CallTask, ContactRules, DailyCapacity
@@ -33,6 +34,19 @@ class ClaimRow:
     assignable: list[User]
 
 
+class AgentState:
+    """What an agent is doing now, as the floor can tell from claims and outcomes (no presence tracking)."""
+
+    ON_A_CALL = "on_a_call"  # holds a claim
+    BETWEEN_CALLS = "between_calls"  # recorded an outcome within BETWEEN_CALLS_MINUTES
+    AWAY = "away"  # worked today, but not for a while
+    NOT_STARTED = "not_started"  # no call today
+
+
+# An agent whose last outcome is older than this, with no call open, is away (a break, a meeting).
+BETWEEN_CALLS_MINUTES = 10
+
+
 @dataclass(frozen=True)
 class AgentRow:
     user: User
@@ -40,6 +54,10 @@ class AgentRow:
     reached: int
     reach_rate: int | None  # percent, None before the first call
     claim: ClaimRow | None
+    state: str = AgentState.NOT_STARTED
+    minutes_in_state: int | None = None  # since the claim, or since the last outcome
+    calls_per_hour: float | None = None  # over the span from the first call's start to now
+    handling_minutes: float | None = None  # mean claim-to-outcome time of today's calls
 
 
 @dataclass(frozen=True)
@@ -67,6 +85,24 @@ class FloorSummary:
     waiting: list[WaitingRow]
     done: int
     reach_rate: int | None
+
+
+def _agent_row(person: User, count: dict[str, Any], claim: ClaimRow | None, now: dt.datetime) -> AgentRow:
+    last_ended, first_started, handling = count.get("last_ended"), count.get("first_started"), count.get("handling")
+    if claim is not None:
+        state, minutes = AgentState.ON_A_CALL, claim.age_minutes
+    elif last_ended is not None:
+        minutes = int((now - last_ended).total_seconds() // 60)
+        state = AgentState.BETWEEN_CALLS if minutes < BETWEEN_CALLS_MINUTES else AgentState.AWAY
+    else:
+        state, minutes = AgentState.NOT_STARTED, None
+    hours = (now - first_started).total_seconds() / 3600 if first_started else 0
+    return AgentRow(
+        user=person, calls=count["calls"], reached=count["reached"], reach_rate=_rate(count["reached"], count["calls"]),
+        claim=claim, state=state, minutes_in_state=minutes,
+        calls_per_hour=round(count["calls"] / hours, 1) if hours >= 0.25 else None,
+        handling_minutes=round(handling.total_seconds() / 60, 1) if handling is not None else None,
+    )
 
 
 def _rate(part: int, whole: int) -> int | None:
@@ -98,7 +134,11 @@ def floor_summary(
         row["agent"]: row
         for row in CallAttempt.objects.filter(call_task__dealership_id__in=ids, ended_at__gte=day_start, ended_at__lt=day_end)
         .values("agent")
-        .annotate(calls=Count("id"), reached=Count("id", filter=Q(outcome__in=REACHED_OUTCOMES)))
+        .annotate(
+            calls=Count("id"), reached=Count("id", filter=Q(outcome__in=REACHED_OUTCOMES)),
+            first_started=Min("started_at"), last_ended=Max("ended_at"),
+            handling=Avg(F("ended_at") - F("started_at"), output_field=DurationField()),
+        )
     }
     claims = []
     for task in (
@@ -117,10 +157,7 @@ def floor_summary(
     agent_rows = []
     for person in people:
         count = counts.get(person.pk, {"calls": 0, "reached": 0})
-        agent_rows.append(AgentRow(
-            user=person, calls=count["calls"], reached=count["reached"],
-            reach_rate=_rate(count["reached"], count["calls"]), claim=claim_of.get(person.pk),
-        ))
+        agent_rows.append(_agent_row(person, count, claim_of.get(person.pk), now))
     done_calls = sum(r["calls"] for r in counts.values())
     return FloorSummary(
         agents=agent_rows,

@@ -69,3 +69,30 @@ def test_the_floor_reads_the_same_number_of_queries_for_one_dealership_or_many(d
     assert len(summary.agents) == 3 * dealerships and len(summary.claims) == 3 * dealerships
     assert [row.done for row in summary.capacities] == [3] * dealerships
     assert [(row.agents_on_shift, row.is_default) for row in summary.capacities] == [(3, False)] * dealerships
+
+
+def test_the_floor_tells_each_agents_state_pace_and_handling_time(moscow, agent):
+    # given: Alice took a call at 10:00 (Moscow) and recorded it at 10:06; Carol is on a call for 3 minutes;
+    # Dan worked at 9:00 and went away
+    from contacts.floor import AgentState
+
+    first = claimed(moscow, agent)
+    CallTask.objects.filter(pk=first.pk).update(claimed_at=NOW - dt.timedelta(hours=1))
+    first.refresh_from_db()
+    record(first, agent, "reached", now=NOW - dt.timedelta(minutes=54))
+    carol = factories.make_user("carol", "agent", dealerships=(moscow,))
+    claimed(moscow, carol)
+    dan = factories.make_user("dan", "agent", dealerships=(moscow,))
+    early = claimed(moscow, dan)
+    CallTask.objects.filter(pk=early.pk).update(claimed_at=NOW - dt.timedelta(hours=2))
+    early.refresh_from_db()
+    record(early, dan, "no_answer", now=NOW - dt.timedelta(hours=2) + dt.timedelta(minutes=2))
+    erin = factories.make_user("erin", "agent", dealerships=(moscow,))
+    # when
+    rows = {row.user: row for row in _summary([moscow]).agents}
+    # then
+    assert (rows[agent].state, rows[agent].minutes_in_state, rows[agent].calls_per_hour, rows[agent].handling_minutes) == (
+        AgentState.AWAY, 54, 1.0, 6.0)
+    assert (rows[carol].state, rows[carol].minutes_in_state, rows[carol].calls_per_hour) == (AgentState.ON_A_CALL, 3, None)
+    assert (rows[dan].state, rows[dan].calls_per_hour, rows[dan].handling_minutes) == (AgentState.AWAY, 0.5, 2.0)
+    assert (rows[erin].state, rows[erin].minutes_in_state) == (AgentState.NOT_STARTED, None)
