@@ -304,7 +304,7 @@ def test_the_floor_says_when_nobody_else_can_take_a_call(client, moscow, supervi
     claimed(moscow, agent)
     client.force_login(supervisor)
     page = client.get(reverse("contacts:floor")).content.decode()
-    assert "no other agent works this dealership" in page
+    assert "nobody else to give it to" in page
 
 
 def test_an_inbound_call_from_the_customer_page_opens_the_call_screen(client, moscow, agent, at_now):
