@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -53,6 +54,22 @@ MY_CALLBACK_ROWS = 20
 
 class AuthenticatedHttpRequest(HttpRequest):
     user: User
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """A call of the queue page, with what the page says about it on the dealership's own day."""
+
+    task: CallTask
+    local_today: dt.date
+    is_overdue_today: bool
+    is_due_callback: bool
+
+    @classmethod
+    def of(cls, task: CallTask, now: dt.datetime) -> QueueRow:
+        today = task.dealership.local_date(now)
+        return cls(task=task, local_today=today, is_overdue_today=task.window_end < today,
+                   is_due_callback=task.callback_at is not None and task.callback_at <= now)
 
 
 # --- helpers: access and navigation ---------------------------------------------------------------
@@ -139,10 +156,6 @@ def _queue_context(request: AuthenticatedHttpRequest, now: dt.datetime) -> dict[
     dealerships = list(access.dealerships_of(user).order_by("id"))
     today, start, end = _today_bounds(request, now)
     tasks = calls.queue_in_order(agent=user, dealerships=dealerships, now=now, limit=QUEUE_ROWS)
-    for task in tasks:
-        task.local_today = task.dealership.local_date(now)  # type: ignore[attr-defined]
-        task.is_overdue_today = task.window_end < task.local_today  # type: ignore[attr-defined]
-        task.is_due_callback = task.callback_at is not None and task.callback_at <= now  # type: ignore[attr-defined]
     mine = CallAttempt.objects.filter(agent=user, ended_at__gte=start, ended_at__lt=end).aggregate(
         done=Count("id"), reached=Count("id", filter=Q(outcome__in=REACHED_OUTCOMES))
     )
@@ -156,6 +169,7 @@ def _queue_context(request: AuthenticatedHttpRequest, now: dt.datetime) -> dict[
         "callback_count": len(my_callbacks) if len(my_callbacks) < MY_CALLBACK_ROWS else callbacks.count(),
         "topic_titles": _topic_titles(tasks + my_callbacks, codes),
         "tasks": tasks,
+        "rows": [QueueRow.of(task, now) for task in tasks],
         "today": today,
         "now": now,
         "done": mine["done"],
