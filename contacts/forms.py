@@ -82,6 +82,12 @@ class OutcomeForm(forms.Form):
         elif vehicles and vehicles[0].pk in rank:
             field.initial = vehicles[0].pk
         self.vehicles = vehicles
+        # A hot lead goes by default to the department of the call's first topic that takes hand-offs
+        # (a trade-in topic to trade-in, not to service); the agent can still choose another.
+        departments: Any = self.fields["department"]
+        takers = {d.code: d.pk for d in departments.queryset}
+        topic_departments = [item.get("department") for item in task.agenda if isinstance(item, dict)]
+        departments.initial = next((takers[code] for code in topic_departments if code in takers), None)
 
     def clean_callback_at(self) -> dt.datetime | None:
         value: dt.datetime | None = self.cleaned_data.get("callback_at")

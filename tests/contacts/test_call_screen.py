@@ -122,3 +122,12 @@ def test_phone_numbers_are_shown_as_people_write_them():
     template = Template("{% load phones %}{{ a|phone }} | {{ b|phone }} | {{ c|phone }}")
     assert template.render(Context({"a": "+79913936753", "b": "", "c": "not a phone"})) == (
         "+7 991 393-67-53 |  | not a phone")
+
+
+def test_a_hot_lead_defaults_to_the_department_of_the_calls_topic(moscow):
+    from contacts.models import Department
+
+    trade_in_call = make_call_task(moscow, topics=("trade_in_valuation",))
+    survey_call = make_call_task(moscow, topics=("dealer_csi",))
+    assert OutcomeForm(task=trade_in_call).fields["department"].initial == Department.objects.get(code="trade_in").pk
+    assert OutcomeForm(task=survey_call).fields["department"].initial is None  # the call centre takes no hand-offs
