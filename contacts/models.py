@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -276,7 +277,10 @@ class CallTaskQuerySet(models.QuerySet["CallTask"]):
         return self.filter(status=CallTask.Status.OPEN)
 
     def stale_claims(self, now: dt.datetime, minutes: int) -> CallTaskQuerySet:
-        return self.filter(status=CallTask.Status.CLAIMED, claimed_at__lt=now - dt.timedelta(minutes=minutes))
+        """Claims with no sign of life for ``minutes``: the call screen's heartbeat (claim_seen_at), else the claim."""
+        return self.filter(status=CallTask.Status.CLAIMED).alias(
+            last_seen=Coalesce("claim_seen_at", "claimed_at")
+        ).filter(last_seen__lt=now - dt.timedelta(minutes=minutes))
 
 
 class CallTask(models.Model):
@@ -321,6 +325,9 @@ class CallTask(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="claimed_calls"
     )
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # The claim's last sign of life: the open call screen's heartbeat (contacts.calls.keep_claim), so a
+    # long call is not taken for an abandoned one (CallTaskQuerySet.stale_claims).
+    claim_seen_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(_("outcome"), max_length=20, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -439,6 +446,8 @@ class Handoff(models.Model):
     notes = models.TextField(blank=True)
     deadline = models.DateField(_("deadline"))
     booked_on = models.DateField(_("booked for"), null=True, blank=True)
+    # The visit's moment when the agent agreed a time with the customer (booked_on is its local day).
+    booked_at = models.DateTimeField(_("booked at"), null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
     result = models.CharField(_("result"), max_length=200, blank=True)
     created_from = models.ForeignKey(CallAttempt, on_delete=models.SET_NULL, null=True, blank=True)

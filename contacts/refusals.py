@@ -1,7 +1,7 @@
 """What a refusal stops, whichever path recorded it (customers.refusals announces it; contacts.apps
 registers this hook): open calls and pending messages on the refused channels are cancelled at once,
 and their touchpoints, with the planned ones, are suppressed with the reason ``do_not_contact:<channel>``
-(said in words by contacts.views.reason_words)."""
+(said in words by contacts.wording)."""
 
 from __future__ import annotations
 

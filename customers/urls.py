@@ -8,6 +8,7 @@ app_name = "customers"
 urlpatterns = [
     path("", views.customer_list, name="list"),
     path("<int:pk>/", views.customer_detail, name="detail"),
+    path("<int:pk>/phones/", views.customer_phones, name="phones"),
     path("vehicles/<int:pk>/", views.vehicle_detail, name="vehicle"),
     path("imports/", import_views.imports, name="imports"),
     path("imports/<int:pk>/", import_views.import_detail, name="import"),
