@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -57,11 +58,16 @@ class TouchpointTemplateAdmin(admin.ModelAdmin):
         return render(request, "admin/contacts/touchpointtemplate/preview.html", context)
 
     def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
-        # Issued calls keep the script they were rendered with; the version marks the change.
-        if change:
-            obj.version = F("version") + 1
-        super().save_model(request, obj, form, change)
-        obj.refresh_from_db(fields=["version"])
+        # Issued calls keep the script they were rendered with; the version marks the change, and its
+        # texts and timing are kept as a published version, as the dealer's template editor keeps them.
+        from contacts.configuration.versions import record_published_version
+
+        with transaction.atomic():
+            if change:
+                obj.version = F("version") + 1
+            super().save_model(request, obj, form, change)
+            obj.refresh_from_db(fields=["version"])
+            record_published_version(template=obj, user=request.user, now=timezone.now())
 
 
 @admin.register(Touchpoint)
