@@ -15,5 +15,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("customers/", include("customers.urls")),
     path("calls/", include("contacts.urls")),
+    path("", include("contacts.configuration.urls")),
     path("api/", include("clm.api_urls")),
 ]

@@ -94,7 +94,7 @@ DAYS_PER_MONTH = 30.44
 WINDOW_ORDER_MESSAGE = _("The window must start on or before the day it ends.")
 
 
-def _offset_in_days(months: int, days: int) -> int:
+def offset_in_days(months: int, days: int) -> int:
     return round(months * DAYS_PER_MONTH) + days
 
 
@@ -122,7 +122,7 @@ def _timing_errors(template: TouchpointTemplate) -> dict[str, list[str]]:
     low, high = ANCHOR_OFFSET_LIMITS[template.anchor]
     if template.anchor == "sale" and template.recurrence == Recurrence.YEARLY:
         low, high = YEARLY_SALE_OFFSET_LIMIT
-    offset = _offset_in_days(months, days)
+    offset = offset_in_days(months, days)
     if not low <= offset <= high:
         refuse("offset_months" if months else "offset_days", _(
             "Offset: the touchpoint would fall %(offset)s days from its anchor (%(anchor)s); "

@@ -31,6 +31,8 @@ CAN_SEE_DASHBOARDS = frozenset({MANAGER, ADMIN})
 CAN_IMPORT = frozenset({MANAGER, ADMIN})
 CAN_SEE_INBOX = frozenset({*DEPARTMENT_ROLES, SUPERVISOR, MANAGER, ADMIN})
 CAN_SEE_CUSTOMERS = frozenset({AGENT, SUPERVISOR, MANAGER, ADMIN, *DEPARTMENT_ROLES})
+# The dealer's admin pages: the program, template drafts, rules, the team, the profit coefficients.
+CAN_CONFIGURE = frozenset({ADMIN})
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -89,6 +91,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "customers": bool(roles & CAN_SEE_CUSTOMERS),
             "dashboards": bool(roles & CAN_SEE_DASHBOARDS),
             "imports": bool(roles & CAN_IMPORT),
+            "program": bool(roles & CAN_CONFIGURE),
             "admin": ADMIN in roles or getattr(request.user, "is_staff", False),
         },
         "user_roles": sorted(roles),

@@ -1,0 +1,206 @@
+"""Read models of the dealer's admin pages: the program as a timeline, a template's timing in words."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from contacts.models import Anchor, TouchpointTemplate, offset_in_days
+from contacts.plan_engine import (
+    CYCLE_MONTHS,
+    DEFAULT_WINDOW_END_DAYS,
+    PlannedTouchpoint,
+    plan_vehicle,
+    reference_vehicle_facts,
+)
+from contacts.planning import build_facts, plan_facts, template_spec
+from contacts.queues import why
+from customers.models import Channel, Dealership, Vehicle
+
+CYCLE_DAYS = 1096  # three years with a leap day: the timeline's width
+
+
+def _span(months: int, days: int) -> str:
+    parts = []
+    if months:
+        parts.append(ngettext("%(n)s month", "%(n)s months", abs(months)) % {"n": abs(months)})
+    if days:
+        parts.append(ngettext("%(n)s day", "%(n)s days", abs(days)) % {"n": abs(days)})
+    return _(" and ").join(parts)
+
+
+_AFTER = {
+    "sale": lambda span: _("%(span)s after the sale") % {"span": span},
+    "maintenance_due": lambda span: _("%(span)s after each predicted maintenance date") % {"span": span},
+    "maintenance_visit": lambda span: _("%(span)s after each maintenance visit") % {"span": span},
+    "warranty_end": lambda span: _("%(span)s after the warranty ends") % {"span": span},
+    "insurance_renewal": lambda span: _("%(span)s after each insurance renewal") % {"span": span},
+    "birthday": lambda span: _("%(span)s after the customer's birthday") % {"span": span},
+    "season": lambda span: _("%(span)s after each tyre-season date") % {"span": span},
+    "missed_maintenance": lambda span: _("%(span)s after a maintenance date passed with no visit") % {"span": span},
+    "lapsed": lambda span: _("%(span)s after the last visit, purchase or reached call") % {"span": span},
+    "keep_alive": lambda span: _("%(span)s after the last reached call, if nothing else is planned") % {"span": span},
+}
+_BEFORE = {
+    "sale": lambda span: _("%(span)s before the sale") % {"span": span},
+    "maintenance_due": lambda span: _("%(span)s before each predicted maintenance date") % {"span": span},
+    "maintenance_visit": lambda span: _("%(span)s before each maintenance visit") % {"span": span},
+    "warranty_end": lambda span: _("%(span)s before the warranty ends") % {"span": span},
+    "insurance_renewal": lambda span: _("%(span)s before each insurance renewal") % {"span": span},
+    "birthday": lambda span: _("%(span)s before the customer's birthday") % {"span": span},
+    "season": lambda span: _("%(span)s before each tyre-season date") % {"span": span},
+}
+_ON = {
+    "sale": gettext_lazy("on the day of the sale"),
+    "maintenance_due": gettext_lazy("on each predicted maintenance date"),
+    "maintenance_visit": gettext_lazy("on the day of each maintenance visit"),
+    "warranty_end": gettext_lazy("on the day the warranty ends"),
+    "insurance_renewal": gettext_lazy("on each insurance renewal day"),
+    "birthday": gettext_lazy("on the customer's birthday"),
+    "season": gettext_lazy("on each tyre-season date"),
+}
+
+
+def when_in_words(template: TouchpointTemplate) -> str:
+    """"10 months after the sale", "21 days before each predicted maintenance date"."""
+    months, days = template.offset_months, template.offset_days
+    if not months and not days:
+        return str(_ON.get(template.anchor, Anchor(template.anchor).label))
+    if months * days < 0:  # "12 months less 10 days": say it in days
+        months, days = 0, offset_in_days(months, days)
+    before = _BEFORE.get(template.anchor)
+    if months <= 0 and days <= 0 and before is not None:
+        return str(before(_span(months, days)))
+    return str(_AFTER[template.anchor](_span(months, days)))
+
+
+def window_in_words(template: TouchpointTemplate) -> str:
+    start = template.window_start_days or 0
+    end = DEFAULT_WINDOW_END_DAYS.get(template.channel, 3) if template.window_end_days is None else template.window_end_days
+    if start == end == 0:
+        return _("on that day only")
+    if start == 0:
+        return ngettext("from that day to %(n)s day after", "from that day to %(n)s days after", end) % {"n": end}
+    return _("from %(start)s days before to %(end)s days after") % {"start": -start, "end": end}
+
+
+def channel_verb(channel: str) -> str:
+    return str({"call": _("called"), "sms": _("sent an SMS"), "email": _("sent an e-mail")}.get(channel, channel))
+
+
+@dataclass(frozen=True)
+class TemplateRow:
+    template: TouchpointTemplate
+    when: str
+    window: str
+
+
+def template_rows(templates: QuerySet[TouchpointTemplate]) -> list[TemplateRow]:
+    return [TemplateRow(t, when_in_words(t), window_in_words(t)) for t in templates]
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    code: str
+    name: str
+    occurrence: int
+    due_on: dt.date
+    window_start: dt.date
+    window_end: dt.date
+    department: str
+    channel: str
+    channel_label: str
+    priority: int
+    words: str
+    why: str
+    left_percent: float  # where the date falls on the three-year strip
+    cycle_year: int  # 1, 2, 3; 4 = after the cycle
+
+
+@dataclass(frozen=True)
+class TimelineLane:
+    """One template's touchpoints on the strip."""
+
+    code: str
+    name: str
+    channel: str
+    entries: list[TimelineEntry]
+
+
+@dataclass(frozen=True)
+class ProgramTimeline:
+    title: str
+    cycle_start: dt.date | None
+    entries: list[TimelineEntry]
+    lanes: list[TimelineLane]
+    calls: int
+    messages: int
+    years: list[int]
+    problem: str = ""
+
+
+def _entry(tp: PlannedTouchpoint, template: TouchpointTemplate, cycle_start: dt.date) -> TimelineEntry:
+    offset = (tp.due_on - cycle_start).days
+    words = _("%(when)s: %(how)s between %(start)s and %(end)s") % {
+        "when": when_in_words(template),
+        "how": channel_verb(tp.channel),
+        "start": tp.window_start.strftime("%d.%m.%Y"),
+        "end": tp.window_end.strftime("%d.%m.%Y"),
+    }
+    return TimelineEntry(
+        code=tp.code, name=template.name, occurrence=tp.occurrence, due_on=tp.due_on,
+        window_start=tp.window_start, window_end=tp.window_end, department=template.department.name,
+        channel=tp.channel, channel_label=str(Channel(tp.channel).label), priority=tp.priority, words=words,
+        why=why(tp.reason, tp.reason_detail), left_percent=round(min(max(offset, 0), CYCLE_DAYS) * 100 / CYCLE_DAYS, 2),
+        cycle_year=min(offset // 365 + 1, 4) if offset >= 0 else 1,
+    )
+
+
+def _timeline(title: str, planned: list[PlannedTouchpoint], templates: dict[str, TouchpointTemplate]) -> ProgramTimeline:
+    if not planned:
+        return ProgramTimeline(title, None, [], [], 0, 0, [1, 2, 3], problem=_("This vehicle has no plan."))
+    cycle_start = min(tp.cycle_start for tp in planned)
+    entries = [_entry(tp, templates[tp.code], cycle_start) for tp in planned if tp.code in templates]
+    lanes: dict[str, TimelineLane] = {}
+    for entry in sorted(entries, key=lambda e: (templates[e.code].priority, e.code, e.due_on)):
+        lane = lanes.setdefault(entry.code, TimelineLane(entry.code, entry.name, entry.channel, []))
+        lane.entries.append(entry)
+    calls = sum(1 for e in entries if e.channel == Channel.CALL)
+    return ProgramTimeline(title, cycle_start, entries, list(lanes.values()), calls, len(entries) - calls, [1, 2, 3])
+
+
+def _live_templates() -> dict[str, TouchpointTemplate]:
+    return {t.code: t for t in TouchpointTemplate.objects.filter(is_active=True).select_related("department")}
+
+
+def reference_timeline(*, templates: dict[str, TouchpointTemplate] | None = None) -> ProgramTimeline:
+    """PROGRAM.md's reference vehicle (sold new 15.01.2025, 1,500 km a month) through the program."""
+    templates = templates if templates is not None else _live_templates()
+    specs = [template_spec(t) for t in templates.values()]
+    planned = plan_vehicle(specs, reference_vehicle_facts())
+    cycle_end = dt.date(2025, 1, 15).replace(year=2025 + CYCLE_MONTHS // 12)
+    return _timeline(_("Reference car: sold new on 15.01.2025, 1,500 km a month"),
+                     [tp for tp in planned if tp.due_on < cycle_end], templates)
+
+
+def vehicle_timeline(*, vin: str, dealerships: QuerySet[Dealership], now: dt.datetime) -> ProgramTimeline:
+    """A real vehicle's plan as the program makes it today (computed in memory, nothing written)."""
+    vin = vin.strip().upper()
+    vehicle = Vehicle.objects.select_related("owner", "dealership").filter(vin=vin, dealership__in=dealerships).first()
+    if vehicle is None:
+        return ProgramTimeline(vin, None, [], [], 0, 0, [1, 2, 3],
+                               problem=_("No vehicle with VIN %(vin)s in your dealerships.") % {"vin": vin})
+    templates = _live_templates()
+    today = vehicle.dealership.local_date(now)
+    facts, _written = build_facts(vehicles=[vehicle], today_by_dealership={vehicle.dealership_id: today}, store_forecasts=False)
+    planned = plan_facts(facts, [template_spec(t) for t in templates.values()])
+    owner = vehicle.owner.full_name if vehicle.owner else "—"
+    title = f"{vehicle.make} {vehicle.model} {vehicle.vin} · {owner}"
+    if not planned:
+        return ProgramTimeline(title, None, [], [], 0, 0, [1, 2, 3],
+                               problem=_("This vehicle has no plan: it has no owner with a sale, or it was sold on."))
+    return _timeline(title, planned, templates)
