@@ -24,6 +24,13 @@ SCRIPT_VARIABLES: dict[str, frozenset[str]] = {
     "touchpoint": frozenset({"due_on", "window_start", "window_end"}),
 }
 
+
+
+def script_variables() -> list[str]:
+    """Every placeholder a script may use, as typed in a script (the editor's picker)."""
+    return [f"{root}.{attr}" for root, attrs in SCRIPT_VARIABLES.items() for attr in sorted(attrs)]
+
+
 _ENGINE = Engine(debug=True, string_if_invalid="", builtins=["django.template.defaultfilters"])
 
 

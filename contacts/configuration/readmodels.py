@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from contacts.models import Anchor, TouchpointTemplate, offset_in_days
+from contacts.models import (
+    REACHED_OUTCOMES,
+    Anchor,
+    CallAttempt,
+    CallTask,
+    CallTaskItem,
+    TemplateVersion,
+    Touchpoint,
+    TouchpointTemplate,
+    offset_in_days,
+)
 from contacts.plan_engine import (
     CYCLE_MONTHS,
     DEFAULT_WINDOW_END_DAYS,
@@ -18,8 +29,10 @@ from contacts.plan_engine import (
     reference_vehicle_facts,
 )
 from contacts.planning import build_facts, plan_facts, template_spec
+from contacts.queues import _context as script_context
 from contacts.queues import why
-from customers.models import Channel, Dealership, Vehicle
+from contacts.scripts import render_script
+from customers.models import Channel, Customer, Dealership, Vehicle, VehicleForecast
 
 CYCLE_DAYS = 1096  # three years with a leap day: the timeline's width
 
@@ -143,6 +156,21 @@ class ProgramTimeline:
     problem: str = ""
 
 
+def _why(tp: PlannedTouchpoint) -> str:
+    """The agent's why-line, and words for the anchors it leaves as codes (season, birthday, insurance)."""
+    said = why(tp.reason, tp.reason_detail)
+    kind, _sep, rest = tp.reason.partition(":")
+    day = rest[:10]
+    if said != tp.reason or len(day) != 10:
+        return said
+    words = {
+        "season": _("tyre season of %(day)s"),
+        "birthday": _("birthday on %(day)s"),
+        "insurance_renewal": _("insurance renews on %(day)s"),
+    }.get(kind)
+    return words % {"day": day} if words else said
+
+
 def _entry(tp: PlannedTouchpoint, template: TouchpointTemplate, cycle_start: dt.date) -> TimelineEntry:
     offset = (tp.due_on - cycle_start).days
     words = _("%(when)s: %(how)s between %(start)s and %(end)s") % {
@@ -155,7 +183,7 @@ def _entry(tp: PlannedTouchpoint, template: TouchpointTemplate, cycle_start: dt.
         code=tp.code, name=template.name, occurrence=tp.occurrence, due_on=tp.due_on,
         window_start=tp.window_start, window_end=tp.window_end, department=template.department.name,
         channel=tp.channel, channel_label=str(Channel(tp.channel).label), priority=tp.priority, words=words,
-        why=why(tp.reason, tp.reason_detail), left_percent=round(min(max(offset, 0), CYCLE_DAYS) * 100 / CYCLE_DAYS, 2),
+        why=_why(tp), left_percent=round(min(max(offset, 0), CYCLE_DAYS) * 100 / CYCLE_DAYS, 2),
         cycle_year=min(offset // 365 + 1, 4) if offset >= 0 else 1,
     )
 
@@ -204,3 +232,84 @@ def vehicle_timeline(*, vin: str, dealerships: QuerySet[Dealership], now: dt.dat
         return ProgramTimeline(title, None, [], [], 0, 0, [1, 2, 3],
                                problem=_("This vehicle has no plan: it has no owner with a sale, or it was sold on."))
     return _timeline(title, planned, templates)
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    """A published version of a template and what its calls did (calls finished with this version on
+    the agenda, CallTask.agenda's ``template_version``; the call's final outcome counts)."""
+
+    version: TemplateVersion
+    calls: int
+    reached: int
+    booked: int
+    hot_leads: int
+
+    @property
+    def reach_percent(self) -> float | None:
+        return round(100 * self.reached / self.calls, 1) if self.calls else None
+
+    @property
+    def booked_percent(self) -> float | None:
+        return round(100 * self.booked / self.calls, 1) if self.calls else None
+
+
+def version_rows(*, template: TouchpointTemplate, dealerships: QuerySet[Dealership]) -> list[VersionRow]:
+    versions = list(
+        TemplateVersion.objects.filter(template=template, status=TemplateVersion.Status.PUBLISHED)
+        .select_related("published_by")
+        .order_by("-number")
+    )
+    counts: dict[int, Counter[str]] = defaultdict(Counter)
+    finished = CallTask.objects.filter(
+        id__in=CallTaskItem.objects.filter(touchpoint__template=template).values("call_task_id"),
+        status=CallTask.Status.DONE,
+        dealership__in=dealerships,
+    ).values_list("agenda", "outcome")
+    for agenda, outcome in finished.iterator(chunk_size=2000):
+        numbers = {item.get("template_version") for item in agenda if item.get("code") == template.code}
+        for number in numbers:
+            if isinstance(number, int):
+                counts[number]["calls"] += 1
+                counts[number]["reached"] += outcome in REACHED_OUTCOMES
+                counts[number]["booked"] += outcome == CallAttempt.Outcome.BOOKED
+                counts[number]["hot_leads"] += outcome == CallAttempt.Outcome.HOT_LEAD
+    return [
+        VersionRow(v, counts[v.number or 0]["calls"], counts[v.number or 0]["reached"], counts[v.number or 0]["booked"],
+                   counts[v.number or 0]["hot_leads"])
+        for v in versions
+    ]
+
+
+@dataclass(frozen=True)
+class RenderedScript:
+    customer: Customer
+    vehicle: Vehicle
+    english: str
+    russian: str
+
+
+def rendered_script(
+    *, edited: TouchpointTemplate, customer_id: int | None, dealerships: QuerySet[Dealership], today: dt.date
+) -> RenderedScript | None:
+    """The edited script as an agent would read it to this customer (else the first customer with a car
+    in the admin's dealerships), about their car, with the touchpoint dated today."""
+    vehicles = Vehicle.objects.filter(owner__isnull=False, is_active=True, dealership__in=dealerships).select_related(
+        "owner", "dealership"
+    )
+    if customer_id is not None:
+        vehicles = vehicles.filter(owner_id=customer_id)
+    vehicle = vehicles.order_by("id").first()
+    if vehicle is None or vehicle.owner is None:
+        return None
+    forecast = VehicleForecast.objects.filter(vehicle=vehicle).first()
+    window_end = today + dt.timedelta(days=DEFAULT_WINDOW_END_DAYS.get(edited.channel, 3))
+    touchpoint = Touchpoint(vehicle=vehicle, customer=vehicle.owner, template=edited, due_on=today, window_start=today,
+                            window_end=window_end)
+    context = script_context(vehicle.owner, touchpoint, forecast, vehicle.dealership)
+    return RenderedScript(
+        customer=vehicle.owner,
+        vehicle=vehicle,
+        english=render_script(edited.script_en, context),
+        russian=render_script(edited.script_ru, context),
+    )

@@ -5,15 +5,24 @@ Thin: access through customers.access, page contexts from readmodels, changes th
 
 from __future__ import annotations
 
-from django.contrib.auth.models import User
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.utils import timezone
-from django.views.decorators.http import require_GET
+from typing import Any
 
-from contacts.configuration import readmodels
-from contacts.models import TouchpointTemplate
+from django.contrib import messages
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from contacts.configuration import readmodels, versions
+from contacts.configuration.forms import TemplateForm
+from contacts.models import TemplateVersion, TouchpointTemplate
+from contacts.preview import preview_template_change
+from contacts.scripts import script_variables
 from customers import access
+from customers.models import Customer
 
 
 class AuthenticatedHttpRequest(HttpRequest):
@@ -34,5 +43,121 @@ def program(request: AuthenticatedHttpRequest) -> HttpResponse:
         "timeline": timeline,
         "vin": vin,
         "rows": readmodels.template_rows(templates),
+        "drafts": set(TemplateVersion.objects.filter(status=TemplateVersion.Status.DRAFT).values_list("code", flat=True)),
+        "new_drafts": TemplateVersion.objects.filter(status=TemplateVersion.Status.DRAFT, template__isnull=True),
         "section": "program",
     })
+
+
+def _template_or_draft(code: str) -> tuple[TouchpointTemplate | None, TemplateVersion | None]:
+    template = TouchpointTemplate.objects.select_related("department").filter(code=code).first()
+    draft = TemplateVersion.objects.filter(code=code, status=TemplateVersion.Status.DRAFT).first()
+    if template is None and draft is None:
+        raise Http404
+    return template, draft
+
+
+def _editor_context(
+    request: AuthenticatedHttpRequest, *, form: TemplateForm, template: TouchpointTemplate | None,
+    draft: TemplateVersion | None,
+) -> dict[str, Any]:
+    dealerships = access.dealerships_of(request.user)
+    return {
+        "form": form,
+        "template": template,
+        "draft": draft,
+        "code": template.code if template else (draft.code if draft else ""),
+        "versions": readmodels.version_rows(template=template, dealerships=dealerships) if template else [],
+        "variables": script_variables(),
+        "section": "program",
+    }
+
+
+@access.role_required(access.CAN_CONFIGURE)
+def template_new(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = TemplateForm(request.POST or None, instance=TouchpointTemplate(), is_new=True)
+    if request.method == "POST" and form.is_valid():
+        if TemplateVersion.objects.filter(code=form.instance.code, status=TemplateVersion.Status.DRAFT).exists():
+            form.add_error("code", _("A draft with this code exists already."))
+        else:
+            draft = versions.save_template_draft(edited=form.instance, user=request.user, now=timezone.now())
+            messages.success(request, _("Draft saved. Preview it, then publish it to put it live."))
+            return redirect("configuration:template", code=draft.code)
+    return render(request, "contacts/configuration/template_edit.html",
+                  _editor_context(request, form=form, template=None, draft=None))
+
+
+@access.role_required(access.CAN_CONFIGURE)
+def template_edit(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    """The editor: shows the open draft (else the live template); saving keeps a draft, nothing goes live."""
+    template, draft = _template_or_draft(code)
+    editing = versions.template_of(draft) if draft else template
+    assert editing is not None
+    form = TemplateForm(request.POST or None, instance=editing)
+    if request.method == "POST" and form.is_valid():
+        versions.save_template_draft(edited=form.instance, user=request.user, now=timezone.now())
+        messages.success(request, _("Draft saved. Preview it, then publish it to put it live."))
+        return redirect("configuration:template", code=code)
+    return render(request, "contacts/configuration/template_edit.html",
+                  _editor_context(request, form=form, template=template, draft=draft))
+
+
+@require_GET
+@access.role_required(access.CAN_CONFIGURE)
+def template_preview(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    """htmx: what the draft would do in the next 90 days, and its script read to a sample customer."""
+    template, draft = _template_or_draft(code)
+    edited = versions.template_of(draft) if draft else template
+    assert edited is not None
+    dealerships = access.dealerships_of(request.user)
+    today = timezone.localdate()
+    series = preview_template_change(edited=edited, today=today, dealership_ids=list(dealerships.values_list("id", flat=True)))
+    customers = {c.id: c for c in Customer.objects.filter(id__in=[s.customer_id for s in series.samples])}
+    chosen = request.GET.get("customer")
+    script = readmodels.rendered_script(
+        edited=edited,
+        customer_id=int(chosen) if chosen and chosen.isdigit() else (series.samples[0].customer_id if series.samples else None),
+        dealerships=dealerships,
+        today=today,
+    )
+    return render(request, "contacts/configuration/template_edit.html#preview", {
+        "preview": series,
+        "sample_rows": [(s, customers[s.customer_id].full_name if s.customer_id in customers else s.customer_id)
+                        for s in series.samples],
+        "script": script, "code": code, "draft": draft,
+    })
+
+
+@require_POST
+@access.role_required(access.CAN_CONFIGURE)
+def template_publish(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    _template, draft = _template_or_draft(code)
+    if draft is None:
+        messages.info(request, _("There is no draft to publish."))
+        return redirect("configuration:template", code=code)
+    try:
+        published = versions.publish_template_version(draft=draft, user=request.user, now=timezone.now())
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("configuration:template", code=code)
+    messages.success(request, _("Version %(n)s is live: the next plans and queues use it.") % {"n": published.number})
+    return redirect("configuration:template", code=code)
+
+
+@require_POST
+@access.role_required(access.CAN_CONFIGURE)
+def template_discard(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    template, draft = _template_or_draft(code)
+    if draft is not None:
+        versions.discard_template_draft(draft=draft)
+        messages.success(request, _("Draft discarded."))
+    return redirect("configuration:template", code=code) if template else redirect("configuration:program")
+
+
+@require_POST
+@access.role_required(access.CAN_CONFIGURE)
+def template_restore(request: AuthenticatedHttpRequest, code: str, number: int) -> HttpResponse:
+    old = get_object_or_404(TemplateVersion, code=code, number=number, status=TemplateVersion.Status.PUBLISHED)
+    versions.restore_template_version(version=old, user=request.user, now=timezone.now())
+    messages.success(request, _("Version %(n)s is the draft now: preview it, then publish it.") % {"n": number})
+    return redirect("configuration:template", code=code)
