@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from contacts.models import Department, TouchpointTemplate, offset_in_days
+from contacts.models import ContactRules, Department, TouchpointTemplate, offset_in_days
 from customers.models import Sale
 
 BEFORE, AFTER = "before", "after"
@@ -72,3 +73,111 @@ class TemplateForm(forms.ModelForm):
             data["window_start_days"] = -data["window_start_days"]
         data["sale_kinds"] = list(data.get("sale_kinds") or [])
         return data
+
+
+WEEKDAYS = [
+    ("1", _("Monday")), ("2", _("Tuesday")), ("3", _("Wednesday")), ("4", _("Thursday")), ("5", _("Friday")),
+    ("6", _("Saturday")), ("7", _("Sunday")),
+]
+
+# What each rule does, said once: shown beside the field on the rules page.
+RULE_HELP = {
+    "min_days_between_calls": _("Nobody is called again sooner than this, whatever the department."),
+    "min_days_between_messages": _("Nobody gets two SMS or e-mails closer than this."),
+    "max_calls_per_30_days": _("The most calls one customer gets in any 30 days; the rest wait or are dropped, essentials first."),
+    "max_calls_per_365_days": _("The most calls one customer gets in any year."),
+    "merge_window_days": _("Touchpoints of one customer this close together become one call with one agenda."),
+    "keep_alive_months": _("A customer not spoken to for this long gets a keep-alive call."),
+    "unreachable_after_failures": _("After this many failed calls in a row the phone is marked unreachable and calls stop."),
+    "calls_per_agent": _("How many calls one agent makes in a day: with the agents on shift, the day's capacity."),
+    "default_agents_on_shift": _("Agents on shift when the supervisor has not set today's number."),
+    "claim_timeout_minutes": _("A call an agent opened and left goes back to the queue after this."),
+    "queue_build_hour": _("The day's queue is built at this hour, in the dealership's time zone."),
+    "holdout_share_percent": _("This share of new customers is not contacted, to measure what the calls achieve."),
+    "working_weekdays": _("Calls are placed only on these days (public holidays are skipped too)."),
+    "department_priorities": _("When touchpoints merge into one call, or the budget forces a choice, the department higher up goes first."),
+    "call_hours_start": _("No call before this time, in the dealership's time zone."),
+    "call_hours_end": _("No call after this time."),
+}
+
+
+class RulesForm(forms.ModelForm):
+    """A dealership's contact rules with plain controls: weekdays as checkboxes, department priorities as
+    an ordered list (the browser posts the codes in order), call hours from the dealership."""
+
+    working_weekdays = forms.MultipleChoiceField(
+        label=_("Working days"), choices=WEEKDAYS, widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Working days: choose at least one day, or no call is ever placed.")},
+    )
+    department_order = forms.CharField(required=False, widget=forms.HiddenInput)
+    call_hours_start = forms.TimeField(label=_("Calls from"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    call_hours_end = forms.TimeField(label=_("Calls until"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+
+    class Meta:
+        model = ContactRules
+        fields = [
+            "min_days_between_calls", "min_days_between_messages", "max_calls_per_30_days", "max_calls_per_365_days",
+            "merge_window_days", "working_weekdays", "department_priorities", "keep_alive_months",
+            "unreachable_after_failures", "calls_per_agent", "default_agents_on_shift", "claim_timeout_minutes",
+            "queue_build_hour", "holdout_share_percent",
+        ]
+        widgets = {"department_priorities": forms.HiddenInput}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        rules: ContactRules = self.instance
+        self.fields["department_priorities"].required = False
+        self.initial["working_weekdays"] = list(rules.working_weekdays or "")
+        self.initial["call_hours_start"] = rules.dealership.call_hours_start
+        self.initial["call_hours_end"] = rules.dealership.call_hours_end
+        for name, text in RULE_HELP.items():
+            if name in self.fields:
+                self.fields[name].help_text = text
+        self.departments = ordered_departments(rules)
+
+    # The page's sections (rules.html), each a list of fields.
+    SECTIONS = {
+        "often": ["min_days_between_calls", "max_calls_per_30_days", "max_calls_per_365_days",
+                  "min_days_between_messages", "merge_window_days", "keep_alive_months"],
+        "when": ["call_hours_start", "call_hours_end", "queue_build_hour"],
+        "centre": ["calls_per_agent", "default_agents_on_shift", "unreachable_after_failures", "claim_timeout_minutes",
+                   "holdout_share_percent"],
+    }
+
+    @property
+    def sections(self) -> dict[str, list[forms.BoundField]]:
+        return {name: [self[field] for field in fields] for name, fields in self.SECTIONS.items()}
+
+    def clean_working_weekdays(self) -> str:
+        return "".join(sorted(set(self.cleaned_data["working_weekdays"])))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        order = [code for code in (data.get("department_order") or "").split(",") if code]
+        if order:
+            data["department_priorities"] = {code: rank for rank, code in enumerate(order, start=1)}
+        else:
+            data["department_priorities"] = self.instance.department_priorities
+        start, end = data.get("call_hours_start"), data.get("call_hours_end")
+        if start and end and start >= end:
+            self.add_error("call_hours_end", _("Calls until: it must be later than the start of call hours."))
+        return data
+
+    def save(self, commit: bool = True) -> ContactRules:
+        rules: ContactRules = super().save(commit=False)
+        dealership = rules.dealership
+        dealership.call_hours_start = self.cleaned_data["call_hours_start"]
+        dealership.call_hours_end = self.cleaned_data["call_hours_end"]
+        if commit:
+            with transaction.atomic():
+                dealership.full_clean()
+                dealership.save(update_fields=["call_hours_start", "call_hours_end"])
+                rules.save()
+        return rules
+
+
+def ordered_departments(rules: ContactRules) -> list[Department]:
+    """The departments in the dealership's priority order (its own ranks first, then the defaults)."""
+    ranks = rules.department_priorities or {}
+    departments = list(Department.objects.filter(is_active=True))
+    return sorted(departments, key=lambda d: (ranks.get(d.code, 100 + d.priority), d.priority, d.code))

@@ -6,6 +6,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
+import holidays as holiday_calendars
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -30,6 +31,7 @@ from contacts.plan_engine import (
 )
 from contacts.planning import build_facts, plan_facts, template_spec
 from contacts.queues import _context as script_context
+from contacts.queues import holiday_dates
 from contacts.queues import why
 from contacts.scripts import render_script
 from customers.models import Channel, Customer, Dealership, Vehicle, VehicleForecast
@@ -313,3 +315,28 @@ def rendered_script(
         english=render_script(edited.script_en, context),
         russian=render_script(edited.script_ru, context),
     )
+
+
+@dataclass(frozen=True)
+class Holiday:
+    day: dt.date
+    name: str
+
+
+def holidays_ahead(*, dealership: Dealership, today: dt.date, language: str) -> list[Holiday]:
+    """The public holidays of the dealership's country (and region) in the coming year: no calls on them.
+    The same calendar the queue build skips (contacts.queues.holiday_dates), with the holidays' names."""
+    days = holiday_dates(dealership.country, dealership.region, today.year) | holiday_dates(
+        dealership.country, dealership.region, today.year + 1
+    )
+    names = holiday_names(dealership.country, dealership.region, [today.year, today.year + 1], language)
+    end = today + dt.timedelta(days=366)
+    return [Holiday(day, names.get(day, "")) for day in sorted(days) if today <= day < end]
+
+
+def holiday_names(country: str, region: str, years: list[int], language: str) -> dict[dt.date, str]:
+    try:
+        calendar = holiday_calendars.country_holidays(country, subdiv=region or None, years=years, language=language)
+    except NotImplementedError:
+        return {}
+    return dict(calendar.items())

@@ -7,6 +7,7 @@ from contacts.configuration import views
 app_name = "configuration"
 urlpatterns = [
     path("program/", views.program, name="program"),
+    path("program/rules/", views.rules, name="rules"),
     path("program/templates/new/", views.template_new, name="template_new"),
     path("program/templates/<slug:code>/", views.template_edit, name="template"),
     path("program/templates/<slug:code>/preview/", views.template_preview, name="template_preview"),

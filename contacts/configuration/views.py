@@ -13,16 +13,18 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from contacts.configuration import readmodels, versions
-from contacts.configuration.forms import TemplateForm
-from contacts.models import TemplateVersion, TouchpointTemplate
+from contacts.configuration.forms import RulesForm, TemplateForm
+from contacts.models import ContactRules, TemplateVersion, TouchpointTemplate
 from contacts.preview import preview_template_change
 from contacts.scripts import script_variables
 from customers import access
-from customers.models import Customer
+from customers.models import Customer, Dealership
 
 
 class AuthenticatedHttpRequest(HttpRequest):
@@ -161,3 +163,39 @@ def template_restore(request: AuthenticatedHttpRequest, code: str, number: int) 
     versions.restore_template_version(version=old, user=request.user, now=timezone.now())
     messages.success(request, _("Version %(n)s is the draft now: preview it, then publish it.") % {"n": number})
     return redirect("configuration:template", code=code)
+
+
+def _dealership_for(request: AuthenticatedHttpRequest) -> Dealership:
+    """The dealership the page is about: ?dealership=<id> among the user's, else their first."""
+    dealerships = access.dealerships_of(request.user).order_by("name")
+    wanted = request.GET.get("dealership") or request.POST.get("dealership")
+    if wanted:
+        return get_object_or_404(dealerships, pk=wanted) if wanted.isdigit() else _not_found()
+    first = dealerships.first()
+    if first is None:
+        raise Http404
+    return first
+
+
+def _not_found() -> Dealership:
+    raise Http404
+
+
+@access.role_required(access.CAN_CONFIGURE)
+def rules(request: AuthenticatedHttpRequest) -> HttpResponse:
+    dealership = _dealership_for(request)
+    contact_rules = ContactRules.for_dealership(dealership)
+    form = RulesForm(request.POST or None, instance=contact_rules)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Rules of %(name)s saved; the next queue build uses them.") % {"name": dealership.name})
+        return redirect(f"{reverse('configuration:rules')}?dealership={dealership.pk}")
+    language = "ru" if (get_language() or "en").startswith("ru") else "en_US"
+    return render(request, "contacts/configuration/rules.html", {
+        "form": form,
+        "dealership": dealership,
+        "dealerships": access.dealerships_of(request.user).order_by("name"),
+        "holidays": readmodels.holidays_ahead(dealership=dealership, today=dealership.local_date(timezone.now()),
+                                              language=language),
+        "section": "rules",
+    })
