@@ -31,8 +31,7 @@ from contacts.plan_engine import (
 )
 from contacts.planning import build_facts, plan_facts, template_spec
 from contacts.queues import _context as script_context
-from contacts.queues import holiday_dates
-from contacts.queues import why
+from contacts.queues import holiday_dates, why
 from contacts.scripts import render_script
 from customers.models import Channel, Customer, Dealership, Vehicle, VehicleForecast
 
