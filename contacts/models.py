@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -389,6 +390,13 @@ class ContactRules(models.Model):
     queue_build_hour = models.PositiveSmallIntegerField(_("queue is built at (local hour)"), default=7)
     # xgettext:no-python-format
     holdout_share_percent = models.PositiveSmallIntegerField(_("hold-out group, % of new customers"), default=5)
+    # The first-year profit estimate Π = X · (a · b · Y + a · c · Z) (contacts.metrics.profit_estimate).
+    profit_live_share = models.DecimalField(_("a: share of customers reached live"), max_digits=4, decimal_places=3,
+                                            default=Decimal("0.700"))
+    profit_service_conversion = models.DecimalField(_("b: service visits per live contact"), max_digits=4,
+                                                    decimal_places=3, default=Decimal("0.070"))
+    profit_repeat_conversion = models.DecimalField(_("c: car sales per live contact"), max_digits=4, decimal_places=3,
+                                                   default=Decimal("0.020"))
 
     class Meta:
         verbose_name = _("contact rules")
@@ -421,8 +429,19 @@ class ContactRules(models.Model):
             for code, rank in priorities.items()
         ):
             errors["department_priorities"] = _("Department priorities: each known department once, ranked 1, 2, 3 …")
+        for letter, name in (("a", "profit_live_share"), ("b", "profit_service_conversion"), ("c", "profit_repeat_conversion")):
+            value = getattr(self, name)
+            if value is not None and not Decimal(0) <= value <= Decimal(1):
+                errors[name] = _("Coefficient %(letter)s: a share between 0 and 1, for example 0.07 for 7 %%.") % {
+                    "letter": letter
+                }
         if errors:
             raise ValidationError(errors)
+
+    def profit_coefficients(self) -> dict[str, float]:
+        """The keyword arguments of contacts.metrics.profit_estimate for a, b and c."""
+        return {"live": float(self.profit_live_share), "service_conversion": float(self.profit_service_conversion),
+                "repeat_conversion": float(self.profit_repeat_conversion)}
 
     @classmethod
     def for_dealership(cls, dealership: Dealership) -> ContactRules:

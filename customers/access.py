@@ -14,6 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 
 from customers.models import Dealership
 
@@ -23,6 +24,15 @@ MANAGER = "manager"
 ADMIN = "admin"
 DEPARTMENT_ROLES = ("sales", "service", "trade_in")
 ROLES = (AGENT, SUPERVISOR, MANAGER, ADMIN, *DEPARTMENT_ROLES)
+ROLE_LABELS = {
+    AGENT: _("Call-centre agent"),
+    SUPERVISOR: _("Supervisor"),
+    MANAGER: _("Manager"),
+    ADMIN: _("Admin"),
+    "sales": _("Sales staff"),
+    "service": _("Service staff"),
+    "trade_in": _("Trade-in staff"),
+}
 
 # Who may open what. A supervisor can do what an agent can; an admin can do everything.
 CAN_WORK_QUEUE = frozenset({AGENT, SUPERVISOR, ADMIN})

@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from contacts.models import ContactRules, Department, TouchpointTemplate, offset_in_days
-from customers.models import Sale
+from customers import access
+from customers.models import Dealership, Sale
 
 BEFORE, AFTER = "before", "after"
 
@@ -181,3 +184,52 @@ def ordered_departments(rules: ContactRules) -> list[Department]:
     ranks = rules.department_priorities or {}
     departments = list(Department.objects.filter(is_active=True))
     return sorted(departments, key=lambda d: (ranks.get(d.code, 100 + d.priority), d.priority, d.code))
+
+
+class TeamMemberForm(forms.Form):
+    """A person of the team: name, e-mail, roles and dealerships; no staff status, superuser or permissions."""
+
+    username = forms.CharField(label=_("Login"), max_length=150)
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    password = forms.CharField(label=_("First password"), widget=forms.PasswordInput(render_value=False),
+                               help_text=_("The person changes it after the first login."))
+    roles = forms.MultipleChoiceField(label=_("Roles"), choices=list(access.ROLE_LABELS.items()),
+                                      widget=forms.CheckboxSelectMultiple,
+                                      error_messages={"required": _("Roles: choose at least one.")})
+    dealerships = forms.ModelMultipleChoiceField(label=_("Dealerships"), queryset=Dealership.objects.none(),
+                                                 widget=forms.CheckboxSelectMultiple,
+                                                 error_messages={"required": _("Dealerships: choose at least one, or nobody can see this person.")})
+    is_active = forms.BooleanField(label=_("Can log in"), required=False, initial=True)
+
+    def __init__(self, *args: Any, scope: QuerySet[Dealership], member: User | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["dealerships"]
+        field.queryset = scope.order_by("name")
+        if member is None:
+            del self.fields["is_active"]
+        else:
+            del self.fields["username"], self.fields["password"]
+            self.initial.update(
+                first_name=member.first_name, last_name=member.last_name, email=member.email,
+                roles=[g.name for g in member.groups.all()],
+                dealerships=[d.pk for d in member.dealerships.all() if d in set(scope)], is_active=member.is_active,
+            )
+
+    def clean_username(self) -> str:
+        username: str = self.cleaned_data["username"].strip()
+        if User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(_("Login: “%(name)s” is taken.") % {"name": username})
+        return username
+
+
+class ProfitForm(forms.ModelForm):
+    """The profit estimate's coefficients a, b and c of one dealership."""
+
+    class Meta:
+        model = ContactRules
+        fields = ["profit_live_share", "profit_service_conversion", "profit_repeat_conversion"]
+        widgets = {name: forms.NumberInput(attrs={"step": "0.001", "min": "0", "max": "1"}) for name in fields}
+        # As written in the formula (a lower-case letter first), not capitalised as model labels are.
+        labels = {name: ContactRules._meta.get_field(name).verbose_name for name in fields}  # type: ignore[union-attr]

@@ -7,10 +7,12 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import holidays as holiday_calendars
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from contacts import metrics
 from contacts.models import (
     REACHED_OUTCOMES,
     Anchor,
@@ -33,6 +35,7 @@ from contacts.planning import build_facts, plan_facts, template_spec
 from contacts.queues import _context as script_context
 from contacts.queues import holiday_dates, why
 from contacts.scripts import render_script
+from customers import access
 from customers.models import Channel, Customer, Dealership, Vehicle, VehicleForecast
 
 CYCLE_DAYS = 1096  # three years with a leap day: the timeline's width
@@ -339,3 +342,64 @@ def holiday_names(country: str, region: str, years: list[int], language: str) ->
     except NotImplementedError:
         return {}
     return dict(calendar.items())
+
+
+@dataclass(frozen=True)
+class TeamRow:
+    user: User
+    roles: list[str]  # role labels
+    in_dealership: list[bool]  # parallel to TeamGrid.dealerships
+
+
+@dataclass(frozen=True)
+class TeamGrid:
+    dealerships: list[Dealership]
+    rows: list[TeamRow]
+
+
+def team_grid(*, members: QuerySet[User], dealerships: QuerySet[Dealership]) -> TeamGrid:
+    columns = list(dealerships.order_by("name"))
+    rows = []
+    for member in members:
+        names = {g.name for g in member.groups.all()}
+        belongs = {d.pk for d in member.dealerships.all()}
+        rows.append(TeamRow(
+            user=member,
+            roles=[str(label) for role, label in access.ROLE_LABELS.items() if role in names],
+            in_dealership=[d.pk in belongs for d in columns],
+        ))
+    return TeamGrid(columns, rows)
+
+
+@dataclass(frozen=True)
+class MeasuredCoefficients:
+    """a, b and c as this dealership's own calls of the last 12 months measured them (None: no calls yet)."""
+
+    start: dt.date
+    end: dt.date
+    calls: int
+    reached: int
+    bookings: int
+    sales_from_leads: int
+
+    @property
+    def live_share(self) -> float | None:
+        return round(self.reached / self.calls, 3) if self.calls else None
+
+    @property
+    def service_conversion(self) -> float | None:
+        return round(self.bookings / self.reached, 3) if self.reached else None
+
+    @property
+    def repeat_conversion(self) -> float | None:
+        return round(self.sales_from_leads / self.reached, 3) if self.reached else None
+
+
+def measured_coefficients(*, dealership: Dealership, today: dt.date) -> MeasuredCoefficients:
+    """Reach = reached calls / calls; service = bookings / reached calls; sales = hot leads that became a
+    sale / reached calls; the dashboard's own counts (contacts.metrics) over the last 12 months."""
+    scope = metrics.Scope(dealership_ids=(dealership.pk,), start=today - dt.timedelta(days=365), end=today)
+    contacts = metrics.contact_figures(scope)
+    leads = metrics.handoffs_to_sales(scope)
+    return MeasuredCoefficients(scope.start, scope.end, contacts["calls"], contacts["reached"], contacts["bookings"],
+                                leads["became_sales"])

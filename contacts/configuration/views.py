@@ -19,7 +19,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from contacts.configuration import readmodels, versions
-from contacts.configuration.forms import RulesForm, TemplateForm
+from contacts.configuration import team as team_workflow
+from contacts.configuration.forms import ProfitForm, RulesForm, TeamMemberForm, TemplateForm
 from contacts.models import ContactRules, TemplateVersion, TouchpointTemplate
 from contacts.preview import preview_template_change
 from contacts.scripts import script_variables
@@ -198,4 +199,76 @@ def rules(request: AuthenticatedHttpRequest) -> HttpResponse:
         "holidays": readmodels.holidays_ahead(dealership=dealership, today=dealership.local_date(timezone.now()),
                                               language=language),
         "section": "rules",
+    })
+
+
+def _apply_errors(form: TeamMemberForm, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, problems in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, problems)
+    else:
+        form.add_error("password" if "password" in form.fields else None, error.messages)
+
+
+@access.role_required(access.CAN_CONFIGURE)
+def team(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """People x dealership x role in one grid, and a form to add a person."""
+    scope = access.dealerships_of(request.user)
+    form = TeamMemberForm(request.POST or None, scope=scope)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            member = team_workflow.create_team_member(
+                username=data["username"], first_name=data["first_name"], last_name=data["last_name"],
+                email=data["email"], password=data["password"], roles=data["roles"], dealerships=data["dealerships"],
+                scope=scope,
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("%(name)s can log in now.") % {"name": member.get_full_name() or member.username})
+            return redirect("configuration:team")
+    return render(request, "contacts/configuration/team.html", {
+        "form": form,
+        "grid": readmodels.team_grid(members=team_workflow.team_of(dealerships=scope), dealerships=scope),
+        "section": "team",
+    })
+
+
+@access.role_required(access.CAN_CONFIGURE)
+def team_member(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    scope = access.dealerships_of(request.user)
+    member = get_object_or_404(team_workflow.team_of(dealerships=scope), pk=pk)
+    form = TeamMemberForm(request.POST or None, scope=scope, member=member)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            team_workflow.update_team_member(
+                user=member, by=request.user, first_name=data["first_name"], last_name=data["last_name"],
+                email=data["email"], roles=data["roles"], dealerships=data["dealerships"],
+                is_active=data["is_active"], scope=scope,
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("%(name)s saved.") % {"name": member.get_full_name() or member.username})
+            return redirect("configuration:team")
+    return render(request, "contacts/configuration/team_member.html", {"form": form, "member": member, "section": "team"})
+
+
+@access.role_required(access.CAN_CONFIGURE)
+def profit(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """a, b and c of the first-year profit estimate, with this dealership's measured values beside them."""
+    dealership = _dealership_for(request)
+    form = ProfitForm(request.POST or None, instance=ContactRules.for_dealership(dealership))
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Coefficients of %(name)s saved; the dashboard's estimate uses them.") % {"name": dealership.name})
+        return redirect(f"{reverse('configuration:profit')}?dealership={dealership.pk}")
+    return render(request, "contacts/configuration/profit.html", {
+        "form": form,
+        "dealership": dealership,
+        "dealerships": access.dealerships_of(request.user).order_by("name"),
+        "measured": readmodels.measured_coefficients(dealership=dealership, today=dealership.local_date(timezone.now())),
+        "section": "profit",
     })

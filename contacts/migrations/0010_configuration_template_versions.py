@@ -3,6 +3,8 @@
 import django.db.models.deletion
 import django.utils.timezone
 from django.conf import settings
+from decimal import Decimal
+
 from django.db import migrations, models
 
 
@@ -93,6 +95,21 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name='templateversion',
             constraint=models.CheckConstraint(condition=models.Q(('status__in', ['draft', 'published'])), name='template_version_status_valid'),
+        ),
+        migrations.AddField(
+            model_name='contactrules',
+            name='profit_live_share',
+            field=models.DecimalField(decimal_places=3, default=Decimal('0.700'), max_digits=4, verbose_name='a: share of customers reached live'),
+        ),
+        migrations.AddField(
+            model_name='contactrules',
+            name='profit_repeat_conversion',
+            field=models.DecimalField(decimal_places=3, default=Decimal('0.020'), max_digits=4, verbose_name='c: car sales per live contact'),
+        ),
+        migrations.AddField(
+            model_name='contactrules',
+            name='profit_service_conversion',
+            field=models.DecimalField(decimal_places=3, default=Decimal('0.070'), max_digits=4, verbose_name='b: service visits per live contact'),
         ),
         migrations.RunPython(keep_current_versions, migrations.RunPython.noop),
     ]

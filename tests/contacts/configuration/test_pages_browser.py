@@ -75,3 +75,47 @@ def test_admin_edits_a_script_previews_the_draft_and_publishes_it(browser, live_
     page.goto(f"{live_server.url}/program/")
     assert "за 21 день до каждой прогнозной даты ТО" in page.inner_text("#templates")
     shoot(page, "program-ru")
+
+
+def test_admin_reorders_departments_ticks_saturday_and_adds_a_person(browser, live_server, moscow):
+    from django.contrib.auth.models import User
+
+    from contacts.models import ContactRules
+
+    # given
+    admin = factories.make_user("ada", "admin", dealerships=(moscow,))
+    page = login(browser, live_server, admin.username)
+    # when: the rules page, Saturday ticked, sales moved to the top
+    page.goto(f"{live_server.url}/program/rules/")
+    assert page.locator("#holidays tr").count() >= 10
+    page.check("input[name=working_weekdays][value='6']")
+    for _ in range(2):
+        page.click("#department-order li[data-code='sales'] button.up")
+    assert page.inner_text("#department-order li:first-child .name") == "Sales"
+    shoot(page, "rules-en")
+    page.click("#save-rules")
+    page.wait_for_selector(".messages li.success")
+    # then
+    rules = ContactRules.objects.get(dealership=moscow)
+    assert rules.working_weekdays == "123456"
+    assert rules.department_priorities["sales"] == 1
+    # and in Russian, the team page: a new agent
+    switch_language(page, "ru")
+    shoot(page, "rules-ru")
+    page.goto(f"{live_server.url}/team/")
+    page.fill("#id_username", "olga")
+    page.fill("#id_last_name", "Смирнова")
+    page.fill("#id_password", "a-long-first-password")
+    page.check("input[name=roles][value='agent']")
+    page.check(f"input[name=dealerships][value='{moscow.pk}']")
+    page.click("#add-member button[type=submit]")
+    page.wait_for_selector(".messages li.success")
+    assert "Оператор колл-центра" in page.inner_text("#team")
+    assert list(User.objects.get(username="olga").dealerships.all()) == [moscow]
+    shoot(page, "team-ru")
+    page.goto(f"{live_server.url}/program/profit/")
+    shoot(page, "profit-ru")
+    switch_language(page, "en")
+    shoot(page, "profit-en")
+    page.goto(f"{live_server.url}/team/")
+    shoot(page, "team-en")
