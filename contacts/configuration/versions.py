@@ -14,6 +14,7 @@ from typing import Any, TypedDict
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from contacts import tasks
 from contacts.models import Department, TemplateVersion, TouchpointTemplate
 
 
@@ -62,7 +63,10 @@ def template_of(version: TemplateVersion) -> TouchpointTemplate:
     for name in PLAIN_FIELDS:
         if name in values:
             setattr(template, name, values[name])
-    template.department = Department.objects.get(code=values["department"])
+    # A version names its department by code; one deleted since keeps the template's current department.
+    department = Department.objects.filter(code=values.get("department")).first()
+    if department is not None:
+        template.department = department
     template.script_en, template.script_ru = version.script_en, version.script_ru
     return template
 
@@ -92,7 +96,9 @@ def save_template_draft(*, edited: TouchpointTemplate, user: User, now: dt.datet
 def record_published_version(
     *, template: TouchpointTemplate, user: User | None, now: dt.datetime, draft: TemplateVersion | None = None
 ) -> TemplateVersion:
-    """The template row as saved, as its published version ``template.version`` (kept for good)."""
+    """The template row as saved, as its published version ``template.version`` (kept for good); every
+    plan is redone through the workers once this commits, so the next queue build uses the version (the
+    re-plan skips nothing: the templates are part of each vehicle's fingerprint)."""
     version = draft or TemplateVersion(code=template.code)
     version.template = template
     version.status = TemplateVersion.Status.PUBLISHED
@@ -103,6 +109,7 @@ def record_published_version(
     if draft is None:
         version.created_by, version.created_at = user, now
     version.save()
+    tasks.send_on_commit(tasks.replan_all_vehicles)
     return version
 
 

@@ -171,15 +171,13 @@ def _dealership_for(request: AuthenticatedHttpRequest) -> Dealership:
     dealerships = access.dealerships_of(request.user).order_by("name")
     wanted = request.GET.get("dealership") or request.POST.get("dealership")
     if wanted:
-        return get_object_or_404(dealerships, pk=wanted) if wanted.isdigit() else _not_found()
+        if not wanted.isdigit():
+            raise Http404
+        return get_object_or_404(dealerships, pk=wanted)
     first = dealerships.first()
     if first is None:
         raise Http404
     return first
-
-
-def _not_found() -> Dealership:
-    raise Http404
 
 
 @access.role_required(access.CAN_CONFIGURE)

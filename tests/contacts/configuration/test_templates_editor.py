@@ -219,3 +219,14 @@ def test_the_django_admin_save_keeps_its_version_too(admin_user):
     versions = TemplateVersion.objects.filter(template=template).order_by("number")
     assert [(v.number, v.published_by) for v in versions] == [(1, None), (2, admin_user)]
     assert versions[1].script_en == "Thank you, {{ customer.first_name }}."
+
+
+def test_publishing_redoes_the_plans_once_it_commits_and_saving_a_draft_does_not(admin, django_capture_on_commit_callbacks):
+    template = TouchpointTemplate.objects.get(code="first_weeks")
+    template.offset_days = 20
+    with django_capture_on_commit_callbacks(execute=False) as saved:
+        draft = save_template_draft(edited=template, user=admin, now=NOW)
+    with django_capture_on_commit_callbacks(execute=False) as published:
+        publish_template_version(draft=draft, user=admin, now=NOW)
+    assert factories.queued_tasks(saved) == []
+    assert factories.queued_tasks(published) == [("contacts.tasks.replan_all_vehicles", ())]
