@@ -449,6 +449,29 @@ class ContactRules(models.Model):
         return rules
 
 
+class ConfigurationChange(models.Model):
+    """Who changed a dealership's contact rules or profit coefficients, when, and each changed value
+    before and after; written in the same transaction as the change (contacts.configuration.changes)."""
+
+    class Subject(models.TextChoices):
+        RULES = "rules", _("Contact rules")
+        PROFIT = "profit", _("Profit coefficients")
+
+    dealership = models.ForeignKey(Dealership, on_delete=models.CASCADE, related_name="configuration_changes")
+    subject = models.CharField(max_length=10, choices=Subject.choices)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    changed_at = models.DateTimeField()
+    # {"field": [before, after], ...}, values as text.
+    changes: Any = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["dealership", "-changed_at"], name="configuration_change_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.dealership_id} {self.subject} {self.changed_at:%Y-%m-%d %H:%M}"
+
+
 class DailyCapacity(models.Model):
     """Agents on shift for one dealership and day, set by the supervisor."""
 

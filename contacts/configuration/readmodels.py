@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 import holidays as holiday_calendars
 from django.contrib.auth.models import User
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -19,6 +21,8 @@ from contacts.models import (
     CallAttempt,
     CallTask,
     CallTaskItem,
+    ConfigurationChange,
+    ContactRules,
     TemplateVersion,
     Touchpoint,
     TouchpointTemplate,
@@ -403,3 +407,22 @@ def measured_coefficients(*, dealership: Dealership, today: dt.date) -> Measured
     leads = metrics.handoffs_to_sales(scope)
     return MeasuredCoefficients(scope.start, scope.end, contacts["calls"], contacts["reached"], contacts["bookings"],
                                 leads["became_sales"])
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    change: ConfigurationChange
+    values: list[tuple[str, Any, Any]]  # (field label, before, after)
+
+
+def recent_changes(*, dealership: Dealership, limit: int = 10) -> list[ChangeRow]:
+    def label(name: str) -> str:
+        for model in (ContactRules, Dealership):
+            try:
+                return str(model._meta.get_field(name).verbose_name)  # type: ignore[union-attr]
+            except FieldDoesNotExist:
+                continue
+        return name
+
+    changes = ConfigurationChange.objects.filter(dealership=dealership).select_related("changed_by")[:limit]
+    return [ChangeRow(c, [(label(name), values[0], values[1]) for name, values in c.changes.items()]) for c in changes]

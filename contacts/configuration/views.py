@@ -20,8 +20,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from contacts.configuration import readmodels, versions
 from contacts.configuration import team as team_workflow
+from contacts.configuration.changes import save_configuration
 from contacts.configuration.forms import ProfitForm, RulesForm, TeamMemberForm, TemplateForm
-from contacts.models import ContactRules, TemplateVersion, TouchpointTemplate
+from contacts.models import ConfigurationChange, ContactRules, TemplateVersion, TouchpointTemplate
 from contacts.preview import preview_template_change
 from contacts.scripts import script_variables
 from customers import access
@@ -186,7 +187,8 @@ def rules(request: AuthenticatedHttpRequest) -> HttpResponse:
     contact_rules = ContactRules.for_dealership(dealership)
     form = RulesForm(request.POST or None, instance=contact_rules)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        save_configuration(form=form, subject=ConfigurationChange.Subject.RULES, user=request.user, now=timezone.now(),
+                           extra_fields=("call_hours_start", "call_hours_end"))
         messages.success(request, _("Rules of %(name)s saved; the next queue build uses them.") % {"name": dealership.name})
         return redirect(f"{reverse('configuration:rules')}?dealership={dealership.pk}")
     language = "ru" if (get_language() or "en").startswith("ru") else "en_US"
@@ -194,6 +196,7 @@ def rules(request: AuthenticatedHttpRequest) -> HttpResponse:
         "form": form,
         "dealership": dealership,
         "dealerships": access.dealerships_of(request.user).order_by("name"),
+        "changes": readmodels.recent_changes(dealership=dealership),
         "holidays": readmodels.holidays_ahead(dealership=dealership, today=dealership.local_date(timezone.now()),
                                               language=language),
         "section": "rules",
@@ -260,7 +263,7 @@ def profit(request: AuthenticatedHttpRequest) -> HttpResponse:
     dealership = _dealership_for(request)
     form = ProfitForm(request.POST or None, instance=ContactRules.for_dealership(dealership))
     if request.method == "POST" and form.is_valid():
-        form.save()
+        save_configuration(form=form, subject=ConfigurationChange.Subject.PROFIT, user=request.user, now=timezone.now())
         messages.success(request, _("Coefficients of %(name)s saved; the dashboard's estimate uses them.") % {"name": dealership.name})
         return redirect(f"{reverse('configuration:profit')}?dealership={dealership.pk}")
     return render(request, "contacts/configuration/profit.html", {

@@ -111,5 +111,20 @@ class Migration(migrations.Migration):
             name='profit_service_conversion',
             field=models.DecimalField(decimal_places=3, default=Decimal('0.070'), max_digits=4, verbose_name='b: service visits per live contact'),
         ),
+        migrations.CreateModel(
+            name='ConfigurationChange',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('subject', models.CharField(choices=[('rules', 'Contact rules'), ('profit', 'Profit coefficients')], max_length=10)),
+                ('changed_at', models.DateTimeField()),
+                ('changes', models.JSONField(default=dict)),
+                ('changed_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('dealership', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='configuration_changes', to='customers.dealership')),
+            ],
+            options={
+                'ordering': ['-changed_at', '-id'],
+                'indexes': [models.Index(fields=['dealership', '-changed_at'], name='configuration_change_recent')],
+            },
+        ),
         migrations.RunPython(keep_current_versions, migrations.RunPython.noop),
     ]

@@ -23,8 +23,10 @@ pytestmark = [
 
 
 def shoot(page, name):
+    """The whole page, and its first screen at 1366x768."""
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"configuration-{name}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"configuration-{name}-first-screen.png"))
 
 
 def switch_language(page, code):

@@ -85,3 +85,19 @@ def test_an_admin_cannot_open_another_dealerships_rules(client, admin, yekaterin
     assert client.get("/program/rules/", {"dealership": yekaterinburg.pk}).status_code == 404
     assert client.post("/program/rules/", posted(dealership=yekaterinburg.pk, max_calls_per_30_days=1)).status_code == 404
     assert not ContactRules.objects.filter(dealership=yekaterinburg).exists()
+
+
+def test_a_change_is_recorded_with_who_when_and_the_values_before_and_after(client, admin, moscow):
+    from contacts.models import ConfigurationChange
+
+    # given
+    client.force_login(admin)
+    # when: two saves, the second changing nothing
+    with time_machine.travel(NOW, tick=False):
+        client.post("/program/rules/", posted(max_calls_per_30_days=3, call_hours_end="19:00"))
+        client.post("/program/rules/", posted(max_calls_per_30_days=3, call_hours_end="19:00"))
+    # then: one event row, with the changed values only
+    (change,) = ConfigurationChange.objects.all()
+    assert (change.dealership, change.subject, change.changed_by, change.changed_at) == (moscow, "rules", admin, NOW)
+    assert change.changes == {"max_calls_per_30_days": [2, 3], "call_hours_end": ["20:00:00", "19:00:00"]}
+    assert "calls in any 30 days, at most: 2 → 3" in client.get("/program/rules/").content.decode()

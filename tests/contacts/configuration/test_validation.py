@@ -147,3 +147,18 @@ def test_rules_that_would_stop_every_call_are_refused(moscow, changes, field):
     with pytest.raises(ValidationError) as raised:
         rules.full_clean()
     assert list(raised.value.message_dict) == [field]
+
+
+def test_the_django_admin_preview_still_renders_its_series(admin_client, moscow):
+    from tests import factories
+
+    factories.SaleFactory(vehicle__owner__dealership=moscow)
+    template = TouchpointTemplate.objects.get(code="first_weeks")
+    page = admin_client.get(f"/admin/contacts/touchpointtemplate/{template.pk}/change/")
+    assert page.status_code == 200
+    data = {f: getattr(template, f) for f in ("code", "name_en", "name_ru", "channel", "anchor", "offset_days",
+                                              "offset_months", "recurrence", "priority", "phase", "script_en", "script_ru")}
+    data.update(department=template.department_id, sale_kinds="[]", is_active="on", window_start_days="", window_end_days="")
+    preview = admin_client.post(f"/admin/contacts/touchpointtemplate/{template.pk}/preview/", data)
+    assert preview.status_code == 200
+    assert 'id="preview-data"' in preview.content.decode()
