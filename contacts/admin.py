@@ -13,11 +13,13 @@ from django.utils import timezone
 from contacts.models import (
     CallAttempt,
     CallTask,
+    ConfigurationChange,
     ContactRules,
     DailyCapacity,
     Department,
     Handoff,
     OutboxMessage,
+    TemplateVersion,
     Touchpoint,
     TouchpointTemplate,
 )
@@ -122,3 +124,26 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     list_display = ["send_on", "customer", "channel", "status"]
     list_filter = ["channel", "status"]
     raw_id_fields = ["customer", "touchpoint"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """History: written by the workflows that make the change, never edited by hand."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(TemplateVersion)
+class TemplateVersionAdmin(ReadOnlyAdmin):
+    list_display = ["code", "status", "number", "published_at", "published_by", "created_at", "created_by"]
+    list_filter = ["status"]
+    search_fields = ["code"]
+
+
+@admin.register(ConfigurationChange)
+class ConfigurationChangeAdmin(ReadOnlyAdmin):
+    list_display = ["changed_at", "dealership", "subject", "changed_by"]
+    list_filter = ["subject", "dealership"]

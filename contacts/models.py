@@ -466,6 +466,8 @@ class ConfigurationChange(models.Model):
 
     class Meta:
         ordering = ["-changed_at", "-id"]
+        verbose_name = _("rules change")
+        verbose_name_plural = _("rules changes")
         indexes = [models.Index(fields=["dealership", "-changed_at"], name="configuration_change_recent")]
 
     def __str__(self) -> str:

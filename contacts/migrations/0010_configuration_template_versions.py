@@ -126,5 +126,9 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['dealership', '-changed_at'], name='configuration_change_recent')],
             },
         ),
+        migrations.AlterModelOptions(
+            name='configurationchange',
+            options={'ordering': ['-changed_at', '-id'], 'verbose_name': 'rules change', 'verbose_name_plural': 'rules changes'},
+        ),
         migrations.RunPython(keep_current_versions, migrations.RunPython.noop),
     ]

@@ -162,3 +162,9 @@ def test_the_django_admin_preview_still_renders_its_series(admin_client, moscow)
     preview = admin_client.post(f"/admin/contacts/touchpointtemplate/{template.pk}/preview/", data)
     assert preview.status_code == 200
     assert 'id="preview-data"' in preview.content.decode()
+
+
+def test_the_history_is_listed_read_only_in_the_django_admin(admin_client):
+    assert admin_client.get("/admin/contacts/templateversion/").status_code == 200
+    assert admin_client.get("/admin/contacts/configurationchange/").status_code == 200
+    assert admin_client.get("/admin/contacts/templateversion/add/").status_code == 403
