@@ -13,11 +13,13 @@ bound of the calls the queue build would make.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.db import models
+from django.db.models.functions import Mod
 
 from contacts.models import ContactRules, TouchpointTemplate
 from contacts.plan_engine import PlannedTouchpoint, TemplateSpec
@@ -178,8 +180,11 @@ def preview_template_change(
     scope = Vehicle.objects.filter(is_active=True, owner__isnull=False)
     if dealership_ids is not None:
         scope = scope.filter(dealership_id__in=dealership_ids)
+    # Every k-th vehicle by id, not the newest: the newest cars are all in their first year, whose
+    # touchpoints would be over-counted when the sample is scaled to the whole base.
+    step = max(1, math.ceil(scope.count() / sample))
     vehicles = list(
-        scope.select_related("owner", "dealership")
+        scope.annotate(bucket=Mod("id", step)).filter(bucket=0).select_related("owner", "dealership")
         .order_by("-id")[:sample]
     )
     facts, _written = build_facts(

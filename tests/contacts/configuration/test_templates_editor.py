@@ -230,3 +230,17 @@ def test_publishing_redoes_the_plans_once_it_commits_and_saving_a_draft_does_not
         publish_template_version(draft=draft, user=admin, now=NOW)
     assert factories.queued_tasks(saved) == []
     assert factories.queued_tasks(published) == [("contacts.tasks.replan_all_vehicles", ())]
+
+
+def test_the_preview_samples_across_the_whole_base_and_scales_back(moscow):
+    # given: 40 cars sold on 1 November; the preview plans a sample of 10
+    for _ in range(40):
+        factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=dt.date(2026, 11, 1))
+    edited = TouchpointTemplate.objects.get(code="first_weeks")
+    edited.offset_days = 20
+    # when
+    preview = preview_template_change(edited=edited, today=dt.date(2026, 11, 2), sample=10)
+    # then: every 4th car was planned, and the peak is scaled back to the 40 cars
+    assert preview.vehicles == 10
+    (load,) = preview.dealerships
+    assert (load.peak_calls_before, load.peak_calls_after) == (40, 40)
