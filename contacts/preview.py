@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -108,7 +109,7 @@ def _load(dealership: Dealership, capacity: int, before: list[int], after: list[
 
 
 def dealership_loads(
-    *, before: list[PlannedTouchpoint], after: list[PlannedTouchpoint], vehicles: list[Vehicle], days: list[dt.date]
+    *, before: list[PlannedTouchpoint], after: list[PlannedTouchpoint], vehicles: Sequence[Vehicle], days: list[dt.date]
 ) -> list[DealershipLoad]:
     dealership_of = {v.id: v.dealership_id for v in vehicles}
     sampled = Counter(dealership_of.values())
