@@ -194,7 +194,7 @@ class TeamMemberForm(forms.Form):
     last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
     email = forms.EmailField(label=_("E-mail"), required=False)
     password = forms.CharField(label=_("First password"), widget=forms.PasswordInput(render_value=False),
-                               help_text=_("The person changes it after the first login."))
+                               help_text=_("The person logs in with it: at least 8 characters, not like their login or name."))
     roles = forms.MultipleChoiceField(label=_("Roles"), choices=list(access.ROLE_LABELS.items()),
                                       widget=forms.CheckboxSelectMultiple,
                                       error_messages={"required": _("Roles: choose at least one.")})
