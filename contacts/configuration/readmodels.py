@@ -10,7 +10,7 @@ from typing import Any
 import holidays as holiday_calendars
 from django.contrib.auth.models import User
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -115,13 +115,43 @@ def channel_verb(channel: str) -> str:
 
 @dataclass(frozen=True)
 class TemplateRow:
+    """A template in words, with what its calls of the last 12 months did (a merged call counts for
+    every touchpoint on its agenda)."""
+
     template: TouchpointTemplate
     when: str
     window: str
+    calls: int = 0
+    booked: int = 0
+    hot_leads: int = 0
+
+    @property
+    def booked_percent(self) -> float | None:
+        return round(100 * self.booked / self.calls, 1) if self.calls else None
 
 
-def template_rows(templates: QuerySet[TouchpointTemplate]) -> list[TemplateRow]:
-    return [TemplateRow(t, when_in_words(t), window_in_words(t)) for t in templates]
+def template_rows(
+    templates: QuerySet[TouchpointTemplate], *, dealerships: QuerySet[Dealership], now: dt.datetime
+) -> list[TemplateRow]:
+    finished = CallTaskItem.objects.filter(
+        call_task__status=CallTask.Status.DONE,
+        call_task__dealership__in=dealerships,
+        call_task__completed_at__gte=now - dt.timedelta(days=365),
+    )
+    counts = {
+        row["touchpoint__template_id"]: row
+        for row in finished.values("touchpoint__template_id").annotate(
+            calls=Count("call_task", distinct=True),
+            booked=Count("call_task", distinct=True, filter=Q(call_task__outcome=CallAttempt.Outcome.BOOKED)),
+            hot_leads=Count("call_task", distinct=True, filter=Q(call_task__outcome=CallAttempt.Outcome.HOT_LEAD)),
+        ).order_by()
+    }
+    rows = []
+    for t in templates:
+        found = counts.get(t.pk, {})
+        rows.append(TemplateRow(t, when_in_words(t), window_in_words(t), found.get("calls", 0), found.get("booked", 0),
+                                found.get("hot_leads", 0)))
+    return rows
 
 
 @dataclass(frozen=True)

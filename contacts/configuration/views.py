@@ -46,7 +46,7 @@ def program(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "contacts/configuration/program.html", {
         "timeline": timeline,
         "vin": vin,
-        "rows": readmodels.template_rows(templates),
+        "rows": readmodels.template_rows(templates, dealerships=access.dealerships_of(request.user), now=timezone.now()),
         "drafts": set(TemplateVersion.objects.filter(status=TemplateVersion.Status.DRAFT).values_list("code", flat=True)),
         "new_drafts": TemplateVersion.objects.filter(status=TemplateVersion.Status.DRAFT, template__isnull=True),
         "section": "program",

@@ -11,6 +11,7 @@ from django.utils import translation
 from contacts.configuration.readmodels import reference_timeline, when_in_words
 from contacts.models import TouchpointTemplate
 from tests import factories
+from tests.contacts.configuration.history import finished_call
 
 pytestmark = pytest.mark.django_db
 
@@ -77,3 +78,19 @@ def test_only_the_admin_role_opens_the_program(client, agent, manager):
     for user in (agent, manager):
         client.force_login(user)
         assert client.get("/program/").status_code == 403
+
+
+def test_the_templates_table_says_which_touchpoints_bring_bookings(client, admin, moscow):
+    # given: three finished first-weeks calls this year, one booked, one a hot lead
+    template = TouchpointTemplate.objects.get(code="first_weeks")
+    for outcome in ("booked", "hot_lead", "no_answer"):
+        finished_call(moscow, template, outcome)
+    client.force_login(admin)
+    # when
+    with time_machine.travel(dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)):
+        page = client.get("/program/")
+    # then
+    row = next(r for r in page.context["rows"] if r.template.code == "first_weeks")
+    assert (row.calls, row.booked, row.hot_leads, row.booked_percent) == (3, 1, 1, 33.3)
+    other = next(r for r in page.context["rows"] if r.template.code == "thank_you")
+    assert (other.calls, other.booked_percent) == (0, None)

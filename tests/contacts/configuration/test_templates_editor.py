@@ -11,15 +11,13 @@ from django.test import RequestFactory
 
 from contacts.configuration.versions import publish_template_version, save_template_draft
 from contacts.models import (
-    CallTask,
-    CallTaskItem,
     ContactRules,
     TemplateVersion,
-    Touchpoint,
     TouchpointTemplate,
 )
 from contacts.preview import preview_template_change
 from tests import factories
+from tests.contacts.configuration.history import finished_call
 
 pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
@@ -185,18 +183,7 @@ def test_conversion_is_counted_per_version(client, admin, moscow):
     # given: two finished calls made with version 1 (one booked) and one with version 2 (booked)
     template = TouchpointTemplate.objects.get(code="first_weeks")
     for version, outcome in [(1, "booked"), (1, "no_answer"), (2, "booked")]:
-        sale = factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=dt.date(2026, 10, 1))
-        touchpoint = Touchpoint.objects.create(
-            vehicle=sale.vehicle, customer=sale.customer, template=template, cycle_start=dt.date(2026, 10, 1),
-            occurrence=1, due_on=dt.date(2026, 10, 15), window_start=dt.date(2026, 10, 15),
-            window_end=dt.date(2026, 10, 29), reason="sale", status="done",
-        )
-        task = CallTask.objects.create(
-            dealership=moscow, customer=sale.customer, scheduled_on=dt.date(2026, 10, 15),
-            window_start=dt.date(2026, 10, 15), window_end=dt.date(2026, 10, 29), blocks_until=dt.date(2026, 10, 22),
-            status="done", outcome=outcome, agenda=[{"code": "first_weeks", "template_version": version}],
-        )
-        CallTaskItem.objects.create(call_task=task, touchpoint=touchpoint)
+        finished_call(moscow, template, outcome, version=version)
     draft = save_template_draft(edited=template, user=admin, now=NOW)
     publish_template_version(draft=draft, user=admin, now=NOW)
     # when
