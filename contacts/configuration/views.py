@@ -1,6 +1,6 @@
 """The dealer's admin pages (admin role): the program, the template editor with drafts, rules, team.
 
-Thin: access through customers.access, page contexts from readmodels, changes through workflows.
+Thin: access through customers.access, page contexts from the read models, changes through workflows.
 """
 
 from __future__ import annotations
@@ -18,10 +18,12 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from contacts.configuration import readmodels, versions
 from contacts.configuration import team as team_workflow
+from contacts.configuration import versions
 from contacts.configuration.changes import save_configuration
 from contacts.configuration.forms import ProfitForm, RulesForm, TeamMemberForm, TemplateForm
+from contacts.configuration.readmodels import dealership as dealership_pages
+from contacts.configuration.readmodels import program as program_pages
 from contacts.models import ConfigurationChange, ContactRules, TemplateVersion, TouchpointTemplate
 from contacts.preview import preview_template_change
 from contacts.scripts import script_variables
@@ -38,15 +40,15 @@ class AuthenticatedHttpRequest(HttpRequest):
 def program(request: AuthenticatedHttpRequest) -> HttpResponse:
     vin = request.GET.get("vin", "").strip()
     timeline = (
-        readmodels.vehicle_timeline(vin=vin, dealerships=access.dealerships_of(request.user), now=timezone.now())
+        program_pages.vehicle_timeline(vin=vin, dealerships=access.dealerships_of(request.user), now=timezone.now())
         if vin
-        else readmodels.reference_timeline()
+        else program_pages.reference_timeline()
     )
     templates = TouchpointTemplate.objects.select_related("department").order_by("-is_active", "priority", "code")
     return render(request, "contacts/configuration/program.html", {
         "timeline": timeline,
         "vin": vin,
-        "rows": readmodels.template_rows(templates, dealerships=access.dealerships_of(request.user), now=timezone.now()),
+        "rows": program_pages.template_rows(templates, dealerships=access.dealerships_of(request.user), now=timezone.now()),
         "drafts": set(TemplateVersion.objects.filter(status=TemplateVersion.Status.DRAFT).values_list("code", flat=True)),
         "new_drafts": TemplateVersion.objects.filter(status=TemplateVersion.Status.DRAFT, template__isnull=True),
         "section": "program",
@@ -71,7 +73,7 @@ def _editor_context(
         "template": template,
         "draft": draft,
         "code": template.code if template else (draft.code if draft else ""),
-        "versions": readmodels.version_rows(template=template, dealerships=dealerships) if template else [],
+        "versions": program_pages.version_rows(template=template, dealerships=dealerships) if template else [],
         "variables": script_variables(),
         "section": "program",
     }
@@ -118,7 +120,7 @@ def template_preview(request: AuthenticatedHttpRequest, code: str) -> HttpRespon
     series = preview_template_change(edited=edited, today=today, dealership_ids=list(dealerships.values_list("id", flat=True)))
     customers = {c.id: c for c in Customer.objects.filter(id__in=[s.customer_id for s in series.samples])}
     chosen = request.GET.get("customer")
-    script = readmodels.rendered_script(
+    script = program_pages.rendered_script(
         edited=edited,
         customer_id=int(chosen) if chosen and chosen.isdigit() else (series.samples[0].customer_id if series.samples else None),
         dealerships=dealerships,
@@ -196,8 +198,8 @@ def rules(request: AuthenticatedHttpRequest) -> HttpResponse:
         "form": form,
         "dealership": dealership,
         "dealerships": access.dealerships_of(request.user).order_by("name"),
-        "changes": readmodels.recent_changes(dealership=dealership),
-        "holidays": readmodels.holidays_ahead(dealership=dealership, today=dealership.local_date(timezone.now()),
+        "changes": dealership_pages.recent_changes(dealership=dealership),
+        "holidays": dealership_pages.holidays_ahead(dealership=dealership, today=dealership.local_date(timezone.now()),
                                               language=language),
         "section": "rules",
     })
@@ -231,7 +233,7 @@ def team(request: AuthenticatedHttpRequest) -> HttpResponse:
             return redirect("configuration:team")
     return render(request, "contacts/configuration/team.html", {
         "form": form,
-        "grid": readmodels.team_grid(members=team_workflow.team_of(dealerships=scope), dealerships=scope),
+        "grid": dealership_pages.team_grid(members=team_workflow.team_of(dealerships=scope), dealerships=scope),
         "section": "team",
     })
 
@@ -270,6 +272,6 @@ def profit(request: AuthenticatedHttpRequest) -> HttpResponse:
         "form": form,
         "dealership": dealership,
         "dealerships": access.dealerships_of(request.user).order_by("name"),
-        "measured": readmodels.measured_coefficients(dealership=dealership, today=dealership.local_date(timezone.now())),
+        "measured": dealership_pages.measured_coefficients(dealership=dealership, today=dealership.local_date(timezone.now())),
         "section": "profit",
     })

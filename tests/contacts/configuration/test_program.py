@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.utils import translation
 
-from contacts.configuration.readmodels import reference_timeline, when_in_words
+from contacts.configuration.readmodels.program import reference_timeline, when_in_words
 from contacts.models import TouchpointTemplate
 from tests import factories
 from tests.contacts.configuration.history import finished_call

@@ -1,28 +1,22 @@
-"""Read models of the dealer's admin pages: the program as a timeline, a template's timing in words."""
+"""Read models of the program pages: the program as a timeline, templates in words, versions and their calls."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
-import holidays as holiday_calendars
-from django.contrib.auth.models import User
-from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from contacts import metrics
 from contacts.models import (
     REACHED_OUTCOMES,
     Anchor,
     CallAttempt,
     CallTask,
     CallTaskItem,
-    ConfigurationChange,
-    ContactRules,
     TemplateVersion,
     Touchpoint,
     TouchpointTemplate,
@@ -37,10 +31,12 @@ from contacts.plan_engine import (
 )
 from contacts.planning import build_facts, plan_facts, template_spec
 from contacts.queues import _context as script_context
-from contacts.queues import holiday_dates, why
+from contacts.queues import why
 from contacts.scripts import render_script
-from customers import access
 from customers.models import Channel, Customer, Dealership, Vehicle, VehicleForecast
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 CYCLE_DAYS = 1096  # three years with a leap day: the timeline's width
 
@@ -54,49 +50,71 @@ def _span(months: int, days: int) -> str:
     return _(" and ").join(parts)
 
 
-_AFTER = {
-    "sale": lambda span: _("%(span)s after the sale") % {"span": span},
-    "maintenance_due": lambda span: _("%(span)s after each predicted maintenance date") % {"span": span},
-    "maintenance_visit": lambda span: _("%(span)s after each maintenance visit") % {"span": span},
-    "warranty_end": lambda span: _("%(span)s after the warranty ends") % {"span": span},
-    "insurance_renewal": lambda span: _("%(span)s after each insurance renewal") % {"span": span},
-    "birthday": lambda span: _("%(span)s after the customer's birthday") % {"span": span},
-    "season": lambda span: _("%(span)s after each tyre-season date") % {"span": span},
-    "missed_maintenance": lambda span: _("%(span)s after a maintenance date passed with no visit") % {"span": span},
-    "lapsed": lambda span: _("%(span)s after the last visit, purchase or reached call") % {"span": span},
-    "keep_alive": lambda span: _("%(span)s after the last reached call, if nothing else is planned") % {"span": span},
-}
-_BEFORE = {
-    "sale": lambda span: _("%(span)s before the sale") % {"span": span},
-    "maintenance_due": lambda span: _("%(span)s before each predicted maintenance date") % {"span": span},
-    "maintenance_visit": lambda span: _("%(span)s before each maintenance visit") % {"span": span},
-    "warranty_end": lambda span: _("%(span)s before the warranty ends") % {"span": span},
-    "insurance_renewal": lambda span: _("%(span)s before each insurance renewal") % {"span": span},
-    "birthday": lambda span: _("%(span)s before the customer's birthday") % {"span": span},
-    "season": lambda span: _("%(span)s before each tyre-season date") % {"span": span},
-}
-_ON = {
-    "sale": gettext_lazy("on the day of the sale"),
-    "maintenance_due": gettext_lazy("on each predicted maintenance date"),
-    "maintenance_visit": gettext_lazy("on the day of each maintenance visit"),
-    "warranty_end": gettext_lazy("on the day the warranty ends"),
-    "insurance_renewal": gettext_lazy("on each insurance renewal day"),
-    "birthday": gettext_lazy("on the customer's birthday"),
-    "season": gettext_lazy("on each tyre-season date"),
+# Anchor -> how its touchpoint's date is said: after it, before it (None: it cannot be before) and on it.
+_WHEN: dict[str, tuple[StrPromise, StrPromise | None, StrPromise | None]] = {
+    "sale": (
+        gettext_lazy("%(span)s after the sale"),
+        gettext_lazy("%(span)s before the sale"),
+        gettext_lazy("on the day of the sale"),
+    ),
+    "maintenance_due": (
+        gettext_lazy("%(span)s after each predicted maintenance date"),
+        gettext_lazy("%(span)s before each predicted maintenance date"),
+        gettext_lazy("on each predicted maintenance date"),
+    ),
+    "maintenance_visit": (
+        gettext_lazy("%(span)s after each maintenance visit"),
+        gettext_lazy("%(span)s before each maintenance visit"),
+        gettext_lazy("on the day of each maintenance visit"),
+    ),
+    "warranty_end": (
+        gettext_lazy("%(span)s after the warranty ends"),
+        gettext_lazy("%(span)s before the warranty ends"),
+        gettext_lazy("on the day the warranty ends"),
+    ),
+    "insurance_renewal": (
+        gettext_lazy("%(span)s after each insurance renewal"),
+        gettext_lazy("%(span)s before each insurance renewal"),
+        gettext_lazy("on each insurance renewal day"),
+    ),
+    "birthday": (
+        gettext_lazy("%(span)s after the customer's birthday"),
+        gettext_lazy("%(span)s before the customer's birthday"),
+        gettext_lazy("on the customer's birthday"),
+    ),
+    "season": (
+        gettext_lazy("%(span)s after each tyre-season date"),
+        gettext_lazy("%(span)s before each tyre-season date"),
+        gettext_lazy("on each tyre-season date"),
+    ),
+    "missed_maintenance": (
+        gettext_lazy("%(span)s after a maintenance date passed with no visit"),
+        None,
+        None,
+    ),
+    "lapsed": (
+        gettext_lazy("%(span)s after the last visit, purchase or reached call"),
+        None,
+        None,
+    ),
+    "keep_alive": (
+        gettext_lazy("%(span)s after the last reached call, if nothing else is planned"),
+        None,
+        None,
+    ),
 }
 
 
 def when_in_words(template: TouchpointTemplate) -> str:
     """"10 months after the sale", "21 days before each predicted maintenance date"."""
     months, days = template.offset_months, template.offset_days
+    after, before, on = _WHEN[template.anchor]
     if not months and not days:
-        return str(_ON.get(template.anchor, Anchor(template.anchor).label))
+        return str(on or Anchor(template.anchor).label)
     if months * days < 0:  # "12 months less 10 days": say it in days
         months, days = 0, offset_in_days(months, days)
-    before = _BEFORE.get(template.anchor)
-    if months <= 0 and days <= 0 and before is not None:
-        return str(before(_span(months, days)))
-    return str(_AFTER[template.anchor](_span(months, days)))
+    said = before if months <= 0 and days <= 0 and before is not None else after
+    return str(said) % {"span": _span(months, days)}
 
 
 def window_in_words(template: TouchpointTemplate) -> str:
@@ -351,108 +369,3 @@ def rendered_script(
         english=render_script(edited.script_en, context),
         russian=render_script(edited.script_ru, context),
     )
-
-
-@dataclass(frozen=True)
-class Holiday:
-    day: dt.date
-    name: str
-
-
-def holidays_ahead(*, dealership: Dealership, today: dt.date, language: str) -> list[Holiday]:
-    """The public holidays of the dealership's country (and region) in the coming year: no calls on them.
-    The same calendar the queue build skips (contacts.queues.holiday_dates), with the holidays' names."""
-    days = holiday_dates(dealership.country, dealership.region, today.year) | holiday_dates(
-        dealership.country, dealership.region, today.year + 1
-    )
-    names = holiday_names(dealership.country, dealership.region, [today.year, today.year + 1], language)
-    end = today + dt.timedelta(days=366)
-    return [Holiday(day, names.get(day, "")) for day in sorted(days) if today <= day < end]
-
-
-def holiday_names(country: str, region: str, years: list[int], language: str) -> dict[dt.date, str]:
-    try:
-        calendar = holiday_calendars.country_holidays(country, subdiv=region or None, years=years, language=language)
-    except NotImplementedError:
-        return {}
-    return dict(calendar.items())
-
-
-@dataclass(frozen=True)
-class TeamRow:
-    user: User
-    roles: list[str]  # role labels
-    in_dealership: list[bool]  # parallel to TeamGrid.dealerships
-
-
-@dataclass(frozen=True)
-class TeamGrid:
-    dealerships: list[Dealership]
-    rows: list[TeamRow]
-
-
-def team_grid(*, members: QuerySet[User], dealerships: QuerySet[Dealership]) -> TeamGrid:
-    columns = list(dealerships.order_by("name"))
-    rows = []
-    for member in members:
-        names = {g.name for g in member.groups.all()}
-        belongs = {d.pk for d in member.dealerships.all()}
-        rows.append(TeamRow(
-            user=member,
-            roles=[str(label) for role, label in access.ROLE_LABELS.items() if role in names],
-            in_dealership=[d.pk in belongs for d in columns],
-        ))
-    return TeamGrid(columns, rows)
-
-
-@dataclass(frozen=True)
-class MeasuredCoefficients:
-    """a, b and c as this dealership's own calls of the last 12 months measured them (None: no calls yet)."""
-
-    start: dt.date
-    end: dt.date
-    calls: int
-    reached: int
-    bookings: int
-    sales_from_leads: int
-
-    @property
-    def live_share(self) -> float | None:
-        return round(self.reached / self.calls, 3) if self.calls else None
-
-    @property
-    def service_conversion(self) -> float | None:
-        return round(self.bookings / self.reached, 3) if self.reached else None
-
-    @property
-    def repeat_conversion(self) -> float | None:
-        return round(self.sales_from_leads / self.reached, 3) if self.reached else None
-
-
-def measured_coefficients(*, dealership: Dealership, today: dt.date) -> MeasuredCoefficients:
-    """Reach = reached calls / calls; service = bookings / reached calls; sales = hot leads that became a
-    sale / reached calls; the dashboard's own counts (contacts.metrics) over the last 12 months."""
-    scope = metrics.Scope(dealership_ids=(dealership.pk,), start=today - dt.timedelta(days=365), end=today)
-    contacts = metrics.contact_figures(scope)
-    leads = metrics.handoffs_to_sales(scope)
-    return MeasuredCoefficients(scope.start, scope.end, contacts["calls"], contacts["reached"], contacts["bookings"],
-                                leads["became_sales"])
-
-
-@dataclass(frozen=True)
-class ChangeRow:
-    change: ConfigurationChange
-    values: list[tuple[str, Any, Any]]  # (field label, before, after)
-
-
-def recent_changes(*, dealership: Dealership, limit: int = 10) -> list[ChangeRow]:
-    def label(name: str) -> str:
-        for model in (ContactRules, Dealership):
-            try:
-                return str(model._meta.get_field(name).verbose_name)  # type: ignore[union-attr]
-            except FieldDoesNotExist:
-                continue
-        return name
-
-    changes = ConfigurationChange.objects.filter(dealership=dealership).select_related("changed_by")[:limit]
-    return [ChangeRow(c, [(label(name), values[0], values[1]) for name, values in c.changes.items()]) for c in changes]
