@@ -23,5 +23,6 @@ urlpatterns = [
     path("customers/", include("customers.urls")),
     path("calls/", include("contacts.urls")),
     path("channels/", include("contacts.channels.urls")),
+    path("", include("contacts.configuration.urls")),
     path("api/", include("clm.api_urls")),
 ]

@@ -26,7 +26,7 @@ from contacts.wording import maintenance_words, reason_text, resolution_text, sa
 SECTION_HEADING = re.compile(r"(?m)^## ")
 GREETING = re.compile(r"(?m)^(Greeting|Приветствие):.*(\n|$)")
 PURPOSE = re.compile(r"(?m)^(Purpose|Цель):.*$")
-# Reason kinds of the plan engine (contacts.plan_engine) that name a maintenance with its due date.
+# Reason kinds of the plan engine (contacts.core.plan_engine) that name a maintenance with its due date.
 MAINTENANCE_REASONS = ("maintenance_due", "missed_maintenance")
 
 

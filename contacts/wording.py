@@ -65,7 +65,7 @@ def _warranty(parts: list[str], detail: Mapping[str, str]) -> str:
     return _("the warranty ends on %(day)s") % {"day": day}
 
 
-# The plan engine's reason kinds (contacts.plan_engine: the emit() calls), each in words.
+# The plan engine's reason kinds (contacts.core.plan_engine: the emit() calls), each in words.
 REASON_WORDS: dict[str, Callable[[list[str], Mapping[str, str]], str]] = {
     "sale": lambda parts, detail: _("bought on %(day)s") % {"day": say_date(parts[1] if len(parts) > 1 else "")}
     if len(parts) < 3 else _("%(years)s years since the purchase on %(day)s") % {"years": parts[2], "day": say_date(parts[1])},
@@ -93,7 +93,7 @@ def reason_text(reason: str, detail: Mapping[str, str] | None = None) -> str:
         return reason
 
 
-# The resolver's rule codes (contacts.pressure), in words an agent reads.
+# The resolver's rule codes (contacts.core.pressure), in words an agent reads.
 RULE_WORDS: dict[str, Callable[[], str]] = {
     "merge": lambda: _("moved so that one call covers several topics"),
     "holiday": lambda: _("a public holiday"),

@@ -18,7 +18,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from contacts import tasks
+from contacts import queueing
 from contacts.calls import undo
 from contacts.calls.claims import closed_call_message
 from contacts.calls.errors import OutcomeError
@@ -222,7 +222,7 @@ def _record_outcome(
     # exist, and undo_outcome says the call changed.
     undo.keep_for_undo(attempt=attempt, before=before, reading_id=given.reading_id)
     if replan_ids:
-        tasks.replan_on_commit(replan_ids)
+        queueing.replan_on_commit(replan_ids)
     return attempt
 
 

@@ -20,7 +20,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from contacts import tasks
+from contacts import queueing
 from contacts.calls.errors import OutcomeError
 from contacts.models import CallAttempt, CallTask, CallTaskItem, Handoff, Touchpoint
 from customers.models import Customer, OdometerReading, Vehicle
@@ -95,7 +95,7 @@ def undo_outcome(*, attempt_id: int, agent: User, now: dt.datetime) -> CallTask:
         replan_ids = _put_back(note=note, task=task, attempt=attempt, agent=agent, now=now)
         cache.delete(_key(attempt_id))
         if replan_ids:
-            tasks.replan_on_commit(replan_ids)
+            queueing.replan_on_commit(replan_ids)
     return task
 
 
