@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from contacts.core.plan_engine import ANCHOR_RECURRENCES, DEFAULT_WINDOW_END_DAYS, SALE_KINDS
 from contacts.scripts import script_errors
+from customers.hooks import DEFAULT_HOLDOUT_SHARE_PERCENT
 from customers.models import Channel, Customer, Dealership, Vehicle
 
 
@@ -367,6 +368,11 @@ class Touchpoint(models.Model):
         return self.status == self.Status.PLANNED and self.window_end < today
 
 
+# The hold-out share of a dealership with no rules row yet (README "Hold-out group"); the facts app
+# names it, since it draws imported customers into the hold-out.
+HOLDOUT_SHARE_DEFAULT = DEFAULT_HOLDOUT_SHARE_PERCENT
+
+
 class ContactRules(models.Model):
     """Contact-pressure rules per dealership (PROGRAM.md defaults)."""
 
@@ -393,8 +399,10 @@ class ContactRules(models.Model):
     # (PROGRAM.md version 2; read by contacts.sending.send_due_messages).
     message_hours_start = models.TimeField(_("messages from (local time)"), default=dt.time(10, 0))
     message_hours_end = models.TimeField(_("messages until (local time)"), default=dt.time(20, 0))
-    # xgettext:no-python-format
-    holdout_share_percent = models.PositiveSmallIntegerField(_("hold-out group, % of new customers"), default=5)
+    holdout_share_percent = models.PositiveSmallIntegerField(
+        # xgettext:no-python-format
+        _("hold-out group, % of new customers"), default=HOLDOUT_SHARE_DEFAULT
+    )
     # The first-year profit estimate Π = X · (a · b · Y + a · c · Z) (contacts.core.figures.profit_estimate).
     profit_live_share = models.DecimalField(_("a: share of customers reached live"), max_digits=4, decimal_places=3,
                                             default=Decimal("0.700"))
@@ -454,6 +462,12 @@ class ContactRules(models.Model):
         """The keyword arguments of contacts.core.figures.profit_estimate for a, b and c."""
         return {"live": float(self.profit_live_share), "service_conversion": float(self.profit_service_conversion),
                 "repeat_conversion": float(self.profit_repeat_conversion)}
+
+    @classmethod
+    def holdout_share_for(cls, dealership: Dealership) -> int:
+        """The dealership's hold-out share, without creating its rules row."""
+        stored = cls.objects.filter(dealership=dealership).values_list("holdout_share_percent", flat=True).first()
+        return HOLDOUT_SHARE_DEFAULT if stored is None else stored
 
     @classmethod
     def for_dealership(cls, dealership: Dealership) -> ContactRules:

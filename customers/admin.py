@@ -7,8 +7,7 @@ from django.db.models import Model
 from django.http import HttpRequest
 from django.utils import timezone
 
-from contacts import tasks
-from customers import refusals
+from customers import hooks, refusals
 from customers.models import (
     Consent,
     Customer,
@@ -41,7 +40,7 @@ class ReplanOnSaveMixin:
         super().save_related(request, form, formsets, change)  # type: ignore[misc]
         ids = _vehicle_ids(form.instance)
         if ids:
-            tasks.replan_on_commit(ids)
+            hooks.vehicles_changed(ids)
 
 
 @admin.register(Dealership)

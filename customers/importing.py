@@ -41,6 +41,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
+from customers import hooks
 from customers.models import (
     VIN_PATTERN,
     Customer,
@@ -752,10 +753,7 @@ def _missing_vehicle(vin: str) -> str:
 
 
 def holdout_share_percent(dealership: Dealership) -> int:
-    from contacts.models import ContactRules
-
-    stored = ContactRules.objects.filter(dealership=dealership).values_list("holdout_share_percent", flat=True).first()
-    return ContactRules._meta.get_field("holdout_share_percent").default if stored is None else stored
+    return hooks.holdout_share_percent(dealership)
 
 
 def in_holdout(dealership: Dealership, external_id: str, share_percent: int) -> bool:
@@ -1027,8 +1025,6 @@ DECIDE: dict[str, Callable[[Sequence[ParsedRow], Context, ImportReport], list[Ch
 def _write_batch(changes: Sequence[Change], ctx: Context) -> set[int]:
     """One batch in one transaction: inserts per model, updates per (model, fields); the re-plan of
     its vehicles is queued on commit. Returns those vehicle ids."""
-    from contacts import tasks
-
     inserts: dict[type[models.Model], list[models.Model]] = defaultdict(list)
     updates: dict[tuple[type[models.Model], tuple[str, ...]], list[models.Model]] = defaultdict(list)
     for change in changes:
@@ -1059,7 +1055,7 @@ def _write_batch(changes: Sequence[Change], ctx: Context) -> set[int]:
         owner_ids = [owner for change in changes for owner in change.replan_owner_ids]
         vehicle_ids.update(id_ for (id_,) in _load(Vehicle.objects.all(), "owner_id", owner_ids, "id"))
         for chunk in _chunks(sorted(vehicle_ids), REPLAN_IDS_PER_TASK):
-            tasks.replan_on_commit(chunk)
+            hooks.vehicles_changed(chunk)
     return vehicle_ids
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from customers import access
+from customers import access, hooks
 from customers.contact_details import correct_phones
 from customers.models import Customer, OdometerReading, ServiceVisit, Vehicle, normalize_phone
 
@@ -104,10 +104,8 @@ def _get_vehicle_for_user(request: HttpRequest, pk: int) -> Vehicle:
 
 @access.role_required(access.CAN_SEE_CUSTOMERS)
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    from contacts.card import customer_card
-
     customer = _get_customer_for_user(request, pk)
-    context = customer_card(customer=customer, today=customer.dealership.local_date(timezone.now()))
+    context = hooks.customer_card(customer=customer, today=customer.dealership.local_date(timezone.now()))
     return render(request, "customers/customer_detail.html", {
         **context, "open_timeline": True, "can_correct": access.has_role(request.user, access.CAN_WORK_QUEUE)})
 
