@@ -49,6 +49,7 @@ from rest_framework.views import APIView
 
 from customers import access, importing, refusals
 from customers.models import (
+    VIN_PATTERN,
     Channel,
     Customer,
     Dealership,
@@ -203,7 +204,7 @@ def _documented_field(column: importing.Column) -> serializers.Field:
     if column.type == "choice":
         return serializers.ChoiceField(choices=list(column.choices or ()), **options)
     if column.type == "vin":
-        return serializers.RegexField(importing.VIN_PATTERN.pattern, **options)
+        return serializers.RegexField(VIN_PATTERN.pattern, **options)
     if column.type == "email":
         return serializers.EmailField(max_length=column.max_length, **options)
     if column.max_length:

@@ -224,7 +224,7 @@ def test_identical_duplicate_rows_are_merged_and_different_ones_are_refused(mosc
 
 def test_a_large_file_is_processed_in_windows_and_repeats_are_found_across_them(moscow, monkeypatch):
     # given: windows of two rows; line 4 repeats line 2 exactly, line 5 repeats line 3 with another first name
-    monkeypatch.setattr(importing, "WINDOW_ROWS", 2)
+    monkeypatch.setattr(importing.flows, "WINDOW_ROWS", 2)
     text = "external_id;last_name;first_name\nW-1;Аа;Бб\nW-2;Вв;Гг\nW-1;Аа;Бб\nW-2;Вв;Дд\nW-3;Ее;Жж\n"
     # when
     report = run("customers", text, moscow)
@@ -313,7 +313,7 @@ def test_vehicle_import_queues_the_replan_of_created_and_changed_cars_in_chunks(
     # given: three cars, then a file that changes one, keeps one and adds one; two ids per task
     run("customers", CUSTOMERS, moscow)
     run("vehicles", VEHICLES, moscow)
-    monkeypatch.setattr(importing, "REPLAN_IDS_PER_TASK", 1)
+    monkeypatch.setattr(importing.writing, "REPLAN_IDS_PER_TASK", 1)
     text = f"vin;make;model;year\n{VIN_1};Kia;Rio;2024\n{VIN_2};Kia;Ceed SW;2023\n{VIN_3};Kia;Sportage;2025\n"
     # when
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
