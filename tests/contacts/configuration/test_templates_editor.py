@@ -15,6 +15,7 @@ from contacts.models import (
     TemplateVersion,
     TouchpointTemplate,
 )
+from contacts.planning import REPLAN_CHUNK
 from contacts.preview import preview_template_change
 from tests import factories
 from tests.contacts.configuration.history import finished_call
@@ -216,7 +217,9 @@ def test_publishing_redoes_the_plans_once_it_commits_and_saving_a_draft_does_not
     with django_capture_on_commit_callbacks(execute=False) as published:
         publish_template_version(draft=draft, user=admin, now=NOW)
     assert factories.queued_tasks(saved) == []
-    assert factories.queued_tasks(published) == [("contacts.tasks.replan_all_vehicles", ())]
+    # the whole fleet, in the usual chunks, and not recorded as the night's sweep (which would then
+    # queue nothing new if it had already run tonight)
+    assert factories.queued_tasks(published) == [("contacts.tasks.replan_all_vehicles", (REPLAN_CHUNK, False))]
 
 
 def test_the_preview_samples_across_the_whole_base_and_scales_back(moscow):
