@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -517,6 +517,33 @@ class DailyCapacity(models.Model):
         return f"{self.dealership_id} {self.day}: {self.agents_on_shift}"
 
 
+class AgendaItem(TypedDict, total=False):
+    """One topic of a call (``CallTask.agenda``), as the queue build writes it (contacts.queues.rendering)."""
+
+    touchpoint_id: int
+    code: str
+    title: str  # in the customer's language at the build; pages show the template's name in the reader's
+    department: str
+    vehicle: str
+    why: str
+    reason: str  # the plan engine's reason code, said in words by contacts.wording
+    detail: dict[str, str]
+    template_version: int
+
+
+class ExplanationItem(TypedDict):
+    """A touchpoint the resolver merged into the call, deferred or suppressed, and why."""
+
+    code: str
+    reason: str
+    detail: str
+    on: str  # ISO date of the day it was placed on, or ""
+
+
+#: ``CallTask.explanation``: "merged", "deferred", "suppressed" → its touchpoints.
+Explanation = dict[str, list[ExplanationItem]]
+
+
 class CallTaskQuerySet(models.QuerySet["CallTask"]):
     def open(self) -> CallTaskQuerySet:
         return self.filter(status=CallTask.Status.OPEN)
@@ -556,11 +583,9 @@ class CallTask(models.Model):
     callback_at = models.DateTimeField(_("call back at"), null=True, blank=True)
     priority = models.PositiveSmallIntegerField(_("priority"), default=50)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
-    # [{"touchpoint_id": 1, "code": "service_invite", "title": "...", "department": "service", "why": "..."}]
-    agenda = models.JSONField(default=list)
+    agenda = models.JSONField(default=list)  # list[AgendaItem]
     script = models.TextField(_("script"), blank=True)
-    # {"merged": [...], "deferred": [...], "suppressed": [...]} for this customer, with reasons.
-    explanation = models.JSONField(default=dict, blank=True)
+    explanation = models.JSONField(default=dict, blank=True)  # Explanation, for this customer
     attempts = models.PositiveSmallIntegerField(default=0)
     previous = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="retries")
     assigned_to = models.ForeignKey(

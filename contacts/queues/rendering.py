@@ -11,7 +11,9 @@ from django.utils.translation import gettext as _
 
 from contacts.core import pressure
 from contacts.models import (
+    AgendaItem,
     CallTask,
+    Explanation,
     OutboxMessage,
     Touchpoint,
 )
@@ -69,11 +71,11 @@ def call_task_for(
     plan: pressure.CallPlan,
     agenda: list[Touchpoint],
     forecasts: dict[int, VehicleForecast],
-    explanation: dict[str, list[dict[str, str]]],
+    explanation: Explanation,
     gap_days: int,
 ) -> CallTask:
     sections = []
-    items = []
+    items: list[AgendaItem] = []
     language = customer.language
     for tp in agenda:
         forecast = forecasts.get(tp.vehicle_id)
@@ -81,17 +83,17 @@ def call_task_for(
         body = render_script(tp.template.script_for(language), script_context(customer, tp, forecast, dealership))
         sections.append(f"## {title} — {tp.vehicle.make} {tp.vehicle.model}\n{body}")
         items.append(
-            {
-                "touchpoint_id": tp.id,
-                "code": tp.template.code,
-                "title": title,
-                "department": tp.template.department.code,
-                "vehicle": f"{tp.vehicle.make} {tp.vehicle.model} {tp.vehicle.plate}".strip(),
-                "why": why(tp.reason, tp.reason_detail or {}),
-                "reason": tp.reason,
-                "detail": tp.reason_detail or {},
-                "template_version": tp.template.version,
-            }
+            AgendaItem(
+                touchpoint_id=tp.id,
+                code=tp.template.code,
+                title=title,
+                department=tp.template.department.code,
+                vehicle=f"{tp.vehicle.make} {tp.vehicle.model} {tp.vehicle.plate}".strip(),
+                why=why(tp.reason, tp.reason_detail or {}),
+                reason=tp.reason,
+                detail=tp.reason_detail or {},
+                template_version=tp.template.version,
+            )
         )
     return CallTask(
         dealership=dealership,

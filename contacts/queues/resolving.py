@@ -17,6 +17,8 @@ from contacts.core import pressure
 from contacts.core.message_hours import is_greeting
 from contacts.core.program import ESSENTIAL_CODES
 from contacts.models import (
+    Explanation,
+    ExplanationItem,
     OutboxMessage,
     Problem,
     Touchpoint,
@@ -66,7 +68,7 @@ class Candidate:
 
     plan: pressure.CallPlan
     priority: int
-    explanation: dict[str, list[dict[str, str]]]
+    explanation: Explanation
     # Customers of other dealerships of the group who share the household's phone.
     relatives: tuple[int, ...] = ()
 
@@ -207,7 +209,7 @@ def resolve_household(
     resolver: pressure.Rules,
     day: dt.date,
     verdicts: dict[int, str],
-) -> tuple[pressure.Resolution, dict[int, dict[str, list[dict[str, str]]]]]:
+) -> tuple[pressure.Resolution, dict[int, Explanation]]:
     holdout = {cid for cid, facts in members.items() if facts.is_holdout}
     items = []
     for tp_id, customer_id, vehicle_id, template_id, due_on, window_start, window_end, reason, _resolution in touchpoints:
@@ -243,7 +245,7 @@ def resolve_household(
         rules=resolver,
         today=day,
     )
-    explanation: dict[int, dict[str, list[dict[str, str]]]] = defaultdict(lambda: defaultdict(list))
+    explanation: dict[int, dict[str, list[ExplanationItem]]] = defaultdict(lambda: defaultdict(list))
     codes = {row[0]: (row[1], templates[row[3]].code) for row in touchpoints}
     for decision in resolution.decisions:
         customer_id, code = codes[decision.touchpoint_id]
@@ -253,8 +255,8 @@ def resolve_household(
             verdicts[decision.touchpoint_id] = decision.reason if decision.outcome == "deferred" else f"planned:{decision.placed_on}"
         if decision.outcome in ("merged", "deferred", "suppressed"):
             explanation[customer_id][decision.outcome].append(
-                {"code": code, "reason": decision.reason, "detail": decision.detail,
-                 "on": decision.placed_on.isoformat() if decision.placed_on else ""}
+                ExplanationItem(code=code, reason=decision.reason, detail=decision.detail,
+                                on=decision.placed_on.isoformat() if decision.placed_on else "")
             )
     return resolution, {k: dict(v) for k, v in explanation.items()}
 
