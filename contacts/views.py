@@ -321,7 +321,7 @@ def _undo_offer(request: AuthenticatedHttpRequest, now: dt.datetime) -> dict[str
     last = request.session.get(LAST_OUTCOME)
     if not last or dt.datetime.fromisoformat(last["until"]) <= now:
         return None
-    if not calls.can_undo(attempt_id=last["attempt_id"], agent=request.user):
+    if not calls.can_undo(attempt_id=last["attempt_id"], agent=request.user, now=now):
         return None
     attempt = CallAttempt.objects.filter(pk=last["attempt_id"]).select_related("customer__dealership").first()
     if attempt is None:

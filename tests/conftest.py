@@ -65,6 +65,7 @@ def restore_migration_data() -> None:
         ("customers.migrations.0002_roles", ["create_roles"]),
         ("contacts.migrations.0002_departments_and_call_gap_exclusion", ["create_departments"]),
         ("contacts.migrations.0004_default_program", ["load_program"]),
+        ("contacts.migrations.0012_configuration_template_versions", ["keep_current_versions"]),
     ]:
         loaded = importlib.import_module(module)
         for name in functions:

@@ -63,25 +63,34 @@ def keep_for_undo(*, attempt: CallAttempt, before: dict[str, Any] | None, readin
     """Keep the note for UNDO_WINDOW once the outcome is written (a cache failure only costs the undo)."""
     if before is None:
         return
-    note = {**before, "agent_id": attempt.agent_id, "reading_id": reading_id}
+    # The deadline is in the note: the cache's own expiry (Redis's clock) is only the clean-up.
+    until = (attempt.ended_at + UNDO_WINDOW).isoformat()
+    note = {**before, "agent_id": attempt.agent_id, "reading_id": reading_id, "until": until}
     try:
         cache.set(_key(attempt.pk), note, int(UNDO_WINDOW.total_seconds()))
     except Exception:  # noqa: BLE001 - the cache (Redis) is down: the outcome stands, without an undo
         logger.warning("undo note for attempt %s not kept: the cache failed", attempt.pk, exc_info=True)
 
 
-def can_undo(*, attempt_id: int, agent: User) -> bool:
+def _undoable(note: dict[str, Any] | None, agent: User, now: dt.datetime) -> bool:
+    return (
+        note is not None and note.get("agent_id") == agent.pk
+        and "until" in note and now <= dt.datetime.fromisoformat(note["until"])
+    )
+
+
+def can_undo(*, attempt_id: int, agent: User, now: dt.datetime) -> bool:
     try:
         note = cache.get(_key(attempt_id))
     except Exception:  # noqa: BLE001 - no cache, no undo
         return False
-    return note is not None and note.get("agent_id") == agent.pk
+    return _undoable(note, agent, now)
 
 
 def undo_outcome(*, attempt_id: int, agent: User, now: dt.datetime) -> CallTask:
     """Put back everything the agent's outcome changed and give them the call again; OutcomeError if too late."""
     note = cache.get(_key(attempt_id))
-    if note is None or note.get("agent_id") != agent.pk:
+    if not _undoable(note, agent, now):
         raise OutcomeError(_("This outcome can no longer be undone (undo lasts %(minutes)s minutes).") % {
             "minutes": int(UNDO_WINDOW.total_seconds() // 60)})
     with transaction.atomic():
