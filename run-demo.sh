@@ -25,7 +25,7 @@ if ! .venv/bin/python manage.py shell -c "from customers.models import Customer;
   .venv/bin/python manage.py build_queues
 fi
 
-.venv/bin/celery -A clm worker --beat --loglevel=INFO --concurrency=2 --without-gossip --without-mingle \
+.venv/bin/celery -A clm worker --beat -Q celery,sweeps --loglevel=INFO --concurrency=2 --without-gossip --without-mingle \
   --schedule "$VAR_DIR/celerybeat-schedule" > "$VAR_DIR/worker.log" 2>&1 &
 worker=$!
 # Celery's pool can hang in its exit handlers once its children are gone (billiard's

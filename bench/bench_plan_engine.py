@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from contacts.plan_engine import SaleFact, VehicleFacts, plan_vehicle  # noqa: E402
-from contacts.program import DEFAULT_PROGRAM  # noqa: E402
+from contacts.core.plan_engine import SaleFact, VehicleFacts, plan_vehicle  # noqa: E402
+from contacts.core.program import DEFAULT_PROGRAM  # noqa: E402
 
 TODAY = date(2026, 11, 22)
 INTERVAL_KM = 15_000

@@ -30,16 +30,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import holidays  # noqa: E402
 
-from contacts.pressure import (  # noqa: E402
-    AUDIT_RULES,
+from contacts.core.pressure import (  # noqa: E402
     History,
     Item,
     PastCall,
     Resolution,
     Rules,
-    audit_resolution,
     resolve,
 )
+from contacts.core.pressure_audit import AUDIT_RULES, audit_resolution  # noqa: E402
 
 TODAY = date(2026, 11, 22)
 HORIZON_DAYS = 90

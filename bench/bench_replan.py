@@ -105,7 +105,7 @@ def main() -> None:
     env = dict(os.environ)
     workers = [
         subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "clm", "worker", "--pool=solo", "-n", f"bench{i}@%h",
+            [sys.executable, "-m", "celery", "-A", "clm", "worker", "--pool=solo", "-Q", "celery,sweeps", "-n", f"bench{i}@%h",
              "--loglevel=WARNING", "--without-gossip", "--without-mingle"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )

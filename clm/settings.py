@@ -198,6 +198,9 @@ STORAGES = {
 MEDIA_ROOT = VAR_DIR / "media"
 
 DEFAULT_DEALERSHIP_TIME_ZONE = env_str("DEFAULT_DEALERSHIP_TIME_ZONE", "Europe/Moscow")
+# One contact budget per person across the group: customers of different dealerships who share a
+# phone are one household for contact pressure (calls and messages of one count against the other).
+CLM_HOUSEHOLD_ACROSS_DEALERSHIPS = env_bool("CLM_HOUSEHOLD_ACROSS_DEALERSHIPS", True)
 if DEFAULT_DEALERSHIP_TIME_ZONE not in zoneinfo.available_timezones():
     raise ImproperlyConfigured(f"DEFAULT_DEALERSHIP_TIME_ZONE={DEFAULT_DEALERSHIP_TIME_ZONE!r} is not an IANA zone.")
 
@@ -214,47 +217,76 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
-# A task that runs away is stopped: soft limit first so it can clean up, then the hard kill.
-CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 540)
-CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 600)
+# A task that runs away is stopped: soft limit first so it can clean up, then the hard kill. Every
+# task is small (a re-plan chunk is seconds, a dealership's build about a minute at 400,000 customers),
+# so the limits are short: lost work is redone within five minutes (contacts.recovery).
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 270)
 # A killed worker's tasks go back to the queue; every task is idempotent, so a rerun is safe.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis redelivers a task that was taken and never acknowledged (its worker was killed) after the
+# visibility timeout: matched to the hard time limit, so no running task is delivered twice and no
+# lost one waits kombu's default hour.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 30}
+# Two queues: the nightly sweeps ("sweeps") never delay interactive work and the morning build
+# ("celery": re-plans after a change, builds, messages, claims). Production runs a worker for each
+# (README, production); the embedded default runs one worker on both.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "contacts.tasks.replan_all_vehicles": {"queue": "sweeps"},
+    "contacts.tasks.replan_vehicle_range": {"queue": "sweeps"},
+    "contacts.tasks.compute_metrics_snapshots": {"queue": "sweeps"},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
+# Each entry expires: a tick that waited in the queue past its use (workers were down) is dropped
+# rather than run late in a burst.
 CELERY_BEAT_SCHEDULE = {
     # Liveness: the health page shows the last tick a worker executed. Every minute.
     "record-beat-tick": {
         "task": "contacts.tasks.record_beat_tick",
         "schedule": 60.0,
+        "options": {"expires": 55},
     },
     # Nightly forecast + re-plan of every vehicle, fanned out in chunks (https://crontab.guru/#30_0_*_*_*).
     "replan-all-vehicles": {
         "task": "contacts.tasks.replan_all_vehicles",
         "schedule": crontab(minute=30, hour=0),
+        "options": {"expires": 6 * 3600},
     },
-    # Hourly: builds today's queue for each dealership whose local morning has come
-    # (https://crontab.guru/#5_*_*_*_*).
+    # Every minute: builds today's queue for each dealership whose local morning has come, and queues
+    # again a build that was lost (https://crontab.guru/#*_*_*_*_*).
     "build-due-queues": {
         "task": "contacts.tasks.build_due_queues",
-        "schedule": crontab(minute=5),
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    # Every minute: the nightly sweep's lost chunks are queued again.
+    "requeue-lost-work": {
+        "task": "contacts.tasks.requeue_lost_work",
+        "schedule": 60.0,
+        "options": {"expires": 55},
     },
     # Nightly: the dashboards' figures into summary rows (https://crontab.guru/#30_2_*_*_*).
     "compute-metrics-snapshots": {
         "task": "contacts.tasks.compute_metrics_snapshots",
         "schedule": crontab(minute=30, hour=2),
+        "options": {"expires": 6 * 3600},
     },
     # Every five minutes: idle claims go back to the pool (https://crontab.guru/#*/5_*_*_*_*).
     "release-stale-claims": {
         "task": "contacts.tasks.release_stale_claims",
         "schedule": crontab(minute="*/5"),
+        "options": {"expires": 290},
     },
     # Every ten minutes: send the outbox's due SMS and e-mails (https://crontab.guru/#*/10_*_*_*_*).
     "send-due-messages": {
         "task": "contacts.tasks.send_due_messages",
         "schedule": crontab(minute="*/10"),
+        "options": {"expires": 590},
     },
 }
 

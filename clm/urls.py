@@ -4,11 +4,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from contacts import operations_views
 from customers import views as customer_views
 
 urlpatterns = [
     path("", customer_views.home, name="home"),
-    path("health/", customer_views.health, name="health"),
+    path("health/", operations_views.health, name="health"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from contacts import pressure
+from contacts.core import pressure_audit
 from contacts.models import CallTask, CallTaskItem, ContactRules, OutboxMessage
 from contacts.queues import resolver_rules
 from customers.models import Consent, Customer, Dealership
 
 
 def audit_stored_contacts() -> dict[str, Any]:
-    violations: dict[str, int] = {rule: 0 for rule in pressure.AUDIT_RULES}
+    violations: dict[str, int] = {rule: 0 for rule in pressure_audit.AUDIT_RULES}
     checked = 0
     for dealership in Dealership.objects.all():
         rules = ContactRules.for_dealership(dealership)
@@ -42,7 +42,7 @@ def audit_stored_contacts() -> dict[str, Any]:
         ).values_list("customer_id", "channel"):
             blocked[customer_id] = blocked[customer_id] | {channel}
         calls = [
-            pressure.AuditCall(
+            pressure_audit.AuditCall(
                 household_key=phones.get(customer_id) or f"c{customer_id}",
                 customer_id=customer_id,
                 on=day,
@@ -52,7 +52,7 @@ def audit_stored_contacts() -> dict[str, Any]:
             for task_id, customer_id, day, is_requested in tasks
         ]
         messages = [
-            pressure.AuditMessage(
+            pressure_audit.AuditMessage(
                 household_key=phones.get(customer_id) or f"c{customer_id}",
                 customer_id=customer_id,
                 channel=channel,
@@ -64,7 +64,7 @@ def audit_stored_contacts() -> dict[str, Any]:
             .values_list("customer_id", "channel", "send_on", "touchpoint__window_start", "touchpoint__window_end")
         ]
         checked += len(calls) + len(messages)
-        for rule, count in pressure.audit(
+        for rule, count in pressure_audit.audit(
             calls, messages, rules=resolver, blocked_channels_by_customer=dict(blocked)
         ).items():
             violations[rule] = violations.get(rule, 0) + count

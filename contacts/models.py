@@ -493,6 +493,10 @@ class QueueBuild(models.Model):
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     counts = models.JSONField(default=dict, blank=True)
+    # When the build sweep last queued this build, and how often: a build queued longer ago than a task
+    # may run and still unfinished was lost (worker killed, broker restarted) and is queued again.
+    queued_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-day"]
@@ -500,6 +504,62 @@ class QueueBuild(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dealership_id} {self.day}"
+
+
+class SweepChunk(models.Model):
+    """One id range of a night's re-plan sweep: queued, then finished by the worker that re-planned it.
+    A chunk queued longer ago than a task may run and still unfinished was lost and is queued again."""
+
+    night = models.DateField()
+    first_id = models.BigIntegerField()
+    last_id = models.BigIntegerField()
+    queued_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        ordering = ["night", "first_id"]
+        constraints = [models.UniqueConstraint(fields=["night", "first_id"], name="sweep_chunk_once_per_night")]
+        indexes = [
+            # Read every minute by contacts.tasks.requeue_lost_work: the unfinished chunks.
+            models.Index(fields=["queued_at"], name="sweep_chunk_unfinished", condition=Q(finished_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.night} {self.first_id}-{self.last_id}"
+
+
+class Problem(models.Model):
+    """One customer, household or vehicle the nightly re-plan or the morning build could not process:
+    recorded and skipped, so that the rest of the dealership goes on (shown on /health/ and to the
+    supervisor). The same subject failing again on the same day and stage is one row, counted."""
+
+    class Stage(models.TextChoices):
+        REPLAN = "replan", _("Nightly re-plan")
+        BUILD = "build", _("Morning queue build")
+        MESSAGES = "messages", _("Messages")
+
+    stage = models.CharField(_("stage"), max_length=10, choices=Stage.choices)
+    day = models.DateField(_("day"))
+    dealership = models.ForeignKey(Dealership, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    # "vehicle:12", "customer:7", "household:7,9": what failed, readable without a join.
+    subject = models.CharField(_("what"), max_length=200)
+    customer = models.ForeignKey(Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    vehicle = models.ForeignKey(Vehicle, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    error = models.TextField(_("error"))
+    occurred_at = models.DateTimeField(_("when"))
+    count = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        verbose_name = _("processing problem")
+        verbose_name_plural = _("processing problems")
+        constraints = [
+            models.UniqueConstraint(fields=["stage", "day", "subject"], name="problem_once_per_subject_and_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stage} {self.day} {self.subject}"
 
 
 class PlanFingerprint(models.Model):

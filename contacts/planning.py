@@ -15,20 +15,23 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from contacts import bulk
+from contacts.core.plan_engine import PlannedTouchpoint, SaleFact, TemplateSpec, VehicleFacts, plan_vehicle
 from contacts.models import (
     REACHED_OUTCOMES,
     CallAttempt,
+    CallTaskItem,
     Handoff,
+    OutboxMessage,
     PlanFingerprint,
     Touchpoint,
     TouchpointTemplate,
 )
-from contacts.plan_engine import PlannedTouchpoint, SaleFact, TemplateSpec, VehicleFacts, plan_vehicle
+from contacts.problems import record_problem
 from customers import mileage
 from customers.forecasting import (
     Interval,
@@ -359,6 +362,13 @@ def replan(*, vehicle_ids: Sequence[int], now: dt.datetime | None = None, force:
     return result
 
 
+def _issued_before(touchpoint_ids: set[int]) -> set[int]:
+    """Those of these touchpoints that were put on a call or a message."""
+    on_calls = CallTaskItem.objects.filter(touchpoint_id__in=touchpoint_ids).values_list("touchpoint_id", flat=True)
+    in_messages = OutboxMessage.objects.filter(touchpoint_id__in=touchpoint_ids).values_list("touchpoint_id", flat=True)
+    return set(on_calls) | set(in_messages)
+
+
 def _write_difference(
     *,
     planned: list[PlannedTouchpoint],
@@ -390,6 +400,7 @@ def _write_difference(
             stored[(row[0], row[1], row[2], row[3])] = row[4:]
     to_create: list[tuple[Any, ...]] = []  # bulk.INSERT_COLUMNS
     to_update: list[tuple[Any, ...]] = []  # bulk.UPDATE_COLUMNS
+    reopened: set[int] = set()
     planned_status = Touchpoint.Status.PLANNED
     for key, tp in wanted.items():
         found = stored.get(key)
@@ -415,7 +426,15 @@ def _write_difference(
         to_update.append((
             pk, tp.due_on, tp.window_start, tp.window_end, reason, tp.reason_detail, tp.customer_id, planned_status,
         ))
+        if status != planned_status:
+            reopened.add(pk)
         result.touched_customer_ids.add(tp.customer_id)
+    if reopened:
+        # A touchpoint that was on a call or a message is history once that ended (called, refused,
+        # expired): putting it back in the plan would contact the customer twice about one thing (and
+        # its old call item would block the new call). Only touchpoints never issued are reopened.
+        issued_before = _issued_before(reopened)
+        to_update = [row for row in to_update if row[0] not in issued_before]
     obsolete = [
         row[0]
         for key, row in stored.items()
@@ -431,3 +450,42 @@ def _write_difference(
             status=Touchpoint.Status.CANCELLED, resolution="obsolete"
         )
     result.created, result.updated, result.cancelled = len(to_create), len(to_update), len(obsolete)
+
+
+def replan_isolating_failures(
+    *, vehicle_ids: Sequence[int], now: dt.datetime | None = None, force: bool = False
+) -> PlanWriteResult:
+    """``replan``, with one bad vehicle never failing the chunk: a failed batch is halved and each half
+    re-planned, down to the single vehicle, which is recorded (contacts.problems) and skipped. A
+    database that is down is not a bad vehicle: connection errors are raised for the task to retry."""
+    frozen_now = now or timezone.now()
+    try:
+        return replan(vehicle_ids=vehicle_ids, now=frozen_now, force=force)
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception as error:  # noqa: BLE001 - bisected below
+        if len(vehicle_ids) <= 1:
+            _record_vehicle_problem(vehicle_ids, error, frozen_now)
+            return PlanWriteResult(vehicles=len(vehicle_ids))
+    middle = len(vehicle_ids) // 2
+    total = PlanWriteResult()
+    for half in (vehicle_ids[:middle], vehicle_ids[middle:]):
+        part = replan_isolating_failures(vehicle_ids=half, now=frozen_now, force=force)
+        total.vehicles += part.vehicles
+        total.skipped += part.skipped
+        total.forecasts_written += part.forecasts_written
+        total.created += part.created
+        total.updated += part.updated
+        total.cancelled += part.cancelled
+        total.touched_customer_ids |= part.touched_customer_ids
+    return total
+
+
+def _record_vehicle_problem(vehicle_ids: Sequence[int], error: BaseException, now: dt.datetime) -> None:
+    vehicle = Vehicle.objects.filter(id__in=vehicle_ids).select_related("dealership").first()
+    if vehicle is None:
+        return
+    record_problem(
+        stage="replan", day=vehicle.dealership.local_date(now), subject=f"vehicle:{vehicle.id}", error=error, now=now,
+        dealership_id=vehicle.dealership_id, customer_id=vehicle.owner_id, vehicle_id=vehicle.id,
+    )

@@ -11,8 +11,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from contacts.core.plan_engine import PlannedTouchpoint, TemplateSpec
 from contacts.models import TouchpointTemplate
-from contacts.plan_engine import PlannedTouchpoint, TemplateSpec
 from contacts.planning import active_templates, build_facts, plan_facts, template_spec
 from customers.models import Vehicle
 

@@ -2,7 +2,7 @@
 
 Runs once per dealership and local day (``QueueBuild`` marks it), in chunks of customers, each chunk
 one transaction. For every household (customers sharing a phone) the pure resolver
-(contacts.pressure) places the open touchpoints of the next weeks under the contact-pressure rules;
+(contacts.core.pressure) places the open touchpoints of the next weeks under the contact-pressure rules;
 the calls it places on the build day become CallTasks with a rendered script, the messages it places
 on the build day go to the outbox. Touchpoints it suppresses are marked with the reason; the rest stay
 planned and are resolved again tomorrow with the new history, so a rerun, or a build killed half-way
@@ -24,11 +24,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import holidays as holiday_calendars
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from contacts import pressure
+from contacts.core import pressure
 from contacts.models import (
     CallTask,
     CallTaskItem,
@@ -36,10 +37,12 @@ from contacts.models import (
     DailyCapacity,
     Department,
     OutboxMessage,
+    Problem,
     QueueBuild,
     Touchpoint,
     TouchpointTemplate,
 )
+from contacts.problems import record_problem
 from contacts.scripts import render_script
 from customers import bulk
 from customers.models import Channel, Consent, Customer, Dealership, VehicleForecast
@@ -143,10 +146,12 @@ def build_queue(*, dealership: Dealership, day: dt.date, now: dt.datetime | None
             resolver=resolver,
             day=day,
             counts=counts,
+            now=frozen_now,
         )
-    counts.customers = sum(len(group) for group in households)
+    counts.customers = sum(len(group.members) for group in households)
     counts.over_capacity = _issue_calls(
-        dealership=dealership, build=build, rules=rules, day=day, candidates=candidates, counts=counts
+        dealership=dealership, build=build, rules=rules, day=day, candidates=candidates, counts=counts,
+        now=frozen_now,
     )
     QueueBuild.objects.filter(pk=build.pk).update(finished_at=frozen_now, counts=counts.as_dict())
     refresh_call_task_statistics()
@@ -170,6 +175,8 @@ class Candidate:
     plan: pressure.CallPlan
     priority: int
     explanation: dict[str, list[dict[str, str]]]
+    # Customers of other dealerships of the group who share the household's phone.
+    relatives: tuple[int, ...] = ()
 
     @property
     def order(self) -> tuple[int, dt.date, int, str]:
@@ -184,7 +191,21 @@ class CustomerFacts:
     blocked: frozenset[str]
 
 
-def _households(*, dealership: Dealership, day: dt.date) -> list[list[int]]:
+@dataclass(frozen=True, order=True)
+class Household:
+    """Customers of this dealership who share a phone (one budget for calls), and the customers of the
+    group's other dealerships with that phone: their calls and messages count against the same budget
+    (``CLM_HOUSEHOLD_ACROSS_DEALERSHIPS``), though only this dealership's touchpoints are placed here."""
+
+    members: tuple[int, ...]
+    relatives: tuple[int, ...] = ()
+
+    @property
+    def subject(self) -> str:
+        return "household:" + ",".join(map(str, self.members))
+
+
+def _households(*, dealership: Dealership, day: dt.date) -> list[Household]:
     """Customers with open touchpoints in the lookahead, grouped by shared phone number (one household
     for calls), in a stable order."""
     wanted = set(
@@ -197,7 +218,7 @@ def _households(*, dealership: Dealership, day: dt.date) -> list[list[int]]:
         .distinct()
     )
     by_phone: dict[str, list[int]] = defaultdict(list)
-    alone: list[list[int]] = []
+    alone: list[Household] = []
     # The dealership's customers are read whole: an IN list of every wanted id would cost more.
     for customer_id, phone in Customer.objects.filter(dealership=dealership).values_list("id", "phone"):
         if customer_id not in wanted:
@@ -205,13 +226,22 @@ def _households(*, dealership: Dealership, day: dt.date) -> list[list[int]]:
         if phone:
             by_phone[phone].append(customer_id)
         else:
-            alone.append([customer_id])
-    groups = [sorted(ids) for ids in by_phone.values()] + alone
-    return sorted(groups)
+            alone.append(Household((customer_id,)))
+    relatives: dict[str, list[int]] = defaultdict(list)
+    if settings.CLM_HOUSEHOLD_ACROSS_DEALERSHIPS and by_phone:
+        for customer_id, phone in (
+            Customer.objects.exclude(dealership=dealership).exclude(phone="").values_list("id", "phone").iterator(5000)
+        ):
+            if phone in by_phone:
+                relatives[phone].append(customer_id)
+    groups = [Household(tuple(sorted(ids)), tuple(sorted(relatives.get(phone, ())))) for phone, ids in by_phone.items()]
+    return sorted(groups + alone)
 
 
 def _expire_past_tasks(*, dealership: Dealership, day: dt.date) -> None:
-    """Unfinished tasks whose window closed before today are cancelled; their touchpoints suppressed."""
+    """Unfinished tasks whose window closed before today are cancelled (``expired``). Their touchpoints
+    whose own window is still open go back to the plan, off the dead call (its agenda keeps the record),
+    to be placed again; the others are closed with ``window_closed:not_called``."""
     expired = list(
         CallTask.objects.filter(dealership=dealership, status=CallTask.Status.OPEN, window_end__lt=day).values_list(
             "id", flat=True
@@ -223,9 +253,13 @@ def _expire_past_tasks(*, dealership: Dealership, day: dt.date) -> None:
         CallTask.objects.filter(id__in=expired, status=CallTask.Status.OPEN).update(
             status=CallTask.Status.CANCELLED, outcome="expired"
         )
-        Touchpoint.objects.filter(call_item__call_task_id__in=expired, status=Touchpoint.Status.ISSUED).update(
-            status=Touchpoint.Status.SUPPRESSED, resolution="window_closed:not_called"
+        issued = Touchpoint.objects.filter(call_item__call_task_id__in=expired, status=Touchpoint.Status.ISSUED)
+        still_open = list(issued.filter(window_end__gte=day).values_list("id", flat=True))
+        CallTaskItem.objects.filter(touchpoint_id__in=still_open).delete()
+        Touchpoint.objects.filter(id__in=still_open, status=Touchpoint.Status.ISSUED).update(
+            status=Touchpoint.Status.PLANNED, resolution="reopened:call_expired"
         )
+        issued.update(status=Touchpoint.Status.SUPPRESSED, resolution="window_closed:not_called")
 
 
 def _customer_facts(customer_ids: Sequence[int]) -> dict[int, CustomerFacts]:
@@ -250,17 +284,29 @@ def _customer_facts(customer_ids: Sequence[int]) -> dict[int, CustomerFacts]:
 _TP_COLUMNS = ("id", "customer_id", "vehicle_id", "template_id", "due_on", "window_start", "window_end", "reason", "resolution")
 
 
+@dataclass
+class _HouseholdResult:
+    household: Household
+    verdicts: dict[int, str]
+    messages: list[pressure.MessagePlan]
+
+
 def _resolve_chunk(
     *,
     dealership: Dealership,
-    households: list[list[int]],
+    households: list[Household],
     templates: dict[int, TouchpointTemplate],
     resolver: pressure.Rules,
     day: dt.date,
     counts: BuildCounts,
+    now: dt.datetime,
 ) -> list[Candidate]:
-    """Resolve these households: write the verdicts and today's messages; return today's calls."""
-    customer_ids = [cid for group in households for cid in group]
+    """Resolve these households: write the verdicts and today's messages; return today's calls.
+
+    A household that cannot be resolved or written is recorded (contacts.problems) and skipped; the
+    rest of the chunk goes on."""
+    customer_ids = [cid for group in households for cid in group.members]
+    relative_ids = [cid for group in households for cid in group.relatives]
     customers = _customer_facts(customer_ids)
     by_customer: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
     current: dict[int, str] = {}
@@ -271,6 +317,54 @@ def _resolve_chunk(
     ).values_list(*_TP_COLUMNS):
         by_customer[row[1]].append(row)
         current[row[0]] = row[8]
+    history_calls, history_messages = _history(customer_ids + relative_ids, day=day)
+
+    candidates: list[Candidate] = []
+    results: list[_HouseholdResult] = []
+    for group in households:
+        group_touchpoints = [tp for cid in group.members for tp in by_customer.get(cid, [])]
+        if not group_touchpoints:
+            continue
+        everyone = group.members + group.relatives
+        verdicts: dict[int, str] = {}
+        try:
+            members = {cid: customers[cid] for cid in group.members if cid in customers}
+            resolution, explanation = _resolve_household(
+                members=members,
+                touchpoints=group_touchpoints,
+                templates=templates,
+                history=pressure.History(
+                    calls=tuple(c for cid in everyone for c in history_calls.get(cid, [])),
+                    message_dates=tuple(d for cid in everyone for d in history_messages.get(cid, [])),
+                ),
+                resolver=resolver,
+                day=day,
+                verdicts=verdicts,
+            )
+        except Exception as error:  # noqa: BLE001 - one household never fails the dealership's build
+            _record(dealership, day, group, error, now)
+            continue
+        for plan in resolution.calls:
+            if plan.scheduled_on == day and plan.agenda:
+                candidates.append(
+                    Candidate(
+                        plan=plan,
+                        priority=min(item.priority for item in plan.agenda),
+                        explanation=explanation.get(plan.customer_id, {}),
+                        relatives=group.relatives,
+                    )
+                )
+        results.append(
+            _HouseholdResult(group, verdicts, [message for message in resolution.messages if message.send_on == day])
+        )
+    _write_households(dealership=dealership, results=results, current=current, day=day, counts=counts, now=now)
+    return candidates
+
+
+def _history(
+    customer_ids: Sequence[int], *, day: dt.date
+) -> tuple[dict[int, list[pressure.PastCall]], dict[int, list[dt.date]]]:
+    """The calls and messages of these customers in the last HISTORY_DAYS, for the caps and gaps."""
     history_calls: dict[int, list[pressure.PastCall]] = defaultdict(list)
     for customer_id, scheduled_on, is_requested, outcome in CallTask.objects.filter(
         customer_id__in=customer_ids,
@@ -284,41 +378,48 @@ def _resolve_chunk(
         customer_id__in=customer_ids, send_on__gte=day - dt.timedelta(days=HISTORY_DAYS)
     ).exclude(status=OutboxMessage.Status.CANCELLED).values_list("customer_id", "send_on"):
         history_messages[customer_id].append(send_on)
+    return history_calls, history_messages
 
-    candidates: list[Candidate] = []
-    todays_messages: list[pressure.MessagePlan] = []
-    verdicts: dict[int, str] = {}
-    for group in households:
-        group_touchpoints = [tp for cid in group for tp in by_customer.get(cid, [])]
-        if not group_touchpoints:
-            continue
-        members = {cid: customers[cid] for cid in group if cid in customers}
-        resolution, explanation = _resolve_household(
-            members=members,
-            touchpoints=group_touchpoints,
-            templates=templates,
-            history=pressure.History(
-                calls=tuple(c for cid in group for c in history_calls.get(cid, [])),
-                message_dates=tuple(d for cid in group for d in history_messages.get(cid, [])),
-            ),
-            resolver=resolver,
-            day=day,
-            verdicts=verdicts,
-        )
-        for plan in resolution.calls:
-            if plan.scheduled_on == day and plan.agenda:
-                candidates.append(
-                    Candidate(
-                        plan=plan,
-                        priority=min(item.priority for item in plan.agenda),
-                        explanation=explanation.get(plan.customer_id, {}),
-                    )
-                )
-        todays_messages += [message for message in resolution.messages if message.send_on == day]
-    with transaction.atomic():
-        _write_verdicts(verdicts=verdicts, current=current, counts=counts)
-        _write_messages(dealership=dealership, plans=todays_messages, day=day, counts=counts)
-    return candidates
+
+def _write_households(
+    *, dealership: Dealership, results: list[_HouseholdResult], current: dict[int, str], day: dt.date,
+    counts: BuildCounts, now: dt.datetime,
+) -> None:
+    """The chunk's verdicts and messages in one transaction; if that fails, household by household, so
+    that only the household at fault is left out (and recorded)."""
+    try:
+        with transaction.atomic():
+            tally = BuildCounts()
+            _write_verdicts(verdicts={k: v for r in results for k, v in r.verdicts.items()}, current=current, counts=tally)
+            _write_messages(dealership=dealership, plans=[m for r in results for m in r.messages], day=day, counts=tally)
+    except Exception:  # noqa: BLE001 - retried one household at a time below
+        logger.warning("build_queue %s %s: a chunk failed to write, writing household by household", dealership.code, day)
+    else:
+        _add_counts(counts, tally)
+        return
+    for result in results:
+        try:
+            with transaction.atomic():
+                tally = BuildCounts()
+                _write_verdicts(verdicts=result.verdicts, current=current, counts=tally)
+                _write_messages(dealership=dealership, plans=result.messages, day=day, counts=tally)
+        except Exception as error:  # noqa: BLE001 - recorded, the rest goes on
+            _record(dealership, day, result.household, error, now)
+        else:
+            _add_counts(counts, tally)
+
+
+def _add_counts(counts: BuildCounts, tally: BuildCounts) -> None:
+    counts.suppressed += tally.suppressed
+    counts.deferred += tally.deferred
+    counts.messages += tally.messages
+
+
+def _record(dealership: Dealership, day: dt.date, household: Household, error: BaseException, now: dt.datetime) -> None:
+    record_problem(
+        stage=Problem.Stage.BUILD, day=day, subject=household.subject, error=error, now=now,
+        dealership_id=dealership.id, customer_id=household.members[0],
+    )
 
 
 def _resolve_household(
@@ -514,10 +615,16 @@ def _lock_still_open(customer_ids: set[int], touchpoint_ids: set[int]) -> tuple[
     what it wrote; what a concurrent build of the same day issued first is no longer planned."""
     customers = {
         c.id: c
-        for c in Customer.objects.select_for_update(of=("self",)).filter(id__in=customer_ids).prefetch_related("consents")
+        # In id order: two builds locking overlapping households (the group's dealerships) never deadlock.
+        for c in Customer.objects.select_for_update(of=("self",)).filter(id__in=customer_ids).order_by("id")
+        .prefetch_related("consents")
     }
+    # A planned touchpoint already on a call or a message is never put on another (the re-plan does
+    # not reopen those; this guards the build against any other path that would).
     still_open = set(
-        Touchpoint.objects.filter(id__in=touchpoint_ids, status=Touchpoint.Status.PLANNED).values_list("id", flat=True)
+        Touchpoint.objects.filter(
+            id__in=touchpoint_ids, status=Touchpoint.Status.PLANNED, call_item__isnull=True, message__isnull=True
+        ).values_list("id", flat=True)
     )
     return customers, still_open
 
@@ -564,62 +671,120 @@ def _issue_calls(
     day: dt.date,
     candidates: list[Candidate],
     counts: BuildCounts,
+    now: dt.datetime,
 ) -> int:
     """Write today's calls within capacity, most urgent first; the rest wait with the reason
     ``deferred:capacity`` or, when their window closes today, are suppressed (``window_closed:capacity``).
     Requested calls (a callback, a hand-off) and carried-over tasks count against capacity but are never
-    moved. Returns how many candidates capacity moved."""
+    moved. Returns how many candidates capacity moved.
+
+    The calls go in one transaction; if that fails, one call at a time, so that a bad customer is
+    recorded (contacts.problems) and left out, not the whole dealership's day."""
     capacity = capacity_for(dealership=dealership, rules=rules, day=day)
-    with transaction.atomic():
-        # One issuer per dealership and day at a time: a concurrent build waits here, then finds the
-        # calls and touchpoints this one issued.
-        QueueBuild.objects.select_for_update().filter(pk=build.pk).first()
-        in_queue = CallTask.objects.filter(
-            dealership=dealership, scheduled_on__lte=day, status__in=[CallTask.Status.OPEN, CallTask.Status.CLAIMED]
-        ).count()
-        requested = [c for c in candidates if c.plan.is_requested]
-        fresh = sorted((c for c in candidates if not c.plan.is_requested), key=lambda c: c.order)
-        room = max(0, capacity - in_queue - len(requested))
-        chosen, overflow = requested + fresh[:room], fresh[room:]
-        customers, still_open = _lock_still_open(
-            {c.plan.customer_id for c in chosen}, {item.touchpoint_id for c in chosen for item in c.plan.agenda}
-        )
-        touchpoints = _touchpoints_to_render(still_open)
-        forecasts = _forecasts({tp.vehicle_id for tp in touchpoints.values()})
-        new_tasks: list[tuple[CallTask, list[Touchpoint]]] = []
-        for candidate in chosen:
-            plan = candidate.plan
-            customer = customers.get(plan.customer_id)
-            agenda = [touchpoints[item.touchpoint_id] for item in plan.agenda if item.touchpoint_id in touchpoints]
-            if customer is None or len(agenda) < len(plan.agenda) or Channel.CALL in customer.blocked_channels():
-                continue  # refused meanwhile, or issued by a concurrent build: tomorrow's build sees it
-            task = _call_task(
-                dealership=dealership, customer=customer, plan=plan, agenda=agenda, forecasts=forecasts,
-                explanation=candidate.explanation, gap_days=rules.min_days_between_calls,
+    try:
+        with transaction.atomic():
+            return _issue_chosen(
+                dealership=dealership, build=build, rules=rules, day=day, candidates=candidates, counts=counts,
+                capacity=capacity,
             )
-            new_tasks.append((task, agenda))
-        created = CallTask.objects.bulk_create([task for task, _agenda in new_tasks], batch_size=1000)
-        CallTaskItem.objects.bulk_create(
-            [
-                CallTaskItem(call_task=task, touchpoint=tp, position=position)
-                for task, (_same, agenda) in zip(created, new_tasks, strict=True)
-                for position, tp in enumerate(agenda)
-            ],
-            batch_size=2000,
+    except Exception:  # noqa: BLE001 - retried one call at a time below
+        logger.warning("build_queue %s %s: issuing the day's calls failed, issuing them one by one", dealership.code, day)
+    requested = [c for c in candidates if c.plan.is_requested]
+    fresh = sorted((c for c in candidates if not c.plan.is_requested), key=lambda c: c.order)
+    moved = 0
+    for candidate in requested + fresh:
+        try:
+            with transaction.atomic():
+                moved += _issue_chosen(
+                    dealership=dealership, build=build, rules=rules, day=day, candidates=[candidate], counts=counts,
+                    capacity=capacity,
+                )
+        except Exception as error:  # noqa: BLE001 - recorded, the rest goes on
+            customer_id = candidate.plan.customer_id
+            record_problem(
+                stage=Problem.Stage.BUILD, day=day, subject=f"customer:{customer_id}", error=error, now=now,
+                dealership_id=dealership.id, customer_id=customer_id,
+            )
+    return moved
+
+
+def _issue_chosen(
+    *,
+    dealership: Dealership,
+    build: QueueBuild,
+    rules: ContactRules,
+    day: dt.date,
+    candidates: list[Candidate],
+    counts: BuildCounts,
+    capacity: int,
+) -> int:
+    """Inside the caller's transaction: the candidates capacity takes become call tasks."""
+    # One issuer per dealership and day at a time: a concurrent build waits here, then finds the
+    # calls and touchpoints this one issued.
+    QueueBuild.objects.select_for_update().filter(pk=build.pk).first()
+    in_queue = CallTask.objects.filter(
+        dealership=dealership, scheduled_on__lte=day, status__in=[CallTask.Status.OPEN, CallTask.Status.CLAIMED]
+    ).count()
+    requested = [c for c in candidates if c.plan.is_requested]
+    fresh = sorted((c for c in candidates if not c.plan.is_requested), key=lambda c: c.order)
+    room = max(0, capacity - in_queue - len(requested))
+    chosen, overflow = requested + fresh[:room], fresh[room:]
+    customers, still_open = _lock_still_open(
+        {c.plan.customer_id for c in chosen} | {r for c in chosen for r in c.relatives},
+        {item.touchpoint_id for c in chosen for item in c.plan.agenda},
+    )
+    called_elsewhere = _called_recently(
+        {r for c in chosen for r in c.relatives}, day=day, gap_days=rules.min_days_between_calls
+    )
+    touchpoints = _touchpoints_to_render(still_open)
+    forecasts = _forecasts({tp.vehicle_id for tp in touchpoints.values()})
+    new_tasks: list[tuple[CallTask, list[Touchpoint]]] = []
+    for candidate in chosen:
+        plan = candidate.plan
+        customer = customers.get(plan.customer_id)
+        agenda = [touchpoints[item.touchpoint_id] for item in plan.agenda if item.touchpoint_id in touchpoints]
+        if customer is None or len(agenda) < len(plan.agenda) or Channel.CALL in customer.blocked_channels():
+            continue  # refused meanwhile, or issued by a concurrent build: tomorrow's build sees it
+        if not plan.is_requested and called_elsewhere & set(candidate.relatives):
+            continue  # the same person was just called by another dealership of the group (a concurrent build)
+        task = _call_task(
+            dealership=dealership, customer=customer, plan=plan, agenda=agenda, forecasts=forecasts,
+            explanation=candidate.explanation, gap_days=rules.min_days_between_calls,
         )
-        Touchpoint.objects.filter(
-            id__in=[tp.id for _task, agenda in new_tasks for tp in agenda], status=Touchpoint.Status.PLANNED
-        ).update(status=Touchpoint.Status.ISSUED, resolution="placed")
-        counts.calls += len(created)
-        write_resolutions([
-            (item.touchpoint_id, *(
-                (Touchpoint.Status.SUPPRESSED, "window_closed:capacity") if c.plan.window_end <= day
-                else (Touchpoint.Status.PLANNED, "deferred:capacity")
-            ))
-            for c in overflow
-            for item in c.plan.agenda
-        ])
+        new_tasks.append((task, agenda))
+    created = CallTask.objects.bulk_create([task for task, _agenda in new_tasks], batch_size=1000)
+    CallTaskItem.objects.bulk_create(
+        [
+            CallTaskItem(call_task=task, touchpoint=tp, position=position)
+            for task, (_same, agenda) in zip(created, new_tasks, strict=True)
+            for position, tp in enumerate(agenda)
+        ],
+        batch_size=2000,
+    )
+    Touchpoint.objects.filter(
+        id__in=[tp.id for _task, agenda in new_tasks for tp in agenda], status=Touchpoint.Status.PLANNED
+    ).update(status=Touchpoint.Status.ISSUED, resolution="placed")
+    counts.calls += len(created)
+    write_resolutions([
+        (item.touchpoint_id, *(
+            (Touchpoint.Status.SUPPRESSED, "window_closed:capacity") if c.plan.window_end <= day
+            else (Touchpoint.Status.PLANNED, "deferred:capacity")
+        ))
+        for c in overflow
+        for item in c.plan.agenda
+    ])
     return len(overflow)
+
+
+def _called_recently(customer_ids: set[int], *, day: dt.date, gap_days: int) -> set[int]:
+    """Those of these customers with a call (not cancelled) in the gap before ``day``, today included."""
+    if not customer_ids:
+        return set()
+    return set(
+        CallTask.objects.filter(
+            customer_id__in=customer_ids, scheduled_on__gt=day - dt.timedelta(days=max(1, gap_days)), scheduled_on__lte=day
+        ).exclude(status=CallTask.Status.CANCELLED).values_list("customer_id", flat=True)
+    )
 
 
 def dealerships_due(*, now: dt.datetime) -> list[tuple[Dealership, dt.date]]:

@@ -1,6 +1,6 @@
 """Call scripts: Django template language, validated on save and rendered when a call is issued.
 
-A script may use only the variables below (and their listed attributes); anything else is refused
+A script may use only the variables of contacts.core.script_variables (and their listed attributes); anything else is refused
 with its line number, so an admin never ships a script that shows an agent a blank or an error.
 """
 
@@ -14,15 +14,7 @@ from django.template import Context, Engine, Template, TemplateSyntaxError
 from django.template.base import FilterExpression, Node, VariableNode
 from django.utils.translation import gettext as _
 
-# Root variable → attributes a script may read.
-SCRIPT_VARIABLES: dict[str, frozenset[str]] = {
-    "customer": frozenset({"first_name", "middle_name", "last_name", "full_name", "phone", "email", "birthday"}),
-    "vehicle": frozenset({"make", "model", "year", "plate", "vin"}),
-    "forecast": frozenset({"next_due_on", "km_per_month", "odometer_today_km", "due_odometer_km", "interval_number"}),
-    "dealership": frozenset({"name", "code"}),
-    "agent": frozenset({"first_name", "last_name", "username"}),
-    "touchpoint": frozenset({"due_on", "window_start", "window_end"}),
-}
+from contacts.core.script_variables import SCRIPT_VARIABLES
 
 _ENGINE = Engine(debug=True, string_if_invalid="", builtins=["django.template.defaultfilters"])
 

@@ -37,24 +37,28 @@ def record_beat_tick() -> int:
 @shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
 def replan_vehicles(vehicle_ids: list[int]) -> int:
     """Re-forecast and re-plan these vehicles (queued on commit of a new sale, visit, reading or import)."""
-    from contacts.planning import replan
+    from contacts.planning import replan_isolating_failures
 
     # Forced: something about these vehicles changed, even if it is not among the fingerprinted inputs.
-    result = replan(vehicle_ids=vehicle_ids, force=True)
+    result = replan_isolating_failures(vehicle_ids=vehicle_ids, force=True)
     logger.info("replan_vehicles: %d vehicles, %d rows written", result.vehicles, result.rows_written)
     return result.rows_written
 
 
 @shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
-def replan_vehicle_range(first_id: int, last_id: int, now: str | None = None) -> int:
+def replan_vehicle_range(first_id: int, last_id: int, now: str | None = None, night: str | None = None) -> int:
     """One chunk of the nightly sweep: vehicles with first_id <= id < last_id. ``now`` (ISO 8601) stands
-    in for the clock, for a benchmark or a re-run of a missed night."""
+    in for the clock, for a benchmark or a re-run of a missed night; ``night`` names the sweep's record
+    of its chunks (contacts.recovery), marked finished here."""
     import datetime as dt
 
-    from contacts.planning import replan
+    from contacts.planning import replan_isolating_failures
+    from contacts.recovery import finish_chunk
 
     ids = list(Vehicle.objects.filter(id__gte=first_id, id__lt=last_id).values_list("id", flat=True))
-    result = replan(vehicle_ids=ids, now=dt.datetime.fromisoformat(now) if now else None)
+    result = replan_isolating_failures(vehicle_ids=ids, now=dt.datetime.fromisoformat(now) if now else None)
+    if night:
+        finish_chunk(night=dt.date.fromisoformat(night), first_id=first_id, now=timezone.now())
     logger.info(
         "replan_vehicle_range %d-%d: %d vehicles (%d unchanged, skipped), %d rows written",
         first_id, last_id, result.vehicles, result.skipped, result.rows_written,
@@ -87,27 +91,47 @@ def replan_on_commit(vehicle_ids: Iterable[int]) -> None:
 
 @shared_task
 def replan_all_vehicles(chunk: int = REPLAN_CHUNK) -> int:
-    """Nightly sweep: queue one re-plan task per id range; returns the number of tasks queued."""
+    """Nightly sweep: record and queue one re-plan task per id range; returns the number queued. Run
+    twice the same night (beat started twice), it queues nothing new."""
+    from contacts.recovery import record_sweep
+
     bounds = Vehicle.objects.aggregate(low=Min("id"), high=Max("id"))
     if bounds["low"] is None:
         return 0
-    queued = 0
-    for first_id in range(bounds["low"], bounds["high"] + 1, chunk):
-        replan_vehicle_range.delay(first_id, first_id + chunk)
-        queued += 1
-    logger.info("replan_all_vehicles: %d chunks queued", queued)
-    return queued
+    now = timezone.now()
+    night = now.date()
+    ranges = [(first, first + chunk) for first in range(bounds["low"], bounds["high"] + 1, chunk)]
+    fresh = record_sweep(night=night, bounds=ranges, now=now)
+    for first_id, last_id in fresh:
+        send_safely(replan_vehicle_range, (first_id, last_id, None, night.isoformat()))
+    logger.info("replan_all_vehicles: %d chunks queued", len(fresh))
+    return len(fresh)
 
 
 @shared_task
 def build_due_queues() -> int:
-    """Hourly: queue a build for each dealership whose local morning has come (once per local day)."""
-    from contacts.queues import dealerships_due
+    """Every minute: queue the build of each dealership whose local morning has come, once per local
+    day, and again if a queued build was lost (contacts.recovery)."""
+    from contacts.recovery import builds_to_queue
 
-    due = dealerships_due(now=timezone.now())
-    for dealership, day in due:
-        build_queue.delay(dealership.id, day.isoformat())
+    due = builds_to_queue(now=timezone.now())
+    for build in due:
+        send_safely(build_queue, (build.dealership_id, build.day.isoformat()))
     return len(due)
+
+
+@shared_task
+def requeue_lost_work() -> int:
+    """Every minute: the nightly sweep's chunks that a killed worker or a restarted broker lost are
+    queued again (builds are requeued by build_due_queues)."""
+    from contacts.recovery import chunks_to_requeue
+
+    chunks = chunks_to_requeue(now=timezone.now())
+    for chunk in chunks:
+        send_safely(replan_vehicle_range, (chunk.first_id, chunk.last_id, None, chunk.night.isoformat()))
+    if chunks:
+        logger.warning("requeue_lost_work: %d lost re-plan chunks queued again", len(chunks))
+    return len(chunks)
 
 
 @shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from contacts import dashboard_urls, views
+from contacts import dashboard_urls, operations_views, views
 
 app_name = "contacts"
 urlpatterns = [
@@ -13,6 +13,7 @@ urlpatterns = [
     path("task/<int:pk>/release/", views.release, name="release"),
     path("task/<int:pk>/reassign/", views.reassign, name="reassign"),
     path("floor/", views.floor, name="floor"),
+    path("floor/problems/", operations_views.problems, name="problems"),
     path("floor/capacity/<int:dealership_id>/", views.set_capacity, name="capacity"),
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/<int:pk>/<str:action>/", views.handoff_action, name="handoff"),

@@ -309,7 +309,7 @@ def _script_sections(script: str, agent_name: str, agenda_size: int) -> list[dic
     return sections
 
 
-# The resolver's reason codes (contacts.pressure), in words an agent reads.
+# The resolver's reason codes (contacts.core.pressure), in words an agent reads.
 RULE_WORDS = {
     "merge": lambda: _("moved so that one call covers several topics"),
     "holiday": lambda: _("a public holiday"),

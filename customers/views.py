@@ -1,17 +1,12 @@
-"""Pages about the facts: the start page, the health check, customers and vehicles."""
+"""Pages about the facts: the start page, customers and vehicles."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.contrib.auth.decorators import login_not_required
-from django.db import connection
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
 
 from customers import access
 from customers.models import Customer, OdometerReading, ServiceVisit, Vehicle
@@ -29,35 +24,6 @@ def home(request: HttpRequest) -> HttpResponse:
     if roles & frozenset(access.DEPARTMENT_ROLES):
         return redirect("contacts:inbox")
     return render(request, "customers/home.html")
-
-
-@login_not_required
-@require_GET
-def health(request: HttpRequest) -> JsonResponse:
-    """Database, broker and the last beat tick a worker executed. 200 when the database answers."""
-    from clm.celery import app
-    from contacts.models import BeatTick
-
-    report: dict[str, Any] = {}
-    status = 200
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        report["database"] = "ok"
-    except Exception as error:  # noqa: BLE001 - the health page reports, it does not crash
-        report["database"] = f"error: {error}"
-        status = 503
-    try:
-        with app.connection_for_write() as broker:
-            broker.ensure_connection(max_retries=1, timeout=3)
-        report["broker"] = "ok"
-    except Exception as error:  # noqa: BLE001
-        report["broker"] = f"error: {error}"
-    tick = BeatTick.objects.filter(name="beat").first() if report["database"] == "ok" else None
-    report["last_beat_tick"] = tick.ticked_at.isoformat() if tick else None
-    report["beat_ticks"] = tick.count if tick else 0
-    report["beat_age_seconds"] = int((timezone.now() - tick.ticked_at).total_seconds()) if tick else None
-    return JsonResponse(report, status=status)
 
 
 @access.role_required(access.CAN_SEE_CUSTOMERS)
@@ -112,4 +78,4 @@ def vehicle_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "customers/vehicle_detail.html", context)
 
 
-__all__ = ["home", "health", "customer_list", "customer_detail", "vehicle_detail"]
+__all__ = ["home", "customer_list", "customer_detail", "vehicle_detail"]

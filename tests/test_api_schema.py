@@ -14,8 +14,9 @@ from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 from contacts.models import CallTask, Touchpoint, TouchpointTemplate
 from tests import factories
+from tests.strength import examples
 
-EXAMPLES_PER_OPERATION = 25  # 31 operations: the whole run takes about a minute
+EXAMPLES_PER_OPERATION = examples(25)  # 31 operations: the whole run at full strength takes about a minute
 
 
 @pytest.fixture
@@ -46,6 +47,7 @@ def api_schema(live_server, manager_token):
 schema = schemathesis.from_pytest_fixture("api_schema")
 
 
+@pytest.mark.fuzz
 @schema.parametrize()
 @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 def test_the_api_never_errors_and_keeps_to_its_schema(case, manager_token):

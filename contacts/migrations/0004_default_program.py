@@ -4,7 +4,7 @@ from django.db import migrations
 
 
 def load_program(apps, schema_editor):
-    from contacts.program import DEFAULT_PROGRAM, DEPARTMENT_PRIORITY, DEPARTMENTS
+    from contacts.core.program import DEFAULT_PROGRAM, DEPARTMENT_PRIORITY, DEPARTMENTS
 
     Department = apps.get_model("contacts", "Department")
     Template = apps.get_model("contacts", "TouchpointTemplate")

@@ -274,3 +274,77 @@ def test_a_do_not_call_recorded_while_the_build_runs_leaves_no_call(moscow):
     assert not CallTask.objects.filter(customer=refusing).exclude(status="cancelled").exists()
     assert CallTask.objects.filter(customer=other, scheduled_on=DAY).exists()
     assert audit_stored_contacts()["violations"]["do_not_contact"] == 0
+
+
+# --- failure isolation ---------------------------------------------------------------------------
+
+
+def test_a_household_that_cannot_be_resolved_is_recorded_and_the_rest_is_built(moscow, monkeypatch):
+    # given: three customers due, and the resolver failing on the second one's household
+    from contacts import queues
+    from contacts.models import Problem
+
+    customers = [_customer_due_for_service(moscow) for _ in range(3)]
+    broken = customers[1].id
+    real = queues._resolve_household
+
+    def failing(**kwargs):
+        if broken in kwargs["members"]:
+            raise ValueError("window arithmetic overflowed")
+        return real(**kwargs)
+
+    monkeypatch.setattr(queues, "_resolve_household", failing)
+    # when
+    build_queue(dealership=moscow, day=DAY, now=NOW)
+    # then: the day is built for the others, and the failure is on record for a supervisor
+    assert QueueBuild.objects.get(dealership=moscow, day=DAY).finished_at is not None
+    assert set(CallTask.objects.values_list("customer_id", flat=True)) == {customers[0].id, customers[2].id}
+    problem = Problem.objects.get()
+    assert (problem.stage, problem.day, problem.subject, problem.customer_id) == ("build", DAY, f"household:{broken}", broken)
+    assert "window arithmetic overflowed" in problem.error
+
+
+def test_a_call_that_cannot_be_written_is_recorded_and_the_other_calls_are_issued(moscow, monkeypatch):
+    # given: the script of one customer's call fails to render
+    from contacts import queues
+    from contacts.models import Problem
+
+    customers = [_customer_due_for_service(moscow) for _ in range(3)]
+    broken = customers[0].id
+    real = queues._call_task
+
+    def failing(**kwargs):
+        if kwargs["customer"].id == broken:
+            raise KeyError("forecast")
+        return real(**kwargs)
+
+    monkeypatch.setattr(queues, "_call_task", failing)
+    # when
+    build_queue(dealership=moscow, day=DAY, now=NOW)
+    # then
+    assert QueueBuild.objects.get(dealership=moscow, day=DAY).finished_at is not None
+    assert set(CallTask.objects.values_list("customer_id", flat=True)) == {customers[1].id, customers[2].id}
+    assert Problem.objects.get().subject == f"customer:{broken}"
+    # and its touchpoints stay planned: tomorrow's build tries again
+    assert not Touchpoint.objects.filter(customer_id=broken, status=Touchpoint.Status.ISSUED).exists()
+
+
+# --- one budget per person across the group --------------------------------------------------------
+
+
+@pytest.mark.parametrize("across", [True, False])
+def test_one_person_in_two_dealerships_gets_one_call_a_day(moscow, yekaterinburg, settings, across):
+    # given: the same phone at both dealerships, both due for service
+    settings.CLM_HOUSEHOLD_ACROSS_DEALERSHIPS = across
+    in_moscow = _customer_due_for_service(moscow, phone="+79160000001")
+    in_ekb = _customer_due_for_service(yekaterinburg, phone="+79160000001")
+    # when: Yekaterinburg's morning comes first, then Moscow's
+    build_queue(dealership=yekaterinburg, day=DAY, now=NOW - dt.timedelta(hours=2))
+    build_queue(dealership=moscow, day=DAY, now=NOW)
+    # then
+    called = set(CallTask.objects.filter(scheduled_on=DAY).values_list("customer_id", flat=True))
+    if across:
+        assert called == {in_ekb.id}
+        assert Touchpoint.objects.filter(customer=in_moscow, status="planned").exclude(resolution="").exists()
+    else:
+        assert called == {in_ekb.id, in_moscow.id}

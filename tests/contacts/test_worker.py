@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from contacts import tasks
@@ -23,28 +23,36 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def worker():
-    if not settings.REDIS_URL or connection.vendor != "postgresql":
-        pytest.skip("needs REDIS_URL and PostgreSQL (CI)")
+def _start_worker() -> subprocess.Popen:
     db = connection.settings_dict
     env = dict(
         os.environ,
         DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
         CELERY_TASK_ALWAYS_EAGER="false",
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "clm", "worker", "--pool=solo", "--loglevel=WARNING",
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "clm", "worker", "--pool=solo", "-Q", "celery,sweeps", "--loglevel=WARNING",
          "--without-gossip", "--without-mingle", "--without-heartbeat"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
-    set_eager(False)
-    yield process
+
+
+def _stop(process: subprocess.Popen) -> None:
     process.terminate()
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+@pytest.fixture
+def worker():
+    if not settings.REDIS_URL or connection.vendor != "postgresql":
+        pytest.skip("needs REDIS_URL and PostgreSQL (CI)")
+    process = _start_worker()
+    set_eager(False)
+    yield process
+    _stop(process)
 
 
 def _wait_for(condition, seconds: float = 60) -> bool:
@@ -109,3 +117,61 @@ def test_worker_imports_ten_thousand_rows_with_progress(worker, moscow):
     # then
     assert (batch.total_rows, batch.processed_rows, batch.created_count) == (10_000, 10_000, 10_000)
     assert Customer.objects.filter(external_id__startswith="W").count() == 10_000
+
+
+def _due_customer(dealership, build_day: dt.date):
+    owner = factories.CustomerFactory(dealership=dealership)
+    sold_on = build_day - dt.timedelta(days=338)
+    sale = factories.SaleFactory(vehicle__owner=owner, sold_on=sold_on)
+    factories.OdometerReadingFactory(vehicle=sale.vehicle, read_on=sold_on, odometer_km=0, source="sale")
+    factories.OdometerReadingFactory(vehicle=sale.vehicle, read_on=build_day - dt.timedelta(days=53), odometer_km=12300)
+    return owner, sale.vehicle
+
+
+def test_a_build_killed_with_its_worker_is_redone_by_the_build_sweep(worker, moscow):
+    # given: a re-planned customer, and the worker's build of the day held mid-way (the test holds the
+    # day's QueueBuild row, which the build locks before it writes its calls)
+    import signal
+
+    import time_machine
+
+    from contacts import recovery
+
+    build_day = _next_working_monday(moscow.local_date(timezone.now()))
+    owner, vehicle = _due_customer(moscow, build_day)
+    tasks.replan_vehicles.delay([vehicle.id])
+    assert _wait_for(lambda: Touchpoint.objects.filter(vehicle=vehicle).exists()), "the worker did not re-plan"
+    # queued by the build sweep at 07:30 that Monday morning in Moscow
+    morning = dt.datetime.combine(build_day, dt.time(4, 30), tzinfo=dt.UTC)
+    build = QueueBuild.objects.create(dealership=moscow, day=build_day, queued_at=morning, attempts=1)
+    with transaction.atomic():
+        QueueBuild.objects.select_for_update().get(pk=build.pk)
+        tasks.build_queue.delay(moscow.id, build_day.isoformat())
+        assert _wait_for(_a_query_waits_for_a_lock), "the worker's build never reached the lock"
+        # when: the worker is killed mid-build
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+    assert QueueBuild.objects.get(pk=build.pk).finished_at is None
+    assert not CallTask.objects.filter(customer=owner).exists()
+    replacement = _start_worker()
+    try:
+        # the build sweep, a task time limit later, finds the build unfinished and queues it again
+        with time_machine.travel(morning + recovery.requeue_after() + dt.timedelta(seconds=1), tick=True):
+            requeued = recovery.builds_to_queue(now=timezone.now())
+        for due in requeued:
+            tasks.build_queue.delay(due.dealership_id, due.day.isoformat())
+        # then
+        assert [(due.dealership_id, due.day) for due in requeued] == [(moscow.id, build_day)]
+        assert _wait_for(lambda: QueueBuild.objects.get(pk=build.pk).finished_at is not None), "the build was not redone"
+        assert CallTask.objects.filter(customer=owner, scheduled_on=build_day).count() == 1
+        assert QueueBuild.objects.get(pk=build.pk).attempts == 2
+    finally:
+        _stop(replacement)
+
+
+def _a_query_waits_for_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        )
+        return cursor.fetchone()[0] > 0

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from contacts.plan_engine import PlannedTouchpoint, plan_vehicle, reference_vehicle_facts
+from contacts.core.plan_engine import PlannedTouchpoint, plan_vehicle, reference_vehicle_facts
 from contacts.planning import active_templates, build_facts, plan_facts
 from customers.models import Vehicle
 

@@ -62,7 +62,7 @@ task out of ``items``.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
@@ -70,20 +70,15 @@ from functools import lru_cache
 from operator import attrgetter, itemgetter
 from typing import Final, Literal
 
+from contacts.core.departments import DEPARTMENT_PRIORITY
+
 CALL: Final = "call"
 SMS: Final = "sms"
 EMAIL: Final = "email"
 CHANNELS: Final[frozenset[str]] = frozenset({CALL, SMS, EMAIL})
 
-DEFAULT_DEPARTMENT_PRIORITY: Final[Mapping[str, int]] = {
-    "service": 1,
-    "sales": 2,
-    "trade_in": 3,
-    "insurance": 4,
-    "manufacturer": 5,
-    "parts": 6,
-    "call_centre": 7,
-}
+# The resolver's default department priority is the seeded program's (contacts.core.departments).
+DEFAULT_DEPARTMENT_PRIORITY: Final[Mapping[str, int]] = DEPARTMENT_PRIORITY
 # A department missing from Rules.department_priority sorts after every known one.
 UNKNOWN_DEPARTMENT_PRIORITY: Final = 1_000
 
@@ -972,179 +967,3 @@ _call_order: Final = itemgetter(0, 1)
 _touchpoint_id_of: Final = itemgetter(3)
 _message_order: Final = attrgetter("send_on", "touchpoint_id")
 _decision_order: Final = attrgetter("touchpoint_id")
-
-
-# ---------------------------------------------------------------------------------------------------
-# The auditor
-
-
-@dataclass(frozen=True, slots=True)
-class AuditCall:
-    """A call to audit. ``is_planned=False`` marks history: it counts for the gap, caps and the
-    same-day rule, but a violation is only counted when at least one planned contact takes part."""
-
-    household_key: str
-    customer_id: int | None
-    on: date
-    is_requested: bool = False
-    # The window of every touchpoint on the agenda; the call must lie inside each.
-    item_windows: tuple[tuple[date, date], ...] = ()
-    is_planned: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class AuditMessage:
-    household_key: str
-    customer_id: int | None
-    channel: str
-    on: date
-    is_requested: bool = False
-    window: tuple[date, date] | None = None
-    is_planned: bool = True
-
-
-def audit(
-    calls: Sequence[AuditCall],
-    messages: Sequence[AuditMessage],
-    *,
-    rules: Rules,
-    blocked_channels_by_customer: Mapping[int, frozenset[str]],
-) -> dict[str, int]:
-    """Count rule violations of a contact schedule, by rule (every key of AUDIT_RULES is present).
-
-    Counted per household, planned contacts only (history takes part but is never blamed alone):
-    min_gap / message_gap: pairs of non-requested calls / messages closer than the gap;
-    cap_30 / cap_365: planned non-requested calls that lie in some rolling 30 / 365-day window holding
-    more calls than the cap; message_same_day_as_call: (message, call) pairs on one day;
-    outside_window: agenda windows (calls) and windows (messages) that miss the day;
-    do_not_contact, weekend, holiday: planned contacts on a blocked channel, a non-working weekday,
-    a holiday.
-    """
-    counts = dict.fromkeys(AUDIT_RULES, 0)
-    holidays, is_working = _calendar(rules.working_weekdays, rules.holidays)
-    calls_by_household: dict[str, list[tuple[int, bool, bool]]] = {}
-    messages_by_household: dict[str, list[tuple[int, bool, bool]]] = {}
-
-    def check_contact(customer_id: int | None, channel: str, day: int) -> None:
-        if customer_id is not None and channel in blocked_channels_by_customer.get(customer_id, frozenset()):
-            counts["do_not_contact"] += 1
-        if not is_working[day % 7]:
-            counts["weekend"] += 1
-        if day in holidays:
-            counts["holiday"] += 1
-
-    for call in calls:
-        day = call.on.toordinal()
-        calls_by_household.setdefault(call.household_key, []).append(
-            (day, call.is_planned, call.is_requested)
-        )
-        if call.is_planned:
-            check_contact(call.customer_id, CALL, day)
-            counts["outside_window"] += sum(
-                1 for start, end in call.item_windows if not start <= call.on <= end
-            )
-    for message in messages:
-        day = message.on.toordinal()
-        messages_by_household.setdefault(message.household_key, []).append(
-            (day, message.is_planned, message.is_requested)
-        )
-        if message.is_planned:
-            check_contact(message.customer_id, message.channel, day)
-            if message.window is not None and not message.window[0] <= message.on <= message.window[1]:
-                counts["outside_window"] += 1
-
-    for household_calls in calls_by_household.values():
-        counted = sorted(
-            (day, is_planned) for day, is_planned, is_requested in household_calls if not is_requested
-        )
-        counts["min_gap"] += _count_close_pairs(counted, rules.min_days_between_calls)
-        counts["cap_30"] += _count_over_cap(counted, rules.max_calls_per_30_days, _SPAN_30)
-        counts["cap_365"] += _count_over_cap(counted, rules.max_calls_per_365_days, _SPAN_365)
-    for household_key, household_messages in messages_by_household.items():
-        counted = sorted(
-            (day, is_planned) for day, is_planned, is_requested in household_messages if not is_requested
-        )
-        counts["message_gap"] += _count_close_pairs(counted, rules.min_days_between_messages)
-        if rules.no_message_on_call_day:
-            planned_by_call_day: dict[int, list[bool]] = {}
-            for day, is_planned, _is_requested in calls_by_household.get(household_key, ()):
-                planned_by_call_day.setdefault(day, []).append(is_planned)
-            for day, is_planned, _is_requested in household_messages:
-                for is_call_planned in planned_by_call_day.get(day, ()):
-                    if is_planned or is_call_planned:
-                        counts["message_same_day_as_call"] += 1
-    return counts
-
-
-def _count_close_pairs(contacts: list[tuple[int, bool]], gap: int) -> int:
-    """Pairs closer than ``gap`` days with at least one planned contact; ``contacts`` sorted by day."""
-    violations = 0
-    for first_index, (first_day, is_first_planned) in enumerate(contacts):
-        for second_day, is_second_planned in contacts[first_index + 1 :]:
-            if second_day - first_day >= gap:
-                break
-            if is_first_planned or is_second_planned:
-                violations += 1
-    return violations
-
-
-def _count_over_cap(contacts: list[tuple[int, bool]], cap: int, span: int) -> int:
-    """Planned contacts inside some window of ``span + 1`` days holding more than ``cap`` contacts."""
-    days = [day for day, _is_planned in contacts]
-    is_over = [False] * len(days)
-    for first_index, first_day in enumerate(days):
-        # Every crowded window can be slid to start on a contact, so these windows are enough.
-        end_index = bisect_right(days, first_day + span, first_index)
-        if end_index - first_index > cap:
-            for index in range(first_index, end_index):
-                is_over[index] = True
-    return sum(1 for index, (_day, is_planned) in enumerate(contacts) if is_planned and is_over[index])
-
-
-def audit_resolution(
-    resolution: Resolution,
-    *,
-    history: History,
-    rules: Rules,
-    blocked_channels: frozenset[str],
-    blocked_channels_by_customer: Mapping[int, frozenset[str]] | None = None,
-    household_key: str = "household",
-) -> dict[str, int]:
-    """Audit one household's resolution together with its history (see ``audit``)."""
-    extra_blocks = blocked_channels_by_customer or {}
-    customer_ids = {plan.customer_id for plan in resolution.calls} | {
-        plan.customer_id for plan in resolution.messages
-    }
-    blocked_by_customer = {
-        customer_id: blocked_channels | extra_blocks.get(customer_id, frozenset())
-        for customer_id in customer_ids
-    }
-    calls = [
-        AuditCall(household_key, None, past.on, is_requested=past.is_requested, is_planned=False)
-        for past in history.calls
-    ]
-    calls.extend(
-        AuditCall(
-            household_key,
-            plan.customer_id,
-            plan.scheduled_on,
-            is_requested=plan.is_requested,
-            item_windows=tuple((item.window_start, item.window_end) for item in plan.agenda),
-        )
-        for plan in resolution.calls
-    )
-    messages = [
-        AuditMessage(household_key, None, SMS, day, is_planned=False) for day in history.message_dates
-    ]
-    messages.extend(
-        AuditMessage(
-            household_key,
-            plan.customer_id,
-            plan.channel,
-            plan.send_on,
-            is_requested=plan.is_requested,
-            window=(plan.window_start, plan.window_end),
-        )
-        for plan in resolution.messages
-    )
-    return audit(calls, messages, rules=rules, blocked_channels_by_customer=blocked_by_customer)

@@ -18,10 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from contacts.pressure import (
-    AUDIT_RULES,
-    AuditCall,
-    AuditMessage,
+from contacts.core.pressure import (
     CallPlan,
     Decision,
     History,
@@ -34,10 +31,10 @@ from contacts.pressure import (
     _decision,
     _Household,
     _message,
-    audit,
-    audit_resolution,
     resolve,
 )
+from contacts.core.pressure_audit import AUDIT_RULES, AuditCall, AuditMessage, audit, audit_resolution
+from tests.strength import examples
 
 TODAY = date(2026, 11, 22)  # a Sunday
 RULES = Rules()
@@ -313,8 +310,8 @@ def test_a_touchpoint_joins_a_requested_callback_inside_its_window() -> None:
         call(3, "2026-11-24", code="insurance_renewal", department="insurance"),
     ]
 
-    # when
-    resolution = run(items)
+    # when: sales ranks above insurance at this dealership (the agenda follows department priority)
+    resolution = run(items, rules=Rules(department_priority={"sales": 1, "insurance": 2}))
 
     # then
     assert call_days(resolution) == [("c:3", day("2026-11-25"), (7, 3))]
@@ -1009,7 +1006,7 @@ def cases(draw: st.DrawFn) -> Case:
     return Case(items, history, rules, blocked, blocked_by_customer, draw(st.integers(0, 9)) > 0)
 
 
-PROPERTY_SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY_SETTINGS = settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def counted_call_days(case: Case, resolution: Resolution) -> list[date]:

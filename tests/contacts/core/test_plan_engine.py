@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contacts.plan_engine import (
+from contacts.core.plan_engine import (
     PlannedTouchpoint,
     SaleFact,
     TemplateSpec,
@@ -27,7 +27,7 @@ from contacts.plan_engine import (
     reference_vehicle_facts,
     warranty_end,
 )
-from contacts.program import (
+from contacts.core.program import (
     CONDITIONAL_CODES,
     DEFAULT_PROGRAM,
     DEPARTMENT_PRIORITY,
@@ -35,6 +35,7 @@ from contacts.program import (
     SCRIPT_VARIABLES,
     TEMPLATES_BY_CODE,
 )
+from tests.strength import examples
 
 D = date
 
@@ -879,7 +880,7 @@ def vehicle_facts(draw: st.DrawFn) -> VehicleFacts:
     )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(vehicle_facts(), st.randoms(use_true_random=False))
 def test_plan_is_deterministic_and_independent_of_template_order(
     facts: VehicleFacts, rnd: random.Random
@@ -894,7 +895,7 @@ def test_plan_is_deterministic_and_independent_of_template_order(
     assert first == second
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(vehicle_facts())
 def test_every_touchpoint_lies_inside_its_window_and_the_plan_is_sorted(facts: VehicleFacts) -> None:
     # given / when
@@ -905,7 +906,7 @@ def test_every_touchpoint_lies_inside_its_window_and_the_plan_is_sorted(facts: V
     assert keys == sorted(keys)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(vehicle_facts())
 def test_no_two_touchpoints_share_a_natural_key(facts: VehicleFacts) -> None:
     # given / when
@@ -915,7 +916,7 @@ def test_no_two_touchpoints_share_a_natural_key(facts: VehicleFacts) -> None:
     assert len(keys) == len(set(keys))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(vehicle_facts())
 def test_in_cycle_touchpoints_lie_within_the_cycle_and_nothing_follows_a_trade_in(
     facts: VehicleFacts,
@@ -937,7 +938,7 @@ def test_in_cycle_touchpoints_lie_within_the_cycle_and_nothing_follows_a_trade_i
     )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(vehicle_facts(), st.integers(min_value=0, max_value=2000))
 def test_horizon_end_only_removes_touchpoints_on_or_after_it(facts: VehicleFacts, days: int) -> None:
     # given
@@ -951,7 +952,7 @@ def test_horizon_end_only_removes_touchpoints_on_or_after_it(facts: VehicleFacts
     assert [tp for tp in capped if tp.phase == "cycle"] == in_cycle_full
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(vehicle_facts())
 def test_in_cycle_scheduled_touchpoints_do_not_depend_on_today(facts: VehicleFacts) -> None:
     # given: the same facts planned a day later (the cycle sale unchanged)

@@ -1,0 +1,59 @@
+"""What the operation looks like right now: the builds that are late, the nightly sweep's progress, the
+problems recorded by the build and the re-plan. Read by /health/ and the supervisor's problems page."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+
+from contacts.models import Problem, QueueBuild, SweepChunk
+from contacts.problems import recent_problems
+from contacts.queues import dealerships_due
+from customers.models import Dealership
+
+
+@dataclass(frozen=True)
+class LateBuild:
+    dealership: Dealership
+    day: dt.date
+    queued_at: dt.datetime | None
+    attempts: int
+
+
+@dataclass(frozen=True)
+class SweepProgress:
+    night: dt.date
+    chunks: int
+    finished: int
+    requeued: int
+
+
+def late_builds(*, now: dt.datetime, dealership_ids: list[int] | None = None) -> list[LateBuild]:
+    """Dealerships whose local morning has come and whose queue for the day is not finished."""
+    due = [(d, day) for d, day in dealerships_due(now=now) if dealership_ids is None or d.id in dealership_ids]
+    builds = {
+        (b.dealership_id, b.day): b
+        for b in QueueBuild.objects.filter(dealership_id__in=[d.id for d, _day in due], finished_at__isnull=True)
+    }
+    result = []
+    for dealership, day in due:
+        build = builds.get((dealership.id, day))
+        result.append(LateBuild(dealership, day, build.queued_at if build else None, build.attempts if build else 0))
+    return result
+
+
+def last_sweep() -> SweepProgress | None:
+    night = SweepChunk.objects.order_by("-night").values_list("night", flat=True).first()
+    if night is None:
+        return None
+    counts = SweepChunk.objects.filter(night=night).aggregate(
+        chunks=Count("id"), finished=Count("id", filter=Q(finished_at__isnull=False)),
+        requeued=Count("id", filter=Q(attempts__gt=1)),
+    )
+    return SweepProgress(night, counts["chunks"], counts["finished"], counts["requeued"])
+
+
+def problems_since(*, since: dt.datetime, dealership_ids: list[int] | None = None) -> list[Problem]:
+    return recent_problems(dealership_ids=dealership_ids, since=since)
