@@ -1,10 +1,12 @@
 """The faked clock and the beat's day: which real task runs at which UTC moment.
 
-The beat schedule (clm/settings.py CELERY_BEAT_SCHEDULE) has entries every minute, five and ten minutes;
-the simulator runs the hourly and nightly entries at their times and the frequent ones once an hour
-(send-due-messages at :10, release-stale-claims at :15), which is what changes anything in a day whose
-agents work in two sessions. The heartbeat and the dashboards' nightly snapshot change no contact and
-are left out.
+The beat schedule (clm/settings.py CELERY_BEAT_SCHEDULE) fires some entries every minute. Running
+each of them 1,440 times a simulated day would make the simulation mostly idle sweeps, so the
+simulator runs the nightly and daily entries at their times, the every-minute sweeps (builds due,
+lost work) every quarter of an hour and, after any task failure or injected fault, every minute for
+the next half hour (``MINUTE_SWEEPS_AFTER_TROUBLE``), so that recovery is timed to the minute; the
+ten- and five-minute entries run once an hour (send-due-messages at :10, release-stale-claims at :20).
+The heartbeat and the dashboards' nightly snapshot change no contact and are left out.
 """
 
 from __future__ import annotations
@@ -34,20 +36,29 @@ BEAT_TASKS = {
     # name in the simulator → the task in contacts.tasks (the same names as the beat schedule's entries)
     "replan-all-vehicles": "replan_all_vehicles",
     "build-due-queues": "build_due_queues",
+    "requeue-lost-work": "requeue_lost_work",
     "send-due-messages": "send_due_messages",
     "release-stale-claims": "release_stale_claims",
 }
+EVERY_MINUTE = ("build-due-queues", "requeue-lost-work")
+MINUTE_SWEEPS_AFTER_TROUBLE = dt.timedelta(minutes=30)
+
+
+def minute_sweeps(at: dt.datetime) -> list[Event]:
+    """The every-minute entries at one moment."""
+    return [Event(at, 1 + number, f"beat:{name}") for number, name in enumerate(EVERY_MINUTE)]
 
 
 def beat_events(day: dt.date) -> list[Event]:
-    """The beat entries of one UTC day, at the moments the schedule fires them."""
+    """The beat entries of one UTC day, at the moments the simulator fires them (module docstring)."""
     start = dt.datetime.combine(day, dt.time.min, tzinfo=UTC)
     events = [Event(start + dt.timedelta(minutes=30), 0, "beat:replan-all-vehicles")]
+    for quarter in range(96):
+        events += minute_sweeps(start + dt.timedelta(minutes=15 * quarter))
     for hour in range(24):
         top = start + dt.timedelta(hours=hour)
-        events.append(Event(top + dt.timedelta(minutes=5), 1, "beat:build-due-queues"))
-        events.append(Event(top + dt.timedelta(minutes=10), 2, "beat:send-due-messages"))
-        events.append(Event(top + dt.timedelta(minutes=15), 3, "beat:release-stale-claims"))
+        events.append(Event(top + dt.timedelta(minutes=10), 3, "beat:send-due-messages"))
+        events.append(Event(top + dt.timedelta(minutes=20), 4, "beat:release-stale-claims"))
     return events
 
 

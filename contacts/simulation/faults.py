@@ -90,7 +90,7 @@ def crash_first_replan_chunk(*, log: FaultLog, now: Callable[[], dt.datetime], d
     def write_or_crash(*args: Any, **kwargs: Any) -> Any:
         if not state["crashed"]:
             state["crashed"] = True
-            log.injected.append((now(), "replan-crash", f"replan chunk {day}"))
+            log.injected.append((now(), "replan-crash", f"replan chunk of {day}"))
             raise InjectedFault("injected: a re-plan chunk died before writing")
         return original(*args, **kwargs)
 

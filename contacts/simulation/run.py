@@ -8,6 +8,7 @@ stop the other's, exactly as two separate tasks on a worker.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import io
 import logging
 import random
@@ -24,10 +25,20 @@ from django.test.utils import override_settings
 from clm.celery import app as celery_app
 from contacts import tasks
 from contacts.calls import is_working_day
-from contacts.models import CallAttempt, CallTask, ContactRules, OutboxMessage, QueueBuild
+from contacts.models import CallAttempt, CallTask, ContactRules, OutboxMessage, QueueBuild, SweepChunk
+from contacts.queues import dealerships_due
 from contacts.simulation import faults as fault_injection
 from contacts.simulation.agents import ShiftCounts, agents_for, work_shift
-from contacts.simulation.clock import BEAT_TASKS, UTC, Event, beat_events, faked_clock, local_moment
+from contacts.simulation.clock import (
+    BEAT_TASKS,
+    MINUTE_SWEEPS_AFTER_TROUBLE,
+    UTC,
+    Event,
+    beat_events,
+    faked_clock,
+    local_moment,
+    minute_sweeps,
+)
 from contacts.simulation.customers import World
 from contacts.simulation.dms import ImportCounts, edit_template, import_week, mark_traded_in, refuse_in_admin
 from contacts.simulation.invariants import DayContext, check_day
@@ -97,10 +108,11 @@ def simulate(
 ) -> Report:
     """Seed the demo group on an empty database and live ``days`` days; returns the report."""
     started = time.monotonic()
-    quiet = {name: logging.getLogger(name) for name in ("celery", "contacts", "customers")}
+    # A line per task run would drown the ledger, and a failed task's traceback is in the report.
+    quiet = {name: logging.getLogger(name) for name in ("celery", "celery.app.trace", "contacts", "customers")}
     levels = {name: logger.level for name, logger in quiet.items()}
-    for logger in quiet.values():
-        logger.setLevel(logging.WARNING)  # a line per task run would drown the ledger
+    for name, logger in quiet.items():
+        logger.setLevel(logging.CRITICAL if name == "celery.app.trace" else logging.WARNING)
     try:
         return _simulate(days=days, vehicles=vehicles, seed=seed, work_share=work_share, faults=faults, start=start,
                          emit=emit, started=started)
@@ -161,9 +173,19 @@ def _live_day(run: Run, *, index: int, day: dt.date, clock: Any, agents: dict[in
     with ExitStack() as day_faults:
         if is_fault_day and "build-crash" in run.faults:
             day_faults.enter_context(fault_injection.crash_first_builds(log=run.log, now=lambda: clock.now))
-        for event in _day_events(run, index=index, day=day):
+        events = _day_events(run, index=index, day=day)
+        heapq.heapify(events)
+        scheduled = {(event.at, event.name) for event in events}
+        trouble_seen = len(run.failures) + len(run.log.injected)
+        day_end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=UTC)
+        was_down = False
+        while events:
+            event = heapq.heappop(events)
             clock.move_to(event.at)
             down = fault_injection.broker_is_down(event.at, index=index, faults=run.faults)
+            if was_down and not down:
+                run.log.injected.append((event.at, "broker-down", f"lost work while the broker was down {day}"))
+            was_down = down
             with ExitStack() as moment:
                 if down:
                     moment.enter_context(fault_injection.broker_gone())
@@ -185,14 +207,22 @@ def _live_day(run: Run, *, index: int, day: dt.date, clock: Any, agents: dict[in
                 elif event.name == "world:check":
                     _close_day(run, line=line, day=day, inactive=inactive, imports=imports, shift=shift,
                                failures_before=failures_before)
+            trouble = len(run.failures) + len(run.log.injected)
+            if trouble > trouble_seen:
+                # Something failed: the every-minute sweeps run every minute for a while (clock docstring).
+                trouble_seen = trouble
+                for minute in range(1, int(MINUTE_SWEEPS_AFTER_TROUBLE.total_seconds() // 60) + 1):
+                    at = event.at.replace(second=0, microsecond=0) + dt.timedelta(minutes=minute)
+                    for sweep in minute_sweeps(at):
+                        if at < day_end - dt.timedelta(minutes=10) and (at, sweep.name) not in scheduled:
+                            scheduled.add((at, sweep.name))
+                            heapq.heappush(events, sweep)
 
 
 def _beat(run: Run, *, event: Event, index: int, day: dt.date, down: bool, now: Callable[[], dt.datetime]) -> None:
     name = event.name.removeprefix("beat:")
     if down:
         # Beat cannot reach the broker: this entry is lost (beat does not resend a missed entry).
-        if name == "build-due-queues":
-            run.log.injected.append((now(), "broker-down", f"build-due-queues at {now():%Y-%m-%d %H:%M}"))
         return
     task = getattr(tasks, BEAT_TASKS[name])
     with ExitStack() as stack:
@@ -200,24 +230,30 @@ def _beat(run: Run, *, event: Event, index: int, day: dt.date, down: bool, now: 
             stack.enter_context(fault_injection.crash_first_replan_chunk(log=run.log, now=now, day=day))
         for _ in range(2 if "beat-twice" in run.faults else 1):
             task.delay()
-    if name == "build-due-queues":
-        _note_recoveries(run, now=now())
-    elif name == "replan-all-vehicles":
-        for _at, fault, what in run.log.injected:
-            if fault == "replan-crash" and what not in run.log.recovered and not what.endswith(day.isoformat()):
-                run.log.recovered[what] = now()
+    _note_recoveries(run, now=now(), day=day)
 
 
-def _note_recoveries(run: Run, *, now: dt.datetime) -> None:
-    """An injected build failure (or a build beat lost with the broker) is recovered once that
-    dealership's build for that day has finished."""
-    pending = [what for _at, fault, what in run.log.injected if fault in ("build-crash", "broker-down") and what not in run.log.recovered]
-    for what in pending:
-        if what.startswith("build "):
-            _word, code, day = what.split(" ")
-            if QueueBuild.objects.filter(dealership__code=code, day=day, finished_at__isnull=False).exists():
-                run.log.recovered[what] = now
-        else:  # a lost beat entry: the next one that reaches the broker does its work
+def _night_is_replanned(day: dt.date) -> bool:
+    chunks = SweepChunk.objects.filter(night=day)
+    return chunks.exists() and not chunks.filter(finished_at__isnull=True).exists()
+
+
+def _note_recoveries(run: Run, *, now: dt.datetime, day: dt.date) -> None:
+    """When the work an injected fault broke is done again: a crashed build when that build has
+    finished; a crashed re-plan chunk when every chunk of the night has; the work lost while the
+    broker was down when no build is due unbuilt and the night's re-plan is complete."""
+    for _at, _fault, what in run.log.injected:
+        if what in run.log.recovered:
+            continue
+        kind, _space, rest = what.partition(" ")
+        if kind == "build":
+            code, on = rest.split(" ")
+            done = QueueBuild.objects.filter(dealership__code=code, day=on, finished_at__isnull=False).exists()
+        elif kind == "replan":
+            done = _night_is_replanned(day)
+        else:
+            done = not dealerships_due(now=now) and _night_is_replanned(day)
+        if done:
             run.log.recovered[what] = now
 
 
