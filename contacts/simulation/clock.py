@@ -3,7 +3,7 @@
 The beat schedule (clm/settings.py CELERY_BEAT_SCHEDULE) fires some entries every minute. Running
 each of them 1,440 times a simulated day would make the simulation mostly idle sweeps, so the
 simulator runs the nightly and daily entries at their times, the every-minute sweeps (builds due,
-lost work) every quarter of an hour and, after any task failure or injected fault, every minute for
+lost work) every quarter of an hour (``sweep_minutes``; the test suite takes an hour) and, after any task failure or injected fault, every minute for
 the next half hour (``MINUTE_SWEEPS_AFTER_TROUBLE``), so that recovery is timed to the minute; the
 ten- and five-minute entries run once an hour (send-due-messages at :10, release-stale-claims at :20).
 The heartbeat and the dashboards' nightly snapshot change no contact and are left out.
@@ -49,12 +49,12 @@ def minute_sweeps(at: dt.datetime) -> list[Event]:
     return [Event(at, 1 + number, f"beat:{name}") for number, name in enumerate(EVERY_MINUTE)]
 
 
-def beat_events(day: dt.date) -> list[Event]:
+def beat_events(day: dt.date, *, sweep_minutes: int = 15) -> list[Event]:
     """The beat entries of one UTC day, at the moments the simulator fires them (module docstring)."""
     start = dt.datetime.combine(day, dt.time.min, tzinfo=UTC)
     events = [Event(start + dt.timedelta(minutes=30), 0, "beat:replan-all-vehicles")]
-    for quarter in range(96):
-        events += minute_sweeps(start + dt.timedelta(minutes=15 * quarter))
+    for number in range(24 * 60 // sweep_minutes):
+        events += minute_sweeps(start + dt.timedelta(minutes=sweep_minutes * number))
     for hour in range(24):
         top = start + dt.timedelta(hours=hour)
         events.append(Event(top + dt.timedelta(minutes=10), 3, "beat:send-due-messages"))

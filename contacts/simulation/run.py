@@ -81,6 +81,7 @@ class Run:
     failures: list[Failure] = field(default_factory=list)
     seen: set[tuple[str, str]] = field(default_factory=set)
     log: fault_injection.FaultLog = field(default_factory=fault_injection.FaultLog)
+    sweep_minutes: int = 15
 
 
 @contextmanager
@@ -104,7 +105,7 @@ def eager_tasks(failures: list[Failure], now: Callable[[], dt.datetime]) -> Iter
 
 def simulate(
     *, days: int, vehicles: int, seed: int = 7, work_share: float = 1.0, faults: tuple[str, ...] = (),
-    start: dt.date = DEFAULT_START, emit: Callable[[str], None] | None = None,
+    start: dt.date = DEFAULT_START, emit: Callable[[str], None] | None = None, sweep_minutes: int = 15,
 ) -> Report:
     """Seed the demo group on an empty database and live ``days`` days; returns the report."""
     started = time.monotonic()
@@ -115,7 +116,7 @@ def simulate(
         logger.setLevel(logging.CRITICAL if name == "celery.app.trace" else logging.WARNING)
     try:
         return _simulate(days=days, vehicles=vehicles, seed=seed, work_share=work_share, faults=faults, start=start,
-                         emit=emit, started=started)
+                         emit=emit, started=started, sweep_minutes=sweep_minutes)
     finally:
         for name, logger in quiet.items():
             logger.setLevel(levels[name])
@@ -123,7 +124,7 @@ def simulate(
 
 def _simulate(
     *, days: int, vehicles: int, seed: int, work_share: float, faults: tuple[str, ...], start: dt.date,
-    emit: Callable[[str], None] | None, started: float,
+    emit: Callable[[str], None] | None, started: float, sweep_minutes: int,
 ) -> Report:
     report = Report(days=days, vehicles=vehicles, seed=seed, work_share=work_share, faults=sorted(faults), start=start)
     rng = random.Random(seed)
@@ -137,7 +138,7 @@ def _simulate(
         world.load(today=start)
         dealerships = list(Dealership.objects.order_by("code"))
         run = Run(report=report, world=world, rng=rng, dealerships=dealerships, faults=frozenset(faults),
-                  emit=emit or (lambda line: None), failures=failures)
+                  emit=emit or (lambda line: None), failures=failures, sweep_minutes=sweep_minutes)
         agents = {d.id: agents_for(d, ContactRules.for_dealership(d).default_agents_on_shift) for d in dealerships}
         for index in range(days):
             _live_day(run, index=index, day=start + dt.timedelta(days=index), clock=clock, agents=agents, work_share=work_share)
@@ -149,7 +150,7 @@ def _simulate(
 
 def _day_events(run: Run, *, index: int, day: dt.date) -> list[Event]:
     start = dt.datetime.combine(day, dt.time.min, tzinfo=UTC)
-    events = beat_events(day)
+    events = beat_events(day, sweep_minutes=run.sweep_minutes)
     events.append(Event(start + dt.timedelta(hours=12), 5, "world:live"))
     events.append(Event(start + dt.timedelta(hours=11), 5, "world:admin-refusal"))
     if day.weekday() == 0 and index > 0:

@@ -23,10 +23,12 @@ from tests.contacts.factories import DAY, make_call_task
 UTC = dt.UTC
 # Small enough for the suite (the nightly re-plan of every car is most of a simulated day on SQLite),
 # long enough for unworked calls to expire (their windows are 14 days) and for a weekly import.
-DAYS, VEHICLES = 42, 80
+DAYS, VEHICLES = 28, 60
 # The demo users' passwords: the default hasher costs about a second each on a busy machine.
 FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-BUILD_CRASH = "the morning build crashes once an unworked call expired (UNIQUE contacts_calltaskitem.touchpoint_id); the lead fixes it on main (issue 12)"
+DUPLICATES = "a car that missed several maintenances gets one missed_service touchpoint per miss, all due the same day (PROGRAM.md v2: once per car); reported"
+AUDIT = ("audit_contacts counts the call in which (and the calls before) a customer refused as do_not_contact, and retries and "
+         "callbacks that move past their touchpoints' windows as outside_window; reported")
 MESSAGE_HOURS = "messages go out at the build's hour, not inside message hours; another helper fixes it (issue 12)"
 REFUSALS = "a refusal typed in the admin leaves open calls and pending messages; another helper fixes it (issue 12)"
 
@@ -36,19 +38,29 @@ REFUSALS = "a refusal typed in the admin leaves open calls and pending messages;
 
 @pytest.fixture(scope="module")
 def small_run(django_db_setup, django_db_blocker):
-    """Six weeks of a small group with nobody working half the calls, run once for the module."""
+    """Four weeks of a small group with nobody working half the calls, run once for the module."""
     with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHER):
         restore_migration_data()
-        report = simulate(days=DAYS, vehicles=VEHICLES, seed=5, work_share=0.5)
+        # The every-minute sweeps hourly: a quarter-hourly sweep only times recovery more finely.
+        report = simulate(days=DAYS, vehicles=VEHICLES, seed=5, work_share=0.5, sweep_minutes=60)
         yield report
         call_command("flush", interactive=False, verbosity=0)
 
 
-@pytest.mark.xfail(strict=False, reason=BUILD_CRASH)
 def test_every_dealership_gets_its_queue_every_working_day(small_run):
     assert small_run.failed_build_days == []
     assert small_run.task_failures == {}
     assert small_run.violations.get("queue_every_working_day", 0) == 0
+
+
+@pytest.mark.xfail(strict=False, reason=DUPLICATES)
+def test_nothing_is_duplicated(small_run):
+    assert small_run.violations.get("no_duplicates", 0) == 0
+
+
+@pytest.mark.xfail(strict=False, reason=AUDIT)
+def test_audit_contacts_stays_clean(small_run):
+    assert small_run.violations.get("audit_contacts_clean", 0) == 0
 
 
 @pytest.mark.xfail(strict=False, reason=MESSAGE_HOURS)
@@ -66,12 +78,12 @@ def test_the_other_promises_hold_all_the_way(small_run, invariant):
     assert small_run.violations.get(invariant, 0) == 0, small_run.first_violations.get(invariant)
 
 
-def test_the_group_lived_a_realistic_six_weeks(small_run):
+def test_the_group_lived_a_realistic_four_weeks(small_run):
     figures = small_run.figures
-    assert figures["calls"] > 30
+    assert figures["calls"] > 15
     assert 0.3 < figures["reach_rate"] < 0.9
     assert figures["bookings"] > 0
-    assert figures["maintenance_visits"] > 3
+    assert figures["maintenance_visits"] > 0
     assert figures["touchpoints_lost"] >= sum(figures["touchpoints_lost_by_reason"].values())
 
 
