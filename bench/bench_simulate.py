@@ -45,12 +45,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--work-share", type=float, default=0.5)
     parser.add_argument("--faults", nargs="*", default=[], choices=FAULTS)
+    parser.add_argument("--sweep-minutes", type=int, default=15,
+                        help="How often the every-minute sweeps run when nothing failed (contacts.simulation.clock).")
     parser.add_argument("--quiet", action="store_true", help="No ledger line per day.")
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
     started = time.monotonic()
     report = simulate(days=args.days, vehicles=args.vehicles, seed=args.seed, work_share=args.work_share,
-                      faults=tuple(args.faults), emit=None if args.quiet else (lambda line: print(line, flush=True)))
+                      faults=tuple(args.faults), sweep_minutes=args.sweep_minutes, emit=None if args.quiet else (lambda line: print(line, flush=True)))
     wall = time.monotonic() - started
     for line in report.text():
         print(line)

@@ -4,7 +4,7 @@
   (after the households were resolved and their verdicts and messages written, before the calls are
   issued), as a worker killed mid-task would leave it; the next hourly beat must build it again.
 - ``replan-crash``: on each chosen night the first chunk of the nightly re-plan raises before writing.
-- ``beat-twice``: every beat entry fires twice (two beat processes by mistake).
+- ``beat-twice``: every beat entry fires twice, every day (two beat processes by mistake).
 - ``broker-down``: on each chosen day the broker is gone from 01:00 to 04:00 UTC: beat cannot send
   its entries (they are lost) and every ``delay`` raises, as kombu does when Redis is unreachable.
 
@@ -24,8 +24,10 @@ from typing import Any
 from kombu.exceptions import OperationalError
 
 FAULTS = ("build-crash", "replan-crash", "beat-twice", "broker-down")
-# Faults fire on the third day and then every seventh.
-FIRST_DAY, EVERY = 2, 7
+# Each fault fires on its own first day and then every seventh day, so that two faults never share a
+# day and each recovery is timed alone; beat-twice fires on every day.
+FIRST_DAY = {"build-crash": 2, "broker-down": 4, "replan-crash": 6, "beat-twice": 0}
+EVERY = 7
 BROKER_DOWN_HOURS = (1, 4)
 
 
@@ -47,8 +49,10 @@ class FaultLog:
         ]
 
 
-def fault_day(index: int) -> bool:
-    return index >= FIRST_DAY and (index - FIRST_DAY) % EVERY == 0
+def fault_day(index: int, fault: str) -> bool:
+    if fault == "beat-twice":
+        return True
+    return index >= FIRST_DAY[fault] and (index - FIRST_DAY[fault]) % EVERY == 0
 
 
 @contextmanager
@@ -111,4 +115,4 @@ def broker_gone() -> Iterator[None]:
 
 
 def broker_is_down(moment: dt.datetime, *, index: int, faults: frozenset[str]) -> bool:
-    return "broker-down" in faults and fault_day(index) and BROKER_DOWN_HOURS[0] <= moment.hour < BROKER_DOWN_HOURS[1]
+    return "broker-down" in faults and fault_day(index, "broker-down") and BROKER_DOWN_HOURS[0] <= moment.hour < BROKER_DOWN_HOURS[1]

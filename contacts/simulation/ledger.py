@@ -96,7 +96,7 @@ class Report:
         lines = [
             f"Simulated {self.days} days from {self.start} on {self.vehicles} vehicles (seed {self.seed}, "
             f"{self.work_share:.0%} of the calls worked, faults: {', '.join(self.faults) or 'none'}) in {self.wall_seconds:.1f} s.",
-            f"Days with a failed build: {len(self.failed_build_days)}"
+            f"Days with a build that failed (not by an injected fault) or never finished: {len(self.failed_build_days)}"
             + (f" (first {', '.join(self.failed_build_days[:5])})" if self.failed_build_days else ""),
             f"Task failures: {dict(self.task_failures) or 'none'}",
         ]

@@ -170,9 +170,8 @@ def _live_day(run: Run, *, index: int, day: dt.date, clock: Any, agents: dict[in
     inactive = frozenset(Vehicle.objects.filter(is_active=False).values_list("id", flat=True))
     imports = ImportCounts()
     shift = ShiftCounts()
-    is_fault_day = fault_injection.fault_day(index)
     with ExitStack() as day_faults:
-        if is_fault_day and "build-crash" in run.faults:
+        if "build-crash" in run.faults and fault_injection.fault_day(index, "build-crash"):
             day_faults.enter_context(fault_injection.crash_first_builds(log=run.log, now=lambda: clock.now))
         events = _day_events(run, index=index, day=day)
         heapq.heapify(events)
@@ -227,7 +226,7 @@ def _beat(run: Run, *, event: Event, index: int, day: dt.date, down: bool, now: 
         return
     task = getattr(tasks, BEAT_TASKS[name])
     with ExitStack() as stack:
-        if name == "replan-all-vehicles" and fault_injection.fault_day(index) and "replan-crash" in run.faults:
+        if name == "replan-all-vehicles" and "replan-crash" in run.faults and fault_injection.fault_day(index, "replan-crash"):
             stack.enter_context(fault_injection.crash_first_replan_chunk(log=run.log, now=now, day=day))
         for _ in range(2 if "beat-twice" in run.faults else 1):
             task.delay()
@@ -289,12 +288,15 @@ def _close_day(run: Run, *, line: DayLine, day: dt.date, inactive: frozenset[int
     today_failures = run.failures[failures_before:]
     finished = dict(QueueBuild.objects.filter(day=day, finished_at__isnull=False).values_list("dealership_id", "finished_at"))
     failed_builds = {f.args[0] for f in today_failures if f.task == "contacts.tasks.build_queue" and f.args}
+    # A build that failed on its own, not by an injected fault (those are timed as recoveries).
+    broken_builds = {f.args[0] for f in today_failures if f.task == "contacts.tasks.build_queue" and f.args
+                     and not f.error.startswith("InjectedFault")}
     for dealership in run.dealerships:
         state = "ok" if dealership.id in finished else "FAILED" if dealership.id in failed_builds else "-"
         if state == "ok" and dealership.id in failed_builds:
             state = "late"
         line.builds[dealership.code] = state
-    if failed_builds:
+    if broken_builds or any(state == "FAILED" for state in line.builds.values()):
         run.report.failed_build_days.append(day.isoformat())
     for failure in today_failures:
         run.report.task_failures[failure.task] += 1

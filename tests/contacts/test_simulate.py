@@ -257,3 +257,17 @@ def test_a_touchpoint_dropped_without_a_reason_is_caught(moscow):
         f"touchpoint {touchpoint.pk} is suppressed without a reason"
     ]
     CallTask.objects.all().delete()
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(PASSWORD_HASHERS=FAST_HASHER)
+def test_a_build_that_dies_half_way_is_built_again_within_minutes():
+    # when: on the third day each dealership's first build dies after resolving, before issuing calls
+    report = simulate(days=3, vehicles=10, seed=2, faults=("build-crash",))
+    # then: both were built again by the sweep minutes later, and no day is left without its queue
+    recoveries = dict(report.recovery_minutes)
+    assert sorted(recoveries) == ["build ekb 2027-03-03", "build msk 2027-03-03"]
+    assert all(minutes is not None and minutes <= 10 for minutes in recoveries.values())
+    assert report.failed_build_days == []
+    assert report.task_failures == {"contacts.tasks.build_queue": 2}
+    assert report.violations.get("queue_every_working_day", 0) == 0
