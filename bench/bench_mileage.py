@@ -1,4 +1,4 @@
-"""Benchmark for customers.mileage (a script, not a test).
+"""Benchmark for customers.core (mileage estimator and due date) (a script, not a test).
 
 Builds N synthetic vehicles (default 1,000,000) with odometer readings in memory,
 then runs ``estimate_mileage`` + ``next_maintenance_due`` over all of them on one
@@ -6,6 +6,12 @@ core and prints throughput, per-vehicle latency percentiles (from a sample),
 peak RSS and the machine.
 
     .venv/bin/python bench/bench_mileage.py [--vehicles 1000000] [--seed 20261122]
+    .venv/bin/python bench/bench_mileage.py --accuracy [--vehicles 2000] [--seeds 11,23,101]
+
+``--accuracy`` measures the forecast instead of timing it: the backtest (customers.core.backtest) over
+the demo generator's cars (customers/demo.py, by the customer's service habit) and over the segment
+fleet of bench/forecast_fleet.py (where the true due days are known), for each seed, beside the naive
+baselines. Priors are learned as production learns them (median_priors over the cars' estimates).
 
 Synthetic data (deterministic seed): sale 0 km (80 %) or a used car at
 20,000-150,000 km; 3-12 readings each (the first at sale), 15-180 days apart, a
@@ -25,23 +31,29 @@ import random
 import resource
 import sys
 import time
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from customers.mileage import (  # noqa: E402
-    MONTH_DAYS,
-    Reading,
-    estimate_mileage,
-    next_maintenance_due,
-)
+from bench.forecast_fleet import SEGMENTS, Fleet  # noqa: E402
+from customers.core import backtest as backtest_core  # noqa: E402
+from customers.core import forecast as forecast_core  # noqa: E402
+from customers.core.calendar import MONTH_DAYS  # noqa: E402
+from customers.core.forecast import next_maintenance_due  # noqa: E402
+
+HAS_FORECAST_VEHICLE = hasattr(forecast_core, "forecast_vehicle")  # False on the cores before it existed
+Sale = forecast_core.Sale if HAS_FORECAST_VEHICLE else lambda *fields: fields  # noqa: E731
+from customers.core.mileage import Reading, estimate_mileage, median_priors, prior_for  # noqa: E402
+from customers.demo import DemoGenerator  # noqa: E402
 
 TODAY = date(2026, 11, 22)
 INTERVAL_KM = 15_000
 INTERVAL_MONTHS = 12
 
-Vehicle = tuple[tuple[Reading, ...], date, int, int, float]
+Vehicle = tuple[tuple[Reading, ...], date, int, int, float, tuple[Sale, ...], tuple[tuple[date, int], ...]]
 
 
 def build(n: int, seed: int) -> list[Vehicle]:
@@ -87,18 +99,23 @@ def build(n: int, seed: int) -> list[Vehicle]:
         if rand() < 0.5:
             last = readings[0]
             done = 0
+            visits: list[tuple[date, int]] = []
         else:
             k = randint(1, count - 1)
             last = readings[k]
             done = 1 + k // 4
+            # the re-plan's facts: the earlier maintenance visits, every fourth reading, then the last one
+            visits = [(readings[j].read_on, readings[j].odometer_km) for j in range(4, k, 4)]
+            visits.append((last.read_on, max(0, last.odometer_km)))
         prior = 1000.0 + 1000.0 * rand() if rand() < 0.9 else -1.0
+        sale = Sale(readings[0].read_on, "new" if km0 == 0 else "used", km0)
         rng.shuffle(readings)  # input order must not matter
-        vehicles.append((tuple(readings), last.read_on, max(0, last.odometer_km), done, prior))
+        vehicles.append((tuple(readings), last.read_on, max(0, last.odometer_km), done, prior, (sale,), tuple(visits)))
     return vehicles
 
 
 def run_one(v: Vehicle) -> None:
-    readings, last_on, last_km, done, prior = v
+    readings, last_on, last_km, done, prior, *_ = v
     est = estimate_mileage(readings, today=TODAY, prior_km_per_month=prior if prior >= 0 else None)
     next_maintenance_due(
         estimate=est,
@@ -111,12 +128,144 @@ def run_one(v: Vehicle) -> None:
     )
 
 
+REPLAN_INTERVAL = forecast_core.Interval(INTERVAL_KM, INTERVAL_MONTHS) if HAS_FORECAST_VEHICLE else None
+
+
+def run_replan(v: Vehicle) -> None:
+    """What the re-plan computes per vehicle: estimate, due date, 37-month projection, habit replay."""
+    readings, _last_on, _last_km, _done, prior, sales, visits = v
+    forecast_core.forecast_vehicle(
+        readings=readings, sales=sales, maintenance=visits, interval=REPLAN_INTERVAL,
+        prior_km_per_month=prior if prior >= 0 else None, today=TODAY,
+    )
+
+
+# --------------------------------------------------------------------------- accuracy
+
+DEMO_DEALERSHIPS = {"msk": 1, "ekb": 2}
+
+
+@dataclass
+class Car:
+    """One car's facts as the backtest sees them, from either generator."""
+
+    segment: str
+    dealership_id: int
+    make: str
+    model: str
+    interval_km: int
+    interval_months: int
+    sold_on: date
+    sale_kind: str
+    sale_km: int
+    readings: list[tuple[date, int, str]]
+    visits: list[tuple[date, int]]
+
+
+def demo_cars(seed: int, vehicles: int) -> list[Car]:
+    cars = []
+    for customer in DemoGenerator(seed=seed, today=TODAY).customers(vehicles):
+        for v in customer.vehicles:
+            cars.append(Car(
+                customer.habit, DEMO_DEALERSHIPS[customer.dealership_code], v.make, v.model, v.interval_km or INTERVAL_KM,
+                INTERVAL_MONTHS, v.sale.sold_on, v.sale.kind, v.sale.odometer_km,
+                [(r.read_on, r.odometer_km, r.source) for r in v.readings],
+                [(x.visited_on, x.odometer_km) for x in v.visits if x.kind == "maintenance"],
+            ))
+    return cars
+
+
+def fleet_cars(seed: int, vehicles: int) -> list[Car]:
+    return [
+        Car(c.segment, c.dealership_id, c.make, c.model, c.interval_km, c.interval_months, c.sold_on, c.sale_kind,
+            c.sale_km, c.readings, c.visits)
+        for c in Fleet(seed=seed, today=TODAY).cars(vehicles)
+    ]
+
+
+def learned_priors(cars: list[Car]) -> dict[str, float]:
+    """As production learns them: the median rate of cars whose estimate today rests on readings."""
+    observed = []
+    for car in cars:
+        estimate = estimate_mileage([Reading(d, km) for d, km, _ in car.readings], today=TODAY)
+        if estimate.source == "readings":
+            observed.append((car.dealership_id, car.make, car.model, estimate.km_per_month))
+    return median_priors(observed)
+
+
+def history(car: Car, priors: dict[str, float]) -> backtest_core.VehicleHistory:
+    fields = backtest_core.VehicleHistory.__dataclass_fields__
+    extra: dict[str, object] = {}
+    if "sale_kind" in fields:  # the production rules: first interval only after a new-car sale
+        extra["sale_kind"] = car.sale_kind
+    return backtest_core.VehicleHistory(
+        readings=tuple(Reading(d, km) for d, km, _ in car.readings),
+        maintenances=tuple(backtest_core.MaintenanceVisit(d, km) for d, km in car.visits),
+        interval_km=car.interval_km,
+        interval_months=car.interval_months,
+        sold_on=car.sold_on,
+        sale_km=car.sale_km,
+        prior_km_per_month=prior_for(priors, dealership_id=car.dealership_id, make=car.make, model=car.model),
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def _fmt(share: Any) -> str:
+    return "-" if share is None else f"{float(share) * 100:.1f}%"
+
+
+def accuracy(args: argparse.Namespace) -> None:
+    seeds = [int(s) for s in args.seeds.split(",")]
+    print(f"forecast accuracy; today {TODAY}; {args.vehicles:,} cars per fleet and seed; seeds {seeds}")
+    print(
+        f"{'fleet':<6}{'seed':>5} {'segment':<13}{'visits':>7} | {'invite':>6}{'±14':>7}{'±30':>7}{'median':>7}{'p90':>6}"
+        f"{'bias':>7}{'inside':>7}{'width':>6} | {'prev+int ±14':>12}{'med':>6} | {'last two ±14':>12}{'med':>6} | "
+        f"{'avg ±14':>7}{'med':>6} | {'first n':>7}{'±14':>7}{'med':>6} | {'later ±14':>9}{'med':>6}"
+    )
+    for name, make in (("demo", demo_cars), ("fleet", fleet_cars)):
+        for seed in seeds:
+            cars = make(seed, args.vehicles)
+            priors = learned_priors(cars)
+            segments = sorted({c.segment for c in cars}, key=lambda s: (SEGMENTS + (s,)).index(s))
+            for segment in [*segments, "all"]:
+                chosen = [c for c in cars if segment in ("all", c.segment)]
+                report = backtest_core.backtest(history(c, priors) for c in chosen).to_dict()
+                print(f"{name:<6}{seed:>5} {segment:<13}{report['visits']:>7} | " + _row(report))
+
+
+def _row(report: dict[str, Any]) -> str:
+    base = report["baselines"]
+    empty: dict[str, Any] = {}
+    first = report.get("first_visits", {}).get("forecast", empty)
+    later = report.get("later_visits", {}).get("forecast", empty)
+    average = base.get("first_to_last_average", empty)
+    return (
+        f"{_fmt(report.get('invitation_window')):>6}{_fmt(report['within_14_days']):>7}{_fmt(report['within_30_days']):>7}"
+        f"{_num(report['median_abs_error_days']):>7}{_num(report.get('p90_abs_error_days')):>6}"
+        f"{_num(report.get('mean_bias_days')):>7}{_fmt(report['inside_interval']):>7}{_num(report['median_interval_days']):>6} | "
+        f"{_fmt(base['previous_plus_interval']['within_14_days']):>12}{_num(base['previous_plus_interval']['median_abs_error_days']):>6} | "
+        f"{_fmt(base['last_two_readings']['within_14_days']):>12}{_num(base['last_two_readings']['median_abs_error_days']):>6} | "
+        f"{_fmt(average.get('within_14_days')):>7}{_num(average.get('median_abs_error_days')):>6} | "
+        f"{first.get('visits', '-'):>7}{_fmt(first.get('within_14_days')):>7}{_num(first.get('median_abs_error_days')):>6} | "
+        f"{_fmt(later.get('within_14_days')):>9}{_num(later.get('median_abs_error_days')):>6}"
+    )
+
+
+def _num(value: Any) -> str:
+    return "-" if value is None else f"{float(value):.0f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--vehicles", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=20261122)
     parser.add_argument("--sample", type=int, default=50_000)
+    parser.add_argument("--accuracy", action="store_true", help="Measure the forecast's accuracy instead.")
+    parser.add_argument("--seeds", default="11,23,101", help="Seeds of the accuracy fleets.")
     args = parser.parse_args()
+    if args.accuracy:
+        accuracy(args)
+        return
 
     t0 = time.perf_counter()
     vehicles = build(args.vehicles, args.seed)
@@ -165,6 +314,18 @@ def main() -> None:
         f"latency per vehicle (sample of {len(lat):,}): p50 {pct(50):.1f} us, "
         f"p95 {pct(95):.1f} us, p99 {pct(99):.1f} us"
     )
+    if HAS_FORECAST_VEHICLE:
+        t0 = time.perf_counter()
+        c0 = time.process_time()
+        for v in vehicles:
+            run_replan(v)
+        cpu = time.process_time() - c0
+        elapsed = time.perf_counter() - t0
+        print(
+            f"forecast_vehicle (estimate + due + 37-month projection + habit replay, as the re-plan runs it): "
+            f"{elapsed:.2f} s -> {len(vehicles) / elapsed:,.0f} vehicles/s wall-clock, "
+            f"{len(vehicles) / cpu:,.0f} vehicles/s of process CPU time"
+        )
     print(f"peak RSS: {rss_kb / 1024:,.0f} MiB (includes the synthetic data set)")
     load = os.getloadavg()
     print(f"load average during the run: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")

@@ -39,23 +39,13 @@ from contacts.core.pressure import (  # noqa: E402
     resolve,
 )
 from contacts.core.pressure_audit import AUDIT_RULES, audit_resolution  # noqa: E402
+from customers.core.calendar import add_months  # noqa: E402
 
 TODAY = date(2026, 11, 22)
 HORIZON_DAYS = 90
 CHUNK = 10_000
 AUDIT_SAMPLE_EVERY = 50
 REPEATS = 3
-
-
-def _add_months(day: date, months: int) -> date:
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    for candidate_day in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, candidate_day)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 class _Plan:
@@ -81,7 +71,7 @@ class _Plan:
         monthly_km = max(300, int(self.rng.gauss(1_300, 500)))
         interval_months = min(12, max(3, 15_000 // monthly_km))
         for number in range(1, 37 // interval_months + 1):
-            due = _add_months(sold_on, number * interval_months) + timedelta(days=self.rng.randint(-10, 10))
+            due = add_months(sold_on, number * interval_months) + timedelta(days=self.rng.randint(-10, 10))
             self.rows.append(
                 (
                     "service_invite",
@@ -117,23 +107,23 @@ class _Plan:
                 "insurance_renewal",
                 "insurance",
                 "call",
-                _add_months(sold_on, 12 * years) - timedelta(days=30),
+                add_months(sold_on, 12 * years) - timedelta(days=30),
             )
         if self.birthday is not None:
             for year in range(sold_on.year, sold_on.year + 4):
                 on = self.birthday.replace(year=year) if self.birthday.month != 2 else date(year, 2, 28)
                 self.rows.append(("birthday", "call_centre", "sms", on, on, on))
-        warranty_end = _add_months(sold_on, 36)
+        warranty_end = add_months(sold_on, 36)
         add("warranty_extension", "service", "call", warranty_end - timedelta(days=90))
         add("warranty_last_check", "service", "sms", warranty_end - timedelta(days=30))
-        add("anniversary_1", "call_centre", "call", _add_months(sold_on, 12))
-        add("needs_check", "sales", "call", _add_months(sold_on, 18))
-        add("trade_in_valuation", "trade_in", "call", _add_months(sold_on, 24))
-        add("anniversary_2", "call_centre", "call", _add_months(sold_on, 24))
-        add("new_models", "sales", "email", _add_months(sold_on, 27))
-        add("next_car", "sales", "call", _add_months(sold_on, 30))
-        add("test_drive", "sales", "call", _add_months(sold_on, 33))
-        add("final_offer", "sales", "call", _add_months(sold_on, 35))
+        add("anniversary_1", "call_centre", "call", add_months(sold_on, 12))
+        add("needs_check", "sales", "call", add_months(sold_on, 18))
+        add("trade_in_valuation", "trade_in", "call", add_months(sold_on, 24))
+        add("anniversary_2", "call_centre", "call", add_months(sold_on, 24))
+        add("new_models", "sales", "email", add_months(sold_on, 27))
+        add("next_car", "sales", "call", add_months(sold_on, 30))
+        add("test_drive", "sales", "call", add_months(sold_on, 33))
+        add("final_offer", "sales", "call", add_months(sold_on, 35))
 
 
 def _household(

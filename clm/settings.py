@@ -316,6 +316,44 @@ SPECTACULAR_SETTINGS = {
 # --- Messages (SMS, e-mail) -----------------------------------------------------------------------
 # Pluggable like Django's e-mail backends: "contacts.senders.ConsoleSender" or "contacts.senders.FileSender".
 MESSAGE_SENDER = env_str("MESSAGE_SENDER", "contacts.senders.FileSender")
+# One sender per channel (contacts.senders.get_sender): "contacts.channels.smsc.SmscSender" or
+# "contacts.channels.twilio.TwilioSender" for SMS, "contacts.channels.email.EmailSender" for e-mail.
+SMS_SENDER = env_str("SMS_SENDER", MESSAGE_SENDER)
+EMAIL_SENDER = env_str("EMAIL_SENDER", MESSAGE_SENDER)
+# The prefix of every message's idempotency key (SMSC's message id, the e-mail Message-ID): two
+# deployments sharing one provider account need different prefixes.
+MESSAGE_ID_PREFIX = env_str("MESSAGE_ID_PREFIX", "clm")
+# A transient failure (provider down, rate limit) is retried after 1, 2, 4 ... minutes, this many times.
+MESSAGE_MAX_ATTEMPTS = env_int("MESSAGE_MAX_ATTEMPTS", 5)
+MESSAGE_RETRY_BASE_SECONDS = env_int("MESSAGE_RETRY_BASE_SECONDS", 60)
+# A message reserved longer than this belongs to a worker that died mid-send (> one send's timeout).
+MESSAGE_RESERVATION_TIMEOUT_SECONDS = env_int("MESSAGE_RESERVATION_TIMEOUT_SECONDS", 300)
+# Where customers' links (unsubscribe) and providers' callbacks reach this deployment.
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The HMAC-SHA256 key that signs inbound SMS webhooks (header X-CLM-Signature); empty refuses them all.
+INBOUND_SMS_SECRET = env_str("INBOUND_SMS_SECRET", "")
+# SMSC.ru (https://smsc.ru/api/http/): login and password or API key, the approved sender name.
+SMSC_API_URL = env_str("SMSC_API_URL", "https://smsc.ru").rstrip("/")
+SMSC_LOGIN = env_str("SMSC_LOGIN", "")
+SMSC_PASSWORD = env_str("SMSC_PASSWORD", "")
+SMSC_SENDER_NAME = env_str("SMSC_SENDER_NAME", "")
+# Twilio (Programmable Messaging): account SID, auth token, the sending number or messaging service.
+TWILIO_API_URL = env_str("TWILIO_API_URL", "https://api.twilio.com").rstrip("/")
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM = env_str("TWILIO_FROM", "")
+# Seconds one HTTP request to an SMS provider may take.
+SMS_HTTP_TIMEOUT = env_int("SMS_HTTP_TIMEOUT", 15)
+# E-mail through Django's SMTP backend (contacts.channels.email); the From name is the dealership's.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "noreply@localhost")
 MESSAGE_FILE_DIR = Path(env_str("MESSAGE_FILE_DIR", str(VAR_DIR / "outbox")))
 
 # --- Logging --------------------------------------------------------------------------------------

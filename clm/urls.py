@@ -16,5 +16,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("customers/", include("customers.urls")),
     path("calls/", include("contacts.urls")),
+    path("channels/", include("contacts.channels.urls")),
     path("api/", include("clm.api_urls")),
 ]

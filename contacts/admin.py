@@ -113,6 +113,8 @@ class HandoffAdmin(admin.ModelAdmin):
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(admin.ModelAdmin):
-    list_display = ["send_on", "customer", "channel", "status"]
-    list_filter = ["channel", "status"]
+    list_display = ["send_on", "customer", "channel", "status", "provider", "attempts", "sent_at", "error"]
+    list_filter = ["channel", "status", "provider"]
     raw_id_fields = ["customer", "touchpoint"]
+    readonly_fields = ["provider", "provider_message_id", "attempts", "reserved_at", "next_attempt_at", "delivered_at",
+                       "status_changed_at"]

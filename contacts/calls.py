@@ -38,7 +38,7 @@ from contacts.models import (
 )
 from contacts.queues import holiday_dates
 from customers import access
-from customers.mileage import MAX_PLAUSIBLE_KM_PER_MONTH, MONTH_DAYS, PLAUSIBLE_SLACK_KM
+from customers.core.mileage import MAX_PLAUSIBLE_KM_PER_MONTH, MONTH_DAYS, PLAUSIBLE_SLACK_KM
 from customers.models import Channel, Consent, Customer, Dealership, OdometerReading, Vehicle, VehicleForecast
 
 logger = logging.getLogger(__name__)

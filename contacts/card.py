@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db.models import Prefetch
 
-from contacts.models import CallAttempt, Handoff, Touchpoint
+from contacts.models import CallAttempt, Handoff, OutboxMessage, Touchpoint
 from customers.models import Customer, OdometerReading, Sale, ServiceVisit, Vehicle
 
 
@@ -34,11 +34,15 @@ def customer_card(*, customer: Customer, today: dt.date) -> dict[str, Any]:
         CallAttempt.objects.filter(customer=customer).select_related("agent").order_by("-ended_at")[:50]
     )
     handoffs = list(Handoff.objects.filter(customer=customer).select_related("department").order_by("-created_at")[:20])
+    outbox_messages = list(
+        OutboxMessage.objects.filter(customer=customer).select_related("touchpoint__template").order_by("-send_on", "-id")[:20]
+    )
     return {
         "customer": customer,
         "vehicles": vehicles,
         "attempts": attempts,
         "handoffs": handoffs,
+        "outbox_messages": outbox_messages,
         "consents": list(customer.consents.all()),
         "today": today,
     }

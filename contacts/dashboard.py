@@ -17,10 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from contacts import metrics
+from contacts import metrics, queueing
+from contacts.core import figures
 from contacts.models import MetricSnapshot
 from customers import access
-from customers.mileage import add_months
+from customers.core.calendar import add_months
 
 # Bumped whenever the shape of a snapshot's value changes, so that rows written by older code are
 # recomputed instead of breaking the page (part of the snapshot key).
@@ -120,8 +121,6 @@ def figures_for_the_page(*, dealership_ids: tuple[int, ...], start: dt.date, end
     may (the page says so and looks again every few seconds). Where Celery runs tasks in-process
     (tests, CELERY_TASK_ALWAYS_EAGER) the figures are there at once.
     """
-    from contacts import tasks
-
     dealership_ids = tuple(sorted(dealership_ids))
     _key, _dealership_id, snapshot = _snapshot_of(dealership_ids, start, end, params)
     if not refresh and _is_fresh(snapshot, today, zone):
@@ -132,7 +131,7 @@ def figures_for_the_page(*, dealership_ids: tuple[int, ...], start: dt.date, end
     except Exception:  # noqa: BLE001 - the cache (Redis) is down: queue it; a duplicate only costs time
         is_first = True
     if is_first:
-        tasks.send_safely(tasks.compute_dashboard_figures,
+        queueing.send_safely(queueing.COMPUTE_DASHBOARD_FIGURES,
                           (list(dealership_ids), start.isoformat(), end.isoformat(), params, today.isoformat(), str(zone)))
         _key, _dealership_id, snapshot = _snapshot_of(dealership_ids, start, end, params)
         if _is_fresh(snapshot, today, zone):
@@ -337,7 +336,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     base_query = "&".join(part for part in request.GET.urlencode().split("&") if part and not part.startswith(("export=", "refresh=")))
     return render(request, "contacts/dashboard.html", {
         "value": value, "computed_at": snapshot.computed_at, "dealerships": visible, "chosen": chosen,
-        "start": start, "end": end, "params": params, "profit": metrics.profit_estimate(**profit_inputs),
+        "start": start, "end": end, "params": params, "profit": figures.profit_estimate(**profit_inputs),
         "profit_inputs": profit_inputs, "query": base_query, "charts": CHARTS, "chart_config": chart_config(),
         "definitions": [(DEFINITION_NAMES[key], text) for key, text in metrics.DEFINITIONS.items()],
         "definition_of": metrics.DEFINITIONS,

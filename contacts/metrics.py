@@ -1,5 +1,4 @@
-"""The figures managers see, with their definitions (README "Figures"). Pure formulas first, then the
-ORM computations, each over a set of dealerships and a period [start, end] (inclusive dates), then the
+"""The figures managers see, with their definitions (README "Figures"): the ORM computations, each over a set of dealerships and a period [start, end] (inclusive dates), then the
 same figures month by month for the charts (``monthly_series``).
 
 Everything is counted in the database: a query returns one row per month (or per bucket), never one
@@ -11,7 +10,6 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,49 +19,17 @@ from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Subqu
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.utils.translation import gettext_lazy as _
 
+from contacts.core.figures import (
+    churn_rate,
+    difference_interval,
+    retention_rate,
+    wilson_interval,
+)
 from contacts.models import REACHED_OUTCOMES, CallAttempt, Handoff, Touchpoint
-from customers.mileage import add_months
+from customers.core.calendar import add_months
 from customers.models import Customer, Sale, ServiceVisit
 
-# ------------------------------------------------------------------------------------ pure formulas
-
-
-def retention_rate(*, start_count: int, new_count: int, end_count: int) -> float | None:
-    """CRR = (E − N) / S."""
-    return None if start_count == 0 else (end_count - new_count) / start_count
-
-
-def churn_rate(*, start_count: int, new_count: int, end_count: int) -> float | None:
-    """Churn = (S + N − E) / S."""
-    return None if start_count == 0 else (start_count + new_count - end_count) / start_count
-
-
-def profit_estimate(*, customers: float, margin_service: float, margin_car: float,
-                    live: float = 0.7, service_conversion: float = 0.07, repeat_conversion: float = 0.02) -> float:
-    """First-year CLM profit Π = X · (a · b · Y + a · c · Z)."""
-    return customers * (live * service_conversion * margin_service + live * repeat_conversion * margin_car)
-
-
-def wilson_interval(successes: int, total: int, z: float = 1.959964) -> tuple[float, float] | None:
-    """95 % Wilson score interval of a proportion."""
-    if total == 0:
-        return None
-    p = successes / total
-    denominator = 1 + z * z / total
-    centre = (p + z * z / (2 * total)) / denominator
-    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
-def difference_interval(a: tuple[int, int], b: tuple[int, int]) -> tuple[float, float] | None:
-    """Newcombe's hybrid score interval for p_a − p_b from the two Wilson intervals."""
-    wa, wb = wilson_interval(*a), wilson_interval(*b)
-    if wa is None or wb is None:
-        return None
-    pa, pb = a[0] / a[1], b[0] / b[1]
-    low = (pa - pb) - math.sqrt((pa - wa[0]) ** 2 + (wb[1] - pb) ** 2)
-    high = (pa - pb) + math.sqrt((wa[1] - pa) ** 2 + (pb - wb[0]) ** 2)
-    return low, high
+# The pure formulas (CRR, churn, profit, the Wilson and Newcombe intervals) are in contacts.core.figures.
 
 
 # ------------------------------------------------------------------------------------ definitions
@@ -267,10 +233,6 @@ RETURN_COUNTS = {"vehicles": Count("vehicle_id", distinct=True),
 def service_return_rate(scope: Scope, *, months: int = 15, holdout: bool | None = None) -> dict[str, Any]:
     counts = _return_cohort(scope, months=months, holdout=holdout).aggregate(**RETURN_COUNTS)
     return {"vehicles": counts["vehicles"], "returned": counts["returned"], "rate": _rate(counts["returned"], counts["vehicles"])}
-
-
-def active_customers(dealership_ids: tuple[int, ...], on: dt.date, *, months: int = 12) -> int:
-    return _customers_with_event_in(_events(dealership_ids), _active_windows([on], months))[0]
 
 
 def retention(scope: Scope, *, active_months: int = 12, series: dict[str, Any] | None = None) -> dict[str, Any]:

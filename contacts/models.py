@@ -220,6 +220,10 @@ class ContactRules(models.Model):
     default_agents_on_shift = models.PositiveSmallIntegerField(_("agents on shift by default"), default=4)
     claim_timeout_minutes = models.PositiveSmallIntegerField(_("an idle claim expires after, minutes"), default=20)
     queue_build_hour = models.PositiveSmallIntegerField(_("queue is built at (local hour)"), default=7)
+    # SMS and e-mail go out only between these local times, on the message's own local day
+    # (PROGRAM.md version 2; read by contacts.sending.send_due_messages).
+    message_hours_start = models.TimeField(_("messages from (local time)"), default=dt.time(10, 0))
+    message_hours_end = models.TimeField(_("messages until (local time)"), default=dt.time(20, 0))
     # xgettext:no-python-format
     holdout_share_percent = models.PositiveSmallIntegerField(_("hold-out group, % of new customers"), default=5)
 
@@ -230,6 +234,9 @@ class ContactRules(models.Model):
             models.CheckConstraint(condition=Q(min_days_between_calls__gte=1), name="rules_call_gap_positive"),
             models.CheckConstraint(condition=Q(queue_build_hour__lte=23), name="rules_build_hour_valid"),
             models.CheckConstraint(condition=Q(holdout_share_percent__lte=50), name="rules_holdout_share_valid"),
+            models.CheckConstraint(
+                condition=Q(message_hours_start__lt=models.F("message_hours_end")), name="rules_message_hours_order"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -238,6 +245,10 @@ class ContactRules(models.Model):
     def clean(self) -> None:
         if not self.working_weekdays or any(c not in "1234567" for c in self.working_weekdays):
             raise ValidationError({"working_weekdays": _("Use digits 1-7, for example 12345 for Monday to Friday.")})
+        if self.message_hours_start is not None and self.message_hours_end is not None and (
+            self.message_hours_start >= self.message_hours_end
+        ):
+            raise ValidationError({"message_hours_end": _("Message hours must end after they start.")})
 
     @classmethod
     def for_dealership(cls, dealership: Dealership) -> ContactRules:
@@ -261,11 +272,6 @@ class DailyCapacity(models.Model):
 
 
 class CallTaskQuerySet(models.QuerySet["CallTask"]):
-    def for_queue(self, dealership: Dealership, day: dt.date) -> CallTaskQuerySet:
-        return self.filter(dealership=dealership, scheduled_on__lte=day).exclude(
-            status__in=[CallTask.Status.DONE, CallTask.Status.CANCELLED]
-        )
-
     def open(self) -> CallTaskQuerySet:
         return self.filter(status=CallTask.Status.OPEN)
 
@@ -408,10 +414,6 @@ class CallAttempt(models.Model):
     def __str__(self) -> str:
         return f"{self.ended_at:%Y-%m-%d %H:%M} {self.outcome}"
 
-    @property
-    def is_reached(self) -> bool:
-        return self.outcome in REACHED_OUTCOMES
-
 
 # Outcomes in which the customer was spoken to (for reach rate, keep-alive and "lapsed").
 REACHED_OUTCOMES = frozenset({"reached", "call_back", "do_not_call", "booked", "serviced_elsewhere", "sold_car", "hot_lead"})
@@ -455,12 +457,22 @@ class Handoff(models.Model):
 
 
 class OutboxMessage(models.Model):
-    """An SMS or e-mail to send, under the same contact rules as calls."""
+    """An SMS or e-mail to send, under the same contact rules as calls.
+
+    Its life (contacts.sending, contacts.channels.delivery): pending (queued) → reserved (a worker is
+    sending it; ``reserved_at``) → sent (the provider took it; ``provider_message_id``) → delivered,
+    or failed / bounced. A transient failure puts it back to pending with ``next_attempt_at``; a
+    reservation older than MESSAGE_RESERVATION_TIMEOUT_SECONDS belongs to a worker that died and is
+    looked up at the provider by its idempotency key before anything is sent again.
+    """
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
+        PENDING = "pending", _("Queued")
+        RESERVED = "reserved", _("Sending")
         SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
         FAILED = "failed", _("Failed")
+        BOUNCED = "bounced", _("Bounced")
         CANCELLED = "cancelled", _("Cancelled")
 
     dealership = models.ForeignKey(Dealership, on_delete=models.CASCADE, related_name="outbox")
@@ -473,16 +485,42 @@ class OutboxMessage(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     sent_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    # Which adapter took it (``Sender.name``) and the id the provider gave it, for its callbacks.
+    provider = models.CharField(max_length=20, blank=True)
+    provider_message_id = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    reserved_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["send_on", "id"]
         indexes = [
-            # Read by contacts.tasks.send_due_messages: pending messages by day.
+            # Read by contacts.sending.send_due_messages: pending messages by day.
             models.Index(fields=["send_on"], name="outbox_pending_by_day", condition=Q(status="pending")),
+            # Read by contacts.sending.recover_reservations: the few rows a worker may have left mid-send.
+            models.Index(fields=["reserved_at"], name="outbox_reserved", condition=Q(status="reserved")),
+            # Read by contacts.channels.delivery: a provider's callback names its own id.
+            models.Index(
+                fields=["provider", "provider_message_id"], name="outbox_provider_id", condition=~Q(provider_message_id="")
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "reserved", "sent", "delivered", "failed", "bounced", "cancelled"]),
+                name="outbox_status_valid",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.channel} {self.send_on} ({self.status})"
+
+    @property
+    def idempotency_key(self) -> str:
+        """Stable for the message's whole life, whichever worker sends it: the provider's own message id
+        where it takes one (SMSC's ``id``), the e-mail's Message-ID."""
+        return f"{settings.MESSAGE_ID_PREFIX}-{self.pk}"
 
 
 class QueueBuild(models.Model):

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from contacts import operations
+from contacts.channels.health import message_health
 from contacts.models import BeatTick
 from customers import access
 
@@ -53,6 +54,7 @@ def health(request: HttpRequest) -> JsonResponse:
     report["last_sweep"] = None if sweep is None else {
         "night": sweep.night.isoformat(), "chunks": sweep.chunks, "finished": sweep.finished, "requeued": sweep.requeued
     }
+    report["messages"] = message_health(now=now)
     problems = operations.problems_since(since=now - dt.timedelta(days=1))
     report["problems_last_day"] = len(problems)
     report["problems"] = [

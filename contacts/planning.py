@@ -32,7 +32,7 @@ from contacts.models import (
     TouchpointTemplate,
 )
 from contacts.problems import record_problem
-from customers import mileage
+from customers.core import mileage
 from customers.forecasting import (
     Interval,
     SaleRow,
@@ -450,6 +450,22 @@ def _write_difference(
             status=Touchpoint.Status.CANCELLED, resolution="obsolete"
         )
     result.created, result.updated, result.cancelled = len(to_create), len(to_update), len(obsolete)
+
+
+# The tables a sweep rewrites, whose planner statistics it leaves stale. Measured on 1,000,000 vehicles
+# with autovacuum behind: one vehicle's planned touchpoints took 49 ms to look up instead of 0.08 ms,
+# and the next morning's build ran twice as long, until ANALYZE.
+SWEPT_TABLES = ("contacts_touchpoint", "customers_vehicleforecast", "contacts_planfingerprint")
+
+
+def refresh_planner_statistics() -> None:
+    """ANALYZE what the nightly sweep rewrote, once its last chunk is done (PostgreSQL only; autovacuum
+    may be off or behind, so the product does not rely on it)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for table in SWEPT_TABLES:
+            cursor.execute(f"ANALYZE {table}")
 
 
 def replan_isolating_failures(

@@ -70,8 +70,10 @@ def record_sweep(*, night: dt.date, bounds: list[tuple[int, int]], now: dt.datet
     return fresh
 
 
-def finish_chunk(*, night: dt.date, first_id: int, now: dt.datetime) -> None:
-    SweepChunk.objects.filter(night=night, first_id=first_id, finished_at__isnull=True).update(finished_at=now)
+def finish_chunk(*, night: dt.date, first_id: int, now: dt.datetime) -> bool:
+    """Mark the chunk finished; True when it was the night's last unfinished chunk."""
+    marked = SweepChunk.objects.filter(night=night, first_id=first_id, finished_at__isnull=True).update(finished_at=now)
+    return marked == 1 and not SweepChunk.objects.filter(night=night, finished_at__isnull=True).exists()
 
 
 def chunks_to_requeue(*, now: dt.datetime) -> list[SweepChunk]:

@@ -21,7 +21,7 @@ import math
 import random
 from dataclasses import dataclass, field
 
-from customers.mileage import add_months
+from customers.core.calendar import add_months
 
 VIN_ALPHABET = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
 PLATE_LETTERS = "АВЕКМНОРСТУХ"

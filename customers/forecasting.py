@@ -7,8 +7,6 @@ the nightly sweep, refresh the forecast and the plan together.
 from __future__ import annotations
 
 import datetime as dt
-import statistics
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
@@ -16,7 +14,9 @@ from typing import Any, NamedTuple, Protocol
 from django.core.cache import cache
 from psycopg.types.json import Jsonb
 
-from customers import bulk, mileage
+from customers import bulk
+from customers.core import forecast, mileage
+from customers.core.forecast import Interval
 from customers.models import (
     ForecastSnapshot,
     MaintenanceSchedule,
@@ -27,9 +27,6 @@ from customers.models import (
 
 DEFAULT_INTERVAL_KM = 15000
 DEFAULT_INTERVAL_MONTHS = 12
-# The plan needs due dates up to the end of the current cycle (at most 36 months after today) or,
-# after the cycle, 12 months ahead; one more month covers the reminders' windows.
-PROJECTION_MONTHS = 37
 PRIORS_CACHE_KEY = "forecast:priors:v1"
 # Priors move slowly; recomputing them once every few hours keeps a 1M-vehicle sweep cheap.
 PRIORS_CACHE_SECONDS = 6 * 3600
@@ -110,14 +107,6 @@ class ForecastBatch:
     written: int
 
 
-@dataclass(frozen=True)
-class Interval:
-    km: int
-    months: int
-    first_km: int | None
-    first_months: int | None
-
-
 def schedules() -> dict[tuple[str, str], Interval]:
     return {
         (s.make.lower(), s.model.lower()): Interval(
@@ -147,107 +136,20 @@ def mileage_priors(*, refresh: bool = False) -> dict[str, float]:
     cached = None if refresh else cache.get(PRIORS_CACHE_KEY)
     if cached is not None:
         return dict(cached)
-    by_model: dict[str, list[float]] = defaultdict(list)
-    by_dealership: dict[str, list[float]] = defaultdict(list)
-    for dealership_id, make, model, rate in VehicleForecast.objects.filter(source="readings").values_list(
-        "vehicle__dealership_id", "vehicle__make", "vehicle__model", "km_per_month"
-    ):
-        by_model[f"{dealership_id}|{make}|{model}"].append(rate)
-        by_dealership[f"{dealership_id}"].append(rate)
-    # Rounded to 50 km: the medians come from forecasts that lean (a little) on the priors themselves;
-    # rounding stops that feedback from moving every forecast by 0.1 km each night (reruns write nothing).
-    priors = {key: _round50(statistics.median(values)) for key, values in by_model.items() if len(values) >= 5}
-    priors.update(
-        {key: _round50(statistics.median(values)) for key, values in by_dealership.items() if len(values) >= 5}
+    priors = mileage.median_priors(
+        VehicleForecast.objects.filter(source="readings").values_list(
+            "vehicle__dealership_id", "vehicle__make", "vehicle__model", "km_per_month"
+        )
     )
     cache.set(PRIORS_CACHE_KEY, priors, PRIORS_CACHE_SECONDS)
     return priors
 
 
-def _round50(value: float) -> float:
-    return float(round(value / 50) * 50)
-
-
 def prior_for(vehicle: HasModel, priors: dict[str, float]) -> float | None:
-    return priors.get(f"{vehicle.dealership_id}|{vehicle.make}|{vehicle.model}") or priors.get(
-        f"{vehicle.dealership_id}"
-    )
+    return mileage.prior_for(priors, dealership_id=vehicle.dealership_id, make=vehicle.make, model=vehicle.model)
 
 
-@dataclass(frozen=True)
-class Computed:
-    estimate: mileage.MileageEstimate
-    due: mileage.MaintenanceDue
-    upcoming: tuple[mileage.MaintenanceDue, ...]
-    odometer_today_km: int
-
-
-def compute_forecast(
-    *,
-    readings: Sequence[mileage.Reading],
-    sales: Sequence[SaleRow],
-    maintenance: Sequence[tuple[dt.date, int]],
-    interval: Interval,
-    prior: float | None,
-    today: dt.date,
-) -> Computed | None:
-    """One vehicle's forecast from its facts; None when it has no sale and no maintenance to start from."""
-    estimate = mileage.estimate_mileage(readings, today=today, prior_km_per_month=prior)
-    past_maintenance = [(day, km) for day, km in maintenance if day <= today]
-    past_sales = sorted((s for s in sales if s.sold_on <= today), key=lambda s: s.sold_on)
-    cycle_sale = past_sales[-1] if past_sales else None
-    if past_maintenance:
-        start_on, start_km = past_maintenance[-1]
-    elif cycle_sale is not None:
-        start_on, start_km = cycle_sale.sold_on, cycle_sale.odometer_km
-    else:
-        return None
-    done = sum(1 for day, _km in past_maintenance if cycle_sale is None or day >= cycle_sale.sold_on)
-    is_first = not past_maintenance and cycle_sale is not None and cycle_sale.kind == "new"
-    due = mileage.next_maintenance_due(
-        estimate=estimate,
-        last_maintenance_on=start_on,
-        last_maintenance_km=start_km,
-        interval_km=interval.km,
-        interval_months=interval.months,
-        today=today,
-        maintenances_done=done,
-        first_interval_km=interval.first_km if is_first else None,
-        first_interval_months=interval.first_months if is_first else None,
-    )
-    upcoming = mileage.project_maintenance_due_dates(
-        estimate=estimate,
-        start_on=start_on,
-        start_km=start_km,
-        interval_km=interval.km,
-        interval_months=interval.months,
-        until=mileage.add_months(today, PROJECTION_MONTHS),
-        today=today,
-        maintenances_done=done,
-        first_interval_km=interval.first_km if is_first else None,
-        first_interval_months=interval.first_months if is_first else None,
-    )
-    # The customer's own habit (came late or early before) widens the interval, as the backtest does.
-    history = mileage.VehicleHistory(
-        readings=tuple(readings),
-        maintenances=tuple(mileage.MaintenanceVisit(day, km) for day, km in past_maintenance),
-        interval_km=interval.km,
-        interval_months=interval.months,
-        sold_on=cycle_sale.sold_on if cycle_sale else None,
-        sale_km=cycle_sale.odometer_km if cycle_sale else 0,
-        first_interval_km=interval.first_km,
-        first_interval_months=interval.first_months,
-        prior_km_per_month=prior,
-    )
-    due = mileage.adjust_for_habit(due, mileage.habit_errors(history), today=today)
-    if estimate.last_odometer_km is None:  # no usable reading: count from the last maintenance or sale
-        odometer_today = start_km + round(estimate.km_per_month * (today - start_on).days / mileage.MONTH_DAYS)
-    else:
-        odometer_today = estimate.odometer_on(today)
-    return Computed(estimate=estimate, due=due, upcoming=tuple(upcoming), odometer_today_km=max(0, odometer_today))
-
-
-def _stored_values(computed: Computed, today: dt.date) -> dict[str, Any]:
+def _stored_values(computed: forecast.Forecast, today: dt.date) -> dict[str, Any]:
     estimate, due = computed.estimate, computed.due
     return {
         "computed_on": today,
@@ -294,12 +196,12 @@ def forecast_vehicles(
     snapshots: list[ForecastSnapshot] = []
     for item in inputs:
         vehicle = item.vehicle
-        computed = compute_forecast(
+        computed = forecast.forecast_vehicle(
             readings=item.readings,
             sales=item.sales,
             maintenance=item.maintenance,
             interval=interval_for(vehicle, table),
-            prior=prior_for(vehicle, priors),
+            prior_km_per_month=prior_for(vehicle, priors),
             today=item.today,
         )
         if computed is None:

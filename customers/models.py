@@ -146,6 +146,8 @@ class Customer(models.Model):
     # Failed calls in a row (no answer, wrong number) on the main phone; reset by a reached call.
     phone_failures = models.PositiveSmallIntegerField(_("failed calls in a row"), default=0)
     phone_unreachable_since = models.DateField(_("phone unreachable since"), null=True, blank=True)
+    # Set by a permanent e-mail failure (an address the mail server refused, a bounce).
+    email_unreachable_since = models.DateField(_("e-mail unreachable since"), null=True, blank=True)
     # Hold-out group: gets no calls except those they ask for (the dashboards compare the two groups).
     is_holdout = models.BooleanField(_("in hold-out group"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -179,6 +181,10 @@ class Customer(models.Model):
     @property
     def is_phone_reachable(self) -> bool:
         return self.phone != "" and self.phone_unreachable_since is None
+
+    @property
+    def is_email_reachable(self) -> bool:
+        return self.email != "" and self.email_unreachable_since is None
 
     def clean(self) -> None:
         errors: dict[str, Any] = {}
@@ -358,6 +364,7 @@ class OdometerReading(models.Model):
         CALL = "call", _("Call")
         MANUAL = "manual", _("Manual")
         TELEMATICS = "telematics", _("Telematics")
+        SMS = "sms", _("SMS reply")
 
     vehicle = models.ForeignKey(
         Vehicle, on_delete=models.CASCADE, related_name="odometer_readings", verbose_name=_("vehicle")
@@ -374,7 +381,7 @@ class OdometerReading(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(odometer_km__gte=0), name="odometer_reading_non_negative"),
             models.CheckConstraint(
-                condition=Q(source__in=["sale", "visit", "call", "manual", "telematics"]),
+                condition=Q(source__in=["sale", "visit", "call", "manual", "telematics", "sms"]),
                 name="odometer_reading_source_valid",
             ),
         ]

@@ -1,8 +1,7 @@
-"""Shared fixtures. A small named cast recurs: a fresh buyer, one overdue for service, one dormant."""
+"""Shared fixtures: two dealerships in different time zones and the people who work them."""
 
 from __future__ import annotations
 
-import datetime as dt
 import importlib
 
 import pytest
@@ -100,28 +99,3 @@ def supervisor(moscow, yekaterinburg):
 @pytest.fixture
 def manager(moscow, yekaterinburg):
     return factories.make_user("mike", "manager", dealerships=(moscow, yekaterinburg))
-
-
-@pytest.fixture
-def fresh_buyer(moscow):
-    """Bought a new Kia Rio on 2026-11-01 at 0 km."""
-    sale = factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=dt.date(2026, 11, 1))
-    return sale.customer
-
-
-@pytest.fixture
-def overdue_customer(moscow):
-    """Bought in 2024-01, serviced once in 2024-12 at 15,000 km, nothing since."""
-    sale = factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=dt.date(2024, 1, 15))
-    factories.OdometerReadingFactory(vehicle=sale.vehicle, read_on=dt.date(2024, 1, 15), odometer_km=0, source="sale")
-    factories.ServiceVisitFactory(vehicle=sale.vehicle, visited_on=dt.date(2024, 12, 10), odometer_km=15000)
-    factories.OdometerReadingFactory(vehicle=sale.vehicle, read_on=dt.date(2024, 12, 10), odometer_km=15000, source="visit")
-    return sale.customer
-
-
-@pytest.fixture
-def dormant_customer(moscow):
-    """Bought in 2021, last seen at a visit in 2023."""
-    sale = factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=dt.date(2021, 3, 1), kind="used", odometer_km=40000)
-    factories.ServiceVisitFactory(vehicle=sale.vehicle, visited_on=dt.date(2023, 2, 1), odometer_km=70000)
-    return sale.customer

@@ -96,14 +96,14 @@ def make_user(username: str, *roles: str, dealerships: tuple[Dealership, ...] = 
 
 def queued_tasks(callbacks) -> list[tuple[str, tuple]]:
     """(task name, arguments) of the tasks queued on commit (not run: the callbacks were kept), by
-    contacts.tasks.send_on_commit or by Celery's delay_on_commit."""
-    from contacts.tasks import send_safely
+    contacts.queueing.send_on_commit or by Celery's delay_on_commit."""
+    from contacts.queueing import send_safely
 
     result = []
     for callback in callbacks:
         if callback.func is send_safely:
-            task, args = callback.args
-            result.append((task.name, tuple(args)))
+            task_name, args = callback.args
+            result.append((task_name, tuple(args)))
         else:
             result.append((callback.func.__self__.name, callback.args))
     return result

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from typing import Final, Literal, cast, get_args
 
+from customers.core.calendar import add_months, days_in_month
+
 Anchor = Literal[
     "sale",
     "maintenance_due",
@@ -86,41 +88,13 @@ DEFAULT_WINDOW_END_DAYS: Final[dict[str, int]] = {"call": 14, "sms": 3, "email":
 #: Average days per month, for turning remaining warranty km into a date.
 _DAYS_PER_MONTH: Final = 365.2425 / 12
 
-_DAYS_IN_MONTH: Final = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-
-
 # --------------------------------------------------------------------------------------------- dates
-
-
-def _is_leap(year: int) -> bool:
-    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-
-
-def _days_in_month(year: int, month: int) -> int:
-    if month == 2 and _is_leap(year):
-        return 29
-    return _DAYS_IN_MONTH[month - 1]
-
-
-def _add_months(day: date, months: int) -> date:
-    """``day`` + ``months`` calendar months, the day clamped to the month's end.
-
-    2024-02-29 + 12 months = 2025-02-28.
-    """
-    if months == 0:
-        return day
-    year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)
-    month = month0 + 1
-    dom = day.day
-    if dom > 28:
-        dom = min(dom, _days_in_month(year, month))
-    return date(year, month, dom)
 
 
 def _months_between(start: date, end: date) -> int:
     """Whole calendar months from ``start`` to ``end`` (the largest m with start + m months <= end)."""
     months = (end.year - start.year) * 12 + end.month - start.month
-    if _add_months(start, months) > end:
+    if add_months(start, months) > end:
         months -= 1
     return months
 
@@ -128,16 +102,8 @@ def _months_between(start: date, end: date) -> int:
 def _on_month_day(year: int, month: int, day: int) -> date:
     """The month-day in ``year``, clamped (29 February -> 28 February in a common year)."""
     if day > 28:
-        day = min(day, _days_in_month(year, month))
+        day = min(day, days_in_month(year, month))
     return date(year, month, day)
-
-
-def _shift(day: date, months: int, days: int) -> date:
-    if months:
-        day = _add_months(day, months)
-    if days:
-        day = day + timedelta(days=days)
-    return day
 
 
 def parse_season_dates(values: Iterable[object]) -> tuple[MonthDay, ...]:
@@ -163,7 +129,8 @@ def parse_season_dates(values: Iterable[object]) -> tuple[MonthDay, ...]:
             month, day = int(item[0]), int(item[1])
         else:
             raise ValueError(f"season date must be MM-DD or (month, day), got {value!r}")
-        if not 1 <= month <= 12 or not 1 <= day <= (29 if month == 2 else _DAYS_IN_MONTH[month - 1]):
+        # 2000 is a leap year: 29 February is a valid month-day (clamped in common years).
+        if not 1 <= month <= 12 or not 1 <= day <= days_in_month(2000, month):
             raise ValueError(f"no such month-day: {value!r}")
         result.append((month, day))
     if not result:
@@ -413,7 +380,7 @@ def warranty_end(facts: VehicleFacts, sale: SaleFact) -> tuple[date, str] | None
     """
     time_end: date | None = None
     if facts.warranty_months:
-        time_end = _add_months(facts.warranty_starts_on or sale.sold_on, facts.warranty_months)
+        time_end = add_months(facts.warranty_starts_on or sale.sold_on, facts.warranty_months)
     km_end: date | None = None
     if facts.warranty_km and facts.km_per_month and facts.km_per_month > 0:
         remaining = facts.warranty_km - sale.odometer_km
@@ -480,7 +447,7 @@ class _Rule:
     def shift(self, day: date) -> date:
         """``day`` + the template's offset (months, then days)."""
         if self.offset_months:
-            day = _add_months(day, self.offset_months)
+            day = add_months(day, self.offset_months)
         return day + self.offset
 
 
@@ -541,13 +508,13 @@ class _Planner:
         self.today = facts.today
         start = self.start = sale.sold_on
         self.start_iso = start.isoformat()
-        cycle_end = _add_months(start, CYCLE_MONTHS)
+        cycle_end = add_months(start, CYCLE_MONTHS)
         traded = facts.traded_in_on
         if traded is not None and traded >= start:
             cycle_end = min(cycle_end, traded)
             after_end = cycle_end  # no after-cycle for a vehicle that left the customer
         else:
-            after_end = horizon_end or _add_months(self.today, AFTER_CYCLE_HORIZON_MONTHS)
+            after_end = horizon_end or add_months(self.today, AFTER_CYCLE_HORIZON_MONTHS)
         self.cycle_end = cycle_end
         self.after_end = after_end
         cap = horizon_end or date.max
@@ -693,7 +660,7 @@ class _Planner:
             return
         k = 1
         while True:
-            anniversary = _add_months(start, 12 * k)
+            anniversary = add_months(start, 12 * k)
             day = rule.shift(anniversary)
             if day >= upper:
                 return

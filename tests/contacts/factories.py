@@ -6,7 +6,7 @@ import datetime as dt
 
 import factory
 
-from contacts.models import CallTask, CallTaskItem, Touchpoint, TouchpointTemplate
+from contacts.models import CallTask, CallTaskItem, OutboxMessage, Touchpoint, TouchpointTemplate
 from customers.models import Customer, Dealership
 from tests import factories
 
@@ -72,3 +72,28 @@ def make_call_task(
     for position, touchpoint in touchpoints:
         CallTaskItem.objects.create(call_task=task, touchpoint=touchpoint, position=position)
     return task
+
+
+def make_outbox_message(
+    dealership: Dealership, *, send_on: dt.date, code: str = "service_reminder", window_days: int = 3,
+    customer: Customer | None = None, channel: str | None = None, body: str | None = None,
+) -> OutboxMessage:
+    """A message as the morning build writes it: an issued touchpoint of the template ``code`` and its
+    outbox row for ``send_on``, to the customer's phone (SMS) or e-mail."""
+    template = TouchpointTemplate.objects.get(code=code)
+    channel = channel or template.channel
+    customer = customer or factories.CustomerFactory(dealership=dealership, email="ivan@example.ru")
+    vehicle = customer.vehicles.filter(is_active=True).first() or factories.SaleFactory(
+        vehicle__owner=customer, sold_on=dt.date(2025, 11, 1)
+    ).vehicle
+    touchpoint = Touchpoint.objects.create(
+        vehicle=vehicle, customer=customer, template=template, cycle_start=dt.date(2025, 11, 1),
+        occurrence=Touchpoint.objects.filter(vehicle=vehicle, template=template).count() + 1, due_on=send_on,
+        window_start=send_on, window_end=send_on + dt.timedelta(days=window_days), reason="due",
+        status=Touchpoint.Status.ISSUED,
+    )
+    return OutboxMessage.objects.create(
+        dealership=dealership, customer=customer, touchpoint=touchpoint, channel=channel,
+        recipient=customer.email if channel == "email" else customer.phone,
+        body=body if body is not None else f"{code} for {send_on}", send_on=send_on,
+    )

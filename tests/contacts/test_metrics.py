@@ -15,23 +15,6 @@ from tests import factories
 D = dt.date
 
 
-def test_retention_and_churn_follow_the_methods_example():
-    # S = 200 at the start, N = 100 new, E = 250 at the end
-    assert metrics.retention_rate(start_count=200, new_count=100, end_count=250) == 0.75
-    assert metrics.churn_rate(start_count=200, new_count=100, end_count=250) == 0.25
-    assert metrics.retention_rate(start_count=0, new_count=5, end_count=5) is None
-
-
-def test_profit_estimate_follows_the_methods_example():
-    assert metrics.profit_estimate(customers=10_000, margin_service=6_000, margin_car=40_000) == pytest.approx(8_540_000)
-
-
-def test_wilson_interval_of_a_known_proportion():
-    low, high = metrics.wilson_interval(85, 100)
-    assert (round(low, 4), round(high, 4)) == (0.7672, 0.9069)
-    assert metrics.wilson_interval(0, 0) is None
-
-
 @pytest.mark.django_db
 def test_repeat_sale_rate_counts_customers_not_cars_and_includes_the_last_day_of_the_window(moscow):
     # given: Anna bought twice (the second exactly 3 years later), Boris bought two cars the same day, Vera once

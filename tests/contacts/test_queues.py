@@ -281,19 +281,19 @@ def test_a_do_not_call_recorded_while_the_build_runs_leaves_no_call(moscow):
 
 def test_a_household_that_cannot_be_resolved_is_recorded_and_the_rest_is_built(moscow, monkeypatch):
     # given: three customers due, and the resolver failing on the second one's household
-    from contacts import queues
     from contacts.models import Problem
+    from contacts.queues import resolving
 
     customers = [_customer_due_for_service(moscow) for _ in range(3)]
     broken = customers[1].id
-    real = queues._resolve_household
+    real = resolving.resolve_household
 
     def failing(**kwargs):
         if broken in kwargs["members"]:
             raise ValueError("window arithmetic overflowed")
         return real(**kwargs)
 
-    monkeypatch.setattr(queues, "_resolve_household", failing)
+    monkeypatch.setattr(resolving, "resolve_household", failing)
     # when
     build_queue(dealership=moscow, day=DAY, now=NOW)
     # then: the day is built for the others, and the failure is on record for a supervisor
@@ -306,19 +306,19 @@ def test_a_household_that_cannot_be_resolved_is_recorded_and_the_rest_is_built(m
 
 def test_a_call_that_cannot_be_written_is_recorded_and_the_other_calls_are_issued(moscow, monkeypatch):
     # given: the script of one customer's call fails to render
-    from contacts import queues
     from contacts.models import Problem
+    from contacts.queues import rendering
 
     customers = [_customer_due_for_service(moscow) for _ in range(3)]
     broken = customers[0].id
-    real = queues._call_task
+    real = rendering.call_task_for
 
     def failing(**kwargs):
         if kwargs["customer"].id == broken:
             raise KeyError("forecast")
         return real(**kwargs)
 
-    monkeypatch.setattr(queues, "_call_task", failing)
+    monkeypatch.setattr(rendering, "call_task_for", failing)
     # when
     build_queue(dealership=moscow, day=DAY, now=NOW)
     # then

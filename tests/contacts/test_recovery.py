@@ -108,3 +108,30 @@ def test_health_and_the_problems_page_show_late_builds_and_problems(client, mosc
     assert page.status_code == 200
     assert "OverflowError: boom" in page.content.decode()
     assert "not started yet" in page.content.decode()
+
+
+def test_the_nights_last_chunk_refreshes_the_planner_statistics(moscow):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("planner statistics are PostgreSQL's")
+    # given: a sweep of two chunks
+    sales = [factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=dt.date(2026, 11, 1)) for _ in range(2)]
+    first, second = sorted(s.vehicle.id for s in sales)
+    night = NOW.date()
+    recovery.record_sweep(night=night, bounds=[(first, first + 1), (second, second + 1)], now=NOW)
+
+    def statistics_match_the_table() -> bool:
+        # ANALYZE sets reltuples in this transaction; rows written since are not in it
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'contacts_touchpoint'")
+            estimated = cursor.fetchone()[0]
+        return estimated == Touchpoint.objects.count()
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE contacts_touchpoint")  # statistics of the empty table
+    # when / then: the first chunk leaves them, the last refreshes them
+    tasks.replan_vehicle_range(first, first + 1, NOW.isoformat(), night.isoformat())
+    assert Touchpoint.objects.exists() and not statistics_match_the_table()
+    tasks.replan_vehicle_range(second, second + 1, NOW.isoformat(), night.isoformat())
+    assert statistics_match_the_table()

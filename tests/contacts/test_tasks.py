@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from contacts import tasks
@@ -59,10 +60,11 @@ def test_due_messages_are_sent_once(moscow, tmp_path, settings):
         due_on=dt.date(2026, 11, 1), window_start=dt.date(2026, 11, 1), window_end=dt.date(2026, 11, 4), reason="x",
     )
     OutboxMessage.objects.create(dealership=moscow, customer=customer, touchpoint=tp, channel="sms",
-                                 recipient=customer.phone, body="Привет", send_on=dt.date(2026, 11, 1))
-    # when
-    first, second = tasks.send_due_messages(), tasks.send_due_messages()
+                                 recipient=customer.phone, body="Привет", send_on=dt.date(2026, 11, 2))
+    # when: Monday 2 November, 12:00 in Moscow
+    with time_machine.travel(dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC), tick=False):
+        first, second = tasks.send_due_messages(), tasks.send_due_messages()
     # then
     assert (first, second) == (1, 0)
     assert OutboxMessage.objects.get().status == "sent"
-    assert "Привет" in (tmp_path / "2026-11-01.jsonl").read_text(encoding="utf-8")
+    assert "Привет" in (tmp_path / "2026-11-02.jsonl").read_text(encoding="utf-8")

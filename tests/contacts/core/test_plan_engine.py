@@ -19,7 +19,6 @@ from contacts.core.plan_engine import (
     SaleFact,
     TemplateSpec,
     VehicleFacts,
-    _add_months,
     _months_between,
     cycle_sale,
     parse_season_dates,
@@ -35,6 +34,7 @@ from contacts.core.program import (
     SCRIPT_VARIABLES,
     TEMPLATES_BY_CODE,
 )
+from customers.core.calendar import add_months
 from tests.strength import examples
 
 D = date
@@ -715,12 +715,12 @@ def test_leap_day_plus_12_months_is_28_february() -> None:
     # given
     leap_day = D(2024, 2, 29)
     # when
-    result = _add_months(leap_day, 12)
+    result = add_months(leap_day, 12)
     # then
     assert result == D(2025, 2, 28)
-    assert _add_months(leap_day, 48) == D(2028, 2, 29)
-    assert _add_months(D(2025, 1, 31), 1) == D(2025, 2, 28)
-    assert _add_months(D(2025, 3, 31), -1) == D(2025, 2, 28)
+    assert add_months(leap_day, 48) == D(2028, 2, 29)
+    assert add_months(D(2025, 1, 31), 1) == D(2025, 2, 28)
+    assert add_months(D(2025, 3, 31), -1) == D(2025, 2, 28)
     assert _months_between(D(2025, 1, 31), D(2025, 2, 28)) == 1
     assert _months_between(D(2025, 1, 31), D(2025, 2, 27)) == 0
 
@@ -924,7 +924,7 @@ def test_in_cycle_touchpoints_lie_within_the_cycle_and_nothing_follows_a_trade_i
     # given
     sale = cycle_sale(facts)
     assert sale is not None
-    cycle_end = _add_months(sale.sold_on, 36)
+    cycle_end = add_months(sale.sold_on, 36)
     # when
     plan = plan_vehicle(DEFAULT_PROGRAM, facts)
     # then
@@ -934,7 +934,7 @@ def test_in_cycle_touchpoints_lie_within_the_cycle_and_nothing_follows_a_trade_i
     if facts.traded_in_on is not None and facts.traded_in_on >= sale.sold_on:
         assert all(tp.due_on < facts.traded_in_on for tp in plan)
     assert all(
-        tp.due_on < _add_months(max(facts.today, sale.sold_on), 12) or tp.phase == "cycle" for tp in plan
+        tp.due_on < add_months(max(facts.today, sale.sold_on), 12) or tp.phase == "cycle" for tp in plan
     )
 
 

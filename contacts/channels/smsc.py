@@ -1,0 +1,105 @@
+"""SMS through SMSC.ru's HTTP API (https://smsc.ru/api/http/), the Russian provider.
+
+Why SMSC.ru: it takes the sender's own message ``id`` on ``send.php`` and answers ``status.php`` by
+(phone, id), so the message's idempotency key is also the provider's id. A worker killed between
+handing a message over and recording it can ask SMSC whether it has the message before sending it
+again: exactly once from the customer's side. SMSC also refuses an identical request repeated
+within a minute (error 9), which here means the first one went through.
+
+Requests: ``POST /sys/send.php`` login, psw, phones, mes, id, sender, fmt=3 (JSON), charset=utf-8;
+answer ``{"id": ..., "cnt": n}`` or ``{"error": "...", "error_code": N}``. ``GET /sys/status.php``
+login, psw, phone, id, fmt=3; answer ``{"status": S, ...}`` (S = -3: no such message). Delivery
+reports come to the callback URL set in the SMSC account (contacts.channels.urls) with id, phone,
+status and err.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from contacts.channels import http
+from contacts.channels.delivery import DeliveryReport, DeliveryState
+from contacts.models import OutboxMessage
+from contacts.senders import SendError, Sent
+
+# send.php error codes (SMSC's list) → (permanent, bad address, what a dealer reads).
+SEND_ERRORS: dict[int, tuple[bool, bool, str]] = {
+    1: (True, False, "SMSC: error in the request's parameters"),
+    2: (False, False, "SMSC: wrong login or password (check SMSC_LOGIN and SMSC_PASSWORD)"),
+    3: (False, False, "SMSC: not enough money on the account"),
+    4: (False, False, "SMSC: this server's IP address is blocked for a while after frequent errors"),
+    5: (True, False, "SMSC: wrong date format"),
+    6: (True, False, "SMSC: the message is forbidden (its text or the sender name)"),
+    7: (True, True, "SMSC: wrong phone number format"),
+    8: (True, True, "SMSC: a message to this number cannot be delivered"),
+}
+DUPLICATE_REQUEST = 9
+NOT_FOUND = -3
+# status.php / callback statuses → our delivery state; a bad number marks the phone.
+DELIVERED_STATUSES = {1, 2, 4}  # delivered, read, link followed
+FAILED_STATUSES = {3: "expired", 20: "cannot be delivered", 23: "forbidden", 24: "not enough money"}
+BOUNCED_STATUSES = {22: "wrong number", 25: "number not available"}
+
+
+def phone_digits(phone: str) -> str:
+    return phone.lstrip("+")
+
+
+class SmscSender:
+    name = "smsc"
+
+    def _auth(self) -> dict[str, str]:
+        return {"login": settings.SMSC_LOGIN, "psw": settings.SMSC_PASSWORD}
+
+    def send(self, message: OutboxMessage) -> Sent:
+        fields = {
+            **self._auth(),
+            "phones": phone_digits(message.recipient),
+            "mes": message.body,
+            "id": message.idempotency_key,
+            "fmt": "3",
+            "charset": "utf-8",
+        }
+        if settings.SMSC_SENDER_NAME:
+            fields["sender"] = settings.SMSC_SENDER_NAME
+        answer = http.request(f"{settings.SMSC_API_URL}/sys/send.php", fields=fields).json()
+        if not isinstance(answer, dict):
+            raise SendError("SMSC answered something that is not JSON")
+        code = answer.get("error_code")
+        if code is None:
+            return Sent(provider_message_id=message.idempotency_key)
+        if code == DUPLICATE_REQUEST:
+            return Sent(provider_message_id=message.idempotency_key)
+        is_permanent, is_bad_address, reason = SEND_ERRORS.get(
+            int(code), (False, False, f"SMSC error {code}: {answer.get('error', '')}")
+        )
+        raise SendError(reason, is_permanent=is_permanent, is_bad_address=is_bad_address)
+
+    def look_up(self, message: OutboxMessage) -> str | None:
+        fields = {**self._auth(), "phone": phone_digits(message.recipient), "id": message.idempotency_key, "fmt": "3"}
+        answer = http.request(f"{settings.SMSC_API_URL}/sys/status.php", fields=fields, method="GET").json()
+        if not isinstance(answer, dict) or "error_code" in answer:
+            raise SendError(f"SMSC cannot say whether it has message {message.idempotency_key}: {answer}")
+        if int(answer.get("status", NOT_FOUND)) == NOT_FOUND:
+            return None
+        return message.idempotency_key
+
+
+def read_report(fields: dict[str, str]) -> DeliveryReport | None:
+    """An SMSC delivery callback (id, phone, status, err) as a report; None for one we cannot read."""
+    try:
+        status = int(fields.get("status", ""))
+    except ValueError:
+        return None
+    provider_id = fields.get("id", "")
+    if not provider_id:
+        return None
+    if status in DELIVERED_STATUSES:
+        return DeliveryReport(provider="smsc", provider_message_id=provider_id, state=DeliveryState.DELIVERED)
+    if status in BOUNCED_STATUSES:
+        return DeliveryReport(provider="smsc", provider_message_id=provider_id, state=DeliveryState.BOUNCED,
+                              reason=f"SMSC: {BOUNCED_STATUSES[status]}")
+    if status in FAILED_STATUSES:
+        return DeliveryReport(provider="smsc", provider_message_id=provider_id, state=DeliveryState.FAILED,
+                              reason=f"SMSC: {FAILED_STATUSES[status]}")
+    return DeliveryReport(provider="smsc", provider_message_id=provider_id, state=DeliveryState.SENT)

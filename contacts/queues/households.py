@@ -1,0 +1,123 @@
+"""Who is resolved together: the customers of a dealership who share a phone are one household (one
+budget for calls), with the customers of the group's other dealerships who share it; and what the
+resolver reads about them (refusals, reachability, the hold-out, the contact history)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from contacts.core import pressure
+from contacts.models import (
+    CallTask,
+    OutboxMessage,
+    Touchpoint,
+)
+from customers.models import Consent, Customer, Dealership
+
+logger = logging.getLogger(__name__)
+
+
+# The resolver sees touchpoints whose window opens within this many days, so a call can wait a few
+# days to carry a touchpoint that opens soon (merging), and history this far back for the caps.
+LOOKAHEAD_DAYS = 30
+
+
+HISTORY_DAYS = 366
+
+
+@dataclass(frozen=True)
+class CustomerFacts:
+    is_holdout: bool
+    is_phone_reachable: bool
+    blocked: frozenset[str]
+
+
+@dataclass(frozen=True, order=True)
+class Household:
+    """Customers of this dealership who share a phone (one budget for calls), and the customers of the
+    group's other dealerships with that phone: their calls and messages count against the same budget
+    (``CLM_HOUSEHOLD_ACROSS_DEALERSHIPS``), though only this dealership's touchpoints are placed here."""
+
+    members: tuple[int, ...]
+    relatives: tuple[int, ...] = ()
+
+    @property
+    def subject(self) -> str:
+        return "household:" + ",".join(map(str, self.members))
+
+
+def households_with_open_touchpoints(*, dealership: Dealership, day: dt.date) -> list[Household]:
+    """Customers with open touchpoints in the lookahead, grouped by shared phone number (one household
+    for calls), in a stable order."""
+    wanted = set(
+        Touchpoint.objects.filter(
+            customer__dealership=dealership,
+            status=Touchpoint.Status.PLANNED,
+            window_start__lte=day + dt.timedelta(days=LOOKAHEAD_DAYS),
+        )
+        .values_list("customer_id", flat=True)
+        .distinct()
+    )
+    by_phone: dict[str, list[int]] = defaultdict(list)
+    alone: list[Household] = []
+    # The dealership's customers are read whole: an IN list of every wanted id would cost more.
+    for customer_id, phone in Customer.objects.filter(dealership=dealership).values_list("id", "phone"):
+        if customer_id not in wanted:
+            continue
+        if phone:
+            by_phone[phone].append(customer_id)
+        else:
+            alone.append(Household((customer_id,)))
+    relatives: dict[str, list[int]] = defaultdict(list)
+    if settings.CLM_HOUSEHOLD_ACROSS_DEALERSHIPS and by_phone:
+        for customer_id, phone in (
+            Customer.objects.exclude(dealership=dealership).exclude(phone="").values_list("id", "phone").iterator(5000)
+        ):
+            if phone in by_phone:
+                relatives[phone].append(customer_id)
+    groups = [Household(tuple(sorted(ids)), tuple(sorted(relatives.get(phone, ())))) for phone, ids in by_phone.items()]
+    return sorted(groups + alone)
+
+
+def customer_facts(customer_ids: Sequence[int]) -> dict[int, CustomerFacts]:
+    blocked: dict[int, set[str]] = defaultdict(set)
+    for customer_id, channel in Consent.objects.filter(customer_id__in=customer_ids, is_allowed=False).values_list(
+        "customer_id", "channel"
+    ):
+        blocked[customer_id].add(channel)
+    return {
+        customer_id: CustomerFacts(
+            is_holdout=is_holdout,
+            is_phone_reachable=phone != "" and unreachable_since is None,
+            blocked=frozenset(blocked.get(customer_id, ())),
+        )
+        for customer_id, is_holdout, phone, unreachable_since in Customer.objects.filter(id__in=customer_ids).values_list(
+            "id", "is_holdout", "phone", "phone_unreachable_since"
+        )
+    }
+
+
+def contact_history(
+    customer_ids: Sequence[int], *, day: dt.date
+) -> tuple[dict[int, list[pressure.PastCall]], dict[int, list[dt.date]]]:
+    """The calls and messages of these customers in the last HISTORY_DAYS, for the caps and gaps."""
+    history_calls: dict[int, list[pressure.PastCall]] = defaultdict(list)
+    for customer_id, scheduled_on, is_requested, outcome in CallTask.objects.filter(
+        customer_id__in=customer_ids,
+        scheduled_on__gte=day - dt.timedelta(days=HISTORY_DAYS),
+    ).exclude(status=CallTask.Status.CANCELLED).values_list("customer_id", "scheduled_on", "is_requested", "outcome"):
+        history_calls[customer_id].append(
+            pressure.PastCall(on=scheduled_on, is_reached=outcome == "reached", is_requested=is_requested)
+        )
+    history_messages: dict[int, list[dt.date]] = defaultdict(list)
+    for customer_id, send_on in OutboxMessage.objects.filter(
+        customer_id__in=customer_ids, send_on__gte=day - dt.timedelta(days=HISTORY_DAYS)
+    ).exclude(status=OutboxMessage.Status.CANCELLED).values_list("customer_id", "send_on"):
+        history_messages[customer_id].append(send_on)
+    return history_calls, history_messages
