@@ -15,7 +15,7 @@ import random
 from dataclasses import dataclass, field
 
 from customers.demo import MODELS, VIN_ALPHABET, DemoGenerator, _odometer
-from customers.mileage import add_months
+from customers.core.calendar import add_months
 from customers.models import Customer, ServiceVisit, Vehicle
 
 DAYS_PER_MONTH = 30.4375

@@ -68,9 +68,9 @@ def _patched(module: Any, name: str, replacement: Callable[..., Any]) -> Iterato
 @contextmanager
 def crash_first_builds(*, log: FaultLog, now: Callable[[], dt.datetime]) -> Iterator[None]:
     """The first build of each dealership this day raises half-way (see the module docstring)."""
-    from contacts import queues
+    from contacts.queues import build
 
-    original = queues._issue_calls
+    original = build.issue_calls
     crashed: set[int] = set()
 
     def issue_or_crash(*, dealership: Any, day: dt.date, **kwargs: Any) -> int:
@@ -80,7 +80,7 @@ def crash_first_builds(*, log: FaultLog, now: Callable[[], dt.datetime]) -> Iter
             raise InjectedFault(f"injected: the build of {dealership.code} for {day} died half-way")
         return original(dealership=dealership, day=day, **kwargs)
 
-    with _patched(queues, "_issue_calls", issue_or_crash):
+    with _patched(build, "issue_calls", issue_or_crash):
         yield
 
 

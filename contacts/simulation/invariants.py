@@ -23,6 +23,8 @@ UTC = dt.UTC
 DEFAULT_MESSAGE_HOURS = (dt.time(10, 0), dt.time(20, 0))
 # The yearly-contact promise can only be judged on a run this long.
 CONTACT_YEAR_DAYS = 365
+# Messages not sent yet (a sent one has ``sent_at``, whatever became of it afterwards).
+PENDING = (OutboxMessage.Status.PENDING, OutboxMessage.Status.RESERVED)
 # Statuses of a touchpoint that did not happen.
 NOT_DONE = (Touchpoint.Status.SUPPRESSED, Touchpoint.Status.CANCELLED)
 
@@ -123,7 +125,7 @@ def messages_inside_message_hours(ctx: DayContext) -> list[Violation]:
     found = []
     hours = {d.id: (d, message_hours(d)) for d in Dealership.objects.all()}
     for message_id, dealership_id, send_on, sent_at in OutboxMessage.objects.filter(
-        status=OutboxMessage.Status.SENT, sent_at__gte=start, sent_at__lt=end
+        sent_at__gte=start, sent_at__lt=end
     ).values_list("id", "dealership_id", "send_on", "sent_at").order_by("id"):
         dealership, (opens, closes) = hours[dealership_id]
         assert sent_at is not None  # filtered on it
@@ -162,13 +164,13 @@ def nothing_after_a_refusal(ctx: DayContext) -> list[Violation]:
         found.append(Violation("nothing_after_refusal", f"customer {customer_id} refused calls but call {task_id} is still open"))
     messaged = {cid for cid, ch in refused if ch != "call"}
     for message_id, customer_id, channel, status, sent_at in OutboxMessage.objects.filter(
-        Q(status=OutboxMessage.Status.PENDING) | Q(status=OutboxMessage.Status.SENT, sent_at__gte=start, sent_at__lt=end),
+        Q(status__in=PENDING) | Q(sent_at__gte=start, sent_at__lt=end),
         customer_id__in=messaged,
     ).values_list("id", "customer_id", "channel", "status", "sent_at").order_by("id"):
         changed_at = refused.get((customer_id, channel))
         if changed_at is None:
             continue
-        if status == OutboxMessage.Status.PENDING:
+        if status in PENDING:
             found.append(Violation("nothing_after_refusal", f"customer {customer_id} refused {channel} but message {message_id} is pending"))
         elif sent_at is not None and sent_at > changed_at:
             found.append(Violation("nothing_after_refusal", f"customer {customer_id} sent {channel} message {message_id} after refusing it"))
@@ -204,7 +206,7 @@ def everyone_contacted_within_a_year(ctx: DayContext) -> list[Violation]:
     refused = set(Consent.objects.filter(is_allowed=False, channel="call").values_list("customer_id", flat=True))
     contacted = set(CallAttempt.objects.filter(ended_at__gte=since).values_list("customer_id", flat=True))
     contacted |= set(
-        OutboxMessage.objects.filter(status=OutboxMessage.Status.SENT, sent_at__gte=since).values_list("customer_id", flat=True)
+        OutboxMessage.objects.filter(sent_at__gte=since).values_list("customer_id", flat=True)
     )
     owners = set(Vehicle.objects.filter(is_active=True, owner__isnull=False).values_list("owner_id", flat=True))
     expected = Customer.objects.filter(

@@ -27,6 +27,7 @@ from contacts import tasks
 from contacts.calls import is_working_day
 from contacts.models import CallAttempt, CallTask, ContactRules, OutboxMessage, QueueBuild, SweepChunk
 from contacts.queues import dealerships_due
+from contacts.senders import Sent
 from contacts.simulation import faults as fault_injection
 from contacts.simulation.agents import ShiftCounts, agents_for, work_shift
 from contacts.simulation.clock import (
@@ -56,8 +57,10 @@ TEMPLATE_EDIT_EVERY_DAYS = 28
 class DiscardingSender:
     """The simulation's SMS/e-mail gateway: accepts every message (send_due_messages marks it sent)."""
 
-    def send(self, message: Any) -> None:
-        return None
+    name = "simulation"
+
+    def send(self, message: Any) -> Sent:
+        return Sent()
 
 
 @dataclass
@@ -132,7 +135,8 @@ def _simulate(
         clock = stack.enter_context(faked_clock(dt.datetime.combine(start, dt.time.min, tzinfo=UTC)))
         failures: list[Failure] = []
         stack.enter_context(eager_tasks(failures, lambda: clock.now))
-        stack.enter_context(override_settings(MESSAGE_SENDER="contacts.simulation.run.DiscardingSender"))
+        sender = "contacts.simulation.run.DiscardingSender"
+        stack.enter_context(override_settings(MESSAGE_SENDER=sender, SMS_SENDER=sender, EMAIL_SENDER=sender))
         call_command("seed_demo", vehicles=vehicles, seed=seed, today=start, stdout=io.StringIO())
         world = World(seed=seed, demo_today=start, vehicles=vehicles, rng=rng)
         world.load(today=start)
