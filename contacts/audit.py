@@ -11,6 +11,7 @@ from collections import defaultdict
 from typing import Any
 
 from contacts.core import pressure_audit
+from contacts.core.message_hours import is_greeting
 from contacts.models import CallTask, CallTaskItem, ContactRules, OutboxMessage
 from contacts.queues import resolver_rules
 from customers.models import Consent, Customer, Dealership
@@ -58,10 +59,12 @@ def audit_stored_contacts() -> dict[str, Any]:
                 channel=channel,
                 on=send_on,
                 window=(start, end),
+                is_greeting=is_greeting(anchor),
             )
-            for customer_id, channel, send_on, start, end in OutboxMessage.objects.filter(dealership=dealership)
+            for customer_id, channel, send_on, start, end, anchor in OutboxMessage.objects.filter(dealership=dealership)
             .exclude(status=OutboxMessage.Status.CANCELLED)
-            .values_list("customer_id", "channel", "send_on", "touchpoint__window_start", "touchpoint__window_end")
+            .values_list("customer_id", "channel", "send_on", "touchpoint__window_start", "touchpoint__window_end",
+                         "touchpoint__template__anchor")
         ]
         checked += len(calls) + len(messages)
         for rule, count in pressure_audit.audit(

@@ -20,8 +20,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from contacts.calls import is_working_day
-from contacts.core.message_hours import MessageHours, Verdict, sending_verdict
-from contacts.models import Anchor, ContactRules, OutboxMessage, Touchpoint
+from contacts.core.message_hours import MessageHours, Verdict, is_greeting, sending_verdict
+from contacts.models import ContactRules, OutboxMessage, Touchpoint
 from contacts.senders import LooksUp, Sender, SendError, get_sender
 from customers.models import Channel, Customer, Dealership
 
@@ -90,7 +90,7 @@ def _send_for_dealership(
     for message_id, send_on, anchor, next_attempt_at in due.values_list(
         "id", "send_on", "touchpoint__template__anchor", "next_attempt_at"
     ):
-        if anchor == Anchor.BIRTHDAY:
+        if is_greeting(anchor):
             greetings.add(message_id)
         verdict = sending_verdict(
             send_on=send_on, local_now=now.astimezone(dealership.zone), hours=hours,

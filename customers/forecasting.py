@@ -7,11 +7,13 @@ the nightly sweep, refresh the forecast and the plan together.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
 from django.core.cache import cache
+from django.db import connection
 from psycopg.types.json import Jsonb
 
 from customers import bulk
@@ -132,17 +134,78 @@ def interval_for(vehicle: HasModel, table: dict[tuple[str, str], Interval]) -> I
 
 
 def mileage_priors(*, refresh: bool = False) -> dict[str, float]:
-    """Median km a month of well-observed cars: per dealership+make+model, and per dealership."""
+    """Median km a month of well-observed cars: per dealership+make+model, and per dealership.
+
+    Computed once for every worker: the first process to find the cache cold computes and stores them
+    while the others wait for the result (``PRIORS_LOCK_KEY``), instead of each re-reading the whole
+    fleet at once. On PostgreSQL the medians are counted in the database (``percentile_cont``), so no
+    process holds a row per vehicle (about 2.4 GB at 10,000,000 vehicles when read into Python)."""
     cached = None if refresh else cache.get(PRIORS_CACHE_KEY)
     if cached is not None:
         return dict(cached)
-    priors = mileage.median_priors(
-        VehicleForecast.objects.filter(source="readings").values_list(
-            "vehicle__dealership_id", "vehicle__make", "vehicle__model", "km_per_month"
+    if not refresh and not _lock_priors():
+        waited = _wait_for_priors()
+        if waited is not None:
+            return waited
+    try:
+        priors = _priors_in_database() if connection.vendor == "postgresql" else mileage.median_priors(
+            VehicleForecast.objects.filter(source="readings").values_list(
+                "vehicle__dealership_id", "vehicle__make", "vehicle__model", "km_per_month"
+            ).iterator(chunk_size=20_000)
         )
-    )
-    cache.set(PRIORS_CACHE_KEY, priors, PRIORS_CACHE_SECONDS)
+        cache.set(PRIORS_CACHE_KEY, priors, PRIORS_CACHE_SECONDS)
+    finally:
+        _unlock_priors()
     return priors
+
+
+PRIORS_LOCK_KEY = "forecast:priors:computing"
+# How long the others wait for the process computing the priors (about 20 s at 1,000,000 vehicles).
+PRIORS_WAIT_SECONDS = 120
+
+
+def _lock_priors() -> bool:
+    try:
+        return bool(cache.add(PRIORS_LOCK_KEY, 1, PRIORS_WAIT_SECONDS))
+    except Exception:  # noqa: BLE001 - no cache (Redis down): every process computes its own
+        return True
+
+
+def _unlock_priors() -> None:
+    try:
+        cache.delete(PRIORS_LOCK_KEY)
+    except Exception:  # noqa: BLE001
+        pass
+
+
+def _wait_for_priors() -> dict[str, float] | None:
+    deadline = time.monotonic() + PRIORS_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        cached = cache.get(PRIORS_CACHE_KEY)
+        if cached is not None:
+            return dict(cached)
+        if cache.get(PRIORS_LOCK_KEY) is None:
+            return None  # the computing process gave up: compute here
+    return None
+
+
+_PRIORS_SQL = """
+    SELECT v.dealership_id::text || '|' || v.make || '|' || v.model, count(*),
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY f.km_per_month)
+      FROM customers_vehicleforecast f JOIN customers_vehicle v ON v.id = f.vehicle_id
+     WHERE f.source = 'readings' GROUP BY v.dealership_id, v.make, v.model
+    UNION ALL
+    SELECT v.dealership_id::text, count(*), percentile_cont(0.5) WITHIN GROUP (ORDER BY f.km_per_month)
+      FROM customers_vehicleforecast f JOIN customers_vehicle v ON v.id = f.vehicle_id
+     WHERE f.source = 'readings' GROUP BY v.dealership_id
+"""
+
+
+def _priors_in_database() -> dict[str, float]:
+    with connection.cursor() as cursor:
+        cursor.execute(_PRIORS_SQL)
+        return mileage.priors_from_medians((key, cars, float(median)) for key, cars, median in cursor.fetchall())
 
 
 def prior_for(vehicle: HasModel, priors: dict[str, float]) -> float | None:

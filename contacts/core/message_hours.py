@@ -11,6 +11,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Final
+
+# The anchors of greetings: they may go on a weekend or a public holiday (PROGRAM.md version 2). The
+# resolver places them there (contacts.core.pressure), the sender sends them (contacts.sending) and the
+# auditor accepts them (contacts.core.pressure_audit).
+GREETING_ANCHORS: Final[frozenset[str]] = frozenset({"birthday"})
+
+
+def is_greeting(anchor: str) -> bool:
+    return anchor in GREETING_ANCHORS
 
 
 class Verdict(StrEnum):

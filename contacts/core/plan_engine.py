@@ -789,10 +789,14 @@ class _Planner:
 
     def plan_missed_maintenance(self, rule: _Rule) -> None:
         """An unfulfilled due date: threshold (due + offset) <= today, no maintenance visit since
-        due - 60 days, no booking still ahead. Dated at the threshold, not earlier than today."""
+        due - 60 days, no booking still ahead. Dated at the threshold, not earlier than today.
+
+        Once per car (PROGRAM.md version 2): a car that missed several maintenances gets one touchpoint,
+        for the latest miss, whose detail names them all ("TO-4 and TO-5, due since ...")."""
         today = self.today
         lower, upper = self.bounds[rule.phase]
         booked = self.facts.maintenance_booked_on
+        missed: list[tuple[int, str, str, date]] = []
         for number, due, driver in self.dues():
             threshold = rule.shift(due)
             if threshold > today:
@@ -804,9 +808,14 @@ class _Planner:
                 continue
             day = max(threshold, today)
             if lower <= day < upper:
-                due_iso = due.isoformat()
-                detail = self.due_detail(number, due_iso, driver)
-                self.emit(rule, number, day, f"missed_maintenance:{due_iso}:TO-{number}", detail)
+                missed.append((number, due.isoformat(), driver, day))
+        if missed:
+            number, due_iso, driver, day = missed[-1]
+            detail = self.due_detail(number, due_iso, driver)
+            if len(missed) > 1:
+                detail["missed_numbers"] = ",".join(str(n) for n, _due, _driver, _day in missed)
+                detail["missed_since"] = missed[0][1]
+            self.emit(rule, number, day, f"missed_maintenance:{due_iso}:TO-{number}", detail)
 
     def plan_lapsed(self, rule: _Rule) -> None:
         """No visit and no reached contact for longer than the threshold (12 months + 1 day): dated today."""

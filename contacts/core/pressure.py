@@ -176,6 +176,10 @@ class Item:
     # The customer asked for it (a callback, a hot hand-off): not budgeted against the gap and caps.
     is_requested: bool = False
     reason: str = ""
+    # A greeting (a birthday message) may go on a weekend or a public holiday; other contacts may not.
+    is_greeting: bool = False
+    # One of the program's essentials: when the budget forces a choice, placed before the others.
+    is_essential: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -531,8 +535,9 @@ class _Household:
                 return _MESSAGE_GAP
         return _FREE
 
-    def first_message_day(self, low: int, high: int, is_counted: bool) -> int:
-        """The earliest allowed message day in [low, high], or -1."""
+    def first_message_day(self, low: int, high: int, is_counted: bool, any_day: bool = False) -> int:
+        """The earliest allowed message day in [low, high], or -1. ``any_day``: weekends and holidays
+        allowed (a greeting)."""
         holidays = self.holidays
         is_working = self.is_working
         call_days = self.call_days_blocking_messages
@@ -541,7 +546,7 @@ class _Household:
         gap = self.message_gap
         day = low
         while day <= high:
-            if day in holidays or not is_working[day % 7] or day in call_days:
+            if (not any_day and (day in holidays or not is_working[day % 7])) or day in call_days:
                 day += 1
                 continue
             if is_counted and size:
@@ -754,7 +759,7 @@ def _place_messages(
     plans: list[MessagePlan] = []
     for wish, _rank, end, touchpoint_id, start, item in entries:
         is_counted = not item.is_requested
-        day = household.first_message_day(start, end, is_counted)
+        day = household.first_message_day(start, end, is_counted, item.is_greeting)
         if day < 0:
             decisions.append(_window_closed(item, household.tally(start, end, False, is_counted)))
             continue
@@ -865,8 +870,18 @@ def resolve(
     decisions: list[Decision] = []
     requested_calls: list[_Entry] = []
     calls: list[_Entry] = []
+    essential_calls: list[_Entry] = []
     messages: list[_Entry] = []
+    essential_messages: list[_Entry] = []
     seen_ids: set[int] = set()
+    # One greeting per person (PROGRAM.md version 2): a birthday is the customer's, not a car's, so of
+    # the greetings of one customer on one day only the lowest touchpoint id is placed.
+    first_greeting: dict[tuple[int, date], int] = {}
+    for item in items:
+        if item.is_greeting:
+            key = (item.customer_id, item.due_on)
+            if item.touchpoint_id < first_greeting.get(key, item.touchpoint_id + 1):
+                first_greeting[key] = item.touchpoint_id
 
     for item in items:
         touchpoint_id = item.touchpoint_id
@@ -880,6 +895,12 @@ def resolve(
         end = item.window_end.toordinal()
         if end < start:
             raise ValueError(f"touchpoint {touchpoint_id}: window ends before it starts")
+        if item.is_greeting and first_greeting[(item.customer_id, item.due_on)] != touchpoint_id:
+            greeted = first_greeting[(item.customer_id, item.due_on)]
+            decisions.append(
+                _decision(touchpoint_id, "suppressed", "one_greeting_per_person", None, f"greeted by {greeted}")
+            )
+            continue
 
         if channel in blocked_channels or (
             blocked_channels_by_customer
@@ -930,16 +951,18 @@ def resolve(
             item,
         )
         if channel != CALL:
-            messages.append(entry)
+            (essential_messages if item.is_essential else messages).append(entry)
         elif item.is_requested:
             requested_calls.append(entry)
         else:
-            calls.append(entry)
+            (essential_calls if item.is_essential else calls).append(entry)
 
     household = _Household(rules, history)
     drafts: list[_CallDraft] = []
     drafts_by_customer: dict[int, list[_CallDraft]] = {}
-    for entries, is_counted in ((requested_calls, False), (calls, True)):
+    # Requested calls first, then the program's essentials, then the rest: when the gaps and caps leave
+    # room for only some, the essentials win (PROGRAM.md version 2).
+    for entries, is_counted in ((requested_calls, False), (essential_calls, True), (calls, True)):
         if entries:
             _place_calls(
                 entries,
@@ -950,7 +973,9 @@ def resolve(
                 drafts=drafts,
                 decisions=decisions,
             )
-    message_plans = _place_messages(messages, household, decisions) if messages else []
+    message_plans = _place_messages(essential_messages, household, decisions) if essential_messages else []
+    if messages:
+        message_plans += _place_messages(messages, household, decisions)
 
     ordered_calls = [_call_plan(draft, decisions) for draft in drafts]
     ordered_calls.sort(key=_call_order)

@@ -47,6 +47,8 @@ class AuditMessage:
     is_requested: bool = False
     window: tuple[date, date] | None = None
     is_planned: bool = True
+    # A greeting may go on a weekend or a holiday (PROGRAM.md version 2).
+    is_greeting: bool = False
 
 
 def audit(
@@ -71,9 +73,11 @@ def audit(
     calls_by_household: dict[str, list[tuple[int, bool, bool]]] = {}
     messages_by_household: dict[str, list[tuple[int, bool, bool]]] = {}
 
-    def check_contact(customer_id: int | None, channel: str, day: int) -> None:
+    def check_contact(customer_id: int | None, channel: str, day: int, any_day: bool = False) -> None:
         if customer_id is not None and channel in blocked_channels_by_customer.get(customer_id, frozenset()):
             counts["do_not_contact"] += 1
+        if any_day:
+            return
         if not is_working[day % 7]:
             counts["weekend"] += 1
         if day in holidays:
@@ -95,7 +99,7 @@ def audit(
             (day, message.is_planned, message.is_requested)
         )
         if message.is_planned:
-            check_contact(message.customer_id, message.channel, day)
+            check_contact(message.customer_id, message.channel, day, message.is_greeting)
             if message.window is not None and not message.window[0] <= message.on <= message.window[1]:
                 counts["outside_window"] += 1
 

@@ -17,7 +17,7 @@ from contacts.core.departments import DEPARTMENT_PRIORITY, DEPARTMENTS
 from contacts.core.plan_engine import TemplateSpec
 from contacts.core.script_variables import SCRIPT_NAMES
 
-__all__ = ["DEPARTMENTS", "DEPARTMENT_PRIORITY", "DEFAULT_PROGRAM", "SCRIPT_VARIABLES", "script"]
+__all__ = ["DEPARTMENTS", "DEPARTMENT_PRIORITY", "DEFAULT_PROGRAM", "ESSENTIAL_CODES", "SCRIPT_VARIABLES", "script"]
 
 #: The variables a script may use (the one allow-list, contacts.core.script_variables).
 SCRIPT_VARIABLES: Final[frozenset[str]] = SCRIPT_NAMES
@@ -35,6 +35,15 @@ def script(name: str, language: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------ program
+
+#: The program's essentials (PROGRAM.md version 2): when a customer's contact budget forces a choice,
+#: these are placed before offers and greetings. Maintenance invitation and reminder, the post-service
+#: survey, the warranty-end touchpoints, and the first-weeks call that learns the mileage the first
+#: maintenance is timed by.
+ESSENTIAL_CODES: Final[frozenset[str]] = frozenset(
+    {"service_invite", "service_reminder", "post_service_csi", "warranty_extension", "warranty_last_check",
+     "first_weeks"}
+)
 
 
 

@@ -14,6 +14,8 @@ from typing import Any
 from django.db import transaction
 
 from contacts.core import pressure
+from contacts.core.message_hours import is_greeting
+from contacts.core.program import ESSENTIAL_CODES
 from contacts.models import (
     OutboxMessage,
     Problem,
@@ -226,6 +228,8 @@ def resolve_household(
                 window_end=window_end,
                 priority=template.priority,
                 reason=reason,
+                is_greeting=is_greeting(template.anchor),
+                is_essential=template.code in ESSENTIAL_CODES,
             )
         )
     facts = list(members.values())

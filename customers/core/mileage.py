@@ -464,11 +464,16 @@ def median_priors(observed: Iterable[tuple[int, str, str, float]], *, min_cars: 
     for dealership_id, make, model, rate in observed:
         by_model.setdefault(f"{dealership_id}|{make}|{model}", []).append(rate)
         by_dealership.setdefault(f"{dealership_id}", []).append(rate)
-    priors = {key: _round50(statistics.median(values)) for key, values in by_model.items() if len(values) >= min_cars}
-    priors.update(
-        {key: _round50(statistics.median(values)) for key, values in by_dealership.items() if len(values) >= min_cars}
+    return priors_from_medians(
+        [(key, len(values), statistics.median(values)) for key, values in (by_model | by_dealership).items()],
+        min_cars=min_cars,
     )
-    return priors
+
+
+def priors_from_medians(groups: Iterable[tuple[str, int, float]], *, min_cars: int = 5) -> dict[str, float]:
+    """The priors from (key, cars, median km a month) per group, the key as ``median_priors`` makes it:
+    ``"<dealership id>|<make>|<model>"`` or ``"<dealership id>"``. For medians counted in the database."""
+    return {key: _round50(median) for key, cars, median in groups if cars >= min_cars}
 
 
 def prior_for(priors: dict[str, float], *, dealership_id: int, make: str, model: str) -> float | None:

@@ -574,6 +574,20 @@ def test_missed_service_fires_30_days_after_an_unfulfilled_due_date() -> None:
     assert (plan[0].window_start, plan[0].window_end) == (D(2026, 11, 22), D(2026, 12, 6))
 
 
+def test_a_car_that_missed_several_maintenances_gets_one_missed_service_naming_them() -> None:
+    # given: TO-1 due 2026-01-18 and TO-2 due 2026-07-18 both missed, today 2026-11-22
+    facts = _facts(
+        today=D(2026, 11, 22), maintenance_due_dates=(D(2026, 1, 18), D(2026, 7, 18)),
+        last_reached_contact_on=D(2025, 12, 1),
+    )
+    # when
+    plan = plan_vehicle([TEMPLATES_BY_CODE["missed_service"]], facts)
+    # then: one touchpoint, for the latest miss, naming both since the first
+    assert _triples(plan) == [("missed_service", 2, D(2026, 11, 22))]
+    assert plan[0].reason_detail["missed_numbers"] == "1,2"
+    assert plan[0].reason_detail["missed_since"] == "2026-01-18"
+
+
 def test_missed_service_is_dated_on_its_threshold_day() -> None:
     # given: today is exactly due + 30 days
     facts = _facts(today=D(2026, 10, 15), maintenance_due_dates=(D(2026, 9, 15),))
@@ -828,6 +842,18 @@ def test_call_scripts_have_greeting_purpose_questions_record_and_close_in_both_l
     # then
     assert len(calls) == 18
     assert missing == []
+
+
+def test_every_call_script_asks_for_the_mileage_in_both_languages() -> None:
+    # PROGRAM.md version 2: the first maintenance after a sale can only be timed well from a real reading
+    calls = [t for t in DEFAULT_PROGRAM if t.channel == "call"]
+    silent = [
+        t.code
+        for t in calls
+        if not re.search(r"odometer|kilomet|mileage", t.script_en, re.I)
+        or not re.search(r"одометр|пробег", t.script_ru, re.I)
+    ]
+    assert silent == []
 
 
 def test_message_bodies_are_short() -> None:

@@ -57,11 +57,13 @@ def call(
     customer_id: int = 1,
     priority: int = 50,
     is_requested: bool = False,
+    is_essential: bool = False,
 ) -> Item:
     due = day(due_on)
     start = day(window_start) if window_start else due
     end = day(window_end) if window_end else due + timedelta(days=window_days)
     return Item(
+        is_essential=is_essential,
         touchpoint_id=touchpoint_id,
         customer_id=customer_id,
         vehicle_id=10,
@@ -85,9 +87,11 @@ def message(
     window_days: int = 3,
     customer_id: int = 1,
     is_requested: bool = False,
+    is_greeting: bool = False,
 ) -> Item:
     due = day(due_on)
     return Item(
+        is_greeting=is_greeting,
         touchpoint_id=touchpoint_id,
         customer_id=customer_id,
         vehicle_id=10,
@@ -1212,3 +1216,64 @@ def test_the_tally_of_a_window_agrees_with_the_rules_asked_day_by_day(
     for ordinal in range(low, high + 1):
         expected[blocker(ordinal, is_counted)] += 1
     assert tally == expected
+
+
+def test_a_greeting_goes_on_a_weekend_or_holiday_and_other_messages_wait_for_a_working_day() -> None:
+    # given: Saturday 2026-11-28; a birthday greeting due that day, a tyre-season message due that day
+    # (another household), and a greeting on 8 December, a holiday here (PROGRAM.md version 2)
+    rules = Rules(holidays=frozenset({day("2026-12-08")}))
+    greetings = [
+        message(1, "2026-11-28", code="birthday", window_days=0, is_greeting=True),
+        message(3, "2026-12-08", code="birthday", window_days=0, is_greeting=True),
+    ]
+    other = [message(2, "2026-11-28", code="tyre_season")]
+    # when
+    greeted, informed = run(greetings, rules=rules), run(other, rules=rules)
+    # then
+    assert dict(message_days(greeted)) == {1: day("2026-11-28"), 3: day("2026-12-08")}
+    assert dict(message_days(informed)) == {2: day("2026-11-30")}
+    assert outcome(informed, 2)[0:2] == ("deferred", "deferred:weekend")
+
+
+def test_the_auditor_accepts_a_greeting_on_a_holiday_and_not_another_message() -> None:
+    # given: two messages on a public holiday, one of them a greeting
+    holiday = day("2026-12-08")
+    messages = [
+        AuditMessage(household_key="a", customer_id=1, channel="sms", on=holiday, is_greeting=True),
+        AuditMessage(household_key="b", customer_id=2, channel="sms", on=holiday),
+    ]
+    # when
+    counts = audit([], messages, rules=Rules(holidays=frozenset({holiday})), blocked_channels_by_customer={})
+    # then
+    assert counts["holiday"] == 1
+
+
+def test_a_customer_with_two_cars_gets_one_birthday_greeting() -> None:
+    # given: the plan gives each car its own birthday touchpoint on the same day, in any order
+    items = [
+        message(12, "2026-11-24", code="birthday", window_days=0, is_greeting=True),
+        message(11, "2026-11-24", code="birthday", window_days=0, is_greeting=True),
+    ]
+    # when
+    resolution = run(items)
+    # then: one greeting (the lower touchpoint id), the other suppressed with its reason
+    assert message_days(resolution) == [(11, day("2026-11-24"))]
+    assert outcome(resolution, 12) == ("suppressed", "one_greeting_per_person", None)
+
+
+@pytest.mark.parametrize("essential", [True, False])
+def test_when_the_budget_allows_one_call_the_programs_essential_wins(essential: bool) -> None:
+    # given: one call left in the household's 30 days; an offer to one member wished first, a service
+    # invitation to another wished two days later (two customers: their calls cannot merge)
+    rules = Rules(max_calls_per_30_days=1)
+    items = [
+        call(1, "2026-11-24", code="needs_check", department="sales", customer_id=1),
+        call(2, "2026-11-26", window_days=5, customer_id=2, is_essential=essential),
+    ]
+    # when
+    resolution = run(items, rules=rules)
+    # then: the essential takes the call; without the flag, the earlier wish does
+    placed = {item.touchpoint_id for plan in resolution.calls for item in plan.agenda}
+    assert placed == ({2} if essential else {1})
+    dropped = 1 if essential else 2
+    assert outcome(resolution, dropped)[0] == "suppressed"
