@@ -14,8 +14,8 @@ import datetime as dt
 import random
 from dataclasses import dataclass, field
 
-from customers.demo import MODELS, VIN_ALPHABET, DemoGenerator, _odometer
 from customers.core.calendar import add_months
+from customers.demo import MODELS, VIN_ALPHABET, DemoGenerator, _odometer
 from customers.models import Customer, ServiceVisit, Vehicle
 
 DAYS_PER_MONTH = 30.4375

@@ -26,11 +26,8 @@ UTC = dt.UTC
 DAYS, VEHICLES = 28, 60
 # The demo users' passwords: the default hasher costs about a second each on a busy machine.
 FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-DUPLICATES = "a car that missed several maintenances gets one missed_service touchpoint per miss, all due the same day (PROGRAM.md v2: once per car); reported"
 AUDIT = ("audit_contacts counts the call in which (and the calls before) a customer refused as do_not_contact, and retries and "
          "callbacks that move past their touchpoints' windows as outside_window; reported")
-MESSAGE_HOURS = "messages go out at the build's hour, not inside message hours; another helper fixes it (issue 12)"
-REFUSALS = "a refusal typed in the admin leaves open calls and pending messages; another helper fixes it (issue 12)"
 
 
 # --- the simulator at a small size -----------------------------------------------------------------
@@ -53,7 +50,6 @@ def test_every_dealership_gets_its_queue_every_working_day(small_run):
     assert small_run.violations.get("queue_every_working_day", 0) == 0
 
 
-@pytest.mark.xfail(strict=False, reason=DUPLICATES)
 def test_nothing_is_duplicated(small_run):
     assert small_run.violations.get("no_duplicates", 0) == 0
 
@@ -63,12 +59,10 @@ def test_audit_contacts_stays_clean(small_run):
     assert small_run.violations.get("audit_contacts_clean", 0) == 0
 
 
-@pytest.mark.xfail(strict=False, reason=MESSAGE_HOURS)
 def test_messages_go_out_inside_message_hours(small_run):
     assert small_run.violations.get("message_hours", 0) == 0
 
 
-@pytest.mark.xfail(strict=False, reason=REFUSALS)
 def test_nothing_after_a_refusal_whichever_path_recorded_it(small_run):
     assert small_run.violations.get("nothing_after_refusal", 0) == 0
 
