@@ -36,6 +36,7 @@ def fact_paths(kind: str, prefix: str, key_route: str | None) -> list[URLPattern
 urlpatterns = [
     # External ids may hold a "/" (1C document numbers such as 2025/0042): the path converter keeps it.
     *fact_paths("customers", "Customer", "by-external-id/<path:key>"),
+    api_path("customers/<int:pk>/refusals/", customers_api.CustomerRefusalApi, "api-customers-refusal"),
     *fact_paths("vehicles", "Vehicle", "by-vin/<str:key>"),
     *fact_paths("sales", "Sale", "by-external-id/<path:key>"),
     *fact_paths("visits", "Visit", "by-external-id/<path:key>"),

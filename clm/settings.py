@@ -7,6 +7,7 @@ With nothing set, the product runs on its embedded default: SQLite, a Celery bro
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import zoneinfo
 from pathlib import Path
@@ -114,12 +115,14 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "template_partials",
+    "axes",
     "customers",
     "contacts",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "customers.middleware.ContentSecurityPolicyMiddleware",
     # Before sessions: a NUL byte in a cookie would otherwise reach PostgreSQL as a 500.
     "customers.middleware.RejectNulBytesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -132,7 +135,28 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into customers.accounts.login_locked_out.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# --- Logins ---------------------------------------------------------------------------------------
+# Every login form (the product's and the admin's) goes through django-axes first: after
+# LOGIN_FAILURE_LIMIT wrong passwords in a row for one user from one address, that pair is locked for
+# LOGIN_LOCKOUT_MINUTES (another address, or another user, is not). The attempts are rows in the
+# database, so the lock works without Redis. Unlock: the admin's Access attempts, or
+# ``manage.py axes_reset_username NAME`` (customers.accounts).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "customers.accounts.login_locked_out"
+# Behind the production proxy the client's address is X-Forwarded-For's first entry (AXES_IPWARE_*
+# needs django-ipware); without a proxy, REMOTE_ADDR.
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "clm.urls"
 WSGI_APPLICATION = "clm.wsgi.application"
@@ -164,7 +188,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Short socket timeouts: a Redis that is down or unreachable costs a request a second, not a hang
+    # (the API's rate limit then fails open: customers.throttling).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": env_int("REDIS_CONNECT_TIMEOUT_SECONDS", 1),
+                "socket_timeout": env_int("REDIS_TIMEOUT_SECONDS", 5),
+            },
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -230,7 +265,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis redelivers a task that was taken and never acknowledged (its worker was killed) after the
 # visibility timeout: matched to the hard time limit, so no running task is delivered twice and no
 # lost one waits kombu's default hour.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 30}
+# (Redis only: the embedded default's SQLAlchemy transport hands its options to create_engine, which
+# refuses this one.)
+CELERY_BROKER_TRANSPORT_OPTIONS = (
+    {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 30} if CELERY_BROKER_URL.startswith(("redis", "rediss")) else {}
+)
 # Two queues: the nightly sweeps ("sweeps") never delay interactive work and the morning build
 # ("celery": re-plans after a change, builds, messages, claims). Production runs a worker for each
 # (README, production); the embedded default runs one worker on both.
@@ -297,11 +336,18 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON with a body size and nesting limit (customers.parsers); forms keep Django's own limits.
+    "DEFAULT_PARSER_CLASSES": [
+        "customers.parsers.LimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    # Fails open, logged, when the cache that holds its counters (Redis) is down.
+    "DEFAULT_THROTTLE_CLASSES": ["customers.throttling.FailOpenUserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": env_str("API_THROTTLE_RATE", "6000/minute")},
 }
 SPECTACULAR_SETTINGS = {
@@ -311,7 +357,14 @@ SPECTACULAR_SETTINGS = {
     # The docs page's assets come from the pinned drf-spectacular-sidecar package, never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # The three refusal columns of a customers row (customers.importing.REFUSAL_WORDS) share one enum.
+    "ENUM_NAME_OVERRIDES": {"RefusalEnum": ["yes", "no"]},
 }
+
+# --- Imports --------------------------------------------------------------------------------------
+# An import waiting or running with no progress for this long is shown as stalled, with a retry
+# (a worker writes progress every 2,000 rows, a few seconds apart; a queued file waits seconds).
+IMPORT_STALLED_AFTER = dt.timedelta(minutes=env_int("IMPORT_STALLED_AFTER_MINUTES", 5))
 
 # --- Messages (SMS, e-mail) -----------------------------------------------------------------------
 # Pluggable like Django's e-mail backends: "contacts.senders.ConsoleSender" or "contacts.senders.FileSender".
@@ -366,7 +419,37 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# --- Sessions, password reset, e-mail ---------------------------------------------------------------
+# A session lasts one working shift, not Django's two weeks; a password-reset link one hour, not three days.
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE_SECONDS", 10 * 3600)
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_SECONDS", 3600)
+# Password-reset e-mails go through SMTP in production; to the console in development.
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "clm@localhost")
+
+# --- Production security (DEBUG off): `manage.py check --deploy` reports nothing ----------------
+# The pages keep a few inline scripts and style attributes, hence 'unsafe-inline'; everything else,
+# scripts included, comes from this site only (htmx and Chart.js are vendored in static/).
+DEFAULT_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+CONTENT_SECURITY_POLICY = env_str("CONTENT_SECURITY_POLICY", "" if DEBUG else DEFAULT_CONTENT_SECURITY_POLICY)
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # The load balancer's health probe may come over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)

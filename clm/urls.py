@@ -12,10 +12,17 @@ urlpatterns = [
     path("health/", operations_views.health, name="health"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Password reset by e-mail: Django's own views and (the admin's) templates.
+    path("accounts/password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("accounts/password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path("accounts/reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(),
+         name="password_reset_confirm"),
+    path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("customers/", include("customers.urls")),
     path("calls/", include("contacts.urls")),
     path("channels/", include("contacts.channels.urls")),
+    path("", include("contacts.configuration.urls")),
     path("api/", include("clm.api_urls")),
 ]

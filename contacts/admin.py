@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -12,11 +13,13 @@ from django.utils import timezone
 from contacts.models import (
     CallAttempt,
     CallTask,
+    ConfigurationChange,
     ContactRules,
     DailyCapacity,
     Department,
     Handoff,
     OutboxMessage,
+    TemplateVersion,
     Touchpoint,
     TouchpointTemplate,
 )
@@ -57,11 +60,16 @@ class TouchpointTemplateAdmin(admin.ModelAdmin):
         return render(request, "admin/contacts/touchpointtemplate/preview.html", context)
 
     def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
-        # Issued calls keep the script they were rendered with; the version marks the change.
-        if change:
-            obj.version = F("version") + 1
-        super().save_model(request, obj, form, change)
-        obj.refresh_from_db(fields=["version"])
+        # Issued calls keep the script they were rendered with; the version marks the change, and its
+        # texts and timing are kept as a published version, as the dealer's template editor keeps them.
+        from contacts.configuration.versions import record_published_version
+
+        with transaction.atomic():
+            if change:
+                obj.version = F("version") + 1
+            super().save_model(request, obj, form, change)
+            obj.refresh_from_db(fields=["version"])
+            record_published_version(template=obj, user=request.user, now=timezone.now())
 
 
 @admin.register(Touchpoint)
@@ -118,3 +126,26 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     raw_id_fields = ["customer", "touchpoint"]
     readonly_fields = ["provider", "provider_message_id", "attempts", "reserved_at", "next_attempt_at", "delivered_at",
                        "status_changed_at"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """History: written by the workflows that make the change, never edited by hand."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(TemplateVersion)
+class TemplateVersionAdmin(ReadOnlyAdmin):
+    list_display = ["code", "status", "number", "published_at", "published_by", "created_at", "created_by"]
+    list_filter = ["status"]
+    search_fields = ["code"]
+
+
+@admin.register(ConfigurationChange)
+class ConfigurationChangeAdmin(ReadOnlyAdmin):
+    list_display = ["changed_at", "dealership", "subject", "changed_by"]
+    list_filter = ["subject", "dealership"]

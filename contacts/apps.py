@@ -7,3 +7,19 @@ from django.utils.translation import gettext_lazy as _
 class ContactsConfig(AppConfig):
     name = "contacts"
     verbose_name = _("Contacts")
+
+    def ready(self) -> None:
+        # The facts app announces refusals (customers.refusals); what they stop is this app's.
+        from contacts.card import customer_card
+        from contacts.models import ContactRules
+        from contacts.queueing import replan_on_commit
+        from contacts.refusals import stop_contact_on_refusal
+        from customers import hooks
+        from customers.refusals import on_refusal
+
+        on_refusal(stop_contact_on_refusal)
+        # The facts app announces changed vehicles and asks for the hold-out share and the customer's
+        # contact card through customers.hooks: the dependency stays one way.
+        hooks.on_vehicles_changed(replan_on_commit)
+        hooks.provide_holdout_share(ContactRules.holdout_share_for)
+        hooks.provide_customer_card(customer_card)

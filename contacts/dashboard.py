@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from contacts import metrics, queueing
 from contacts.core import figures
-from contacts.models import MetricSnapshot
+from contacts.models import ContactRules, MetricSnapshot
 from customers import access
 from customers.core.calendar import add_months
 
@@ -332,6 +332,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "customers": _float(request.GET.get("x"), float(value["contacts"]["customers"])),
         "margin_service": _float(request.GET.get("y"), 6000), "margin_car": _float(request.GET.get("z"), 40000),
     }
+    # a, b, c: one dealership's own (set on the admin's profit page); several dealerships: the method's.
+    stored = ContactRules.objects.filter(dealership=chosen[0]).first() if len(chosen) == 1 else None
+    profit_inputs.update((stored or ContactRules()).profit_coefficients())
     months = value["series"]["months"]
     base_query = "&".join(part for part in request.GET.urlencode().split("&") if part and not part.startswith(("export=", "refresh=")))
     return render(request, "contacts/dashboard.html", {

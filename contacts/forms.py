@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from contacts.call_screen import call_topics, call_vehicle_ids
 from contacts.calls import CHURN_REASONS, MAX_ODOMETER_KM
 from contacts.models import CallAttempt, CallTask, Department
 from customers import access
@@ -42,6 +43,10 @@ class OutcomeForm(forms.Form):
         label=_("Booked for"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": _("Give the booked date, e.g. 27.11.2026.")},
     )
+    booked_time = forms.TimeField(
+        label=_("Time"), required=False, widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        input_formats=["%H:%M"], error_messages={"invalid": _("Give the booked time, e.g. 10:30.")},
+    )
     reason = forms.ChoiceField(label=_("Why elsewhere"), required=False, choices=list(CHURN_REASONS.items()),
                                widget=forms.RadioSelect)
     department = forms.ModelChoiceField(
@@ -61,12 +66,28 @@ class OutcomeForm(forms.Form):
     def __init__(self, *args: Any, task: CallTask, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.task = task
-        vehicles = list(Vehicle.objects.filter(owner_id=task.customer_id, is_active=True).order_by("id"))
+        # The cars the call is about come first, and the first of them is chosen: the agent changes it
+        # only when the customer talks about another car.
+        self.call_vehicle_ids = call_vehicle_ids(call_topics(task, today=task.dealership.local_date(timezone.now())))
+        rank = {vehicle_id: position for position, vehicle_id in enumerate(self.call_vehicle_ids)}
+        vehicles = sorted(
+            Vehicle.objects.filter(owner_id=task.customer_id, is_active=True).order_by("id"),
+            key=lambda vehicle: rank.get(vehicle.pk, len(rank)),
+        )
         field: Any = self.fields["vehicle"]
-        field.queryset = Vehicle.objects.filter(pk__in=[v.pk for v in vehicles]).order_by("id")
+        field.queryset = Vehicle.objects.filter(pk__in=[v.pk for v in vehicles])
+        field.choices = [(v.pk, field.label_from_instance(v)) for v in vehicles]
         if len(vehicles) == 1:
             field.initial = vehicles[0].pk
+        elif vehicles and vehicles[0].pk in rank:
+            field.initial = vehicles[0].pk
         self.vehicles = vehicles
+        # A hot lead goes by default to the department of the call's first topic that takes hand-offs
+        # (a trade-in topic to trade-in, not to service); the agent can still choose another.
+        departments: Any = self.fields["department"]
+        takers = {d.code: d.pk for d in departments.queryset}
+        topic_departments = [item.get("department") for item in task.agenda if isinstance(item, dict)]
+        departments.initial = next((takers[code] for code in topic_departments if code in takers), None)
 
     def clean_callback_at(self) -> dt.datetime | None:
         value: dt.datetime | None = self.cleaned_data.get("callback_at")

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from contacts.core.plan_engine import ANCHOR_RECURRENCES, DEFAULT_WINDOW_END_DAYS, SALE_KINDS
+from contacts.scripts import script_errors
+from customers.hooks import DEFAULT_HOLDOUT_SHARE_PERCENT
 from customers.models import Channel, Customer, Dealership, Vehicle
 
 
@@ -65,6 +70,127 @@ class Phase(models.TextChoices):
     ALWAYS = "always", _("Always")
 
 
+# How far from its anchor a touchpoint may be dated, in days (a month counts 30.44 days), and what
+# the anchor is in words. Outside these a touchpoint falls before its anchor event or outside the
+# 3-year cycle, and the plan engine silently plans nothing: the template editor and the Django admin
+# refuse it instead (TouchpointTemplate.clean).
+CYCLE_DAYS = 1095
+ANCHOR_OFFSET_LIMITS: dict[str, tuple[int, int]] = {
+    "sale": (0, CYCLE_DAYS - 1),
+    "maintenance_due": (-180, 90),
+    "maintenance_visit": (0, 90),
+    "warranty_end": (-365, 30),
+    "insurance_renewal": (-90, 30),
+    "birthday": (-14, 14),
+    "season": (-60, 30),
+    "missed_maintenance": (1, 180),
+    "lapsed": (183, CYCLE_DAYS),
+    "keep_alive": (30, 730),
+}
+# A yearly touchpoint anchored at the sale repeats each anniversary: its offset stays inside a year.
+YEARLY_SALE_OFFSET_LIMIT = (0, 364)
+MAX_OFFSET_MONTHS = 36
+MAX_OFFSET_DAYS = 365
+MAX_WINDOW_DAYS = 60
+DAYS_PER_MONTH = 30.44
+
+WINDOW_ORDER_MESSAGE = _("The window must start on or before the day it ends.")
+
+
+def offset_in_days(months: int, days: int) -> int:
+    return round(months * DAYS_PER_MONTH) + days
+
+
+def _timing_errors(template: TouchpointTemplate) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+
+    def refuse(field: str, message: str) -> None:
+        errors.setdefault(field, []).append(message)
+
+    months, days = template.offset_months or 0, template.offset_days or 0
+    if abs(months) > MAX_OFFSET_MONTHS:
+        refuse("offset_months", _("Offset in months: %(value)s is too far; use -%(max)s to %(max)s.")
+               % {"value": months, "max": MAX_OFFSET_MONTHS})
+    if abs(days) > MAX_OFFSET_DAYS:
+        refuse("offset_days", _("Offset in days: %(value)s is too far; use -%(max)s to %(max)s (months for longer).")
+               % {"value": days, "max": MAX_OFFSET_DAYS})
+    allowed = ANCHOR_RECURRENCES.get(template.anchor, ())
+    if template.anchor and template.recurrence not in allowed:
+        refuse("recurrence", _("Repeats: “%(anchor)s” allows only %(allowed)s.") % {
+            "anchor": Anchor(template.anchor).label,
+            "allowed": ", ".join(str(Recurrence(value).label) for value in allowed),
+        })
+    if errors or not template.anchor:
+        return errors
+    low, high = ANCHOR_OFFSET_LIMITS[template.anchor]
+    if template.anchor == "sale" and template.recurrence == Recurrence.YEARLY:
+        low, high = YEARLY_SALE_OFFSET_LIMIT
+    offset = offset_in_days(months, days)
+    if not low <= offset <= high:
+        refuse("offset_months" if months else "offset_days", _(
+            "Offset: the touchpoint would fall %(offset)s days from its anchor (%(anchor)s); "
+            "it must be between %(low)s and %(high)s days, or it is never planned."
+        ) % {"offset": offset, "anchor": Anchor(template.anchor).label, "low": low, "high": high})
+    start = 0 if template.window_start_days is None else template.window_start_days
+    default_end = DEFAULT_WINDOW_END_DAYS.get(template.channel, 3)
+    end = default_end if template.window_end_days is None else template.window_end_days
+    if start > end:
+        refuse("window_end_days", str(WINDOW_ORDER_MESSAGE))
+        return errors
+    if start > 0:
+        refuse("window_start_days", str(_("Window start: it must be on the touchpoint's day or before it (0 or less).")))
+    if end < 0:
+        refuse("window_end_days", str(_("Window end: it must be on the touchpoint's day or after it (0 or more).")))
+    if end - start > MAX_WINDOW_DAYS:
+        refuse("window_end_days", _("Window: %(length)s days is too long; at most %(max)s days, or the call loses its moment.")
+               % {"length": end - start, "max": MAX_WINDOW_DAYS})
+    if template.anchor == "sale" and template.recurrence == Recurrence.ONCE and template.phase == Phase.CYCLE:
+        if offset + end >= CYCLE_DAYS and "offset_months" not in errors and "offset_days" not in errors:
+            refuse("window_end_days", _("Window: it ends %(days)s days after the sale, after the 3-year cycle (%(cycle)s days).")
+                   % {"days": offset + end, "cycle": CYCLE_DAYS})
+    return errors
+
+
+def _condition_errors(template: TouchpointTemplate) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    kinds = template.sale_kinds
+    if not isinstance(kinds, list) or any(kind not in SALE_KINDS for kind in kinds):
+        errors["sale_kinds"] = [str(_("Sale kinds: choose among new, used and trade-in."))]
+    low, high = template.min_vehicle_age_months, template.max_vehicle_age_months
+    if low is not None and high is not None and low > high:
+        errors["max_vehicle_age_months"] = [
+            _("Vehicle age: the maximum (%(high)s months) is below the minimum (%(low)s months).") % {"low": low, "high": high}
+        ]
+    return errors
+
+
+def _script_field_errors(template: TouchpointTemplate) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    labels = {"script_en": _("Script (English)"), "script_ru": _("Script (Russian)")}
+    for field, label in labels.items():
+        text = getattr(template, field) or ""
+        if not text.strip():
+            errors[field] = [
+                _("%(field)s is empty: a call needs a script in each language.") % {"field": label}
+                if template.channel == Channel.CALL
+                else _("%(field)s is empty: a message needs a text in each language.") % {"field": label}
+            ]
+            continue
+        problems = script_errors(text)
+        if problems:
+            errors[field] = [f"{label}: {problem}" for problem in problems]
+    return errors
+
+
+def template_errors(template: TouchpointTemplate) -> dict[str, list[str]]:
+    """Every single-row reason a template would break the plan, by field, in the user's language."""
+    errors = _timing_errors(template)
+    for more in (_condition_errors(template), _script_field_errors(template)):
+        for field, messages in more.items():
+            errors.setdefault(field, []).extend(messages)
+    return errors
+
+
 class TouchpointTemplate(models.Model):
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name_en = models.CharField(_("name (English)"), max_length=150)
@@ -101,7 +227,8 @@ class TouchpointTemplate(models.Model):
         verbose_name_plural = _("touchpoint templates")
         constraints = [
             models.CheckConstraint(
-                condition=Q(window_start_days__lte=models.F("window_end_days")), name="template_window_order"
+                condition=Q(window_start_days__lte=models.F("window_end_days")), name="template_window_order",
+                violation_error_message=WINDOW_ORDER_MESSAGE,
             ),
             models.CheckConstraint(condition=Q(channel__in=["call", "sms", "email"]), name="template_channel_valid"),
         ]
@@ -117,15 +244,58 @@ class TouchpointTemplate(models.Model):
         return self.script_ru if language.startswith("ru") and self.script_ru else self.script_en
 
     def clean(self) -> None:
-        from contacts.scripts import script_errors
-
-        errors = {}
-        for field in ("script_en", "script_ru"):
-            problems = script_errors(getattr(self, field))
-            if problems:
-                errors[field] = problems
+        errors = template_errors(self)
         if errors:
             raise ValidationError(errors)
+
+
+class TemplateVersion(models.Model):
+    """A touchpoint template's texts and timing. A draft until published (a new template is a draft with
+    no template row yet); a published version is kept with its texts, so a dealer can compare versions
+    (CallTask.agenda records each call's ``template_version``) and restore an old one."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    template = models.ForeignKey(
+        TouchpointTemplate, on_delete=models.CASCADE, null=True, blank=True, related_name="versions"
+    )
+    code = models.SlugField(_("code"), max_length=40)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    number = models.PositiveIntegerField(_("version"), null=True, blank=True)
+    # Every editable field but the scripts (contacts.configuration.versions.TemplateFields).
+    template_fields: Any = models.JSONField(default=dict)
+    script_en = models.TextField(_("script (English)"), blank=True)
+    script_ru = models.TextField(_("script (Russian)"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["code", "-number", "-created_at"]
+        verbose_name = _("template version")
+        verbose_name_plural = _("template versions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["template", "number"], condition=Q(status="published"), name="template_version_number_once"
+            ),
+            # One draft per template code: an edit continues the open draft instead of forking it.
+            models.UniqueConstraint(fields=["code"], condition=Q(status="draft"), name="template_version_one_draft"),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(number__isnull=False, template__isnull=False, published_at__isnull=False),
+                name="template_version_published_complete",
+            ),
+            models.CheckConstraint(condition=Q(status__in=["draft", "published"]), name="template_version_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} v{self.number}" if self.number else f"{self.code} (draft)"
 
 
 class TouchpointQuerySet(models.QuerySet["Touchpoint"]):
@@ -198,6 +368,11 @@ class Touchpoint(models.Model):
         return self.status == self.Status.PLANNED and self.window_end < today
 
 
+# The hold-out share of a dealership with no rules row yet (README "Hold-out group"); the facts app
+# names it, since it draws imported customers into the hold-out.
+HOLDOUT_SHARE_DEFAULT = DEFAULT_HOLDOUT_SHARE_PERCENT
+
+
 class ContactRules(models.Model):
     """Contact-pressure rules per dealership (PROGRAM.md defaults)."""
 
@@ -224,8 +399,17 @@ class ContactRules(models.Model):
     # (PROGRAM.md version 2; read by contacts.sending.send_due_messages).
     message_hours_start = models.TimeField(_("messages from (local time)"), default=dt.time(10, 0))
     message_hours_end = models.TimeField(_("messages until (local time)"), default=dt.time(20, 0))
-    # xgettext:no-python-format
-    holdout_share_percent = models.PositiveSmallIntegerField(_("hold-out group, % of new customers"), default=5)
+    holdout_share_percent = models.PositiveSmallIntegerField(
+        # xgettext:no-python-format
+        _("hold-out group, % of new customers"), default=HOLDOUT_SHARE_DEFAULT
+    )
+    # The first-year profit estimate Π = X · (a · b · Y + a · c · Z) (contacts.core.figures.profit_estimate).
+    profit_live_share = models.DecimalField(_("a: share of customers reached live"), max_digits=4, decimal_places=3,
+                                            default=Decimal("0.700"))
+    profit_service_conversion = models.DecimalField(_("b: service visits per live contact"), max_digits=4,
+                                                    decimal_places=3, default=Decimal("0.070"))
+    profit_repeat_conversion = models.DecimalField(_("c: car sales per live contact"), max_digits=4, decimal_places=3,
+                                                   default=Decimal("0.020"))
 
     class Meta:
         verbose_name = _("contact rules")
@@ -243,17 +427,77 @@ class ContactRules(models.Model):
         return f"{self.dealership}"
 
     def clean(self) -> None:
-        if not self.working_weekdays or any(c not in "1234567" for c in self.working_weekdays):
-            raise ValidationError({"working_weekdays": _("Use digits 1-7, for example 12345 for Monday to Friday.")})
+        errors: dict[str, Any] = {}
+        days = self.working_weekdays or ""
+        if not days or any(c not in "1234567" for c in days) or len(set(days)) != len(days):
+            errors["working_weekdays"] = _("Working days: choose at least one day, each once (1 = Monday … 7 = Sunday).")
+        if self.max_calls_per_30_days is not None and self.max_calls_per_30_days < 1:
+            errors["max_calls_per_30_days"] = _("Calls in any 30 days: at least 1, or nobody is ever called.")
+        elif (self.max_calls_per_365_days is not None and self.max_calls_per_30_days is not None
+              and self.max_calls_per_365_days < self.max_calls_per_30_days):
+            errors["max_calls_per_365_days"] = _("Calls in any 365 days: at least as many as in any 30 days (%(n)s).") % {
+                "n": self.max_calls_per_30_days
+            }
+        priorities = self.department_priorities
+        known = set(Department.objects.values_list("code", flat=True))
+        if not isinstance(priorities, dict) or any(
+            code not in known or not isinstance(rank, int) or isinstance(rank, bool) or rank < 1
+            for code, rank in priorities.items()
+        ):
+            errors["department_priorities"] = _("Department priorities: each known department once, ranked 1, 2, 3 …")
+        for letter, name in (("a", "profit_live_share"), ("b", "profit_service_conversion"), ("c", "profit_repeat_conversion")):
+            value = getattr(self, name)
+            if value is not None and not Decimal(0) <= value <= Decimal(1):
+                errors[name] = _("Coefficient %(letter)s: a share between 0 and 1, for example 0.07 for 7 %%.") % {
+                    "letter": letter
+                }
         if self.message_hours_start is not None and self.message_hours_end is not None and (
             self.message_hours_start >= self.message_hours_end
         ):
-            raise ValidationError({"message_hours_end": _("Message hours must end after they start.")})
+            errors["message_hours_end"] = _("Message hours must end after they start.")
+        if errors:
+            raise ValidationError(errors)
+
+    def profit_coefficients(self) -> dict[str, float]:
+        """The keyword arguments of contacts.core.figures.profit_estimate for a, b and c."""
+        return {"live": float(self.profit_live_share), "service_conversion": float(self.profit_service_conversion),
+                "repeat_conversion": float(self.profit_repeat_conversion)}
+
+    @classmethod
+    def holdout_share_for(cls, dealership: Dealership) -> int:
+        """The dealership's hold-out share, without creating its rules row."""
+        stored = cls.objects.filter(dealership=dealership).values_list("holdout_share_percent", flat=True).first()
+        return HOLDOUT_SHARE_DEFAULT if stored is None else stored
 
     @classmethod
     def for_dealership(cls, dealership: Dealership) -> ContactRules:
         rules, _created = cls.objects.get_or_create(dealership=dealership)
         return rules
+
+
+class ConfigurationChange(models.Model):
+    """Who changed a dealership's contact rules or profit coefficients, when, and each changed value
+    before and after; written in the same transaction as the change (contacts.configuration.changes)."""
+
+    class Subject(models.TextChoices):
+        RULES = "rules", _("Contact rules")
+        PROFIT = "profit", _("Profit coefficients")
+
+    dealership = models.ForeignKey(Dealership, on_delete=models.CASCADE, related_name="configuration_changes")
+    subject = models.CharField(max_length=10, choices=Subject.choices)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    changed_at = models.DateTimeField()
+    # {"field": [before, after], ...}, values as text.
+    changes: Any = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        verbose_name = _("rules change")
+        verbose_name_plural = _("rules changes")
+        indexes = [models.Index(fields=["dealership", "-changed_at"], name="configuration_change_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.dealership_id} {self.subject} {self.changed_at:%Y-%m-%d %H:%M}"
 
 
 class DailyCapacity(models.Model):
@@ -265,6 +509,8 @@ class DailyCapacity(models.Model):
     set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
 
     class Meta:
+        verbose_name = _("agents on shift for a day")
+        verbose_name_plural = _("agents on shift by day")
         constraints = [models.UniqueConstraint(fields=["dealership", "day"], name="capacity_one_per_day")]
 
     def __str__(self) -> str:
@@ -276,7 +522,10 @@ class CallTaskQuerySet(models.QuerySet["CallTask"]):
         return self.filter(status=CallTask.Status.OPEN)
 
     def stale_claims(self, now: dt.datetime, minutes: int) -> CallTaskQuerySet:
-        return self.filter(status=CallTask.Status.CLAIMED, claimed_at__lt=now - dt.timedelta(minutes=minutes))
+        """Claims with no sign of life for ``minutes``: the call screen's heartbeat (claim_seen_at), else the claim."""
+        return self.filter(status=CallTask.Status.CLAIMED).alias(
+            last_seen=Coalesce("claim_seen_at", "claimed_at")
+        ).filter(last_seen__lt=now - dt.timedelta(minutes=minutes))
 
 
 class CallTask(models.Model):
@@ -321,6 +570,9 @@ class CallTask(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="claimed_calls"
     )
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # The claim's last sign of life: the open call screen's heartbeat (contacts.calls.keep_claim), so a
+    # long call is not taken for an abandoned one (CallTaskQuerySet.stale_claims).
+    claim_seen_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(_("outcome"), max_length=20, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -439,6 +691,8 @@ class Handoff(models.Model):
     notes = models.TextField(blank=True)
     deadline = models.DateField(_("deadline"))
     booked_on = models.DateField(_("booked for"), null=True, blank=True)
+    # The visit's moment when the agent agreed a time with the customer (booked_on is its local day).
+    booked_at = models.DateTimeField(_("booked at"), null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
     result = models.CharField(_("result"), max_length=200, blank=True)
     created_from = models.ForeignKey(CallAttempt, on_delete=models.SET_NULL, null=True, blank=True)

@@ -19,6 +19,7 @@ logger = logging.getLogger(__name__)
 
 REPLAN_VEHICLES = "contacts.tasks.replan_vehicles"
 COMPUTE_DASHBOARD_FIGURES = "contacts.tasks.compute_dashboard_figures"
+REPLAN_ALL_VEHICLES = "contacts.tasks.replan_all_vehicles"
 
 
 def send_on_commit(task_name: str, *args: Any) -> None:

@@ -16,6 +16,12 @@ from django.utils.translation import gettext as _
 
 from contacts.core.script_variables import SCRIPT_VARIABLES
 
+
+def script_variables() -> list[str]:
+    """Every placeholder a script may use, as typed in a script (the editor's picker)."""
+    return [f"{root}.{attr}" for root, attrs in SCRIPT_VARIABLES.items() for attr in sorted(attrs)]
+
+
 _ENGINE = Engine(debug=True, string_if_invalid="", builtins=["django.template.defaultfilters"])
 
 
@@ -29,6 +35,25 @@ def _variable_nodes(nodes: Any) -> list[Node]:
     return found
 
 
+def _unclosed_tags(source: str) -> list[str]:
+    """The template language reads an unclosed ``{{ customer.first_name`` as plain text, so an agent would
+    read it out, braces and all: refuse every opening without its closing, by line."""
+    problems = []
+    for number, line in enumerate(source.splitlines(), start=1):
+        for opening, closing in (("{{", "}}"), ("{%", "%}")):
+            position = 0
+            while (start := line.find(opening, position)) != -1:
+                end = line.find(closing, start + 2)
+                if end == -1:
+                    problems.append(
+                        _("Line %(line)s: “%(opening)s” is not closed with “%(closing)s”.")
+                        % {"line": number, "opening": opening, "closing": closing}
+                    )
+                    break
+                position = end + 2
+    return problems
+
+
 def script_errors(source: str) -> list[str]:
     """Problems in a script, each naming its line; empty when the script is fine."""
     if not source:
@@ -38,7 +63,7 @@ def script_errors(source: str) -> list[str]:
     except TemplateSyntaxError as error:
         line = getattr(error, "template_debug", {}).get("line", "?")
         return [_("Line %(line)s: %(reason)s") % {"line": line, "reason": error}]
-    problems = []
+    problems = _unclosed_tags(source)
     for node in _variable_nodes(template.nodelist):
         expression: FilterExpression = node.filter_expression  # type: ignore[attr-defined]
         var = getattr(expression.var, "var", None)

@@ -18,16 +18,13 @@ from django.utils import timezone
 from contacts import queueing, queues, sending
 from contacts.dashboard import cached_figures, computing_lock
 from contacts.models import BeatTick
-from contacts.planning import refresh_planner_statistics, replan_isolating_failures
+from contacts.planning import REPLAN_CHUNK, refresh_planner_statistics, replan_isolating_failures
 from contacts.recovery import builds_to_queue, chunks_to_requeue, finish_chunk, record_sweep
 from customers.core.calendar import add_months
 from customers.models import Dealership, Vehicle
 
 logger = logging.getLogger(__name__)
 
-# Vehicles per re-plan task: big enough that task overhead is noise, small enough that a worker's
-# memory stays flat (~2,000 vehicles ≈ 70,000 touchpoints in memory) and a killed task redoes little.
-REPLAN_CHUNK = 2000
 
 
 @shared_task
@@ -69,20 +66,22 @@ replan_on_commit = queueing.replan_on_commit
 
 
 @shared_task
-def replan_all_vehicles(chunk: int = REPLAN_CHUNK) -> int:
-    """Nightly sweep: record and queue one re-plan task per id range; returns the number queued. Run
-    twice the same night (beat started twice), it queues nothing new."""
+def replan_all_vehicles(chunk: int = REPLAN_CHUNK, nightly: bool = True) -> int:
+    """Queue one re-plan task per id range; returns the number queued. The nightly sweep (beat) records
+    its chunks, so that lost ones are queued again and a second sweep the same night (beat started
+    twice) queues nothing new; a sweep asked for by a change (a published template) is not recorded."""
     bounds = Vehicle.objects.aggregate(low=Min("id"), high=Max("id"))
     if bounds["low"] is None:
         return 0
     now = timezone.now()
     night = now.date()
     ranges = [(first, first + chunk) for first in range(bounds["low"], bounds["high"] + 1, chunk)]
-    fresh = record_sweep(night=night, bounds=ranges, now=now)
-    for first_id, last_id in fresh:
-        queueing.send_safely(replan_vehicle_range.name, (first_id, last_id, None, night.isoformat()))
-    logger.info("replan_all_vehicles: %d chunks queued", len(fresh))
-    return len(fresh)
+    if nightly:
+        ranges = record_sweep(night=night, bounds=ranges, now=now)
+    for first_id, last_id in ranges:
+        queueing.send_safely(replan_vehicle_range.name, (first_id, last_id, None, night.isoformat() if nightly else None))
+    logger.info("replan_all_vehicles: %d chunks queued", len(ranges))
+    return len(ranges)
 
 
 @shared_task

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import re
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -29,31 +29,47 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from contacts import calls
-from contacts.card import customer_card
+from contacts.call_screen import call_topics, other_plans, script_sections
+from contacts.card import customer_card, topic_results
+from contacts.floor import floor_summary
 from contacts.forms import CapacityForm, HandoffCloseForm, OutcomeForm, ReassignForm
 from contacts.models import (
     REACHED_OUTCOMES,
     CallAttempt,
     CallTask,
     ContactRules,
-    DailyCapacity,
     Handoff,
     TouchpointTemplate,
 )
-from contacts.queues import AGENT_MARKER, why
 from customers import access
-from customers.models import Dealership
+from customers.models import Customer, Dealership
 
 logger = logging.getLogger(__name__)
 Outcome = CallAttempt.Outcome
 # The most urgent calls the queue page lists: two screens of a 1366x768 display; "Next call" always
 # takes the most urgent one anyway, and 150 rows cost three times the rendering.
 QUEUE_ROWS = 50
-FLOOR_WAITING_ROWS = 15
+MY_CALLBACK_ROWS = 20
 
 
 class AuthenticatedHttpRequest(HttpRequest):
     user: User
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """A call of the queue page, with what the page says about it on the dealership's own day."""
+
+    task: CallTask
+    local_today: dt.date
+    is_overdue_today: bool
+    is_due_callback: bool
+
+    @classmethod
+    def of(cls, task: CallTask, now: dt.datetime) -> QueueRow:
+        today = task.dealership.local_date(now)
+        return cls(task=task, local_today=today, is_overdue_today=task.window_end < today,
+                   is_due_callback=task.callback_at is not None and task.callback_at <= now)
 
 
 # --- helpers: access and navigation ---------------------------------------------------------------
@@ -87,7 +103,7 @@ def _get_dealership_for_user(request: AuthenticatedHttpRequest, pk: int) -> Deal
 def _handoffs_for(request: AuthenticatedHttpRequest) -> QuerySet[Handoff]:
     """Hand-offs of the user's dealerships; department staff see only their departments'."""
     handoffs = Handoff.objects.filter(dealership__in=access.dealerships_of(request.user)).select_related(
-        "customer", "vehicle", "department", "accepted_by", "created_from__agent"
+        "customer", "vehicle", "department", "accepted_by", "created_from__agent", "created_from__call_task", "dealership"
     )
     roles = access.roles_of(request.user)
     if not roles & {access.SUPERVISOR, access.MANAGER, access.ADMIN}:
@@ -140,16 +156,20 @@ def _queue_context(request: AuthenticatedHttpRequest, now: dt.datetime) -> dict[
     dealerships = list(access.dealerships_of(user).order_by("id"))
     today, start, end = _today_bounds(request, now)
     tasks = calls.queue_in_order(agent=user, dealerships=dealerships, now=now, limit=QUEUE_ROWS)
-    for task in tasks:
-        task.local_today = task.dealership.local_date(now)  # type: ignore[attr-defined]
-        task.is_overdue_today = task.window_end < task.local_today  # type: ignore[attr-defined]
-        task.is_due_callback = task.callback_at is not None and task.callback_at <= now  # type: ignore[attr-defined]
     mine = CallAttempt.objects.filter(agent=user, ended_at__gte=start, ended_at__lt=end).aggregate(
         done=Count("id"), reached=Count("id", filter=Q(outcome__in=REACHED_OUTCOMES))
     )
     closed_hours = [d for d in dealerships if not calls.is_within_call_hours(d, now)]
+    callbacks = calls.callbacks_of(agent=user)
+    my_callbacks = list(callbacks[:MY_CALLBACK_ROWS])
+    codes = {item.get("code", "") for task in tasks + my_callbacks for item in task.agenda if isinstance(item, dict)}
     return {
+        "undo_offer": _undo_offer(request, now),
+        "callbacks": my_callbacks,
+        "callback_count": len(my_callbacks) if len(my_callbacks) < MY_CALLBACK_ROWS else callbacks.count(),
+        "topic_titles": _topic_titles(tasks + my_callbacks, codes),
         "tasks": tasks,
+        "rows": [QueueRow.of(task, now) for task in tasks],
         "today": today,
         "now": now,
         "done": mine["done"],
@@ -160,6 +180,19 @@ def _queue_context(request: AuthenticatedHttpRequest, now: dt.datetime) -> dict[
         "hours_message": calls.call_hours_message(closed_hours[0], now) if dealerships and len(closed_hours) == len(dealerships) else "",
         "has_dealership": bool(dealerships),
     }
+
+
+def _topic_titles(tasks: list[CallTask], codes: set[str]) -> dict[int, list[str]]:
+    """Each call's topics in the UI's language, each topic once (two missed maintenances are one topic)."""
+    names = {t.code: t.name for t in TouchpointTemplate.objects.filter(code__in=codes)}
+    titles: dict[int, list[str]] = {}
+    for task in tasks:
+        seen = titles.setdefault(task.pk, [])
+        for item in task.agenda:
+            title = names.get(item.get("code", ""), item.get("title", "")) if isinstance(item, dict) else ""
+            if title and title not in seen:
+                seen.append(title)
+    return titles
 
 
 @require_POST
@@ -183,6 +216,21 @@ def _go_to_next_call(request: AuthenticatedHttpRequest, now: dt.datetime) -> Htt
     return _navigate(request, reverse("contacts:call", args=[result.task.pk]))
 
 
+@require_POST
+@access.role_required(access.CAN_WORK_QUEUE)
+def inbound_call(request: AuthenticatedHttpRequest, customer_id: int) -> HttpResponse:
+    """The customer calls in: open a call screen for them, with the same outcome bar."""
+    customer = Customer.objects.for_dealerships(access.dealerships_of(request.user)).filter(pk=customer_id).first()
+    if customer is None:
+        raise Http404(_("No such customer."))
+    try:
+        task = calls.take_inbound_call(customer=customer, agent=request.user, now=timezone.now())
+    except calls.OutcomeError as error:
+        messages.error(request, str(error))
+        return _navigate(request, reverse("customers:detail", args=[customer.pk]))
+    return _navigate(request, reverse("contacts:call", args=[task.pk]))
+
+
 # --- the call screen ------------------------------------------------------------------------------
 
 # (outcome, keyboard key, button style, panel asking for details, or "" to record at once).
@@ -200,11 +248,27 @@ OUTCOME_BUTTONS = [
 PANEL_OUTCOMES = frozenset(panel for _o, _k, _s, panel in OUTCOME_BUTTONS if panel)
 
 
+# The open call screen tells the server it is still open this often (contacts.calls.keep_claim): far
+# inside any claim timeout (at least a minute), so only a closed or frozen screen lets a claim go stale.
+HEARTBEAT_SECONDS = 45
+
+
 @require_GET
 @access.role_required(access.CAN_WORK_QUEUE)
 def call(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     task = _get_task_for_user(request, pk)
-    return render(request, "contacts/call.html", _call_context(request, task, OutcomeForm(task=task), timezone.now()))
+    is_mine = task.status == CallTask.Status.CLAIMED and task.claimed_by_id == request.user.pk
+    claim = calls.claim_token(task=task) if is_mine else ""
+    return render(request, "contacts/call.html", _call_context(request, task, OutcomeForm(task=task), timezone.now(), claim))
+
+
+@require_POST
+@access.role_required(access.CAN_WORK_QUEUE)
+def heartbeat(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The open call screen keeps its claim alive; if the call is no longer the agent's, it says why."""
+    task = _get_task_for_user(request, pk)
+    state = calls.keep_claim(task=task, agent=request.user, now=timezone.now())
+    return render(request, "contacts/call.html#claim_state", {"claim_state": state})
 
 
 @require_POST
@@ -213,14 +277,16 @@ def record_outcome(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     task = _get_task_for_user(request, pk)
     now = timezone.now()
     form = OutcomeForm(request.POST, task=task)
+    claim = request.POST.get("claim", "")
     if form.is_valid():
         data = form.cleaned_data
         try:
-            calls.record_outcome(
+            attempt = calls.record_outcome(
                 task=task, agent=request.user, outcome=data["outcome"], now=now, note=data["note"],
                 odometer_km=data["odometer_km"], vehicle=data["vehicle"], callback_at=data["callback_at"],
-                booked_on=data["booked_on"], department=data["department"], reason=data["reason"] or None,
+                booked_on=data["booked_on"], booked_time=data["booked_time"], department=data["department"], reason=data["reason"] or None,
                 results=form.results(), channels=data["channels"], deadline=data["deadline"],
+                claim_started_at=calls.claim_started_at(token=claim, task=task, agent=request.user),
             )
         except calls.OutcomeError as error:
             form.add_error(None, str(error))
@@ -228,50 +294,90 @@ def record_outcome(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             logger.exception("record_outcome failed for task %s", task.pk)
             form.add_error(None, _("The database was busy and nothing was saved. Press the button again."))
         else:
-            return _after_outcome(request, data, now)
+            return _after_outcome(request, data, now, attempt)
     task.refresh_from_db()
-    context = _call_context(request, task, form, now)
+    context = _call_context(request, task, form, now, claim)
     if _is_htmx(request):
         # htmx swaps only 2xx answers by default: the error form comes back as 200.
         return render(request, "contacts/call.html#outcome", context)
     return render(request, "contacts/call.html", context, status=400)
 
 
-def _after_outcome(request: AuthenticatedHttpRequest, data: dict[str, Any], now: dt.datetime) -> HttpResponse:
+def _after_outcome(
+    request: AuthenticatedHttpRequest, data: dict[str, Any], now: dt.datetime, attempt: CallAttempt
+) -> HttpResponse:
     messages.success(request, _("Saved: %(outcome)s.") % {"outcome": Outcome(data["outcome"]).label})
+    request.session[LAST_OUTCOME] = {"attempt_id": attempt.pk, "until": (now + calls.UNDO_WINDOW).isoformat()}
     if data.get("then") == "pause":
         return _navigate(request, reverse("contacts:queue"))
     return _go_to_next_call(request, now)
 
 
-def _call_context(request: AuthenticatedHttpRequest, task: CallTask, form: OutcomeForm, now: dt.datetime) -> dict[str, Any]:
+LAST_OUTCOME = "contacts.last_outcome"  # the session's note of the agent's last outcome, for its undo
+
+
+def _undo_offer(request: AuthenticatedHttpRequest, now: dt.datetime) -> dict[str, Any] | None:
+    """The agent's last outcome while it can still be undone, in words for the undo bar."""
+    last = request.session.get(LAST_OUTCOME)
+    if not last or dt.datetime.fromisoformat(last["until"]) <= now:
+        return None
+    if not calls.can_undo(attempt_id=last["attempt_id"], agent=request.user):
+        return None
+    attempt = CallAttempt.objects.filter(pk=last["attempt_id"]).select_related("customer__dealership").first()
+    if attempt is None:
+        return None
+    until = calls.local_now(attempt.customer.dealership, dt.datetime.fromisoformat(last["until"]))
+    return {"attempt_id": attempt.pk, "outcome": attempt.get_outcome_display(), "customer": attempt.customer.full_name,
+            "until": until.strftime("%H:%M")}
+
+
+@require_POST
+@access.role_required(access.CAN_WORK_QUEUE)
+def undo(request: AuthenticatedHttpRequest, attempt_id: int) -> HttpResponse:
+    try:
+        task = calls.undo_outcome(attempt_id=attempt_id, agent=request.user, now=timezone.now())
+    except calls.OutcomeError as error:
+        messages.error(request, str(error))
+        return _navigate(request, reverse("contacts:queue"))
+    request.session.pop(LAST_OUTCOME, None)
+    messages.info(request, _("Undone: the call to %(customer)s is open again.") % {"customer": task.customer.full_name})
+    return _navigate(request, reverse("contacts:call", args=[task.pk]))
+
+
+def _call_context(
+    request: AuthenticatedHttpRequest, task: CallTask, form: OutcomeForm, now: dt.datetime, claim: str
+) -> dict[str, Any]:
+    """``claim``: the screen's proof that the agent held the call (calls.claim_token); with it the
+    outcome bar stays while the call is open, even if the claim was released meanwhile."""
     user = request.user
     dealership = task.dealership
     rules = ContactRules.for_dealership(dealership)
     today = dealership.local_date(now)
-    agenda = [dict(item) for item in task.agenda]
-    for item in agenda:
-        if "detail" in item:
-            # The reason was written in the queue build's language; say it in the agent's.
-            item["why"] = why(item.get("reason", ""), item.get("detail") or {})
+    topics = call_topics(task, today=today)
     is_mine = task.status == CallTask.Status.CLAIMED and task.claimed_by_id == user.pk
+    if not is_mine and task.status in (CallTask.Status.OPEN, CallTask.Status.CLAIMED):
+        is_mine = calls.claim_started_at(token=claim, task=task, agent=user) is not None
     chosen = form.data.get("outcome", "") if form.is_bound else ""
-    card = customer_card(customer=task.customer, today=today)
+    card = customer_card(customer=task.customer, today=today, first_vehicle_ids=form.call_vehicle_ids)
     vehicles = [v for v in card["vehicles"] if v.is_active]
-    for vehicle in vehicles:
-        readings = list(vehicle.odometer_readings.all())  # prefetched, newest first
-        vehicle.last_reading = readings[0] if readings else None
+    last_readings = {v.pk: next(iter(v.odometer_readings.all()), None) for v in vehicles}  # prefetched, newest first
     return {
         **card,
         "task": task,
-        "agenda": agenda,
-        "sections": _script_sections(task.script, user.first_name or user.username, len(agenda)),
-        "explanation": _explanation(task.explanation or {}),
+        "agenda": topics,
+        "sections": script_sections(
+            task, topics=topics, agent_name=user.first_name or user.username, today=today, language=task.customer.language
+        ),
+        "explanation": other_plans(task.explanation or {}),
         "form": form,
         "is_mine": is_mine,
+        "claim": claim,
+        "heartbeat_seconds": HEARTBEAT_SECONDS,
+        "undo_offer": _undo_offer(request, now),
         "outcomes": OUTCOME_BUTTONS,
         "open_panel": chosen if chosen in PANEL_OUTCOMES and form.errors else "",
         "active_vehicles": vehicles,
+        "last_reading": last_readings.get(vehicles[0].pk) if len(vehicles) == 1 else None,
         "suggested_callback": _suggested_callback(dealership, now).strftime("%Y-%m-%dT%H:%M"),
         "min_callback": calls.local_now(dealership, now).strftime("%Y-%m-%dT%H:%M"),
         "next_working_day": calls.next_working_day(today, dealership=dealership, rules=rules),
@@ -289,77 +395,6 @@ def _suggested_callback(dealership: Dealership, now: dt.datetime) -> dt.datetime
     day = local.date() if local.time() < dealership.call_hours_start else local.date() + dt.timedelta(days=1)
     opening = dt.datetime.combine(day, dealership.call_hours_start, tzinfo=dealership.zone)
     return opening + dt.timedelta(hours=1)
-
-
-SECTION_HEADING = re.compile(r"(?m)^## ")
-
-
-def _script_sections(script: str, agent_name: str, agenda_size: int) -> list[dict[str, Any]]:
-    """One section per agenda item ("## title" lines, as the queue build writes them), agent named."""
-    text = (script or "").replace(AGENT_MARKER, agent_name)
-    blocks = SECTION_HEADING.split(text)
-    sections = []
-    if blocks[0].strip():
-        sections.append({"title": "", "body": blocks[0].strip()})
-    for block in blocks[1:]:
-        title, _newline, body = block.partition("\n")
-        sections.append({"title": title.strip(), "body": body.strip()})
-    for position, section in enumerate(sections):
-        section["position"] = position if position < max(1, agenda_size) else None
-    return sections
-
-
-# The resolver's reason codes (contacts.core.pressure), in words an agent reads.
-RULE_WORDS = {
-    "merge": lambda: _("moved so that one call covers several topics"),
-    "holiday": lambda: _("a public holiday"),
-    "weekend": lambda: _("a weekend"),
-    "message_same_day_as_call": lambda: _("a message goes out that day"),
-    "min_gap": lambda: _("too soon after another call"),
-    "cap_30": lambda: _("the limit of calls in 30 days"),
-    "cap_365": lambda: _("the limit of calls in a year"),
-    "message_gap": lambda: _("too soon after another message"),
-}
-
-
-def reason_words(reason: str) -> str:
-    kind, _colon, rest = (reason or "").partition(":")
-    if kind == "merged_into":
-        return _("on this call, so the customer gets one call instead of several")
-    if kind == "deferred":
-        return RULE_WORDS[rest]() if rest in RULE_WORDS else rest
-    if kind == "window_closed":
-        rule = RULE_WORDS[rest]() if rest in RULE_WORDS else rest
-        return _("its time window closed (%(rule)s)") % {"rule": rule}
-    if kind == "do_not_contact":
-        return _("the customer refused this channel (%(channel)s)") % {"channel": rest}
-    if kind == "unreachable":
-        return _("the phone is marked unreachable")
-    if kind == "window_passed":
-        return _("its time window has passed")
-    if kind == "beyond_horizon":
-        return _("too far ahead to plan yet")
-    return reason
-
-
-def _date_or_none(value: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _explanation(explanation: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    codes = {item.get("code", "") for items in explanation.values() if isinstance(items, list) for item in items}
-    names = {t.code: t.name for t in TouchpointTemplate.objects.filter(code__in=codes)}
-    result: dict[str, list[dict[str, Any]]] = {}
-    for kind in ("merged", "deferred", "suppressed"):
-        result[kind] = [
-            {"title": names.get(item.get("code", ""), item.get("code", "")), "why": reason_words(item.get("reason", "")),
-             "on": _date_or_none(item.get("on", ""))}
-            for item in explanation.get(kind) or []
-        ]
-    return result
 
 
 @require_POST
@@ -392,88 +427,9 @@ def _floor_answer(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _floor_context(request: AuthenticatedHttpRequest, now: dt.datetime) -> dict[str, Any]:
-    dealerships = list(access.dealerships_of(request.user).select_related("contact_rules").order_by("id"))
     today, start, end = _today_bounds(request, now)
-    timeouts = {d.pk: ContactRules.for_dealership(d).claim_timeout_minutes for d in dealerships}
-    staff = Dealership.staff.through.objects.filter(dealership__in=dealerships)
-    dealerships_of_user: dict[int, set[int]] = {}
-    for user_id, dealership_id in staff.values_list("user_id", "dealership_id"):
-        dealerships_of_user.setdefault(user_id, set()).add(dealership_id)
-    agents = list(
-        User.objects.filter(pk__in=dealerships_of_user, groups__name=access.AGENT, is_active=True).distinct().order_by(
-            "first_name", "username"
-        )
-    )
-    counts = {
-        row["agent"]: row
-        for row in CallAttempt.objects.filter(
-            call_task__dealership__in=dealerships, ended_at__gte=start, ended_at__lt=end
-        ).values("agent").annotate(calls=Count("id"), reached=Count("id", filter=Q(outcome__in=REACHED_OUTCOMES)))
-    }
-    claims = list(
-        CallTask.objects.filter(dealership__in=dealerships, status=CallTask.Status.CLAIMED)
-        .select_related("claimed_by", "customer", "dealership")
-        .order_by("claimed_at")
-    )
-    stale_count = 0
-    for task in claims:
-        minutes = int((now - task.claimed_at).total_seconds() // 60) if task.claimed_at else 0
-        is_stale = minutes >= timeouts.get(task.dealership_id, 20)
-        task.age_minutes = minutes  # type: ignore[attr-defined]
-        task.is_stale = is_stale  # type: ignore[attr-defined]
-        stale_count += is_stale
-    claim_of = {task.claimed_by_id: task for task in claims}
-    # Anyone holding a claim appears, agent or not (a supervisor may take calls too).
-    people = agents + [t.claimed_by for t in claims if t.claimed_by and t.claimed_by not in agents]
-    rows = []
-    for person in people:
-        row = counts.get(person.pk, {"calls": 0, "reached": 0})
-        rows.append({
-            "user": person,
-            "calls": row["calls"],
-            "reached": row["reached"],
-            "reach_rate": round(100 * row["reached"] / row["calls"]) if row["calls"] else None,
-            "claim": claim_of.get(person.pk),
-        })
-    for task in claims:
-        task.assignable = [a for a in agents if task.dealership_id in dealerships_of_user.get(a.pk, set())]  # type: ignore[attr-defined]
-    capacities = []
-    for dealership in dealerships:
-        day = dealership.local_date(now)
-        rules = ContactRules.for_dealership(dealership)
-        row_capacity = DailyCapacity.objects.filter(dealership=dealership, day=day).first()
-        on_shift = row_capacity.agents_on_shift if row_capacity else rules.default_agents_on_shift
-        capacities.append({
-            "dealership": dealership,
-            "agents_on_shift": on_shift,
-            "is_default": row_capacity is None,
-            "calls": on_shift * rules.calls_per_agent,
-            "left": calls.queue_for(dealerships=[dealership], now=now).count(),
-            "done": CallAttempt.objects.filter(
-                call_task__dealership=dealership, ended_at__gte=calls.local_day_bounds(dealership, day)[0],
-                ended_at__lt=calls.local_day_bounds(dealership, day)[1],
-            ).count(),
-        })
-    waiting = list(
-        calls.queue_for(dealerships=dealerships, now=now)
-        .select_related("customer", "assigned_to", "dealership")
-        .order_by("priority", "window_end", "id")[:FLOOR_WAITING_ROWS]
-    )
-    for task in waiting:
-        task.assignable = [a for a in agents if task.dealership_id in dealerships_of_user.get(a.pk, set())]  # type: ignore[attr-defined]
-    done = sum(r["calls"] for r in counts.values())
-    reached = sum(r["reached"] for r in counts.values())
-    return {
-        "rows": rows,
-        "claims": claims,
-        "stale_count": stale_count,
-        "capacities": capacities,
-        "waiting": waiting,
-        "today": today,
-        "now": now,
-        "done": done,
-        "reach_rate": round(100 * reached / done) if done else None,
-    }
+    dealerships = list(access.dealerships_of(request.user).order_by("id"))
+    return {"floor": floor_summary(dealerships=dealerships, now=now, day_start=start, day_end=end), "today": today, "now": now}
 
 
 @require_POST
@@ -515,10 +471,12 @@ def reassign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     today, _start, _end = _today_bounds(request, timezone.now())
     handoffs = _handoffs_for(request)
+    open_handoffs = list(handoffs.exclude(status=Handoff.Status.CLOSED).order_by("deadline", "id")[:300])
     return render(request, "contacts/inbox.html", {
-        "handoffs": list(handoffs.exclude(status=Handoff.Status.CLOSED).order_by("deadline", "id")[:300]),
+        "handoffs": open_handoffs,
         "closed": list(handoffs.filter(status=Handoff.Status.CLOSED).order_by("-closed_at")[:20]),
         "today": today,
+        "topic_results": topic_results(h.created_from for h in open_handoffs),
     })
 
 
@@ -544,8 +502,10 @@ def handoff_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> H
     if _is_htmx(request):
         today, _start, _end = _today_bounds(request, timezone.now())
         handoff = _get_handoff_for_user(request, pk)
-        return render(request, "contacts/inbox.html#row", {"h": handoff, "today": today, "row_error": error,
-                                                            "typed_result": request.POST.get("result", "")})
+        return render(request, "contacts/inbox.html#row", {
+            "h": handoff, "today": today, "row_error": error, "typed_result": request.POST.get("result", ""),
+            "topic_results": topic_results([handoff.created_from]),
+        })
     if error:
         messages.error(request, error)
     return redirect("contacts:inbox")

@@ -14,6 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 
 from customers.models import Dealership
 
@@ -23,6 +24,15 @@ MANAGER = "manager"
 ADMIN = "admin"
 DEPARTMENT_ROLES = ("sales", "service", "trade_in")
 ROLES = (AGENT, SUPERVISOR, MANAGER, ADMIN, *DEPARTMENT_ROLES)
+ROLE_LABELS = {
+    AGENT: _("Call-centre agent"),
+    SUPERVISOR: _("Supervisor"),
+    MANAGER: _("Manager"),
+    ADMIN: _("Admin"),
+    "sales": _("Sales staff"),
+    "service": _("Service staff"),
+    "trade_in": _("Trade-in staff"),
+}
 
 # Who may open what. A supervisor can do what an agent can; an admin can do everything.
 CAN_WORK_QUEUE = frozenset({AGENT, SUPERVISOR, ADMIN})
@@ -31,6 +41,8 @@ CAN_SEE_DASHBOARDS = frozenset({MANAGER, ADMIN})
 CAN_IMPORT = frozenset({MANAGER, ADMIN})
 CAN_SEE_INBOX = frozenset({*DEPARTMENT_ROLES, SUPERVISOR, MANAGER, ADMIN})
 CAN_SEE_CUSTOMERS = frozenset({AGENT, SUPERVISOR, MANAGER, ADMIN, *DEPARTMENT_ROLES})
+# The dealer's admin pages: the program, template drafts, rules, the team, the profit coefficients.
+CAN_CONFIGURE = frozenset({ADMIN})
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -89,6 +101,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "customers": bool(roles & CAN_SEE_CUSTOMERS),
             "dashboards": bool(roles & CAN_SEE_DASHBOARDS),
             "imports": bool(roles & CAN_IMPORT),
+            "program": bool(roles & CAN_CONFIGURE),
             "admin": ADMIN in roles or getattr(request.user, "is_staff", False),
         },
         "user_roles": sorted(roles),

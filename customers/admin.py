@@ -5,8 +5,9 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import Model
 from django.http import HttpRequest
+from django.utils import timezone
 
-from contacts import tasks
+from customers import hooks, refusals
 from customers.models import (
     Consent,
     Customer,
@@ -14,8 +15,10 @@ from customers.models import (
     ImportBatch,
     MaintenanceSchedule,
     OdometerReading,
+    RefusalSource,
     Sale,
     ServiceVisit,
+    Suppression,
     Vehicle,
     VehicleForecast,
 )
@@ -37,7 +40,7 @@ class ReplanOnSaveMixin:
         super().save_related(request, form, formsets, change)  # type: ignore[misc]
         ids = _vehicle_ids(form.instance)
         if ids:
-            tasks.replan_on_commit(ids)
+            hooks.vehicles_changed(ids)
 
 
 @admin.register(Dealership)
@@ -58,6 +61,9 @@ class VehicleInline(admin.TabularInline):
 class ConsentInline(admin.TabularInline):
     model = Consent
     extra = 0
+    fields = ["channel", "is_allowed", "reason", "changed_at"]
+    # Set by the refusal workflow (customers.refusals) to the moment the admin saved it.
+    readonly_fields = ["changed_at"]
 
 
 @admin.register(Customer)
@@ -67,6 +73,43 @@ class CustomerAdmin(ReplanOnSaveMixin, admin.ModelAdmin):
     search_fields = ["last_name", "first_name", "phone", "email", "external_id"]
     inlines = [VehicleInline, ConsentInline]
     list_select_related = ["dealership"]
+
+    def save_model(self, request: HttpRequest, obj: Customer, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change or {"phone", "phone_alt", "email"} & set(form.changed_data):
+            # A new customer, or a new phone or e-mail, on the suppression list comes back refused.
+            refusals.apply_suppression_list(customer_ids=[obj.pk], now=timezone.now())
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        """Consents go through the refusal workflow, as on the call screen: a refusal entered here
+        cancels that day's messages and open calls at once and joins the suppression list."""
+        if formset.model is not Consent:
+            super().save_formset(request, form, formset, change)
+            return
+        now = timezone.now()
+        customer = form.instance
+        formset.save(commit=False)
+        for consent in formset.deleted_objects:
+            if not consent.is_allowed:
+                refusals.withdraw_suppression(customer=customer, channel=consent.channel)
+            consent.delete()
+        for consent in [*formset.new_objects, *(obj for obj, _fields in formset.changed_objects)]:
+            if consent.is_allowed:
+                refusals.record_consent(customer=customer, channel=consent.channel, now=now, reason=consent.reason)
+            else:
+                refusals.record_refusal(customer=customer, channels=[consent.channel], now=now,
+                                        reason=consent.reason, source=RefusalSource.ADMIN)
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(admin.ModelAdmin):
+    """The refusals kept by phone and e-mail. Deleting an entry lets that address be contacted again
+    once its customer's consent is changed too."""
+
+    list_display = ["value", "kind", "channel", "refused_at", "source", "reason"]
+    list_filter = ["kind", "channel", "source"]
+    search_fields = ["value"]
+    readonly_fields = ["customer"]
 
 
 class SaleInline(admin.TabularInline):

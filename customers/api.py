@@ -8,6 +8,7 @@ Per kind, one view per operation (CONVENTIONS 12):
     PUT  /api/<kind>/by-external-id/<id>/      create or update by key (upsert)    <Kind>UpsertApi
          (/api/vehicles/by-vin/<vin>/; readings have no external id: their create is idempotent)
     POST /api/<kind>/bulk/                     upsert up to 1,000 rows             <Kind>BulkApi
+    POST /api/customers/<id>/refusals/         the customer refused channels       CustomerRefusalApi
 
 Every write goes through customers.importing.import_rows, the file import's own parsing and
 decisions, so the API and the files accept and refuse the same things with the same words, an empty
@@ -28,6 +29,7 @@ from typing import Any, ClassVar
 from django import forms
 from django.db import models
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
@@ -40,14 +42,24 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import generics, permissions, serializers, status
-from rest_framework.exceptions import APIException, ValidationError
-from rest_framework.parsers import JSONParser
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers import access, importing
-from customers.models import Customer, Dealership, OdometerReading, Sale, ServiceVisit, Vehicle
+from customers import access, importing, refusals
+from customers.models import (
+    VIN_PATTERN,
+    Channel,
+    Customer,
+    Dealership,
+    OdometerReading,
+    RefusalSource,
+    Sale,
+    ServiceVisit,
+    Vehicle,
+)
+from customers.parsers import LimitedJSONParser
 
 MAX_BULK_ROWS = 1000
 MAX_ID = 2**63 - 1  # a bigint: a larger id in a filter is a 400, not a database overflow
@@ -192,7 +204,7 @@ def _documented_field(column: importing.Column) -> serializers.Field:
     if column.type == "choice":
         return serializers.ChoiceField(choices=list(column.choices or ()), **options)
     if column.type == "vin":
-        return serializers.RegexField(importing.VIN_PATTERN.pattern, **options)
+        return serializers.RegexField(VIN_PATTERN.pattern, **options)
     if column.type == "email":
         return serializers.EmailField(max_length=column.max_length, **options)
     if column.max_length:
@@ -379,7 +391,7 @@ class FactWriteApi(APIView):
     """What the write operations share: JSON only, manager/admin, one row through the import's rules."""
 
     permission_classes = [permissions.IsAuthenticated, CanWriteFacts]
-    parser_classes = [JSONParser]
+    parser_classes = [LimitedJSONParser]
     kind: ClassVar[str]
     model: ClassVar[type[models.Model]]
     output: ClassVar[type[serializers.Serializer]]
@@ -522,6 +534,43 @@ class CustomerUpsertApi(FactUpsertApi):
 @extend_schema_view(post=_customer["bulk"])
 class CustomerBulkApi(FactBulkApi):
     kind, model, output = "customers", Customer, CustomerOutput
+
+
+class RefusalInput(serializers.Serializer):
+    channels = serializers.ListField(
+        child=serializers.ChoiceField(choices=Channel.choices), min_length=1, max_length=len(Channel.choices),
+        help_text="The channels the customer refused: call, sms, email.",
+    )
+    reason = serializers.CharField(max_length=300, allow_blank=True, required=False, default="",
+                                   help_text="The customer's words, as typed.")
+
+
+class RefusalOutput(serializers.Serializer):
+    customer = serializers.IntegerField()
+    refused = serializers.ListField(child=serializers.CharField())
+    refused_at = serializers.DateTimeField()
+
+
+class CustomerRefusalApi(APIView):
+    """Record a customer's refusal of channels. The same workflow as the call screen's and the
+    admin's (customers.refusals): open calls and pending messages on them are cancelled at once, and
+    the phone and e-mail join the suppression list. Any role that sees customers may record one."""
+
+    permission_classes = [permissions.IsAuthenticated, CanReadFacts]
+    parser_classes = [LimitedJSONParser]
+
+    @extend_schema(request=RefusalInput, responses={200: RefusalOutput}, operation_id="customers_refusal_create")
+    def post(self, request: Request, pk: int) -> Response:
+        customer = scoped(request.user, Customer, "dealership").filter(pk=pk).first()
+        if customer is None:
+            raise NotFound(_("No such customer among your dealerships."))
+        body = RefusalInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        now = timezone.now()
+        channels = sorted(set(body.validated_data["channels"]))
+        refusals.record_refusal(customer=customer, channels=channels, now=now, source=RefusalSource.API,
+                                reason=body.validated_data["reason"] or _("Refused through the API"))
+        return Response(RefusalOutput({"customer": customer.pk, "refused": channels, "refused_at": now}).data)
 
 
 # Vehicles --------------------------------------------------------------------------------------------

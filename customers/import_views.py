@@ -1,16 +1,19 @@
 """Import pages: upload (a dry run first), progress, preview with refused rows, apply, history, and
-the downloads (a template per kind, the refused rows of an import). The work is customers.importing's,
-run by the customers.tasks.run_import task."""
+the downloads (a template per kind, the refused rows of an import), and the retry of a file that could
+not be queued or stalled. The work is customers.importing's, run by the customers.tasks.run_import
+task, queued by customers.import_runs."""
 
 from __future__ import annotations
 
-import tablib
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from customers import access, importing, tasks
+from customers import access, import_runs, importing
+from customers.exports import csv_response
 from customers.forms import ImportUploadForm
 from customers.models import ImportBatch
 
@@ -42,18 +45,22 @@ def imports(request: HttpRequest) -> HttpResponse:
             uploaded_by=request.user if request.user.is_authenticated else None,
             file_name=(upload.name or "").replace("\x00", "")[:255], file_content=upload.read(), is_dry_run=True,
         )
-        tasks.run_import.delay_on_commit(batch.pk)
+        import_runs.queue_import_run(batch_id=batch.pk, now=timezone.now())
         return redirect("customers:import", pk=batch.pk)
-    history = (
+    history = list(
         ImportBatch.objects.filter(dealership__in=dealerships)
         .select_related("dealership", "uploaded_by")
         .defer("file_content", "refused_rows")[:HISTORY_ROWS]
     )
+    now = timezone.now()
     layouts = [
         (kind, label, importing.columns_of(kind))
         for kind, label in ImportBatch.Kind.choices
     ]
-    return render(request, "customers/import_list.html", {"form": form, "history": history, "layouts": layouts})
+    return render(request, "customers/import_list.html", {
+        "form": form, "history": history, "layouts": layouts,
+        "retryable_ids": {batch.pk for batch in history if batch.can_retry(now)},
+    })
 
 
 @access.role_required(access.CAN_IMPORT)
@@ -64,10 +71,12 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.headers.get("HX-Request"):
         template += "#status"
     percent = round(100 * batch.processed_rows / batch.total_rows) if batch.total_rows else 0
+    is_stalled = batch.is_stalled(timezone.now())
     return render(request, template, {
         "batch": batch,
         "percent": percent,
-        "is_running": batch.status in (ImportBatch.Status.PENDING, ImportBatch.Status.RUNNING),
+        "is_running": batch.is_waiting_or_running and not is_stalled,
+        "is_stalled": is_stalled,
         "refused": batch.refused_rows[:REFUSED_ROWS_SHOWN],
         "refused_hidden": max(0, len(batch.refused_rows) - REFUSED_ROWS_SHOWN),
     })
@@ -83,7 +92,17 @@ def import_apply(request: HttpRequest, pk: int) -> HttpResponse:
         is_dry_run=False, status=ImportBatch.Status.PENDING, processed_rows=0, finished_at=None
     )
     if claimed == 1:
-        tasks.run_import.delay_on_commit(batch.pk)
+        import_runs.queue_import_run(batch_id=batch.pk, now=timezone.now())
+    return redirect("customers:import", pk=batch.pk)
+
+
+@require_POST
+@access.role_required(access.CAN_IMPORT)
+def import_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """Queue again a file that could not be queued, or whose run stalled (a killed worker, a lost
+    task): an import is idempotent, so the rows already written stay as they are."""
+    batch = _get_batch_for_user(request, pk)
+    import_runs.retry_import_run(batch=batch, now=timezone.now(), stalled_after=settings.IMPORT_STALLED_AFTER)
     return redirect("customers:import", pk=batch.pk)
 
 
@@ -94,8 +113,7 @@ def import_refused_csv(request: HttpRequest, pk: int) -> HttpResponse:
     if batch is None:
         raise Http404(_("No such import."))
     headers, rows = importing.refused_rows_table(batch=batch)
-    data = tablib.Dataset(*rows, headers=headers)
-    return _csv_download(data.export("csv", delimiter=";"), f"refused-{batch.kind}-{batch.pk}.csv")
+    return csv_response(headers=headers, rows=rows, file_name=f"refused-{batch.kind}-{batch.pk}.csv")
 
 
 @access.role_required(access.CAN_IMPORT)
@@ -103,13 +121,5 @@ def import_template(request: HttpRequest, kind: str) -> HttpResponse:
     """An empty file of a kind with the canonical header line."""
     if kind not in importing.KINDS:
         raise Http404(_("No such kind of import."))
-    data = tablib.Dataset(headers=importing.template_headers(kind))
-    return _csv_download(data.export("csv", delimiter=";"), f"{kind}.csv")
-
-
-def _csv_download(text: str, file_name: str) -> HttpResponse:
-    # The BOM makes Excel open UTF-8 with Cyrillic correctly; ";" is what Russian Excel splits on.
-    response = HttpResponse("\ufeff" + text, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{file_name}"'
-    return response
+    return csv_response(headers=importing.template_headers(kind), rows=[], file_name=f"{kind}.csv")
 

@@ -21,3 +21,20 @@ class RejectNulBytesMiddleware:
         if any("\x00" in value for value in values):
             return HttpResponseBadRequest("The request contains a NUL character.", content_type="text/plain")
         return self.get_response(request)
+
+
+class ContentSecurityPolicyMiddleware:
+    """Send settings.CONTENT_SECURITY_POLICY on every response that has none (Django 5.2 has no CSP of
+    its own; 6.0 does). Empty: no header, as in development."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+
+        response = self.get_response(request)
+        policy = settings.CONTENT_SECURITY_POLICY
+        if policy and "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = policy
+        return response

@@ -225,6 +225,72 @@ class Consent(models.Model):
         return f"{self.channel}: {'yes' if self.is_allowed else 'no'}"
 
 
+class RefusalSource(models.TextChoices):
+    """Where a refusal was recorded."""
+
+    CALL = "call", _("call screen")
+    ADMIN = "admin", _("administration")
+    API = "api", _("API")
+    IMPORT = "import", _("import")
+
+
+class SuppressionQuerySet(models.QuerySet["Suppression"]):
+    def matching(self, *, phones: Any = (), emails: Any = ()) -> SuppressionQuerySet:
+        """Entries for any of these phones (E.164) or e-mails (any case)."""
+        phone_values = {p for p in phones if p}
+        email_values = {normalize_email(e) for e in emails if e}
+        condition = Q(pk__in=[])
+        if phone_values:
+            condition |= Q(kind=Suppression.Kind.PHONE, value__in=phone_values)
+        if email_values:
+            condition |= Q(kind=Suppression.Kind.EMAIL, value__in=email_values)
+        return self.filter(condition)
+
+
+def normalize_email(raw: str) -> str:
+    return (raw or "").strip().lower()
+
+
+class Suppression(models.Model):
+    """A refusal kept by phone number or e-mail address, so it outlives the customer row: a customer
+    deleted and imported again, or created anew with the same phone, comes back refused (written and
+    applied by customers.refusals). One list for the installation, which serves one dealer group (a
+    VIN is unique across the group too)."""
+
+    class Kind(models.TextChoices):
+        PHONE = "phone", _("phone")
+        EMAIL = "email", _("e-mail")
+
+    kind = models.CharField(_("kind"), max_length=5, choices=Kind.choices)
+    # E.164 for a phone, lower case for an e-mail (normalize_phone, normalize_email).
+    value = models.CharField(_("phone or e-mail"), max_length=254)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    refused_at = models.DateTimeField(_("refused at"))
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    source = models.CharField(_("recorded in"), max_length=12, choices=RefusalSource.choices)
+    # The customer who refused, while that row exists (a deleted customer leaves the entry).
+    customer = models.ForeignKey(
+        Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
+
+    objects = SuppressionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("suppressed address")
+        verbose_name_plural = _("suppression list")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "value", "channel"], name="suppression_unique_address_channel"),
+            models.CheckConstraint(condition=Q(kind__in=["phone", "email"]), name="suppression_kind_valid"),
+            models.CheckConstraint(condition=Q(channel__in=["call", "sms", "email"]), name="suppression_channel_valid"),
+            models.CheckConstraint(
+                condition=~Q(kind="phone") | Q(value__startswith="+"), name="suppression_phone_e164"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.value}: no {self.channel}"
+
+
 class MaintenanceSchedule(models.Model):
     """Interval per make/model; an empty model applies to the whole make. Global default: 15,000 km / 12 months."""
 
@@ -469,6 +535,8 @@ class ImportBatch(models.Model):
         PREVIEWED = "previewed", _("Previewed (dry run)")
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
+        # Saved, but the task could not be queued (the broker was down): the page offers a retry.
+        UNQUEUED = "unqueued", _("Not queued")
 
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     dealership = models.ForeignKey(Dealership, on_delete=models.PROTECT, related_name="imports")
@@ -489,6 +557,9 @@ class ImportBatch(models.Model):
     refused_rows = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When it was last queued, claimed or moved on: a batch waiting or running with no progress for
+    # settings.IMPORT_STALLED_AFTER is stalled (a lost task, a killed worker), and can be retried.
+    progressed_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -498,4 +569,16 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.file_name}"
+
+    @property
+    def is_waiting_or_running(self) -> bool:
+        return self.status in (self.Status.PENDING, self.Status.RUNNING)
+
+    def is_stalled(self, now: dt.datetime) -> bool:
+        """Waiting or running, with no progress for settings.IMPORT_STALLED_AFTER."""
+        last = self.progressed_at or self.created_at
+        return self.is_waiting_or_running and last is not None and now - last > settings.IMPORT_STALLED_AFTER
+
+    def can_retry(self, now: dt.datetime) -> bool:
+        return self.status == self.Status.UNQUEUED or self.is_stalled(now)
 

@@ -24,7 +24,7 @@ def run_import(batch_id: int) -> str:
 
     claimed = ImportBatch.objects.filter(
         pk=batch_id, status__in=[ImportBatch.Status.PENDING, ImportBatch.Status.RUNNING]
-    ).update(status=ImportBatch.Status.RUNNING, processed_rows=0)
+    ).update(status=ImportBatch.Status.RUNNING, processed_rows=0, progressed_at=timezone.now())
     if claimed != 1:
         return "skipped"
     batch = ImportBatch.objects.select_related("dealership", "uploaded_by").get(pk=batch_id)

@@ -19,6 +19,7 @@ from contacts.models import (
     Touchpoint,
 )
 from customers.models import Consent, Customer, Dealership
+from customers.refusals import suppressed_channels
 
 logger = logging.getLogger(__name__)
 
@@ -91,15 +92,20 @@ def customer_facts(customer_ids: Sequence[int]) -> dict[int, CustomerFacts]:
         "customer_id", "channel"
     ):
         blocked[customer_id].add(channel)
+    rows = list(Customer.objects.filter(id__in=customer_ids).values_list(
+        "id", "is_holdout", "phone", "phone_unreachable_since", "phone_alt", "email"
+    ))
+    # A refused phone or e-mail blocks its channels even on a customer row the suppression list was
+    # not applied to (customers.refusals): one more query per chunk.
+    for customer_id, channels in suppressed_channels([(row[0], row[2], row[4], row[5]) for row in rows]).items():
+        blocked[customer_id] |= channels
     return {
         customer_id: CustomerFacts(
             is_holdout=is_holdout,
             is_phone_reachable=phone != "" and unreachable_since is None,
             blocked=frozenset(blocked.get(customer_id, ())),
         )
-        for customer_id, is_holdout, phone, unreachable_since in Customer.objects.filter(id__in=customer_ids).values_list(
-            "id", "is_holdout", "phone", "phone_unreachable_since"
-        )
+        for customer_id, is_holdout, phone, unreachable_since, _phone_alt, _email in rows
     }
 
 

@@ -243,20 +243,18 @@ def estimate_mileage(
     seq = readings if isinstance(readings, (list, tuple)) else list(readings)
     t_today = today.toordinal()
 
-    # Fast path: sorted by (day, km), every reading usable and plausible after the previous.
+    # Fast path: sorted by (day, km), every reading usable and plausible after the previous. The car's
+    # own rate can only raise the limit, so it is worked out only when the model's limit is exceeded.
     keyed = sorted([(r.read_on.toordinal(), r.odometer_km, i) for i, r in enumerate(seq)])
-    max_per_day = _max_rate_per_day(keyed, prior) if keyed else _MAX_RATE_PER_DAY
+    max_per_day = max(_MAX_RATE_PER_DAY, OWN_RATE_FACTOR * prior / MONTH_DAYS)
     clean = bool(keyed) and keyed[0][1] >= 0 and keyed[-1][0] <= t_today
     if clean:
-        prev_o, prev_k, _ = keyed[0]
-        for j in range(1, len(keyed)):
-            o, km, _ = keyed[j]
-            d = o - prev_o
-            dk = km - prev_k
-            if d <= 0 or dk < 0 or dk > max_per_day * d + PLAUSIBLE_SLACK_KM:
-                clean = False
-                break
-            prev_o, prev_k = o, km
+        clean = _is_clean(keyed, max_per_day)
+        if not clean:
+            max_per_day = _max_rate_per_day(keyed, prior)
+            clean = _is_clean(keyed, max_per_day)
+    elif keyed:
+        max_per_day = _max_rate_per_day(keyed, prior)
     if clean:
         os = [t[0] for t in keyed]
         ks = [t[1] for t in keyed]
@@ -270,6 +268,18 @@ def estimate_mileage(
             flags = tuple(sorted([*flags, FlaggedReading(used[-1], reason)], key=lambda f: f.reading.read_on))
             os, ks, used = os[:-1], ks[:-1], used[:-1]
     return _fit(os, ks, used, flags, prior)
+
+
+def _is_clean(keyed: list[tuple[int, int, int]], max_per_day: float) -> bool:
+    """Every reading on its own day, none lower than the one before, none faster than the limit."""
+    prev_o, prev_k, _ = keyed[0]
+    for o, km, _ in keyed[1:]:
+        d = o - prev_o
+        dk = km - prev_k
+        if d <= 0 or dk < 0 or dk > max_per_day * d + PLAUSIBLE_SLACK_KM:
+            return False
+        prev_o, prev_k = o, km
+    return True
 
 
 def _newest_typo(os: list[int], ks: list[int]) -> FlagReason | None:

@@ -135,3 +135,16 @@ def test_the_nights_last_chunk_refreshes_the_planner_statistics(moscow):
     assert Touchpoint.objects.exists() and not statistics_match_the_table()
     tasks.replan_vehicle_range(second, second + 1, NOW.isoformat(), night.isoformat())
     assert statistics_match_the_table()
+
+
+def test_a_sweep_asked_for_by_a_change_runs_even_after_the_nights_sweep(moscow):
+    # given: tonight's sweep already ran
+    factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=dt.date(2026, 11, 1))
+    with time_machine.travel(NOW, tick=False):
+        assert tasks.replan_all_vehicles() == 1
+        # when: the nightly sweep is started again (beat twice), and a published template asks for one
+        again = tasks.replan_all_vehicles()
+        asked = tasks.replan_all_vehicles(nightly=False)
+    # then: the second nightly one queues nothing, the asked-for one queues the fleet
+    assert (again, asked) == (0, 1)
+    assert SweepChunk.objects.count() == 1

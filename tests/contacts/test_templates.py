@@ -24,7 +24,7 @@ def test_script_with_a_syntax_error_is_refused_with_its_line():
         template.full_clean()
     # then
     message = error.value.message_dict["script_en"][0]
-    assert message.startswith("Line 2:")
+    assert message.startswith("Script (English): Line 2:")
 
 
 def test_script_with_an_unknown_variable_is_refused_with_its_line():

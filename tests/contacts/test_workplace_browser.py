@@ -242,3 +242,42 @@ def test_an_agent_of_another_dealership_gets_not_found(browser, live_server, ope
     assert "does not exist, or it belongs to a dealership" in page.content()
     response = page.goto(f"{live_server.url}/calls/floor/")
     assert response.status == 403
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_a_multi_car_call_preselects_its_car_and_a_mis_key_is_undone_with_u(browser, live_server, open_dealership, language):
+    # given: Olga has two cars; the call is about the Sportage, listed second in the database
+    ARTIFACTS.mkdir(exist_ok=True)
+    agent = factories.make_user("anna", "agent", dealerships=(open_dealership,))
+    agent.first_name = "Anna"
+    agent.save()
+    day = today_in(open_dealership)
+    task = realistic_call(open_dealership, day)
+    customer = task.customer
+    customer.phone = "+79344401815"
+    customer.save()
+    # A Rio whose VIN sorts before the Sportage's, bought later: first in the card's usual order, last by id.
+    factories.SaleFactory(vehicle__owner=customer, vehicle__model="Rio", vehicle__plate="В001ОР77", vehicle__vin="1" * 17,
+                          sold_on=dt.date(2025, 3, 1))
+    page = login(browser, live_server, agent.username)
+    page.context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+    page.goto(f"{live_server.url}/calls/queue/")
+    # when: next call
+    page.keyboard.press("n")
+    page.wait_for_url(f"**/calls/task/{task.pk}/")
+    # then: the Sportage is chosen and its card comes first; the phone reads as people write it
+    assert page.eval_on_selector("#id_vehicle", "s => s.options[s.selectedIndex].text").startswith("Kia Sportage")
+    assert "Sportage" in page.inner_text(".call-grid > div:nth-child(2) .card h3 >> nth=0")
+    assert "+7 934 440-18-15" in page.inner_text("#dial")
+    page.screenshot(path=str(ARTIFACTS / f"call-multi-car-{language}.png"))
+    # when: "no answer" by mistake (key 2), then U
+    page.keyboard.press("2")
+    page.wait_for_selector("#undo-last")
+    page.screenshot(path=str(ARTIFACTS / f"undo-{language}.png"))
+    page.keyboard.press("u")
+    page.wait_for_url(f"**/calls/task/{task.pk}/")
+    page.wait_for_selector("#outcome-form")
+    # then: the call is the agent's again, as before the mis-key
+    task.refresh_from_db()
+    assert (task.status, task.claimed_by, task.attempts) == ("claimed", agent, 0)
+    assert not CallAttempt.objects.filter(call_task=task).exists()

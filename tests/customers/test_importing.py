@@ -224,7 +224,7 @@ def test_identical_duplicate_rows_are_merged_and_different_ones_are_refused(mosc
 
 def test_a_large_file_is_processed_in_windows_and_repeats_are_found_across_them(moscow, monkeypatch):
     # given: windows of two rows; line 4 repeats line 2 exactly, line 5 repeats line 3 with another first name
-    monkeypatch.setattr(importing, "WINDOW_ROWS", 2)
+    monkeypatch.setattr(importing.flows, "WINDOW_ROWS", 2)
     text = "external_id;last_name;first_name\nW-1;Аа;Бб\nW-2;Вв;Гг\nW-1;Аа;Бб\nW-2;Вв;Дд\nW-3;Ее;Жж\n"
     # when
     report = run("customers", text, moscow)
@@ -313,7 +313,7 @@ def test_vehicle_import_queues_the_replan_of_created_and_changed_cars_in_chunks(
     # given: three cars, then a file that changes one, keeps one and adds one; two ids per task
     run("customers", CUSTOMERS, moscow)
     run("vehicles", VEHICLES, moscow)
-    monkeypatch.setattr(importing, "REPLAN_IDS_PER_TASK", 1)
+    monkeypatch.setattr(importing.writing, "REPLAN_IDS_PER_TASK", 1)
     text = f"vin;make;model;year\n{VIN_1};Kia;Rio;2024\n{VIN_2};Kia;Ceed SW;2023\n{VIN_3};Kia;Sportage;2025\n"
     # when
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -666,17 +666,27 @@ def test_an_upload_is_dry_run_first_then_applied(client, manager, moscow, django
     assert Customer.objects.count() == 2
 
 
-def test_applying_twice_runs_the_import_once(client, manager, moscow, django_capture_on_commit_callbacks):
+def test_applying_twice_runs_the_import_once(client, manager, moscow, tasks_queued_not_run):
     # given: a previewed batch
+    from celery.signals import before_task_publish
+
     client.force_login(manager)
     batch = ImportBatch.objects.create(kind="customers", dealership=moscow, uploaded_by=manager, file_name="c.csv",
                                        file_content=CUSTOMERS.encode(), status="previewed")
+    published: list[tuple[str, tuple]] = []
+
+    def record(sender, body, **kwargs):
+        published.append((sender, tuple(body[0])))
+
+    before_task_publish.connect(record)
     # when
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+    try:
         client.post(reverse("customers:import_apply", args=[batch.pk]))
         client.post(reverse("customers:import_apply", args=[batch.pk]))
+    finally:
+        before_task_publish.disconnect(record)
     # then
-    assert queued(callbacks) == [("customers.tasks.run_import", (batch.pk,))]
+    assert published == [("customers.tasks.run_import", (batch.pk,))]
 
 
 def test_the_progress_partial_polls_while_running_and_stops_when_done(client, manager, moscow):

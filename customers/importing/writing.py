@@ -1,0 +1,62 @@
+"""One batch of changes in one transaction; the re-plan of its vehicles announced on commit."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from django.db import models, transaction
+from django.utils.translation import gettext as _
+
+from customers import hooks
+from customers.importing.base import BATCH_ROWS, REPLAN_IDS_PER_TASK
+from customers.importing.deciding import ADDRESS_FIELDS, Change, Context, chunks, load_by_keys
+from customers.models import (
+    Customer,
+    RefusalSource,
+    Vehicle,
+)
+from customers.refusals import apply_suppression_list, record_refusal
+
+# ----------------------------------------------------------------------------------------- writing
+
+
+def write_batch(changes: Sequence[Change], ctx: Context) -> set[int]:
+    """One batch in one transaction: inserts per model, updates per (model, fields); the re-plan of
+    its vehicles is queued on commit. Returns those vehicle ids."""
+    inserts: dict[type[models.Model], list[models.Model]] = defaultdict(list)
+    updates: dict[tuple[type[models.Model], tuple[str, ...]], list[models.Model]] = defaultdict(list)
+    for change in changes:
+        for instance in change.inserts:
+            inserts[type(instance)].append(instance)
+        for instance, fields in change.updates:
+            updates[(type(instance), fields)].append(instance)
+    with transaction.atomic():
+        for model, instances in inserts.items():
+            model._default_manager.bulk_create(instances, batch_size=BATCH_ROWS)
+        for (model, fields), instances in updates.items():
+            model._default_manager.bulk_update(instances, fields, batch_size=500)
+        # Refusals the file records, then: a customer created or given a new phone or e-mail that a
+        # refusal keeps is refused again.
+        for change in changes:
+            if change.refuse_channels:
+                customer_id = id_of_record(change)
+                assert customer_id is not None
+                record_refusal(customer=Customer(pk=customer_id), channels=change.refuse_channels, now=ctx.now,
+                               reason=_("Refused, according to the DMS"), source=RefusalSource.IMPORT)
+        addressed = [c.pk for c in inserts.get(Customer, [])] + [
+            c.pk for (model, fields), instances in updates.items()
+            if model is Customer and set(fields) & ADDRESS_FIELDS for c in instances
+        ]
+        if addressed:
+            apply_suppression_list(customer_ids=addressed, now=ctx.now)
+        vehicle_ids = {item if isinstance(item, int) else item.pk for change in changes for item in change.replan}
+        owner_ids = [owner for change in changes for owner in change.replan_owner_ids]
+        vehicle_ids.update(id_ for (id_,) in load_by_keys(Vehicle.objects.all(), "owner_id", owner_ids, "id"))
+        for chunk in chunks(sorted(vehicle_ids), REPLAN_IDS_PER_TASK):
+            hooks.vehicles_changed(chunk)
+    return vehicle_ids
+
+
+def id_of_record(change: Change) -> int | None:
+    return change.record if isinstance(change.record, int) else change.record.pk
