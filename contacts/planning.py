@@ -24,6 +24,7 @@ from contacts.core.plan_engine import PlannedTouchpoint, SaleFact, TemplateSpec,
 from contacts.models import (
     REACHED_OUTCOMES,
     CallAttempt,
+    CallTask,
     CallTaskItem,
     Handoff,
     OutboxMessage,
@@ -352,6 +353,9 @@ def replan(*, vehicle_ids: Sequence[int], now: dt.datetime | None = None, force:
             today_by_vehicle=today_by_vehicle,
             result=result,
         )
+        _withdraw_calls_about_gone_cars(
+            {v.id: (facts.is_active[v.id], facts.owner_of.get(v.id)) for v in changed}
+        )
         PlanFingerprint.objects.bulk_create(
             [PlanFingerprint(vehicle_id=v.id, digest=digests[v.id], planned_at=frozen_now) for v in changed],
             batch_size=2000,
@@ -360,6 +364,39 @@ def replan(*, vehicle_ids: Sequence[int], now: dt.datetime | None = None, force:
             update_fields=["digest", "planned_at"],
         )
     return result
+
+
+def _withdraw_calls_about_gone_cars(state: dict[int, tuple[bool, int | None]]) -> None:
+    """A car sold, traded in or scrapped (inactive, or owned by someone else now) is no longer called
+    about: an open call that carries one of its topics is withdrawn (``vehicle_gone``), those topics are
+    closed, and the call's other topics go back to the plan for the next build. A call an agent holds
+    is left to the agent, who sees the car's state on the card."""
+    on_open_calls = list(
+        Touchpoint.objects.filter(
+            vehicle_id__in=list(state), status=Touchpoint.Status.ISSUED,
+            call_item__call_task__status=CallTask.Status.OPEN,
+        ).values_list("id", "vehicle_id", "customer_id", "call_item__call_task_id")
+    )
+    gone = {
+        tp_id for tp_id, vehicle_id, customer_id, _task in on_open_calls
+        if not state[vehicle_id][0] or state[vehicle_id][1] != customer_id
+    }
+    if not gone:
+        return
+    tasks = {task_id for tp_id, _v, _c, task_id in on_open_calls if tp_id in gone}
+    others = list(
+        CallTaskItem.objects.filter(call_task_id__in=tasks).exclude(touchpoint_id__in=gone).values_list(
+            "touchpoint_id", flat=True
+        )
+    )
+    CallTask.objects.filter(id__in=tasks, status=CallTask.Status.OPEN).update(
+        status=CallTask.Status.CANCELLED, outcome="vehicle_gone"
+    )
+    Touchpoint.objects.filter(id__in=gone).update(status=Touchpoint.Status.CANCELLED, resolution="obsolete:vehicle_gone")
+    CallTaskItem.objects.filter(touchpoint_id__in=others).delete()
+    Touchpoint.objects.filter(id__in=others, status=Touchpoint.Status.ISSUED).update(
+        status=Touchpoint.Status.PLANNED, resolution="reopened:call_withdrawn"
+    )
 
 
 def _issued_before(touchpoint_ids: set[int]) -> set[int]:

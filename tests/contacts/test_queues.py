@@ -348,3 +348,34 @@ def test_one_person_in_two_dealerships_gets_one_call_a_day(moscow, yekaterinburg
         assert Touchpoint.objects.filter(customer=in_moscow, status="planned").exclude(resolution="").exists()
     else:
         assert called == {in_ekb.id, in_moscow.id}
+
+
+# --- a car that is gone -------------------------------------------------------------------------
+
+
+def test_an_open_call_about_a_car_that_was_traded_in_is_withdrawn_and_never_made(moscow):
+    # given: a customer with two cars, both due, on one open call
+    owner = _customer_due_for_service(moscow)
+    second = factories.SaleFactory(vehicle__owner=owner, sold_on=dt.date(2025, 12, 20))
+    factories.OdometerReadingFactory(vehicle=second.vehicle, read_on=dt.date(2025, 12, 20), odometer_km=0, source="sale")
+    factories.OdometerReadingFactory(vehicle=second.vehicle, read_on=dt.date(2026, 10, 1), odometer_km=12500)
+    replan(vehicle_ids=[second.vehicle.id], now=NOW)
+    build_queue(dealership=moscow, day=DAY, now=NOW)
+    task = CallTask.objects.get(customer=owner)
+    gone = task.items.first().touchpoint.vehicle
+    assert {item.touchpoint.vehicle_id for item in task.items.all()} >= {gone.id}
+    # when: that car is traded in (inactive) and re-planned, as an import or the admin does
+    type(gone).objects.filter(pk=gone.pk).update(is_active=False)
+    replan(vehicle_ids=[gone.id], now=NOW + dt.timedelta(hours=3), force=True)
+    # then: the open call is withdrawn; the traded-in car's topics are closed, the other car's go back
+    task.refresh_from_db()
+    assert (task.status, task.outcome) == (CallTask.Status.CANCELLED, "vehicle_gone")
+    assert not Touchpoint.objects.filter(vehicle=gone, status__in=["planned", "issued"]).exists()
+    # and the next days' builds call the customer about the other car only
+    for offset in range(1, 8):
+        day = DAY + dt.timedelta(days=offset)
+        replan(vehicle_ids=[gone.id, second.vehicle.id, *owner.vehicles.values_list("id", flat=True)],
+               now=NOW + dt.timedelta(days=offset))
+        build_queue(dealership=moscow, day=day, now=NOW + dt.timedelta(days=offset))
+    live = CallTask.objects.filter(customer=owner).exclude(status=CallTask.Status.CANCELLED)
+    assert not Touchpoint.objects.filter(call_item__call_task__in=live, vehicle=gone).exists()
