@@ -25,7 +25,7 @@ def audit_stored_contacts() -> dict[str, Any]:
         tasks = list(
             CallTask.objects.filter(dealership=dealership)
             .exclude(status=CallTask.Status.CANCELLED)
-            .values_list("id", "customer_id", "scheduled_on", "is_requested")
+            .values_list("id", "customer_id", "scheduled_on", "is_requested", "kind", "attempts")
         )
         if not tasks:
             continue
@@ -38,10 +38,12 @@ def audit_stored_contacts() -> dict[str, Any]:
         ):
             windows[task_id].append((start, end))
         blocked: dict[int, frozenset[str]] = defaultdict(frozenset)
-        for customer_id, channel in Consent.objects.filter(
+        refused_on: dict[tuple[int, str], Any] = {}
+        for customer_id, channel, changed_at in Consent.objects.filter(
             customer__dealership=dealership, is_allowed=False
-        ).values_list("customer_id", "channel"):
+        ).values_list("customer_id", "channel", "changed_at"):
             blocked[customer_id] = blocked[customer_id] | {channel}
+            refused_on[(customer_id, channel)] = dealership.local_date(changed_at)
         calls = [
             pressure_audit.AuditCall(
                 household_key=phones.get(customer_id) or f"c{customer_id}",
@@ -49,8 +51,10 @@ def audit_stored_contacts() -> dict[str, Any]:
                 on=day,
                 is_requested=is_requested,
                 item_windows=tuple(windows.get(task_id, ())),
+                # a retry after no answer, or a call back the customer asked for
+                is_continuation=kind != CallTask.Kind.PLANNED or attempts > 0,
             )
-            for task_id, customer_id, day, is_requested in tasks
+            for task_id, customer_id, day, is_requested, kind, attempts in tasks
         ]
         messages = [
             pressure_audit.AuditMessage(
@@ -68,7 +72,7 @@ def audit_stored_contacts() -> dict[str, Any]:
         ]
         checked += len(calls) + len(messages)
         for rule, count in pressure_audit.audit(
-            calls, messages, rules=resolver, blocked_channels_by_customer=dict(blocked)
+            calls, messages, rules=resolver, blocked_channels_by_customer=dict(blocked), refused_on=refused_on
         ).items():
             violations[rule] = violations.get(rule, 0) + count
     return {"checked": checked, "violations": violations}

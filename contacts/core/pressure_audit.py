@@ -36,6 +36,10 @@ class AuditCall:
     # The window of every touchpoint on the agenda; the call must lie inside each.
     item_windows: tuple[tuple[date, date], ...] = ()
     is_planned: bool = True
+    # A call carried on after its placed day: a retry after no answer, or a call back the customer asked
+    # for. The windows and the no-message-on-a-call-day rule judged its placement; they do not judge
+    # the carrying on (the gap and the caps still count it).
+    is_continuation: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +61,7 @@ def audit(
     *,
     rules: Rules,
     blocked_channels_by_customer: Mapping[int, frozenset[str]],
+    refused_on: Mapping[tuple[int, str], date] | None = None,
 ) -> dict[str, int]:
     """Count rule violations of a contact schedule, by rule (every key of AUDIT_RULES is present).
 
@@ -72,9 +77,16 @@ def audit(
     holidays, is_working = _calendar(rules.working_weekdays, rules.holidays)
     calls_by_household: dict[str, list[tuple[int, bool, bool]]] = {}
     messages_by_household: dict[str, list[tuple[int, bool, bool]]] = {}
+    placed_by_household: dict[str, list[tuple[int, bool]]] = {}
+
+    refused_days = {key: day.toordinal() for key, day in (refused_on or {}).items()}
 
     def check_contact(customer_id: int | None, channel: str, day: int, any_day: bool = False) -> None:
-        if customer_id is not None and channel in blocked_channels_by_customer.get(customer_id, frozenset()):
+        # A contact on a refused channel: with ``refused_on``, only one after the day of the refusal
+        # (the call in which the customer refused, and the contacts before it, kept the rule).
+        if customer_id is not None and channel in blocked_channels_by_customer.get(customer_id, frozenset()) and (
+            day > refused_days.get((customer_id, channel), -1)
+        ):
             counts["do_not_contact"] += 1
         if any_day:
             return
@@ -88,11 +100,14 @@ def audit(
         calls_by_household.setdefault(call.household_key, []).append(
             (day, call.is_planned, call.is_requested)
         )
+        if not call.is_continuation:
+            placed_by_household.setdefault(call.household_key, []).append((day, call.is_planned))
         if call.is_planned:
             check_contact(call.customer_id, CALL, day)
-            counts["outside_window"] += sum(
-                1 for start, end in call.item_windows if not start <= call.on <= end
-            )
+            if not call.is_continuation:
+                counts["outside_window"] += sum(
+                    1 for start, end in call.item_windows if not start <= call.on <= end
+                )
     for message in messages:
         day = message.on.toordinal()
         messages_by_household.setdefault(message.household_key, []).append(
@@ -117,7 +132,7 @@ def audit(
         counts["message_gap"] += _count_close_pairs(counted, rules.min_days_between_messages)
         if rules.no_message_on_call_day:
             planned_by_call_day: dict[int, list[bool]] = {}
-            for day, is_planned, _is_requested in calls_by_household.get(household_key, ()):
+            for day, is_planned in placed_by_household.get(household_key, ()):
                 planned_by_call_day.setdefault(day, []).append(is_planned)
             for day, is_planned, _is_requested in household_messages:
                 for is_call_planned in planned_by_call_day.get(day, ()):

@@ -41,9 +41,10 @@ class CustomerFacts:
 
 @dataclass(frozen=True, order=True)
 class Household:
-    """Customers of this dealership who share a phone (one budget for calls), and the customers of the
-    group's other dealerships with that phone: their calls and messages count against the same budget
-    (``CLM_HOUSEHOLD_ACROSS_DEALERSHIPS``), though only this dealership's touchpoints are placed here."""
+    """Customers of this dealership who share a phone and have something open (one budget for calls),
+    and the ``relatives``: the others with that phone, here with nothing open, or at the group's other
+    dealerships (``CLM_HOUSEHOLD_ACROSS_DEALERSHIPS``). The relatives' calls and messages count against
+    the same budget, though only the members' touchpoints are placed."""
 
     members: tuple[int, ...]
     relatives: tuple[int, ...] = ()
@@ -67,15 +68,24 @@ def households_with_open_touchpoints(*, dealership: Dealership, day: dt.date) ->
     )
     by_phone: dict[str, list[int]] = defaultdict(list)
     alone: list[Household] = []
+    # Customers who share a phone with a wanted one but have nothing open themselves: their calls and
+    # messages still count against the household's budget (the simulator found two messages three days
+    # apart on one phone, the first to a customer whose touchpoints were all issued by then).
+    idle: dict[str, list[int]] = defaultdict(list)
     # The dealership's customers are read whole: an IN list of every wanted id would cost more.
     for customer_id, phone in Customer.objects.filter(dealership=dealership).values_list("id", "phone"):
         if customer_id not in wanted:
+            if phone:
+                idle[phone].append(customer_id)
             continue
         if phone:
             by_phone[phone].append(customer_id)
         else:
             alone.append(Household((customer_id,)))
     relatives: dict[str, list[int]] = defaultdict(list)
+    for phone, ids in idle.items():
+        if phone in by_phone:
+            relatives[phone].extend(ids)
     if settings.CLM_HOUSEHOLD_ACROSS_DEALERSHIPS and by_phone:
         for customer_id, phone in (
             Customer.objects.exclude(dealership=dealership).exclude(phone="").values_list("id", "phone").iterator(5000)

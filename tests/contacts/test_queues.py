@@ -379,3 +379,16 @@ def test_an_open_call_about_a_car_that_was_traded_in_is_withdrawn_and_never_made
         build_queue(dealership=moscow, day=day, now=NOW + dt.timedelta(days=offset))
     live = CallTask.objects.filter(customer=owner).exclude(status=CallTask.Status.CANCELLED)
     assert not Touchpoint.objects.filter(call_item__call_task__in=live, vehicle=gone).exists()
+
+
+def test_a_phone_mate_with_nothing_open_still_counts_against_the_households_budget(moscow):
+    # given: two customers on one phone; the first was called yesterday and has nothing open now
+    from tests.contacts.factories import make_call_task
+
+    first = factories.CustomerFactory(dealership=moscow, phone="+79160000002")
+    make_call_task(moscow, customer=first, scheduled_on=DAY - dt.timedelta(days=1), status=CallTask.Status.DONE)
+    second = _customer_due_for_service(moscow, phone="+79160000002")
+    # when
+    build_queue(dealership=moscow, day=DAY, now=NOW)
+    # then: the second is not called the day after the first (the gap is per household)
+    assert not CallTask.objects.filter(customer=second, scheduled_on=DAY).exists()

@@ -1277,3 +1277,24 @@ def test_when_the_budget_allows_one_call_the_programs_essential_wins(essential: 
     assert placed == ({2} if essential else {1})
     dropped = 1 if essential else 2
     assert outcome(resolution, dropped)[0] == "suppressed"
+
+
+def test_the_auditor_judges_a_refusal_from_its_day_on_and_not_the_carrying_on_of_a_call() -> None:
+    # given: a customer who refused calls on 25.11 (on a call that day); a call before, that call, and
+    # one after; and a retry of a call moved past its touchpoint's window, on a message day
+    refused = day("2026-11-25")
+    calls = [
+        AuditCall(household_key="a", customer_id=1, on=day("2026-11-10")),
+        AuditCall(household_key="a", customer_id=1, on=refused),
+        AuditCall(household_key="a", customer_id=1, on=day("2026-12-07")),
+        AuditCall(household_key="b", customer_id=2, on=day("2026-11-27"), is_continuation=True,
+                  item_windows=((day("2026-11-10"), day("2026-11-24")),)),
+    ]
+    messages = [AuditMessage(household_key="b", customer_id=2, channel="sms", on=day("2026-11-27"))]
+    # when
+    counts = audit(calls, messages, rules=Rules(min_days_between_calls=0, max_calls_per_30_days=5),
+                   blocked_channels_by_customer={1: frozenset({"call"})}, refused_on={(1, "call"): refused})
+    # then: only the call after the day of the refusal breaks it; the retry breaks no window, no message day
+    assert counts["do_not_contact"] == 1
+    assert counts["outside_window"] == 0
+    assert counts["message_same_day_as_call"] == 0
