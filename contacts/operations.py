@@ -7,11 +7,12 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
+from django.db.models.functions import Coalesce
 
 from contacts.models import Problem, QueueBuild, SweepChunk
 from contacts.problems import recent_problems
 from contacts.queues import dealerships_due
-from customers.models import Dealership
+from customers.models import Customer, Dealership
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,21 @@ def last_sweep() -> SweepProgress | None:
         requeued=Count("id", filter=Q(attempts__gt=1)),
     )
     return SweepProgress(night, counts["chunks"], counts["finished"], counts["requeued"])
+
+
+# How many customers the data-refresh list shows at once, longest unreachable first.
+DATA_REFRESH_ROWS = 200
+
+
+def data_to_refresh(*, dealership_ids: list[int]) -> list[Customer]:
+    """Customers whose phone (three failed calls in a row) or e-mail (a bounce or a permanent failure)
+    is marked unreachable: a supervisor gets their contact data refreshed."""
+    return list(
+        Customer.objects.filter(dealership_id__in=dealership_ids)
+        .filter(Q(phone_unreachable_since__isnull=False) | Q(email_unreachable_since__isnull=False))
+        .select_related("dealership")
+        .order_by(Coalesce("phone_unreachable_since", "email_unreachable_since"), "id")[:DATA_REFRESH_ROWS]
+    )
 
 
 def problems_since(*, since: dt.datetime, dealership_ids: list[int] | None = None) -> list[Problem]:

@@ -73,4 +73,5 @@ def problems(request: HttpRequest) -> HttpResponse:
         "late_builds": operations.late_builds(now=now, dealership_ids=ids),
         "problems": operations.problems_since(since=now - dt.timedelta(days=7), dealership_ids=ids),
         "sweep": operations.last_sweep(),
+        "to_refresh": operations.data_to_refresh(dealership_ids=ids),
     })

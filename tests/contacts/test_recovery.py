@@ -148,3 +148,20 @@ def test_a_sweep_asked_for_by_a_change_runs_even_after_the_nights_sweep(moscow):
     # then: the second nightly one queues nothing, the asked-for one queues the fleet
     assert (again, asked) == (0, 1)
     assert SweepChunk.objects.count() == 1
+
+
+def test_the_supervisor_sees_the_contact_data_to_refresh_of_their_dealerships_only(client, moscow, yekaterinburg):
+    # given: an unreachable phone and a bounced e-mail in Moscow, an unreachable phone in Yekaterinburg
+    supervisor = factories.make_user("vera", "supervisor", dealerships=(moscow,))
+    phone = factories.CustomerFactory(dealership=moscow, last_name="Звонова", phone_unreachable_since=NOW.date())
+    mail = factories.CustomerFactory(dealership=moscow, last_name="Почтова", email="a@example.com",
+                                     email_unreachable_since=NOW.date())
+    factories.CustomerFactory(dealership=moscow, last_name="Доступнова")
+    factories.CustomerFactory(dealership=yekaterinburg, last_name="Чужова", phone_unreachable_since=NOW.date())
+    client.force_login(supervisor)
+    # when
+    page = client.get(reverse("contacts:problems")).content.decode()
+    # then
+    section = page[page.index('id="data-refresh"'):]
+    assert phone.last_name in section and mail.last_name in section
+    assert "Доступнова" not in section and "Чужова" not in section
