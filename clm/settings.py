@@ -255,8 +255,8 @@ CELERY_ENABLE_UTC = True
 # A task that runs away is stopped: soft limit first so it can clean up, then the hard kill. Every
 # task is small (a re-plan chunk is seconds, a dealership's build about a minute at 400,000 customers),
 # so the limits are short: lost work is redone within five minutes (contacts.recovery).
-CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240)
-CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 270)
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 200)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 225)
 # A killed worker's tasks go back to the queue; every task is idempotent, so a rerun is safe.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -25,8 +25,13 @@ from contacts.queues import dealerships_due
 MAX_CHUNK_ATTEMPTS = 5
 
 
+# After the hard time limit a task is surely dead; the margin covers a worker's clock and the broker.
+# With the defaults (225 s) and the sweeps every minute, lost work is queued again within five minutes.
+REQUEUE_MARGIN_SECONDS = 15
+
+
 def requeue_after() -> dt.timedelta:
-    return dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 30)
+    return dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + REQUEUE_MARGIN_SECONDS)
 
 
 @dataclass(frozen=True)
