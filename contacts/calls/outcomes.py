@@ -15,6 +15,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -22,7 +23,13 @@ from contacts import queueing
 from contacts.calls import undo
 from contacts.calls.claims import closed_call_message
 from contacts.calls.errors import OutcomeError
-from contacts.calls.schedule import first_working_day_from, is_within_call_hours, local_now, next_working_day
+from contacts.calls.schedule import (
+    first_working_day_from,
+    is_within_call_hours,
+    is_working_day,
+    local_now,
+    next_working_day,
+)
 from contacts.models import (
     REACHED_OUTCOMES,
     CallAttempt,
@@ -245,7 +252,7 @@ def _validate(given: _Outcome, results: dict[str, str]) -> None:
 
 
 def _check_call_back(given: _Outcome) -> None:
-    _validate_callback(dealership=given.task.dealership, callback_at=given.callback_at, now=given.now)
+    _validate_callback(dealership=given.task.dealership, rules=given.rules, callback_at=given.callback_at, now=given.now)
     assert given.callback_at is not None
     given.detail["callback_at"] = given.callback_at.isoformat()
 
@@ -415,13 +422,22 @@ def _agenda_results(task: CallTask, results: dict[str, str]) -> dict[str, str]:
     return cleaned
 
 
-def _validate_callback(*, dealership: Dealership, callback_at: dt.datetime | None, now: dt.datetime) -> None:
+def _validate_callback(
+    *, dealership: Dealership, rules: ContactRules, callback_at: dt.datetime | None, now: dt.datetime
+) -> None:
     if callback_at is None:
         raise OutcomeError(_("Give the day and time the customer asked to be called back."))
     if callback_at <= now:
         raise OutcomeError(_("The call-back time has passed already: give a time in the future."))
     if callback_at > now + dt.timedelta(days=CALLBACK_HORIZON_DAYS):
         raise OutcomeError(_("A call back must be within %(days)s days.") % {"days": CALLBACK_HORIZON_DAYS})
+    day = dealership.local_date(callback_at)
+    if not is_working_day(day, dealership=dealership, rules=rules):
+        # Weekends and public holidays block calls, a requested one too: nobody works the queue then.
+        raise OutcomeError(
+            _("%(day)s is not a working day of the call centre: agree a call back on a working day.")
+            % {"day": formats.date_format(day, "DATE_FORMAT")}
+        )
     if not is_within_call_hours(dealership, callback_at):
         raise OutcomeError(
             _("%(time)s is outside call hours (%(start)s to %(end)s): agree a time inside them.")

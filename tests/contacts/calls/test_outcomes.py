@@ -176,8 +176,9 @@ def test_call_back_creates_a_requested_call_at_the_named_time_that_carries_the_a
         (dt.datetime(2026, 11, 23, 10, 0, tzinfo=MSK), "has passed already"),
         (dt.datetime(2026, 11, 24, 21, 30, tzinfo=MSK), "21:30 is outside call hours"),
         (dt.datetime(2027, 3, 1, 12, 0, tzinfo=MSK), "within 60 days"),
+        (dt.datetime(2026, 11, 28, 12, 0, tzinfo=MSK), "is not a working day of the call centre"),
     ],
-    ids=["missing", "past", "night", "too_far"],
+    ids=["missing", "past", "night", "too_far", "saturday"],
 )
 def test_a_call_back_needs_a_future_time_inside_call_hours(moscow, agent, at, message):
     task = claimed(moscow, agent)
