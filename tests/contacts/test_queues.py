@@ -392,3 +392,24 @@ def test_a_phone_mate_with_nothing_open_still_counts_against_the_households_budg
     build_queue(dealership=moscow, day=DAY, now=NOW)
     # then: the second is not called the day after the first (the gap is per household)
     assert not CallTask.objects.filter(customer=second, scheduled_on=DAY).exists()
+
+
+def test_the_build_writes_the_days_message_with_its_rendered_text(moscow):
+    # given: a customer whose birthday greeting falls on the build day, nothing else open
+    from contacts.models import TouchpointTemplate
+
+    owner = factories.CustomerFactory(dealership=moscow, first_name="Анна", birthday=dt.date(1985, 11, 23), language="ru")
+    vehicle = factories.SaleFactory(vehicle__owner=owner, sold_on=dt.date(2024, 6, 1)).vehicle
+    greeting = Touchpoint.objects.create(
+        vehicle=vehicle, customer=owner, template=TouchpointTemplate.objects.get(code="birthday"),
+        cycle_start=dt.date(2024, 6, 1), occurrence=1, due_on=DAY, window_start=DAY, window_end=DAY, reason="birthday",
+    )
+    # when
+    counts = build_queue(dealership=moscow, day=DAY, now=NOW)
+    # then: one message in the outbox, for today, to the customer's phone, rendered in Russian
+    message = OutboxMessage.objects.get(touchpoint=greeting)
+    assert counts.messages == 1
+    assert (message.send_on, message.channel, message.recipient, message.status) == (DAY, "sms", owner.phone, "pending")
+    assert "Анна" in message.body and "{{" not in message.body
+    greeting.refresh_from_db()
+    assert greeting.status == Touchpoint.Status.ISSUED

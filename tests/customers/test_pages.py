@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
@@ -144,3 +146,19 @@ def test_the_search_lists_surnames_first_and_patronymics_after(client, agent, mo
     client.force_login(agent)
     response = client.get(reverse("customers:list"), {"q": "николаев алексей"})
     assert list(response.context["customers"]) == [nikolaev, vasiliev]
+
+
+def test_the_customer_and_vehicle_pages_show_only_the_users_dealerships(client, agent, moscow, yekaterinburg):
+    # given: an agent of Moscow, a customer (with a car) in each dealership
+    from tests import factories
+
+    own = factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=dt.date(2026, 1, 10))
+    other = factories.SaleFactory(vehicle__owner__dealership=yekaterinburg, sold_on=dt.date(2026, 1, 10))
+    client.force_login(agent)
+    # when / then: Moscow's pages open; Yekaterinburg's are "not found", with no hint that they exist
+    assert client.get(reverse("customers:detail", args=[own.customer.pk])).status_code == 200
+    assert client.get(reverse("customers:vehicle", args=[own.vehicle.pk])).status_code == 200
+    assert client.get(reverse("customers:detail", args=[other.customer.pk])).status_code == 404
+    assert client.get(reverse("customers:vehicle", args=[other.vehicle.pk])).status_code == 404
+    listing = client.get(reverse("customers:list"), {"q": other.customer.last_name}).content.decode()
+    assert reverse("customers:detail", args=[other.customer.pk]) not in listing
