@@ -55,6 +55,10 @@ def _due(parts: list[str], detail: Mapping[str, str]) -> str:
 
 def _missed(parts: list[str], detail: Mapping[str, str]) -> str:
     day, number = say_date(parts[1] if len(parts) > 1 else detail.get("due_on")), parts[2] if len(parts) > 2 else ""
+    if detail.get("missed_numbers"):  # one topic per car naming every miss (contacts.core.plan_engine)
+        numbers = ", ".join(maintenance_words(f"TO-{n}") for n in detail["missed_numbers"].split(","))
+        return _("%(maintenances)s missed, due since %(day)s") % {
+            "maintenances": numbers, "day": say_date(detail.get("missed_since"))}
     return _("%(maintenance)s was due on %(day)s and no visit followed") % {"maintenance": maintenance_words(number), "day": day}
 
 
@@ -104,6 +108,7 @@ RULE_WORDS: dict[str, Callable[[], str]] = {
     "cap_365": lambda: _("the limit of calls in a year"),
     "message_gap": lambda: _("too soon after another message"),
     "not_called": lambda: _("nobody called in time"),
+    "capacity": lambda: _("the call centre's capacity for the day"),
 }
 NOT_REACHED_WORDS: dict[str, Callable[[], str]] = {
     "no_answer": lambda: _("no answer after every retry"),
@@ -139,7 +144,13 @@ def resolution_text(resolution: str) -> str:
     if kind == "not_reached":
         words = NOT_REACHED_WORDS.get(rest)
         return _("not reached: %(why)s") % {"why": words() if words else rest}
+    if kind == "reopened":  # an expired or withdrawn call's topic, back in the plan (contacts.queues, planning)
+        return _("back in the plan: its call was not made")
+    if resolution == "obsolete:vehicle_gone":
+        return _("no longer needed: the car was sold or traded in")
     simple = {
+        "holdout": lambda: _("hold-out group: no planned contact"),
+        "one_greeting_per_person": lambda: _("one greeting per person: another car of the customer carries it"),
         "unreachable": lambda: _("the phone is marked unreachable"),
         "window_passed": lambda: _("its time window has passed"),
         "beyond_horizon": lambda: _("too far ahead to plan yet"),

@@ -105,6 +105,13 @@ def test_plan_reasons_in_words(language, reason, words):
         assert reason_text(reason) == words
 
 
+def test_several_missed_maintenances_are_said_once_with_the_first_due_date():
+    detail = {"missed_numbers": "4,5", "missed_since": "2026-01-18"}
+    with translation.override("en"):
+        assert reason_text("missed_maintenance:2026-07-18:TO-5", detail) == (
+            "maintenance 4, maintenance 5 missed, due since Jan. 18, 2026")
+
+
 @pytest.mark.parametrize(("language", "resolution", "words"), [
     ("en", "call:booked", "call: Maintenance booked"),
     ("ru", "call:booked", "звонок: Записан на ТО"),
@@ -112,6 +119,11 @@ def test_plan_reasons_in_words(language, reason, words):
     ("en", "do_not_contact:sms", "the customer refused this channel (SMS)"),
     ("en", "window_closed:min_gap", "its time window closed (too soon after another call)"),
     ("ru", "planned:2026-12-20", "назначено на 20 декабря 2026 г."),
+    ("en", "reopened:call_expired", "back in the plan: its call was not made"),
+    ("en", "obsolete:vehicle_gone", "no longer needed: the car was sold or traded in"),
+    ("en", "window_closed:capacity", "its time window closed (the call centre's capacity for the day)"),
+    ("en", "holdout", "hold-out group: no planned contact"),
+    ("en", "one_greeting_per_person", "one greeting per person: another car of the customer carries it"),
 ])
 def test_resolutions_in_words(language, resolution, words):
     with translation.override(language):
