@@ -82,19 +82,6 @@ DEFAULT_DEPARTMENT_PRIORITY: Final[Mapping[str, int]] = DEPARTMENT_PRIORITY
 # A department missing from Rules.department_priority sorts after every known one.
 UNKNOWN_DEPARTMENT_PRIORITY: Final = 1_000
 
-# The auditor's counters, one per rule.
-AUDIT_RULES: Final[tuple[str, ...]] = (
-    "min_gap",
-    "cap_30",
-    "cap_365",
-    "outside_window",
-    "do_not_contact",
-    "weekend",
-    "holiday",
-    "message_gap",
-    "message_same_day_as_call",
-)
-
 Outcome = Literal["placed", "merged", "deferred", "suppressed", "pending"]
 
 # Why a day is not allowed. The index is the code used in the hot loops; the order is the check order

@@ -13,7 +13,6 @@ from datetime import date
 from contacts.core.pressure import (
     _SPAN_30,
     _SPAN_365,
-    AUDIT_RULES,
     CALL,
     SMS,
     History,
@@ -22,7 +21,21 @@ from contacts.core.pressure import (
     _calendar,
 )
 
+# The auditor's counters, one per rule.
+AUDIT_RULES: tuple[str, ...] = (
+    "min_gap",
+    "cap_30",
+    "cap_365",
+    "outside_window",
+    "do_not_contact",
+    "weekend",
+    "holiday",
+    "message_gap",
+    "message_same_day_as_call",
+)
+
 __all__ = ["AUDIT_RULES", "AuditCall", "AuditMessage", "audit", "audit_resolution", "History"]
+
 
 @dataclass(frozen=True, slots=True)
 class AuditCall:
