@@ -36,6 +36,20 @@ def tasks_queued_not_run():
     cache.clear()  # locks a queued computation holds
 
 
+@pytest.fixture(autouse=True)
+def _browser_clock(request):
+    """A browser test runs at a fixed, ticking moment (tests/browser.py says why and how)."""
+    if request.node.get_closest_marker("browser") is None:
+        yield
+        return
+    import time_machine
+
+    from tests.browser import BROWSER_NOW
+
+    with time_machine.travel(BROWSER_NOW, tick=True):
+        yield
+
+
 def set_eager(value: bool) -> None:
     # The app reads Django settings with the CELERY_ namespace: the namespaced key is the one it sees.
     celery_app.conf.update(CELERY_TASK_ALWAYS_EAGER=value, task_always_eager=value)

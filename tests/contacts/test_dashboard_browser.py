@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from tests import factories
+from tests.browser import CHROMIUM, login
+from tests.browser import browser as browser  # the fixture
 from tests.contacts.test_dashboard import at, make_call
-from tests.contacts.test_workplace_browser import ARGS, CHROMIUM, login
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHARTS = ("chart-cohorts", "chart-retention", "chart-active", "chart-calls", "chart-base", "chart-stock", "chart-plan",
@@ -21,16 +22,6 @@ pytestmark = [
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium (apt-get install chromium)"),
 ]
 
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def a_year_of_history(dealership):

@@ -15,12 +15,11 @@ from django.utils import timezone
 from contacts.models import CallAttempt, CallTask, ContactRules
 from customers.models import Consent, OdometerReading, VehicleForecast
 from tests import factories
+from tests.browser import ARGS, CHROMIUM, login  # noqa: F401 (ARGS: other browser tests import it from here)
+from tests.browser import browser as browser  # the fixture
 from tests.contacts.factories import make_call_task
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
@@ -35,18 +34,6 @@ SCRIPT = (
 
 
 @pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the test's ORM calls are still synchronous.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
 def open_dealership(moscow):
     """Moscow's call centre works every day, 00:00-23:59, so the tests run at any hour."""
     moscow.call_hours_start = dt.time(0, 0)
@@ -56,16 +43,6 @@ def open_dealership(moscow):
     ContactRules.objects.update_or_create(dealership=moscow, defaults={"working_weekdays": "1234567"})
     return moscow
 
-
-def login(browser, live_server, username):
-    """A fresh browser context (own cookies) logged in through the login form."""
-    page = browser.new_page(viewport={"width": 1366, "height": 768})
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", f"pw-{username}")
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
-    return page
 
 
 def today_in(dealership):

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from contacts.models import TouchpointTemplate
 from tests import factories
-from tests.contacts.test_workplace_browser import CHROMIUM, login
-from tests.contacts.test_workplace_browser import browser as browser  # the fixture
+from tests.browser import CHROMIUM, login
+from tests.browser import browser as browser  # the fixture
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 pytestmark = [
