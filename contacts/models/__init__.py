@@ -10,6 +10,7 @@
 """
 
 from contacts.models.calls import (
+    CALLBACK_GRACE,
     REACHED_OUTCOMES,
     AgendaItem,
     CallAttempt,
@@ -85,6 +86,7 @@ __all__ = [
     "AgendaItem",
     "ExplanationItem",
     "Explanation",
+    "CALLBACK_GRACE",
     "CallTaskQuerySet",
     "CallTask",
     "CallTaskItem",

@@ -4,7 +4,8 @@ touchpoints on it, the attempts made, and the hand-offs to sales and service sta
 from __future__ import annotations
 
 import datetime as dt
-from typing import TypedDict
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
 from django.db import models
@@ -15,6 +16,12 @@ from django.utils.translation import gettext_lazy as _
 from contacts.models.program import Department
 from contacts.models.touchpoints import Touchpoint
 from customers.models import Customer, Dealership, Vehicle
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+# A callback waits this long for the agent the customer spoke to, then anyone may take it.
+CALLBACK_GRACE = dt.timedelta(minutes=15)
 
 
 class AgendaItem(TypedDict, total=False):
@@ -53,6 +60,21 @@ class CallTaskQuerySet(models.QuerySet["CallTask"]):
         return self.filter(status=CallTask.Status.CLAIMED).alias(
             last_seen=Coalesce("claim_seen_at", "claimed_at")
         ).filter(last_seen__lt=now - dt.timedelta(minutes=minutes))
+
+    def due_by(self, dealerships: Iterable[Dealership], now: dt.datetime) -> CallTaskQuerySet:
+        """Scheduled on or before each dealership's own local today (agents may span time zones)."""
+        condition = Q(pk__in=[])
+        for dealership in dealerships:
+            condition |= Q(dealership=dealership, scheduled_on__lte=dealership.local_date(now))
+        return self.filter(condition)
+
+    def claimable_by(self, agent: User, now: dt.datetime) -> CallTaskQuerySet:
+        """Unassigned work, work assigned to this agent, and callbacks whose agent let the grace pass."""
+        return self.filter(
+            Q(assigned_to__isnull=True)
+            | Q(assigned_to=agent)
+            | Q(kind=CallTask.Kind.CALLBACK, callback_at__lte=now - CALLBACK_GRACE)
+        )
 
 
 class CallTask(models.Model):

@@ -23,6 +23,7 @@ from customers.models.forecasts import (
 )
 from customers.models.imports import ImportBatch
 from customers.models.people import (
+    LATIN_TO_CYRILLIC_PLATE,
     Consent,
     Customer,
     CustomerQuerySet,
@@ -46,6 +47,7 @@ __all__ = [
     "validate_time_zone",
     "Dealership",
     "normalize_phone",
+    "LATIN_TO_CYRILLIC_PLATE",
     "CustomerQuerySet",
     "Customer",
     "Consent",

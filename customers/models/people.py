@@ -3,12 +3,15 @@ phone or e-mail after the customer row is gone."""
 
 from __future__ import annotations
 
+import functools
+import operator
 from typing import Any
 
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
+from django.db.models.functions import Replace
 from django.utils.translation import gettext_lazy as _
 
 from customers.models.dealerships import Channel, Dealership
@@ -31,9 +34,54 @@ def normalize_phone(raw: str, region: str = "RU") -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+# Russian plates use the Cyrillic letters that look like Latin ones; agents often type them in Latin.
+LATIN_TO_CYRILLIC_PLATE = str.maketrans("ABEKMHOPCTYX", "АВЕКМНОРСТУХ")
+
+
+def _spellings(word: str) -> set[str]:
+    """The word as typed, lower case and capitalised: SQLite's LIKE folds the case of ASCII letters
+    only, so "попова" must also be looked for as "Попова" (PostgreSQL folds every letter itself)."""
+    return {word, word.lower(), word.capitalize(), word.upper()}
+
+
 class CustomerQuerySet(models.QuerySet["Customer"]):
     def for_dealerships(self, dealerships: Any) -> CustomerQuerySet:
         return self.filter(dealership__in=dealerships)
+
+    def matching(self, query: str) -> CustomerQuerySet:
+        """Customers a person is found by the way they say it: "Фамилия Имя" (every word matches a name,
+        in any case), a phone in any format, a VIN, or a plate typed with or without spaces, in Latin letters."""
+        condition = Q(vehicles__vin__icontains=query)
+        names = Q()
+        for word in query.split():
+            names &= functools.reduce(operator.or_, (
+                Q(last_name__contains=spelling) | Q(first_name__contains=spelling) | Q(middle_name__contains=spelling)
+                for spelling in _spellings(word)
+            ))
+        condition |= names
+        try:
+            phone = normalize_phone(query)
+        except ValidationError:
+            phone = ""
+        digits = "".join(ch for ch in query if ch.isdigit())
+        if phone:
+            condition |= Q(phone=phone) | Q(phone_alt=phone)
+        elif len(digits) >= 4:
+            condition |= Q(phone__contains=digits) | Q(phone_alt__contains=digits)
+        plate = "".join(query.split()).upper()
+        condition |= Q(plate_compact__contains=plate) | Q(plate_compact__contains=plate.translate(LATIN_TO_CYRILLIC_PLATE))
+        return self.alias(plate_compact=Replace("vehicles__plate", Value(" "), Value(""))).filter(condition)
+
+    def search(self, query: str) -> CustomerQuerySet:
+        """The customers ``matching`` a non-empty query, each once: those whose surname starts with the
+        query's first word first, then by name."""
+        surname_first = functools.reduce(operator.or_, (Q(last_name__startswith=s) for s in _spellings(query.split()[0])))
+        return (
+            self.matching(query)
+            .annotate(rank=Case(When(surname_first, then=Value(0)), default=Value(1)))
+            .order_by("rank", "last_name", "first_name", "id")
+            .distinct()
+        )
 
 
 class Customer(models.Model):
