@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import functools
-import operator
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Case, Q, Value, When
-from django.db.models.functions import Replace
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -17,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from customers import access, hooks
 from customers.contact_details import correct_phones
-from customers.models import Customer, OdometerReading, ServiceVisit, Vehicle, normalize_phone
+from customers.models import Customer, OdometerReading, ServiceVisit, Vehicle
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -39,51 +34,8 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     customers = Customer.objects.for_dealerships(access.dealerships_of(request.user)).select_related("dealership")
     if query:
-        first_word = query.split()[0]
-        surname_first = functools.reduce(operator.or_, (Q(last_name__startswith=s) for s in _spellings(first_word)))
-        customers = (
-            customers.alias(plate_compact=Replace("vehicles__plate", Value(" "), Value("")))
-            .filter(_matching(query))
-            .annotate(rank=Case(When(surname_first, then=Value(0)), default=Value(1)))
-            .order_by("rank", "last_name", "first_name", "id")
-            .distinct()
-        )
+        customers = customers.search(query)
     return render(request, "customers/customer_list.html", {"customers": customers[:100], "query": query})
-
-
-# Russian plates use the Cyrillic letters that look like Latin ones; agents often type them in Latin.
-LATIN_TO_CYRILLIC_PLATE = str.maketrans("ABEKMHOPCTYX", "АВЕКМНОРСТУХ")
-
-
-def _spellings(word: str) -> set[str]:
-    """The word as typed, lower case and capitalised: SQLite's LIKE folds the case of ASCII letters
-    only, so "попова" must also be looked for as "Попова" (PostgreSQL folds every letter itself)."""
-    return {word, word.lower(), word.capitalize(), word.upper()}
-
-
-def _matching(query: str) -> Q:
-    """Customers a person is found by the way they say it: "Фамилия Имя" (every word matches a name,
-    in any case), a phone in any format, a VIN, or a plate typed with or without spaces, in Latin letters."""
-    condition = Q(vehicles__vin__icontains=query)
-    names = Q()
-    for word in query.split():
-        names &= functools.reduce(operator.or_, (
-            Q(last_name__contains=spelling) | Q(first_name__contains=spelling) | Q(middle_name__contains=spelling)
-            for spelling in _spellings(word)
-        ))
-    condition |= names
-    try:
-        phone = normalize_phone(query)
-    except ValidationError:
-        phone = ""
-    digits = "".join(ch for ch in query if ch.isdigit())
-    if phone:
-        condition |= Q(phone=phone) | Q(phone_alt=phone)
-    elif len(digits) >= 4:
-        condition |= Q(phone__contains=digits) | Q(phone_alt__contains=digits)
-    plate = "".join(query.split()).upper()
-    condition |= Q(plate_compact__contains=plate) | Q(plate_compact__contains=plate.translate(LATIN_TO_CYRILLIC_PLATE))
-    return condition
 
 
 def _get_customer_for_user(request: HttpRequest, pk: int) -> Customer:

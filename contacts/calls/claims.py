@@ -17,18 +17,16 @@ from django.contrib.auth.models import User
 from django.core import signing
 from django.core.cache import cache
 from django.db import OperationalError, connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from contacts.calls.errors import OutcomeError
 from contacts.calls.schedule import is_within_call_hours, local_now
-from contacts.models import CallTask, ContactRules, DailyCapacity, Touchpoint
+from contacts.models import CallTask, CallTaskQuerySet, ContactRules, DailyCapacity, Touchpoint
 from customers import access
 from customers.models import Channel, Consent, Customer, Dealership
 
 logger = logging.getLogger(__name__)
-# A callback waits this long for the agent the customer spoke to, then anyone may take it.
-CALLBACK_GRACE = dt.timedelta(minutes=15)
 # Claims tried per "next call" before giving up (each try either claims or cancels a blocked task).
 CLAIM_TRIES = 25
 # "Next call" sweeps idle claims of the agent's dealerships at most this often per dealership: the sweep
@@ -46,26 +44,9 @@ class ClaimResult:
     reason: str = ""  # "", "no_dealership", "outside_call_hours", "empty", "busy"
 
 
-def _due_by_dealership(dealerships: Iterable[Dealership], now: dt.datetime) -> Q:
-    """Scheduled on or before each dealership's own local today (agents may span time zones)."""
-    condition = Q(pk__in=[])
-    for dealership in dealerships:
-        condition |= Q(dealership=dealership, scheduled_on__lte=dealership.local_date(now))
-    return condition
-
-
-def queue_for(*, dealerships: Iterable[Dealership], now: dt.datetime) -> QuerySet[CallTask]:
+def queue_for(*, dealerships: Iterable[Dealership], now: dt.datetime) -> CallTaskQuerySet:
     """Open work of the day in these dealerships (unordered): for counting."""
-    return CallTask.objects.filter(_due_by_dealership(list(dealerships), now), status=CallTask.Status.OPEN)
-
-
-def _claimable_by(agent: User, now: dt.datetime) -> Q:
-    """Unassigned work, work assigned to this agent, and callbacks whose agent let the grace pass."""
-    return (
-        Q(assigned_to__isnull=True)
-        | Q(assigned_to=agent)
-        | Q(kind=CallTask.Kind.CALLBACK, callback_at__lte=now - CALLBACK_GRACE)
-    )
+    return CallTask.objects.filter(status=CallTask.Status.OPEN).due_by(list(dealerships), now)
 
 
 def queue_in_order(*, agent: User, dealerships: Iterable[Dealership], now: dt.datetime, limit: int) -> list[CallTask]:
@@ -77,7 +58,7 @@ def queue_in_order(*, agent: User, dealerships: Iterable[Dealership], now: dt.da
     """
     open_work = (
         queue_for(dealerships=dealerships, now=now)
-        .filter(_claimable_by(agent, now))
+        .claimable_by(agent, now)
         .select_related("customer", "dealership", "assigned_to")
     )
     rows = list(open_work.filter(callback_at__lte=now).order_by("callback_at", "id")[:limit])
@@ -248,7 +229,7 @@ def claim_next_call(*, agent: User, now: dt.datetime, dealerships: Iterable[Deal
 
 
 def _next_candidate(*, agent: User, dealerships: Sequence[Dealership], now: dt.datetime) -> CallTask | None:
-    open_work = queue_for(dealerships=dealerships, now=now).filter(_claimable_by(agent, now)).select_related("customer")
+    open_work = queue_for(dealerships=dealerships, now=now).claimable_by(agent, now).select_related("customer")
     for candidates in (
         open_work.filter(callback_at__lte=now).order_by("callback_at", "id"),
         open_work.filter(callback_at__isnull=True, assigned_to=agent).order_by("priority", "window_end", "id"),
