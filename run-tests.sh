@@ -17,4 +17,10 @@ if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/
   (apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }) \
     || echo "Could not install chromium; browser tests will be skipped."
 fi
-exec .venv/bin/python -m pytest "$@"
+# A local run (the embedded SQLite default) spreads the tests over the machine's cores. With DATABASE_URL
+# and REDIS_URL (CI) they run one after another: the real-worker tests share one Redis database.
+parallel=()
+if [ -z "${DATABASE_URL:-}" ] && [[ " $* " != *" -n "* ]] && [[ " $* " != *" -p no:xdist "* ]]; then
+  parallel=(-n "$(nproc 2>/dev/null || echo 2)")
+fi
+exec .venv/bin/python -m pytest "${parallel[@]}" "$@"
