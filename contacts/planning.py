@@ -33,7 +33,7 @@ from contacts.models import (
     TouchpointTemplate,
 )
 from contacts.problems import record_problem
-from customers.core import mileage
+from customers.core.readings import Reading
 from customers.forecasting import (
     Interval,
     SaleRow,
@@ -228,7 +228,7 @@ def plan_inputs(
                 vehicle=v,
                 sales=tuple(facts.sales[v.id]),
                 readings=tuple(
-                    mileage.Reading(read_on=day, odometer_km=km, reading_id=pk) for pk, day, km in facts.readings[v.id]
+                    Reading(read_on=day, odometer_km=km, reading_id=pk) for pk, day, km in facts.readings[v.id]
                 ),
                 maintenance=facts.maintenance(v.id),
                 today=today_by_dealership[v.dealership_id],

@@ -39,7 +39,8 @@ from contacts.models import (
     Handoff,
     Touchpoint,
 )
-from customers.core.mileage import MAX_PLAUSIBLE_KM_PER_MONTH, MONTH_DAYS, PLAUSIBLE_SLACK_KM
+from customers.core.calendar import MONTH_DAYS
+from customers.core.readings import MAX_PLAUSIBLE_KM_PER_MONTH, PLAUSIBLE_SLACK_KM
 from customers.models import (
     Channel,
     Customer,

@@ -21,7 +21,7 @@ from customers.core.forecast import (
     SkippedVisit,
     replay_maintenance,
 )
-from customers.core.mileage import Reading
+from customers.core.readings import Reading
 
 __all__ = [
     "INVITATION_DAYS_AFTER",
