@@ -15,12 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from customers.core.calendar import MONTH_DAYS, add_months, advance_months
-from customers.core.forecast import (
-    Interval,
-    Sale,
-    SkippedVisit,
-    replay_maintenance,
-)
+from customers.core.forecast import Interval, Sale, SkippedVisit, replay_maintenance
 from customers.core.readings import Reading
 
 __all__ = [

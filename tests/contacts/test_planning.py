@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from contacts.models import PlanFingerprint, Touchpoint, TouchpointTemplate
-from contacts.planning import replan
+from contacts.planning.chunk import replan
 from customers.models import OdometerReading, VehicleForecast
 from tests import factories
 
@@ -90,7 +90,8 @@ def test_a_new_day_a_template_edit_or_force_replans_an_unchanged_vehicle(moscow)
 
 FINGERPRINT_OF_A_HAND_BUILT_CAR = """
 import datetime as dt
-from contacts.planning import ChunkFacts, fingerprint
+from contacts.planning.computing import fingerprint
+from contacts.planning.facts import ChunkFacts
 from customers.forecasting import SaleRow, VehicleRow
 car = VehicleRow(7, 1, "Kia", "Rio", None, None)
 facts = ChunkFacts(vehicles=[car], owner_of={7: 3}, is_active={7: True}, warranty={7: (36, 100000)},
