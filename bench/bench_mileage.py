@@ -42,11 +42,13 @@ from bench.forecast_fleet import SEGMENTS, Fleet  # noqa: E402
 from customers.core import backtest as backtest_core  # noqa: E402
 from customers.core import forecast as forecast_core  # noqa: E402
 from customers.core.calendar import MONTH_DAYS  # noqa: E402
-from customers.core.forecast import next_maintenance_due  # noqa: E402
+from customers.core.due_dates import next_maintenance_due  # noqa: E402
 
 HAS_FORECAST_VEHICLE = hasattr(forecast_core, "forecast_vehicle")  # False on the cores before it existed
 Sale = forecast_core.Sale if HAS_FORECAST_VEHICLE else lambda *fields: fields  # noqa: E731
-from customers.core.mileage import Reading, estimate_mileage, median_priors, prior_for  # noqa: E402
+from customers.core.mileage import estimate_mileage  # noqa: E402
+from customers.core.priors import median_priors, prior_for  # noqa: E402
+from customers.core.readings import Reading  # noqa: E402
 from customers.demo import DemoGenerator  # noqa: E402
 
 TODAY = date(2026, 11, 22)

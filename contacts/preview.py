@@ -24,7 +24,8 @@ from django.db.models.functions import Mod
 
 from contacts.core.plan_engine import PlannedTouchpoint, TemplateSpec
 from contacts.models import ContactRules, TouchpointTemplate
-from contacts.planning import active_templates, build_facts, plan_facts, template_spec
+from contacts.planning.computing import build_facts, plan_facts
+from contacts.planning.facts import active_templates, template_spec
 from customers.models import Dealership, Vehicle
 
 PREVIEW_DAYS = 90

@@ -18,7 +18,7 @@ from django.utils import timezone
 from contacts import queueing, queues, sending
 from contacts.dashboard import cached_figures, computing_lock
 from contacts.models import BeatTick
-from contacts.planning import REPLAN_CHUNK, refresh_planner_statistics, replan_isolating_failures
+from contacts.planning.sweep import REPLAN_CHUNK, refresh_planner_statistics, replan_isolating_failures
 from contacts.recovery import builds_to_queue, chunks_to_requeue, finish_chunk, record_sweep
 from customers.core.calendar import add_months
 from customers.models import Dealership, Vehicle

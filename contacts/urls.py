@@ -2,22 +2,23 @@ from __future__ import annotations
 
 from django.urls import path
 
-from contacts import dashboard_urls, operations_views, views
+from contacts import dashboard_urls, operations_views
+from contacts.views import agent, floor, inbox
 
 app_name = "contacts"
 urlpatterns = [
-    path("queue/", views.queue, name="queue"),
-    path("next/", views.next_call, name="next"),
-    path("task/<int:pk>/", views.call, name="call"),
-    path("task/<int:pk>/outcome/", views.record_outcome, name="outcome"),
-    path("task/<int:pk>/release/", views.release, name="release"),
-    path("task/<int:pk>/heartbeat/", views.heartbeat, name="heartbeat"),
-    path("task/<int:pk>/reassign/", views.reassign, name="reassign"),
-    path("undo/<int:attempt_id>/", views.undo, name="undo"),
-    path("inbound/<int:customer_id>/", views.inbound_call, name="inbound"),
-    path("floor/", views.floor, name="floor"),
+    path("queue/", agent.queue, name="queue"),
+    path("next/", agent.next_call, name="next"),
+    path("task/<int:pk>/", agent.call, name="call"),
+    path("task/<int:pk>/outcome/", agent.record_outcome, name="outcome"),
+    path("task/<int:pk>/release/", agent.release, name="release"),
+    path("task/<int:pk>/heartbeat/", agent.heartbeat, name="heartbeat"),
+    path("task/<int:pk>/reassign/", floor.reassign, name="reassign"),
+    path("undo/<int:attempt_id>/", agent.undo, name="undo"),
+    path("inbound/<int:customer_id>/", agent.inbound_call, name="inbound"),
+    path("floor/", floor.floor, name="floor"),
     path("floor/problems/", operations_views.problems, name="problems"),
-    path("floor/capacity/<int:dealership_id>/", views.set_capacity, name="capacity"),
-    path("inbox/", views.inbox, name="inbox"),
-    path("inbox/<int:pk>/<str:action>/", views.handoff_action, name="handoff"),
+    path("floor/capacity/<int:dealership_id>/", floor.set_capacity, name="capacity"),
+    path("inbox/", inbox.inbox, name="inbox"),
+    path("inbox/<int:pk>/<str:action>/", inbox.handoff_action, name="handoff"),
 ] + dashboard_urls.urlpatterns

@@ -17,8 +17,10 @@ from django.db import connection
 from psycopg.types.json import Jsonb
 
 from customers import bulk
-from customers.core import forecast, mileage
+from customers.core import forecast
+from customers.core import priors as priors_core
 from customers.core.forecast import Interval
+from customers.core.readings import Reading
 from customers.models import (
     ForecastSnapshot,
     MaintenanceSchedule,
@@ -91,7 +93,7 @@ class VehicleForecastInput:
 
     vehicle: VehicleRow
     sales: tuple[SaleRow, ...]
-    readings: tuple[mileage.Reading, ...]
+    readings: tuple[Reading, ...]
     maintenance: tuple[tuple[dt.date, int], ...]  # (visited on, km) of maintenance visits, by date
     today: dt.date
 
@@ -148,7 +150,7 @@ def mileage_priors(*, refresh: bool = False) -> dict[str, float]:
         if waited is not None:
             return waited
     try:
-        priors = _priors_in_database() if connection.vendor == "postgresql" else mileage.median_priors(
+        priors = _priors_in_database() if connection.vendor == "postgresql" else priors_core.median_priors(
             VehicleForecast.objects.filter(source="readings").values_list(
                 "vehicle__dealership_id", "vehicle__make", "vehicle__model", "km_per_month"
             ).iterator(chunk_size=20_000)
@@ -205,11 +207,11 @@ _PRIORS_SQL = """
 def _priors_in_database() -> dict[str, float]:
     with connection.cursor() as cursor:
         cursor.execute(_PRIORS_SQL)
-        return mileage.priors_from_medians((key, cars, float(median)) for key, cars, median in cursor.fetchall())
+        return priors_core.priors_from_medians((key, cars, float(median)) for key, cars, median in cursor.fetchall())
 
 
 def prior_for(vehicle: HasModel, priors: dict[str, float]) -> float | None:
-    return mileage.prior_for(priors, dealership_id=vehicle.dealership_id, make=vehicle.make, model=vehicle.model)
+    return priors_core.prior_for(priors, dealership_id=vehicle.dealership_id, make=vehicle.make, model=vehicle.model)
 
 
 def _stored_values(computed: forecast.Forecast, today: dt.date) -> dict[str, Any]:

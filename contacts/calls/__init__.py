@@ -32,13 +32,9 @@ from contacts.calls.claims import (
 )
 from contacts.calls.errors import OutcomeError
 from contacts.calls.handoffs import accept_handoff, close_handoff
-from contacts.calls.outcomes import (
-    CHURN_REASONS,
-    MAX_ODOMETER_KM,
-    record_outcome,
-    set_do_not_contact,
-    validate_reading,
-)
+from contacts.calls.outcomes.recording import record_outcome
+from contacts.calls.outcomes.validate import CHURN_REASONS, MAX_ODOMETER_KM, validate_reading
+from contacts.calls.outcomes.writers import set_do_not_contact
 from contacts.calls.schedule import (
     first_working_day_from,
     is_within_call_hours,

@@ -302,8 +302,8 @@ def _person(user: User | None) -> str:
     return (user.get_full_name() or user.username) if user is not None else _("another agent")
 
 
-# A call screen's proof that its agent held the call (contacts.views renders it into the outcome form):
-# with it, the agent's outcome is accepted even after the claim was released (contacts.calls.outcomes).
+# A call screen's proof that its agent held the call (contacts.views.agent renders it into the outcome form):
+# with it, the agent's outcome is accepted even after the claim was released (contacts.calls.outcomes.recording).
 CLAIM_TOKEN_SALT = "contacts.calls.claim"
 CLAIM_TOKEN_MAX_AGE = dt.timedelta(hours=12)
 

@@ -16,7 +16,7 @@ from django.db import transaction
 
 from contacts import queueing
 from contacts.models import Department, TemplateVersion, TouchpointTemplate
-from contacts.planning import REPLAN_CHUNK
+from contacts.planning.sweep import REPLAN_CHUNK
 
 
 class TemplateFields(TypedDict):

@@ -144,7 +144,7 @@ class CallTask(models.Model):
             ),
         ]
         indexes = [
-            # Read by the agent queue and "next call" (contacts.views): open work of a dealership by day.
+            # Read by the agent queue and "next call" (contacts.views.agent): open work of a dealership by day.
             models.Index(
                 fields=["dealership", "scheduled_on", "priority"],
                 name="call_task_open_queue",

@@ -84,7 +84,7 @@ class Touchpoint(models.Model):
 
 class PlanFingerprint(models.Model):
     """What a vehicle's stored forecast and plan were computed from, as a 64-bit digest of its facts,
-    the local day, its mileage prior, the templates and the schedules (contacts.planning.fingerprint).
+    the local day, its mileage prior, the templates and the schedules (contacts.planning.computing).
     The nightly re-plan skips a vehicle whose digest is unchanged; ``replan --force`` ignores it."""
 
     vehicle = models.OneToOneField(Vehicle, on_delete=models.CASCADE, primary_key=True, related_name="plan_fingerprint")

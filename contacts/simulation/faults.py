@@ -86,9 +86,9 @@ def crash_first_builds(*, log: FaultLog, now: Callable[[], dt.datetime]) -> Iter
 
 @contextmanager
 def crash_first_replan_chunk(*, log: FaultLog, now: Callable[[], dt.datetime], day: dt.date) -> Iterator[None]:
-    from contacts import planning
+    from contacts.planning import chunk
 
-    original = planning._write_difference
+    original = chunk.write_difference
     state = {"crashed": False}
 
     def write_or_crash(*args: Any, **kwargs: Any) -> Any:
@@ -98,7 +98,7 @@ def crash_first_replan_chunk(*, log: FaultLog, now: Callable[[], dt.datetime], d
             raise InjectedFault("injected: a re-plan chunk died before writing")
         return original(*args, **kwargs)
 
-    with _patched(planning, "_write_difference", write_or_crash):
+    with _patched(chunk, "write_difference", write_or_crash):
         yield
 
 

@@ -15,13 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from customers.core.calendar import MONTH_DAYS, add_months, advance_months
-from customers.core.forecast import (
-    Interval,
-    Sale,
-    SkippedVisit,
-    replay_maintenance,
-)
-from customers.core.mileage import Reading
+from customers.core.forecast import Interval, Sale, SkippedVisit, replay_maintenance
+from customers.core.readings import Reading
 
 __all__ = [
     "INVITATION_DAYS_AFTER",

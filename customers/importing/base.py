@@ -16,7 +16,7 @@ WINDOW_ROWS = 20_000
 # Keys per ``__in`` query when loading what exists: SQLite accepts 32,766 parameters, and 5,000 keeps
 # each PostgreSQL statement short.
 LOAD_CHUNK = 5000
-# Vehicle ids per re-plan task: the same chunk contacts.planning.REPLAN_CHUNK uses (a worker re-plans
+# Vehicle ids per re-plan task: the same chunk contacts.planning.sweep.REPLAN_CHUNK uses (a worker re-plans
 # ~2,000 vehicles in a few seconds with flat memory); the brief's ceiling is 5,000.
 REPLAN_IDS_PER_TASK = 2000
 # Rows with a header among the first few non-empty lines are found (1C puts a title above the table).

@@ -1,6 +1,6 @@
 """Long calls (issue 12, item 6): the open call screen keeps its claim alive, and the agent who made the
-call can record it even after the claim was released and another agent took the call (contacts.views,
-contacts.calls.claims.keep_claim, contacts.calls.outcomes._take_for_outcome), under a moving clock."""
+call can record it even after the claim was released and another agent took the call (contacts.views.agent,
+contacts.calls.claims.keep_claim, contacts.calls.outcomes.recording._take_for_outcome), under a moving clock."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from contacts import tasks as celery_tasks
 from contacts.models import CallAttempt, CallTask, Handoff
-from contacts.views import HEARTBEAT_SECONDS
+from contacts.views.agent import HEARTBEAT_SECONDS
 from tests import factories
 from tests.contacts.calls.helpers import (
     NOW,

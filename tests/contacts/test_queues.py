@@ -9,7 +9,7 @@ from django.db import IntegrityError, connection, transaction
 
 from contacts.audit import audit_stored_contacts
 from contacts.models import CallTask, ContactRules, DailyCapacity, OutboxMessage, QueueBuild, Touchpoint
-from contacts.planning import replan
+from contacts.planning.chunk import replan
 from contacts.queues import build_queue, dealerships_due
 from customers.models import Consent
 from tests import factories

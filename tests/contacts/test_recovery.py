@@ -70,20 +70,20 @@ def test_a_chunk_that_keeps_getting_lost_is_given_up_and_recorded(moscow):
 
 def test_one_bad_vehicle_never_fails_the_re_plan_chunk(moscow, monkeypatch):
     # given: three vehicles, and the plan engine failing on the second
-    from contacts import planning
+    from contacts.planning import computing, sweep
 
     sales = [factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=dt.date(2026, 11, 1)) for _ in range(3)]
     broken = sales[1].vehicle.id
-    real = planning.plan_vehicle
+    real = computing.plan_vehicle
 
     def failing(specs, facts):
         if facts.vehicle_id == broken:
             raise OverflowError("date value out of range")
         return real(specs, facts)
 
-    monkeypatch.setattr(planning, "plan_vehicle", failing)
+    monkeypatch.setattr(computing, "plan_vehicle", failing)
     # when
-    result = planning.replan_isolating_failures(vehicle_ids=[s.vehicle.id for s in sales], now=NOW)
+    result = sweep.replan_isolating_failures(vehicle_ids=[s.vehicle.id for s in sales], now=NOW)
     # then: the other two are planned, the bad one is on record with what and why
     assert result.vehicles == 3
     assert {s.vehicle.id for s in sales if Touchpoint.objects.filter(vehicle=s.vehicle).exists()} == {

@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from contacts.models import CallTask, TouchpointTemplate
-from contacts.planning import replan
+from contacts.planning.chunk import replan
 from contacts.preview import preview_template_change
 from contacts.queues import build_queue
 from contacts.scripts import script_errors

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from contacts.planning import replan
+from contacts.planning.chunk import replan
 from customers.models import VehicleForecast
 from tests import factories
 

@@ -10,7 +10,7 @@ import pytest
 from django.core.cache import cache
 
 from customers import forecasting
-from customers.core import mileage
+from customers.core import priors as priors_core
 from customers.models import VehicleForecast
 from tests import factories
 
@@ -43,7 +43,7 @@ def test_the_priors_are_the_medians_of_well_observed_cars_whichever_way_they_are
     # when
     priors = forecasting.mileage_priors(refresh=True)
     # then: what the pure core computes from the same cars (and, on PostgreSQL, the database's medians)
-    assert priors == mileage.median_priors(rows)
+    assert priors == priors_core.median_priors(rows)
     assert f"{yekaterinburg.id}|Kia|Ceed" not in priors and f"{yekaterinburg.id}" in priors
 
 

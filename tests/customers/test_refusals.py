@@ -13,7 +13,7 @@ from rest_framework.authtoken.models import Token
 
 from contacts.calls import set_do_not_contact
 from contacts.models import CallTask, OutboxMessage, Touchpoint, TouchpointTemplate
-from contacts.planning import replan
+from contacts.planning.chunk import replan
 from contacts.queues import build_queue
 from customers import refusals
 from customers.importing import import_file

@@ -29,7 +29,8 @@ from contacts.models import (
     TouchpointTemplate,
     offset_in_days,
 )
-from contacts.planning import build_facts, plan_facts, template_spec
+from contacts.planning.computing import build_facts, plan_facts
+from contacts.planning.facts import template_spec
 from contacts.queues import why
 from contacts.queues.rendering import script_context
 from contacts.scripts import render_script

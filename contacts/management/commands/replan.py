@@ -7,7 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from contacts.planning import PlanWriteResult, replan
+from contacts.planning.chunk import replan
+from contacts.planning.writing import PlanWriteResult
 from customers.models import Vehicle
 
 CHUNK = 2000

@@ -9,7 +9,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from contacts.core.plan_engine import PlannedTouchpoint, plan_vehicle, reference_vehicle_facts
-from contacts.planning import active_templates, build_facts, plan_facts
+from contacts.planning.computing import build_facts, plan_facts
+from contacts.planning.facts import active_templates
 from customers.models import Vehicle
 
 

@@ -20,7 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from customers.core import backtest, forecast, mileage
+from customers.core import backtest, forecast
+from customers.core.readings import Reading
 from customers.forecasting import interval_for, mileage_priors, prior_for, schedules
 from customers.importing import ImportFileError, read_table
 from customers.models import Dealership, OdometerReading, Sale, ServiceVisit, Vehicle
@@ -54,7 +55,7 @@ def parse_date(text: str) -> dt.date:
 
 def histories_from_file(path: Path, *, interval_km: int, interval_months: int) -> tuple[list[backtest.VehicleHistory], list[str]]:
     problems: list[str] = []
-    readings: dict[str, list[mileage.Reading]] = defaultdict(list)
+    readings: dict[str, list[Reading]] = defaultdict(list)
     visits: dict[str, list[backtest.MaintenanceVisit]] = defaultdict(list)
     try:
         content = path.read_bytes()
@@ -86,7 +87,7 @@ def histories_from_file(path: Path, *, interval_km: int, interval_months: int) -
         except ValueError as error:
             problems.append(f"line {line}: {error}")
             continue
-        readings[vin].append(mileage.Reading(read_on=day, odometer_km=km))
+        readings[vin].append(Reading(read_on=day, odometer_km=km))
         if flag in TRUE_WORDS:
             visits[vin].append(backtest.MaintenanceVisit(visited_on=day, odometer_km=km))
     histories = [
@@ -109,11 +110,11 @@ def histories_from_database(dealership: Dealership | None) -> list[backtest.Vehi
     if dealership is not None:
         vehicles = vehicles.filter(dealership=dealership)
     ids = list(vehicles.values_list("id", flat=True))
-    readings: dict[int, list[mileage.Reading]] = defaultdict(list)
+    readings: dict[int, list[Reading]] = defaultdict(list)
     for pk, vehicle_id, day, km in OdometerReading.objects.filter(vehicle_id__in=ids).values_list(
         "id", "vehicle_id", "read_on", "odometer_km"
     ):
-        readings[vehicle_id].append(mileage.Reading(read_on=day, odometer_km=km, reading_id=pk))
+        readings[vehicle_id].append(Reading(read_on=day, odometer_km=km, reading_id=pk))
     visits: dict[int, list[backtest.MaintenanceVisit]] = defaultdict(list)
     for vehicle_id, day, km in (
         ServiceVisit.objects.filter(vehicle_id__in=ids, kind=ServiceVisit.Kind.MAINTENANCE)

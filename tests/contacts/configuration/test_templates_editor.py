@@ -15,7 +15,7 @@ from contacts.models import (
     TemplateVersion,
     TouchpointTemplate,
 )
-from contacts.planning import REPLAN_CHUNK
+from contacts.planning.sweep import REPLAN_CHUNK
 from contacts.preview import preview_template_change
 from tests import factories
 from tests.contacts.configuration.history import finished_call

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from hypothesis import strategies as st
 
 from customers.core.calendar import MONTH_DAYS
-from customers.core.mileage import Reading
+from customers.core.readings import Reading
 
 TODAY = date(2026, 11, 22)
 dates = st.dates(min_value=date(1990, 1, 1), max_value=date(2040, 12, 31))

@@ -12,7 +12,7 @@ from customers.core.backtest import (
     baseline_last_two_readings,
     baseline_previous_plus_interval,
 )
-from customers.core.mileage import Reading
+from customers.core.readings import Reading
 
 # --------------------------------------------------------------------------- baselines
 

@@ -1,28 +1,18 @@
-"""The call-centre pages: the agent's queue and call screen, the supervisor's floor, the department inbox.
-
-Who may open a page is decided once, by ``customers.access.role_required`` (a page of another role is
-a 403); which rows a user may touch is decided by the ``_get_<thing>_for_user`` helpers through
-``customers.access.dealerships_of`` (a task of another dealership is a 404). The work itself is done
-by ``contacts.calls``; these views only read the request, call it and render.
-
-htmx: forms post with ``hx-post``; an error re-renders only the form's partial with what the agent
-typed; a success moves to the next page with ``HX-Location`` (an ajax swap of ``<main>``, no reload).
-"""
+"""The agent's pages: the queue, "Next call", an inbound call, the call screen with its outcome bar, undo
+and release."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.models import User
 from django.db import DatabaseError
-from django.db.models import Count, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.db.models import Count, Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,30 +20,22 @@ from django.views.decorators.http import require_GET, require_POST
 
 from contacts import calls
 from contacts.call_screen import call_topics, other_plans, script_sections
-from contacts.card import customer_card, topic_results
-from contacts.floor import floor_summary
-from contacts.forms import CapacityForm, HandoffCloseForm, OutcomeForm, ReassignForm
-from contacts.models import (
-    REACHED_OUTCOMES,
-    CallAttempt,
-    CallTask,
-    ContactRules,
-    Handoff,
-    TouchpointTemplate,
-)
+from contacts.card import customer_card
+from contacts.forms import OutcomeForm
+from contacts.models import REACHED_OUTCOMES, CallAttempt, CallTask, ContactRules, TouchpointTemplate
+from contacts.views.common import AuthenticatedHttpRequest, get_task_for_user, is_htmx, navigate, today_bounds
+from contacts.views.floor import floor_answer
 from customers import access
 from customers.models import Customer, Dealership
 
 logger = logging.getLogger(__name__)
 Outcome = CallAttempt.Outcome
+
 # The most urgent calls the queue page lists: two screens of a 1366x768 display; "Next call" always
 # takes the most urgent one anyway, and 150 rows cost three times the rendering.
 QUEUE_ROWS = 50
+
 MY_CALLBACK_ROWS = 20
-
-
-class AuthenticatedHttpRequest(HttpRequest):
-    user: User
 
 
 @dataclass(frozen=True)
@@ -72,77 +54,6 @@ class QueueRow:
                    is_due_callback=task.callback_at is not None and task.callback_at <= now)
 
 
-# --- helpers: access and navigation ---------------------------------------------------------------
-
-
-def _get_task_for_user(request: AuthenticatedHttpRequest, pk: int) -> CallTask:
-    task = (
-        CallTask.objects.filter(pk=pk, dealership__in=access.dealerships_of(request.user))
-        .select_related("customer", "dealership", "claimed_by", "assigned_to")
-        .first()
-    )
-    if task is None:
-        raise Http404(_("No such call."))
-    return task
-
-
-def _get_handoff_for_user(request: AuthenticatedHttpRequest, pk: int) -> Handoff:
-    handoff = _handoffs_for(request).filter(pk=pk).first()
-    if handoff is None:
-        raise Http404(_("No such hand-off."))
-    return handoff
-
-
-def _get_dealership_for_user(request: AuthenticatedHttpRequest, pk: int) -> Dealership:
-    dealership = access.dealerships_of(request.user).filter(pk=pk).first()
-    if dealership is None:
-        raise Http404(_("No such dealership."))
-    return dealership
-
-
-def _handoffs_for(request: AuthenticatedHttpRequest) -> QuerySet[Handoff]:
-    """Hand-offs of the user's dealerships; department staff see only their departments'."""
-    handoffs = Handoff.objects.filter(dealership__in=access.dealerships_of(request.user)).select_related(
-        "customer", "vehicle", "department", "accepted_by", "created_from__agent", "created_from__call_task", "dealership"
-    )
-    roles = access.roles_of(request.user)
-    if not roles & {access.SUPERVISOR, access.MANAGER, access.ADMIN}:
-        handoffs = handoffs.filter(department__code__in=roles)
-    return handoffs
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def _navigate(request: HttpRequest, url: str) -> HttpResponse:
-    """Go to another page: with htmx, fetch it, swap the body in place and push the URL (no reload, the
-    header's language switch learns the new address); without htmx, a redirect."""
-    if _is_htmx(request):
-        response = HttpResponse()
-        response["HX-Location"] = json.dumps({"path": url})
-        return response
-    return redirect(url)
-
-
-def _home_dealership(request: AuthenticatedHttpRequest) -> Dealership | None:
-    return access.dealerships_of(request.user).order_by("id").first()
-
-
-def _today_bounds(request: AuthenticatedHttpRequest, now: dt.datetime) -> tuple[dt.date, dt.datetime, dt.datetime]:
-    """Today in the user's (first) dealership's zone, and that day's [start, end) instants."""
-    dealership = _home_dealership(request)
-    if dealership is None:
-        day = now.date()
-        start = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
-        return day, start, start + dt.timedelta(days=1)
-    day = dealership.local_date(now)
-    return (day, *calls.local_day_bounds(dealership, day))
-
-
-# --- the agent's queue ----------------------------------------------------------------------------
-
-
 @require_GET
 @access.role_required(access.CAN_WORK_QUEUE)
 def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -154,7 +65,7 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
 def _queue_context(request: AuthenticatedHttpRequest, now: dt.datetime) -> dict[str, Any]:
     user = request.user
     dealerships = list(access.dealerships_of(user).order_by("id"))
-    today, start, end = _today_bounds(request, now)
+    today, start, end = today_bounds(request, now)
     tasks = calls.queue_in_order(agent=user, dealerships=dealerships, now=now, limit=QUEUE_ROWS)
     mine = CallAttempt.objects.filter(agent=user, ended_at__gte=start, ended_at__lt=end).aggregate(
         done=Count("id"), reached=Count("id", filter=Q(outcome__in=REACHED_OUTCOMES))
@@ -207,13 +118,13 @@ def _go_to_next_call(request: AuthenticatedHttpRequest, now: dt.datetime) -> Htt
     except DatabaseError:
         logger.exception("claim_next_call failed for user %s", request.user.pk)
         messages.error(request, _("The database was busy and no call was taken. Press Next call again."))
-        return _navigate(request, reverse("contacts:queue"))
+        return navigate(request, reverse("contacts:queue"))
     if result.task is None:
         # Outside call hours the queue page itself says so, with the hours: no second message.
         if result.reason != "outside_call_hours":
             messages.info(request, result.message)
-        return _navigate(request, reverse("contacts:queue"))
-    return _navigate(request, reverse("contacts:call", args=[result.task.pk]))
+        return navigate(request, reverse("contacts:queue"))
+    return navigate(request, reverse("contacts:call", args=[result.task.pk]))
 
 
 @require_POST
@@ -227,11 +138,8 @@ def inbound_call(request: AuthenticatedHttpRequest, customer_id: int) -> HttpRes
         task = calls.take_inbound_call(customer=customer, agent=request.user, now=timezone.now())
     except calls.OutcomeError as error:
         messages.error(request, str(error))
-        return _navigate(request, reverse("customers:detail", args=[customer.pk]))
-    return _navigate(request, reverse("contacts:call", args=[task.pk]))
-
-
-# --- the call screen ------------------------------------------------------------------------------
+        return navigate(request, reverse("customers:detail", args=[customer.pk]))
+    return navigate(request, reverse("contacts:call", args=[task.pk]))
 
 # (outcome, keyboard key, button style, panel asking for details, or "" to record at once).
 OUTCOME_BUTTONS = [
@@ -245,8 +153,8 @@ OUTCOME_BUTTONS = [
     (Outcome.SOLD_CAR, "8", "", "sold_car"),
     (Outcome.DO_NOT_CALL, "9", "danger", "do_not_call"),
 ]
-PANEL_OUTCOMES = frozenset(panel for _o, _k, _s, panel in OUTCOME_BUTTONS if panel)
 
+PANEL_OUTCOMES = frozenset(panel for _o, _k, _s, panel in OUTCOME_BUTTONS if panel)
 
 # The open call screen tells the server it is still open this often (contacts.calls.keep_claim): far
 # inside any claim timeout (at least a minute), so only a closed or frozen screen lets a claim go stale.
@@ -256,7 +164,7 @@ HEARTBEAT_SECONDS = 45
 @require_GET
 @access.role_required(access.CAN_WORK_QUEUE)
 def call(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    task = _get_task_for_user(request, pk)
+    task = get_task_for_user(request, pk)
     is_mine = task.status == CallTask.Status.CLAIMED and task.claimed_by_id == request.user.pk
     claim = calls.claim_token(task=task) if is_mine else ""
     return render(request, "contacts/call.html", _call_context(request, task, OutcomeForm(task=task), timezone.now(), claim))
@@ -266,7 +174,7 @@ def call(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @access.role_required(access.CAN_WORK_QUEUE)
 def heartbeat(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The open call screen keeps its claim alive; if the call is no longer the agent's, it says why."""
-    task = _get_task_for_user(request, pk)
+    task = get_task_for_user(request, pk)
     state = calls.keep_claim(task=task, agent=request.user, now=timezone.now())
     return render(request, "contacts/call.html#claim_state", {"claim_state": state})
 
@@ -274,7 +182,7 @@ def heartbeat(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @access.role_required(access.CAN_WORK_QUEUE)
 def record_outcome(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    task = _get_task_for_user(request, pk)
+    task = get_task_for_user(request, pk)
     now = timezone.now()
     form = OutcomeForm(request.POST, task=task)
     claim = request.POST.get("claim", "")
@@ -297,7 +205,7 @@ def record_outcome(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             return _after_outcome(request, data, now, attempt)
     task.refresh_from_db()
     context = _call_context(request, task, form, now, claim)
-    if _is_htmx(request):
+    if is_htmx(request):
         # htmx swaps only 2xx answers by default: the error form comes back as 200.
         return render(request, "contacts/call.html#outcome", context)
     return render(request, "contacts/call.html", context, status=400)
@@ -309,9 +217,8 @@ def _after_outcome(
     messages.success(request, _("Saved: %(outcome)s.") % {"outcome": Outcome(data["outcome"]).label})
     request.session[LAST_OUTCOME] = {"attempt_id": attempt.pk, "until": (now + calls.UNDO_WINDOW).isoformat()}
     if data.get("then") == "pause":
-        return _navigate(request, reverse("contacts:queue"))
+        return navigate(request, reverse("contacts:queue"))
     return _go_to_next_call(request, now)
-
 
 LAST_OUTCOME = "contacts.last_outcome"  # the session's note of the agent's last outcome, for its undo
 
@@ -338,10 +245,10 @@ def undo(request: AuthenticatedHttpRequest, attempt_id: int) -> HttpResponse:
         task = calls.undo_outcome(attempt_id=attempt_id, agent=request.user, now=timezone.now())
     except calls.OutcomeError as error:
         messages.error(request, str(error))
-        return _navigate(request, reverse("contacts:queue"))
+        return navigate(request, reverse("contacts:queue"))
     request.session.pop(LAST_OUTCOME, None)
     messages.info(request, _("Undone: the call to %(customer)s is open again.") % {"customer": task.customer.full_name})
-    return _navigate(request, reverse("contacts:call", args=[task.pk]))
+    return navigate(request, reverse("contacts:call", args=[task.pk]))
 
 
 def _call_context(
@@ -400,112 +307,11 @@ def _suggested_callback(dealership: Dealership, now: dt.datetime) -> dt.datetime
 @require_POST
 @access.role_required(access.CAN_WORK_QUEUE)
 def release(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    task = _get_task_for_user(request, pk)
+    task = get_task_for_user(request, pk)
     if calls.release_call(task=task, by=request.user):
         messages.info(request, _("The call to %(customer)s went back to the queue.") % {"customer": task.customer.full_name})
     else:
         messages.error(request, _("That call is not in progress any more, or it is not yours to release."))
     if request.POST.get("back") == "floor" and access.has_role(request.user, access.CAN_SUPERVISE):
-        return _floor_answer(request)
-    return _navigate(request, reverse("contacts:queue"))
-
-
-# --- the supervisor's floor -----------------------------------------------------------------------
-
-
-@require_GET
-@access.role_required(access.CAN_SUPERVISE)
-def floor(request: AuthenticatedHttpRequest) -> HttpResponse:
-    template = "contacts/floor.html#live" if request.GET.get("part") == "live" else "contacts/floor.html"
-    return render(request, template, _floor_context(request, timezone.now()))
-
-
-def _floor_answer(request: AuthenticatedHttpRequest) -> HttpResponse:
-    if _is_htmx(request):
-        return render(request, "contacts/floor.html#live", _floor_context(request, timezone.now()))
-    return redirect("contacts:floor")
-
-
-def _floor_context(request: AuthenticatedHttpRequest, now: dt.datetime) -> dict[str, Any]:
-    today, start, end = _today_bounds(request, now)
-    dealerships = list(access.dealerships_of(request.user).order_by("id"))
-    return {"floor": floor_summary(dealerships=dealerships, now=now, day_start=start, day_end=end), "today": today, "now": now}
-
-
-@require_POST
-@access.role_required(access.CAN_SUPERVISE)
-def set_capacity(request: AuthenticatedHttpRequest, dealership_id: int) -> HttpResponse:
-    dealership = _get_dealership_for_user(request, dealership_id)
-    form = CapacityForm(request.POST)
-    if form.is_valid():
-        calls.set_agents_on_shift(
-            dealership=dealership, day=dealership.local_date(timezone.now()),
-            agents_on_shift=form.cleaned_data["agents_on_shift"], by=request.user,
-        )
-        messages.success(request, _("%(dealership)s: %(n)s agents on shift today.") % {
-            "dealership": dealership.name, "n": form.cleaned_data["agents_on_shift"]})
-    else:
-        messages.error(request, _("Agents on shift must be a whole number from 0 to 500."))
-    return _floor_answer(request)
-
-
-@require_POST
-@access.role_required(access.CAN_SUPERVISE)
-def reassign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    task = _get_task_for_user(request, pk)
-    form = ReassignForm(request.POST, task=task)
-    if form.is_valid() and calls.reassign_call(task=task, to=form.cleaned_data["agent"], by=request.user):
-        agent = form.cleaned_data["agent"]
-        messages.success(request, _("The call to %(customer)s now waits for %(agent)s.") % {
-            "customer": task.customer.full_name, "agent": agent.get_full_name() or agent.username})
-    else:
-        messages.error(request, _("Choose an agent of this dealership; a finished call cannot be reassigned."))
-    return _floor_answer(request)
-
-
-# --- the department inbox -------------------------------------------------------------------------
-
-
-@require_GET
-@access.role_required(access.CAN_SEE_INBOX)
-def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
-    today, _start, _end = _today_bounds(request, timezone.now())
-    handoffs = _handoffs_for(request)
-    open_handoffs = list(handoffs.exclude(status=Handoff.Status.CLOSED).order_by("deadline", "id")[:300])
-    return render(request, "contacts/inbox.html", {
-        "handoffs": open_handoffs,
-        "closed": list(handoffs.filter(status=Handoff.Status.CLOSED).order_by("-closed_at")[:20]),
-        "today": today,
-        "topic_results": topic_results(h.created_from for h in open_handoffs),
-    })
-
-
-@require_POST
-@access.role_required(access.CAN_SEE_INBOX)
-def handoff_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> HttpResponse:
-    handoff = _get_handoff_for_user(request, pk)
-    error = ""
-    if action == "accept":
-        if not calls.accept_handoff(handoff=handoff, by=request.user):
-            error = _("Someone accepted or closed this hand-off already.")
-    elif action == "close":
-        form = HandoffCloseForm(request.POST)
-        if not form.is_valid():
-            error = _("Write the result (up to 200 characters) before closing the hand-off.")
-        else:
-            try:
-                calls.close_handoff(handoff=handoff, by=request.user, result=form.cleaned_data["result"], now=timezone.now())
-            except calls.OutcomeError as problem:
-                error = str(problem)
-    else:
-        raise Http404(_("No such action."))
-    if _is_htmx(request):
-        today, _start, _end = _today_bounds(request, timezone.now())
-        handoff = _get_handoff_for_user(request, pk)
-        return render(request, "contacts/inbox.html#row", {
-            "h": handoff, "today": today, "row_error": error, "typed_result": request.POST.get("result", ""),
-            "topic_results": topic_results([handoff.created_from]),
-        })
-    if error:
-        messages.error(request, error)
-    return redirect("contacts:inbox")
+        return floor_answer(request)
+    return navigate(request, reverse("contacts:queue"))

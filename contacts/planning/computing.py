@@ -1,0 +1,119 @@
+"""From a chunk's facts to its plan, in memory: the fingerprint of a vehicle's inputs, the forecast and the plan engine's inputs, the planned touchpoints."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from contacts.core.plan_engine import PlannedTouchpoint, SaleFact, TemplateSpec, VehicleFacts, plan_vehicle
+from contacts.models import TouchpointTemplate
+from contacts.planning.facts import ChunkFacts, load_facts, season_dates
+from customers.core.readings import Reading
+from customers.forecasting import Interval, VehicleForecastInput, VehicleRow, forecast_vehicles
+from customers.models import Vehicle
+
+# Bump when the forecast or the plan engine computes differently from the same facts: every stored
+# fingerprint then differs, and the next sweep re-plans every vehicle.
+FINGERPRINT_VERSION = 1
+
+
+def global_inputs(templates: Sequence[tuple[TouchpointTemplate, TemplateSpec]], table: dict[tuple[str, str], Interval]) -> str:
+    """A digest of what every vehicle's plan depends on besides its own facts: the templates, the
+    maintenance schedules and the code's version."""
+    inputs = repr((FINGERPRINT_VERSION, [(row.id, spec) for row, spec in templates], sorted(table.items())))
+    return hashlib.blake2b(inputs.encode(), digest_size=16).hexdigest()
+
+
+def fingerprint(facts: ChunkFacts, vehicle: VehicleRow, *, today: dt.date, seasons: Any, prior: float | None, common: str) -> int:
+    """A 64-bit digest of everything a vehicle's forecast and plan are computed from. The facts are
+    plain tuples of ints, strings and dates, whose repr is the same in every process (unlike hash())."""
+    owner_id = facts.owner_of[vehicle.id]
+    inputs = (
+        common, today, seasons, prior, vehicle, owner_id, facts.is_active[vehicle.id], facts.warranty[vehicle.id],
+        facts.birthday.get(owner_id) if owner_id else None, facts.sales.get(vehicle.id), facts.visits.get(vehicle.id),
+        facts.readings.get(vehicle.id), facts.last_reached.get(owner_id) if owner_id else None,
+        facts.booked.get(vehicle.id),
+    )
+    return int.from_bytes(hashlib.blake2b(repr(inputs).encode(), digest_size=8).digest(), "big", signed=True)
+
+
+def plan_inputs(
+    facts: ChunkFacts,
+    vehicles: Sequence[VehicleRow],
+    *,
+    today_by_dealership: dict[int, dt.date],
+    seasons_by_dealership: dict[int, tuple[tuple[int, int], ...]],
+    store_forecasts: bool = True,
+    table: dict[tuple[str, str], Interval] | None = None,
+    priors: dict[str, float] | None = None,
+) -> tuple[list[VehicleFacts], int]:
+    """The plan engine's inputs for these vehicles; also stores their forecasts (unless told not to).
+    Returns the facts and the number of forecast rows written."""
+    batch = forecast_vehicles(
+        inputs=[
+            VehicleForecastInput(
+                vehicle=v,
+                sales=tuple(facts.sales[v.id]),
+                readings=tuple(
+                    Reading(read_on=day, odometer_km=km, reading_id=pk) for pk, day, km in facts.readings[v.id]
+                ),
+                maintenance=facts.maintenance(v.id),
+                today=today_by_dealership[v.dealership_id],
+            )
+            for v in vehicles
+        ],
+        store=store_forecasts,
+        table=table,
+        priors=priors,
+    )
+    result: list[VehicleFacts] = []
+    for vehicle in vehicles:
+        owner_id = facts.owner_of[vehicle.id]
+        owner_sales = [s for s in facts.sales[vehicle.id] if s.customer_id == owner_id]
+        if owner_id is None or not facts.is_active[vehicle.id] or not owner_sales:
+            continue  # sold on, traded in, or never sold to its owner: no plan; its open touchpoints lapse
+        forecast = batch.by_vehicle.get(vehicle.id)
+        maintenance_days = tuple(day for day, _km in facts.maintenance(vehicle.id))
+        visits = facts.visits[vehicle.id]
+        warranty_months, warranty_km = facts.warranty[vehicle.id]
+        result.append(
+            VehicleFacts(
+                vehicle_id=vehicle.id,
+                customer_id=owner_id,
+                sales=tuple(SaleFact(s.sold_on, s.kind, s.odometer_km) for s in owner_sales),  # type: ignore[arg-type]
+                today=today_by_dealership[vehicle.dealership_id],
+                birthday=facts.birthday.get(owner_id),
+                warranty_months=warranty_months,
+                warranty_km=warranty_km,
+                km_per_month=forecast.km_per_month if forecast else None,
+                maintenance_due_dates=forecast.upcoming_due_dates if forecast else (),
+                maintenance_due_drivers=forecast.upcoming_due_drivers if forecast else (),
+                maintenance_visits=maintenance_days,
+                maintenance_booked_on=facts.booked.get(vehicle.id),
+                last_reached_contact_on=facts.last_reached.get(owner_id),
+                last_visit_on=max((day for _kind, day, _km in visits), default=None),
+                season_dates=seasons_by_dealership[vehicle.dealership_id],
+            )
+        )
+    return result, batch.written
+
+
+def build_facts(
+    *, vehicles: Sequence[Vehicle], today_by_dealership: dict[int, dt.date], store_forecasts: bool = True
+) -> tuple[list[VehicleFacts], int]:
+    """The plan engine's inputs for these vehicles (the preview and ``show_plan`` plan in memory)."""
+    facts = load_facts([v.id for v in vehicles])
+    seasons = {v.dealership_id: season_dates(v.dealership) for v in vehicles}
+    return plan_inputs(
+        facts, facts.vehicles, today_by_dealership=today_by_dealership, seasons_by_dealership=seasons,
+        store_forecasts=store_forecasts,
+    )
+
+
+def plan_facts(facts: Iterable[VehicleFacts], specs: Sequence[TemplateSpec]) -> list[PlannedTouchpoint]:
+    planned: list[PlannedTouchpoint] = []
+    for vehicle_facts in facts:
+        planned.extend(plan_vehicle(specs, vehicle_facts))
+    return planned

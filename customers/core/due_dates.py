@@ -1,0 +1,298 @@
+"""Maintenance due dates from a mileage estimate (pure, stdlib only).
+
+The next due date is the earlier of the time limit and the day the odometer reaches the km limit;
+the projection chains them; the point date is moved to where it catches the most visits.
+docs/forecast.md describes the rules in plain words.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from typing import Literal
+
+from customers.core.calendar import MONTH_DAYS, add_months, advance_months
+from customers.core.mileage import MileageEstimate, round_km
+from customers.core.readings import Reading
+
+__all__ = [
+    "BEHAVIOUR_MARGIN_DAYS",
+    "MAX_PROJECTED",
+    "POINT_WINDOW_DAYS",
+    "Driver",
+    "MaintenanceDue",
+    "maintenance_intervals",
+    "most_likely_due",
+    "next_maintenance_due",
+    "project_maintenance_due_dates",
+]
+
+Driver = Literal["km", "time"]
+
+BEHAVIOUR_MARGIN_DAYS = 14  # "a couple of weeks"; calibrate with backtest(margin_days=...)
+
+MAX_PROJECTED = 1000
+
+_ONE_DAY = timedelta(days=1)
+
+_DEFAULT_MARGIN = timedelta(days=BEHAVIOUR_MARGIN_DAYS)
+
+
+@dataclass(frozen=True, slots=True)
+class MaintenanceDue:
+    due_on: date
+    driver: Driver
+    due_odometer_km: int
+    interval_number: int
+    earliest_on: date
+    latest_on: date
+    is_overdue: bool
+
+
+def maintenance_intervals(
+    maintenances_done: int,
+    interval_km: int,
+    interval_months: int,
+    first_interval_km: int | None,
+    first_interval_months: int | None,
+) -> tuple[int, int]:
+    """The (km, months) interval of the next maintenance: the first one's own, when given, else the regular."""
+    if maintenances_done < 0:
+        raise ValueError("maintenances_done must be >= 0")
+    ikm, imon = interval_km, interval_months
+    if maintenances_done == 0:
+        if first_interval_km is not None:
+            ikm = first_interval_km
+        if first_interval_months is not None:
+            imon = first_interval_months
+    if ikm <= 0 or imon <= 0:
+        raise ValueError("maintenance intervals must be positive")
+    return ikm, imon
+
+
+def next_maintenance_due(
+    *,
+    estimate: MileageEstimate,
+    last_maintenance_on: date,
+    last_maintenance_km: int,
+    interval_km: int,
+    interval_months: int,
+    today: date,
+    maintenances_done: int = 0,
+    first_interval_km: int | None = None,
+    first_interval_months: int | None = None,
+    margin_days: int = BEHAVIOUR_MARGIN_DAYS,
+) -> MaintenanceDue:
+    """The next maintenance due date (docs/forecast.md)."""
+    if margin_days < 0:
+        raise ValueError("margin_days must be >= 0")
+    margin = _DEFAULT_MARGIN if margin_days == BEHAVIOUR_MARGIN_DAYS else _ONE_DAY * margin_days
+    ikm, imon = maintenance_intervals(
+        maintenances_done, interval_km, interval_months, first_interval_km, first_interval_months
+    )
+    target = last_maintenance_km + ikm
+    fimon = float(imon)
+    last_m, last_km, crossing, time_km = _walk_readings(
+        estimate.used_readings, last_maintenance_on.toordinal(), last_maintenance_km, target, fimon
+    )
+    rate = estimate.km_per_month
+    m_km, m_hi, m_lo = _months_to_target(estimate, last_m, last_km, target, crossing)
+
+    if m_km < fimon:
+        driver: Driver = "km"
+        due_on = advance_months(last_maintenance_on, m_km)
+        due_km = target
+    else:
+        driver = "time"
+        due_on = add_months(last_maintenance_on, imon)
+        if time_km is None:
+            time_km = last_km + rate * (fimon - last_m)
+        due_km = min(round_km(time_km), target)
+    earliest = advance_months(last_maintenance_on, m_hi) if m_hi < fimon else due_on
+    if m_lo == m_km:
+        latest = due_on
+    elif m_lo < fimon:
+        latest = advance_months(last_maintenance_on, m_lo)
+    else:
+        latest = add_months(last_maintenance_on, imon)
+    return MaintenanceDue(
+        due_on,
+        driver,
+        due_km,
+        maintenances_done + 1,
+        min(earliest, due_on) - margin,
+        max(latest, due_on) + margin,
+        due_on < today,
+    )
+
+
+def _walk_readings(
+    used: tuple[Reading, ...], m_o: int, last_maintenance_km: int, target: int, fimon: float
+) -> tuple[float, int, float | None, float | None]:
+    """Walk the known odometer path (months since the last maintenance, ordinal ``m_o``): the last
+    point reached, and when the readings themselves crossed the km limit and where they were at the
+    time limit (None when they did not get there)."""
+    last_m = 0.0
+    last_km = last_maintenance_km
+    crossing: float | None = None
+    time_km: float | None = None
+    if used:
+        # Kept readings are monotone: walk them only if the last one is past a limit.
+        tail = used[-1]
+        tail_o = tail.read_on.toordinal()
+        if tail_o > m_o and tail.odometer_km < target and (tail_o - m_o) / MONTH_DAYS < fimon:
+            last_m = (tail_o - m_o) / MONTH_DAYS
+            last_km = tail.odometer_km
+            used = ()
+    for r in used:
+        o = r.read_on.toordinal()
+        if o <= m_o:
+            continue
+        m = (o - m_o) / MONTH_DAYS
+        km = r.odometer_km
+        if crossing is None and km >= target > last_km:
+            crossing = last_m + (target - last_km) / (km - last_km) * (m - last_m)
+        if time_km is None and m >= fimon:
+            time_km = last_km + (km - last_km) * (fimon - last_m) / (m - last_m)
+        last_m, last_km = m, km
+    return last_m, last_km, crossing, time_km
+
+
+def _months_to_target(
+    estimate: MileageEstimate, last_m: float, last_km: int, target: int, crossing: float | None
+) -> tuple[float, float, float]:
+    """Months from the last maintenance to the km limit at the rate, the high rate and the low rate."""
+    if crossing is not None:
+        return crossing, crossing, crossing
+    rate = estimate.km_per_month
+    remaining = target - last_km
+    m_km = last_m + remaining / rate if rate > 0.0 else math.inf
+    high = estimate.high_km_per_month
+    low = estimate.low_km_per_month
+    m_hi = last_m + remaining / high if high > 0.0 else math.inf
+    m_lo = last_m + remaining / low if low > 0.0 else math.inf
+    return m_km, m_hi, m_lo
+
+
+def project_maintenance_due_dates(
+    *,
+    estimate: MileageEstimate,
+    start_on: date,
+    start_km: int,
+    interval_km: int,
+    interval_months: int,
+    until: date,
+    today: date,
+    maintenances_done: int = 0,
+    first_interval_km: int | None = None,
+    first_interval_months: int | None = None,
+    margin_days: int = BEHAVIOUR_MARGIN_DAYS,
+) -> list[MaintenanceDue]:
+    """Successive due dates up to ``until`` (docs/forecast.md)."""
+    margin = _DEFAULT_MARGIN if margin_days == BEHAVIOUR_MARGIN_DAYS else _ONE_DAY * margin_days
+    est_hi = replace(
+        estimate,
+        km_per_month=estimate.high_km_per_month,
+        low_km_per_month=estimate.high_km_per_month,
+    )
+    est_lo = replace(
+        estimate,
+        km_per_month=estimate.low_km_per_month,
+        high_km_per_month=estimate.low_km_per_month,
+    )
+    chains = [(estimate, start_on, start_km), (est_hi, start_on, start_km), (est_lo, start_on, start_km)]
+    results: list[MaintenanceDue] = []
+    done = maintenances_done
+    while len(results) < MAX_PROJECTED:
+        dues = [
+            next_maintenance_due(
+                estimate=est,
+                last_maintenance_on=on,
+                last_maintenance_km=km,
+                interval_km=interval_km,
+                interval_months=interval_months,
+                today=today,
+                maintenances_done=done,
+                first_interval_km=first_interval_km,
+                first_interval_months=first_interval_months,
+                margin_days=margin_days,
+            )
+            for est, on, km in chains
+        ]
+        due, due_hi, due_lo = dues
+        if due.due_on > until:
+            break
+        if results:
+            due = replace(
+                due,
+                earliest_on=min(due_hi.due_on, due.due_on) - margin,
+                latest_on=max(due_lo.due_on, due.due_on) + margin,
+            )
+        results.append(due)
+        chains = [(est, d.due_on, d.due_odometer_km) for (est, _, _), d in zip(chains, dues, strict=True)]
+        done += 1
+    return results
+
+#: The point date is chosen to catch the most visits within this many days (the ±14-day goal).
+POINT_WINDOW_DAYS = 14
+
+_SD_PER_90_HALF_WIDTH = 1.0 / 1.6448536269514722
+
+
+def most_likely_due(
+    due: MaintenanceDue, estimate: MileageEstimate, *, start_on: date, start_km: int, interval_km: int,
+    interval_months: int,
+) -> MaintenanceDue:
+    """The due day most likely to be within ``POINT_WINDOW_DAYS`` of the true one, given the rate's range.
+
+    The true due day is the earlier of the time limit and the km limit, so when the rate is uncertain a
+    share of cars (all that drive slower than the limit's pace) are due exactly on the time limit. A
+    km-driven point a few weeks before the time limit then misses all of them; moving the point
+    towards the time limit, in weekly steps, catches more. The rate is taken as normal with the
+    estimate's 90 % range; with an exact rate nothing moves.
+    """
+    time_limit = add_months(start_on, interval_months)
+    if due.driver != "km" or (time_limit - due.due_on).days > 8 * 7:
+        return due
+    mean = estimate.km_per_month
+    sd = (estimate.high_km_per_month - estimate.low_km_per_month) * 0.5 * _SD_PER_90_HALF_WIDTH
+    if sd <= 0.0 or mean <= 0.0:
+        return due
+    target = start_km + interval_km
+    anchor_on, anchor_km = start_on, start_km
+    for r in estimate.used_readings:
+        if r.read_on > anchor_on and r.odometer_km < target:
+            anchor_on, anchor_km = r.read_on, r.odometer_km
+    remaining = target - anchor_km
+    if remaining <= 0:
+        return due
+
+    def rate_due_on(day: date) -> float:  # the rate that makes the car due on ``day``
+        days = (day - anchor_on).days
+        return math.inf if days <= 0 else remaining * MONTH_DAYS / days
+
+    def cdf(rate: float) -> float:
+        if rate == math.inf:
+            return 1.0
+        return 0.5 * (1.0 + math.erf((rate - mean) / (sd * math.sqrt(2.0))))
+
+    window = timedelta(days=POINT_WINDOW_DAYS)
+
+    def chance(day: date) -> float:
+        upper = cdf(rate_due_on(day - window))
+        lower = 0.0 if day + window >= time_limit else cdf(rate_due_on(day + window))
+        return upper - lower
+
+    best, best_chance = due.due_on, chance(due.due_on)
+    day = due.due_on + timedelta(days=7)
+    while day <= time_limit:
+        c = chance(day)
+        if c > best_chance + 1e-9:
+            best, best_chance = day, c
+        day += timedelta(days=7)
+    if chance(time_limit) > best_chance + 1e-9:
+        best = time_limit
+    if best == due.due_on:
+        return due
+    return replace(due, due_on=best, earliest_on=min(due.earliest_on, best), latest_on=max(due.latest_on, best))
