@@ -35,10 +35,10 @@ def test_every_department_has_a_priority():
 def test_the_forecast_knows_every_due_driver_of_the_model_and_its_sources_fit_the_column():
     from typing import get_args
 
-    from customers.core import forecast, mileage
+    from customers.core import due_dates, mileage
     from customers.models import VehicleForecast
 
-    assert set(get_args(forecast.Driver)) == set(VehicleForecast.Driver.values)
+    assert set(get_args(due_dates.Driver)) == set(VehicleForecast.Driver.values)
     source_length = VehicleForecast._meta.get_field("source").max_length
     assert all(len(source) <= source_length for source in get_args(mileage.Source))
 
