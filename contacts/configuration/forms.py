@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import QuerySet
@@ -222,6 +223,27 @@ class TeamMemberForm(forms.Form):
         if User.objects.filter(username__iexact=username).exists():
             raise forms.ValidationError(_("Login: “%(name)s” is taken.") % {"name": username})
         return username
+
+
+class InviteForm(forms.Form):
+    """Invite a person by e-mail: they set their own password from the link and log in with the e-mail."""
+
+    email = forms.EmailField(label=_("E-mail"))
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    language = forms.ChoiceField(label=_("Language of the e-mail"), choices=settings.LANGUAGES)
+    roles = forms.MultipleChoiceField(label=_("Roles"), choices=list(access.ROLE_LABELS.items()),
+                                      widget=forms.CheckboxSelectMultiple,
+                                      error_messages={"required": _("Roles: choose at least one.")})
+    dealerships = forms.ModelMultipleChoiceField(label=_("Dealerships"), queryset=Dealership.objects.none(),
+                                                 widget=forms.CheckboxSelectMultiple,
+                                                 error_messages={"required": _("Dealerships: choose at least one, or nobody can see this person.")})
+
+    def __init__(self, *args: Any, scope: QuerySet[Dealership], language: str, **kwargs: Any) -> None:
+        super().__init__(*args, prefix="invite", **kwargs)
+        field: Any = self.fields["dealerships"]
+        field.queryset = scope.order_by("name")
+        self.fields["language"].initial = "ru" if language.startswith("ru") else "en"
 
 
 class ProfitForm(forms.ModelForm):
