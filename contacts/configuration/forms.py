@@ -239,8 +239,10 @@ class InviteForm(forms.Form):
                                                  widget=forms.CheckboxSelectMultiple,
                                                  error_messages={"required": _("Dealerships: choose at least one, or nobody can see this person.")})
 
+    prefix = "invite"
+
     def __init__(self, *args: Any, scope: QuerySet[Dealership], language: str, **kwargs: Any) -> None:
-        super().__init__(*args, prefix="invite", **kwargs)
+        super().__init__(*args, **kwargs)
         field: Any = self.fields["dealerships"]
         field.queryset = scope.order_by("name")
         self.fields["language"].initial = "ru" if language.startswith("ru") else "en"
