@@ -16,6 +16,7 @@ from contacts.models import ContactRules, Department, Handoff
 from tests import factories
 from tests.contacts.channels.conftest import smtp_server as smtp_server  # the fixture
 from tests.contacts.configuration.test_invites import LINK, mail_text
+from tests.contacts.configuration.test_pages_browser import switch_language
 from tests.contacts.test_dashboard_browser import a_year_of_history
 from tests.contacts.test_workplace_browser import CHROMIUM, login
 from tests.contacts.test_workplace_browser import browser as browser  # the fixture
@@ -33,11 +34,6 @@ def shoot(page, name):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
     page.screenshot(path=str(SHOTS / f"{name}-first-screen.png"))
-
-
-def switch_language(page, code):
-    with page.expect_navigation():
-        page.select_option("select[name=language]", code)
 
 
 def fits_the_screen(page, selector):
