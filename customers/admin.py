@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.db.models import Model
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from customers import hooks, refusals
 from customers.models import (
@@ -68,11 +69,15 @@ class ConsentInline(admin.TabularInline):
 
 @admin.register(Customer)
 class CustomerAdmin(ReplanOnSaveMixin, admin.ModelAdmin):
-    list_display = ["full_name", "phone", "email", "dealership", "status", "is_holdout"]
+    list_display = ["name", "phone", "email", "dealership", "status", "is_holdout"]
     list_filter = ["dealership", "status", "language", "is_holdout"]
     search_fields = ["last_name", "first_name", "phone", "email", "external_id"]
     inlines = [VehicleInline, ConsentInline]
     list_select_related = ["dealership"]
+
+    @admin.display(description=_("full name"), ordering="last_name")
+    def name(self, obj: Customer) -> str:
+        return obj.full_name
 
     def save_model(self, request: HttpRequest, obj: Customer, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import QuerySet
@@ -186,7 +187,23 @@ def ordered_departments(rules: ContactRules) -> list[Department]:
     return sorted(departments, key=lambda d: (ranks.get(d.code, 100 + d.priority), d.priority, d.code))
 
 
-class TeamMemberForm(forms.Form):
+class _RolesAndDealerships(forms.Form):
+    """A person's roles and dealerships (among the admin's own), as the team forms ask for them."""
+
+    roles = forms.MultipleChoiceField(label=_("Roles"), choices=list(access.ROLE_LABELS.items()),
+                                      widget=forms.CheckboxSelectMultiple,
+                                      error_messages={"required": _("Roles: choose at least one.")})
+    dealerships = forms.ModelMultipleChoiceField(label=_("Dealerships"), queryset=Dealership.objects.none(),
+                                                 widget=forms.CheckboxSelectMultiple,
+                                                 error_messages={"required": _("Dealerships: choose at least one, or nobody can see this person.")})
+
+    def __init__(self, *args: Any, scope: QuerySet[Dealership], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["dealerships"]
+        field.queryset = scope.order_by("name")
+
+
+class TeamMemberForm(_RolesAndDealerships):
     """A person of the team: name, e-mail, roles and dealerships; no staff status, superuser or permissions."""
 
     username = forms.CharField(label=_("Login"), max_length=150)
@@ -195,18 +212,12 @@ class TeamMemberForm(forms.Form):
     email = forms.EmailField(label=_("E-mail"), required=False)
     password = forms.CharField(label=_("First password"), widget=forms.PasswordInput(render_value=False),
                                help_text=_("The person logs in with it: at least 8 characters, not like their login or name."))
-    roles = forms.MultipleChoiceField(label=_("Roles"), choices=list(access.ROLE_LABELS.items()),
-                                      widget=forms.CheckboxSelectMultiple,
-                                      error_messages={"required": _("Roles: choose at least one.")})
-    dealerships = forms.ModelMultipleChoiceField(label=_("Dealerships"), queryset=Dealership.objects.none(),
-                                                 widget=forms.CheckboxSelectMultiple,
-                                                 error_messages={"required": _("Dealerships: choose at least one, or nobody can see this person.")})
     is_active = forms.BooleanField(label=_("Can log in"), required=False, initial=True)
 
+    field_order = ["username", "first_name", "last_name", "email", "password", "roles", "dealerships", "is_active"]
+
     def __init__(self, *args: Any, scope: QuerySet[Dealership], member: User | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        field: Any = self.fields["dealerships"]
-        field.queryset = scope.order_by("name")
+        super().__init__(*args, scope=scope, **kwargs)
         if member is None:
             del self.fields["is_active"]
         else:
@@ -222,6 +233,21 @@ class TeamMemberForm(forms.Form):
         if User.objects.filter(username__iexact=username).exists():
             raise forms.ValidationError(_("Login: “%(name)s” is taken.") % {"name": username})
         return username
+
+
+class InviteForm(_RolesAndDealerships):
+    """Invite a person by e-mail: they set their own password from the link and log in with the e-mail."""
+
+    email = forms.EmailField(label=_("E-mail"))
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    language = forms.ChoiceField(label=_("Language of the e-mail"), choices=settings.LANGUAGES)
+
+    prefix = "invite"
+
+    def __init__(self, *args: Any, scope: QuerySet[Dealership], language: str, **kwargs: Any) -> None:
+        super().__init__(*args, scope=scope, **kwargs)
+        self.fields["language"].initial = "ru" if language.startswith("ru") else "en"
 
 
 class ProfitForm(forms.ModelForm):

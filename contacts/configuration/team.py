@@ -29,7 +29,7 @@ def team_of(*, dealerships: QuerySet[Dealership]) -> QuerySet[User]:
     )
 
 
-def _set_roles_and_dealerships(
+def set_roles_and_dealerships(
     *, user: User, roles: Iterable[str], dealerships: Iterable[Dealership], scope: QuerySet[Dealership]
 ) -> None:
     user.groups.set(Group.objects.filter(name__in=[role for role in roles if role in access.ROLES]))
@@ -50,7 +50,7 @@ def create_team_member(
         user.set_password(password)
         user.full_clean()
         user.save()
-        _set_roles_and_dealerships(user=user, roles=roles, dealerships=chosen, scope=scope)
+        set_roles_and_dealerships(user=user, roles=roles, dealerships=chosen, scope=scope)
     return user
 
 
@@ -65,4 +65,4 @@ def update_team_member(
         user.first_name, user.last_name, user.email, user.is_active = first_name, last_name, email, is_active
         user.full_clean()
         user.save(update_fields=["first_name", "last_name", "email", "is_active"])
-        _set_roles_and_dealerships(user=user, roles=roles, dealerships=dealerships, scope=scope)
+        set_roles_and_dealerships(user=user, roles=roles, dealerships=dealerships, scope=scope)

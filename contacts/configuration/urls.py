@@ -16,5 +16,7 @@ urlpatterns = [
     path("program/templates/<slug:code>/discard/", views.template_discard, name="template_discard"),
     path("program/templates/<slug:code>/restore/<int:number>/", views.template_restore, name="template_restore"),
     path("team/", views.team, name="team"),
+    path("team/invite/", views.team_invite, name="team_invite"),
     path("team/<int:pk>/", views.team_member, name="team_member"),
+    path("team/<int:pk>/resend/", views.team_resend, name="team_resend"),
 ]

@@ -5,27 +5,30 @@ Thin: access through customers.access, page contexts from the read models, chang
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from contacts.configuration import invites, versions
 from contacts.configuration import team as team_workflow
-from contacts.configuration import versions
 from contacts.configuration.changes import save_configuration
-from contacts.configuration.forms import ProfitForm, RulesForm, TeamMemberForm, TemplateForm
+from contacts.configuration.forms import InviteForm, ProfitForm, RulesForm, TeamMemberForm, TemplateForm
 from contacts.configuration.readmodels import dealership as dealership_pages
 from contacts.configuration.readmodels import program as program_pages
 from contacts.models import ConfigurationChange, ContactRules, TemplateVersion, TouchpointTemplate
-from contacts.preview import preview_template_change
+from contacts.preview import PlannedCall, preview_template_change
 from contacts.scripts import script_variables
 from customers import access
 from customers.models import Customer, Dealership
@@ -126,9 +129,19 @@ def template_preview(request: AuthenticatedHttpRequest, code: str) -> HttpRespon
         dealerships=dealerships,
         today=today,
     )
+    russian = (get_language() or "en").startswith("ru")
+    names = {t.code: (t.name_ru if russian else t.name_en) or t.code for t in [*TouchpointTemplate.objects.all(), edited]}
+
+    def calls_in_words(calls: list[PlannedCall]) -> list[tuple[dt.date, str]]:
+        return [(call.day, ", ".join(names.get(c, c) for c in call.codes)) for call in calls]
+
     return render(request, "contacts/configuration/template_edit.html#preview", {
         "preview": series,
-        "sample_rows": [(s, customers[s.customer_id].full_name if s.customer_id in customers else s.customer_id)
+        "messages_a_day": (round(sum(series.messages_before) / len(series.days), 1),
+                           round(sum(series.messages_after) / len(series.days), 1)) if series.days else (0, 0),
+        "neighbour_rows": [(names.get(n.code, n.code), n) for n in series.neighbours],
+        "sample_rows": [(s, customers[s.customer_id].full_name if s.customer_id in customers else s.customer_id,
+                         calls_in_words(s.calls_before), calls_in_words(s.calls_after))
                         for s in series.samples],
         "script": script, "code": code, "draft": draft,
     })
@@ -213,9 +226,21 @@ def _apply_errors(form: TeamMemberForm, error: ValidationError) -> None:
         form.add_error("password" if "password" in form.fields else None, error.messages)
 
 
+def _team_page(request: AuthenticatedHttpRequest, *, form: TeamMemberForm | None = None,
+               invite_form: InviteForm | None = None) -> HttpResponse:
+    scope = access.dealerships_of(request.user)
+    return render(request, "contacts/configuration/team.html", {
+        "form": form or TeamMemberForm(scope=scope),
+        "invite_form": invite_form or InviteForm(scope=scope, language=get_language() or "en"),
+        "grid": dealership_pages.team_grid(members=team_workflow.team_of(dealerships=scope), dealerships=scope,
+                                           now=timezone.now()),
+        "section": "team",
+    })
+
+
 @access.role_required(access.CAN_CONFIGURE)
 def team(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """People x dealership x role in one grid, and a form to add a person."""
+    """People x dealership x role in one grid, a form to invite a person by e-mail and one to add a person."""
     scope = access.dealerships_of(request.user)
     form = TeamMemberForm(request.POST or None, scope=scope)
     if request.method == "POST" and form.is_valid():
@@ -231,11 +256,66 @@ def team(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("%(name)s can log in now.") % {"name": member.get_full_name() or member.username})
             return redirect("configuration:team")
-    return render(request, "contacts/configuration/team.html", {
-        "form": form,
-        "grid": dealership_pages.team_grid(members=team_workflow.team_of(dealerships=scope), dealerships=scope),
-        "section": "team",
-    })
+    return _team_page(request, form=form)
+
+
+@require_POST
+@access.role_required(access.CAN_CONFIGURE)
+def team_invite(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Invite a person by e-mail: they get a link to set their password (contacts.configuration.invites)."""
+    scope = access.dealerships_of(request.user)
+    form = InviteForm(request.POST, scope=scope, language=get_language() or "en")
+    if not form.is_valid():
+        return _team_page(request, invite_form=form)
+    data = form.cleaned_data
+    try:
+        invites.invite_person(
+            email=data["email"], first_name=data["first_name"], last_name=data["last_name"], roles=data["roles"],
+            dealerships=data["dealerships"], scope=scope, by=request.user, base_url=request.build_absolute_uri("/"),
+            language=data["language"], now=timezone.now(),
+        )
+    except ValidationError as error:
+        for field, problems in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, problems)
+        return _team_page(request, invite_form=form)
+    except invites.InviteNotSent:
+        messages.error(request, _("%(email)s is on the team, but the e-mail could not be sent; send it again "
+                                  "from the grid once the mail server is back.") % {"email": data["email"]})
+    else:
+        messages.success(request, _("Invitation sent to %(email)s.") % {"email": data["email"]})
+    return redirect("configuration:team")
+
+
+@require_POST
+@access.role_required(access.CAN_CONFIGURE)
+def team_resend(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Send the invitation again (a new link; the earlier one stops working)."""
+    member = get_object_or_404(team_workflow.team_of(dealerships=access.dealerships_of(request.user)), pk=pk)
+    try:
+        invites.send_invite(user=member, by=request.user, base_url=request.build_absolute_uri("/"),
+                            language=get_language() or "en", now=timezone.now())
+    except ValidationError as error:
+        messages.info(request, " ".join(error.messages))
+    except invites.InviteNotSent:
+        messages.error(request, _("The e-mail to %(email)s could not be sent; try again later.") % {"email": member.email})
+    else:
+        messages.success(request, _("Invitation sent again to %(email)s.") % {"email": member.email})
+    return redirect("configuration:team")
+
+
+class InviteAcceptView(auth_views.PasswordResetConfirmView):
+    """The invitation's link: the person sets their password (Django's reset-confirm, its token check)."""
+
+    template_name = "registration/invite_accept.html"
+    success_url = reverse_lazy("invite_done")
+    reset_url_token = "set-password"  # noqa: S105 - a URL segment, not a password
+
+
+@login_not_required
+@require_GET
+def invite_accepted(request: HttpRequest) -> HttpResponse:
+    messages.success(request, _("Your password is set. Log in with your e-mail address and the new password."))
+    return redirect("login")
 
 
 @access.role_required(access.CAN_CONFIGURE)

@@ -72,8 +72,8 @@ def test_preview_shows_the_effect_of_switching_a_template_off(moscow):
     template.is_active = False
     # when
     preview = preview_template_change(edited=template, today=dt.date(2026, 11, 2))
-    # then: three first-weeks calls on 15 November disappear
-    index = preview.days.index("2026-11-15")
+    # then: three first-weeks calls due on Sunday 15 November (made on Monday the 16th) disappear
+    index = preview.days.index("2026-11-16")
     assert preview.calls_before[index] - preview.calls_after[index] == 3
     assert preview.contacts_per_customer_year_after < preview.contacts_per_customer_year_before
     assert TouchpointTemplate.objects.get(code="first_weeks").is_active

@@ -12,6 +12,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import QuerySet
 
 from contacts import metrics
+from contacts.configuration.invites import invite_state
 from contacts.models import (
     ConfigurationChange,
     ContactRules,
@@ -51,6 +52,8 @@ class TeamRow:
     user: User
     roles: list[str]  # role labels
     in_dealership: list[bool]  # parallel to TeamGrid.dealerships
+    is_invited: bool = False  # invited by e-mail, has not set a password yet
+    invite_expired: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,16 +62,19 @@ class TeamGrid:
     rows: list[TeamRow]
 
 
-def team_grid(*, members: QuerySet[User], dealerships: QuerySet[Dealership]) -> TeamGrid:
+def team_grid(*, members: QuerySet[User], dealerships: QuerySet[Dealership], now: dt.datetime) -> TeamGrid:
     columns = list(dealerships.order_by("name"))
     rows = []
     for member in members:
         names = {g.name for g in member.groups.all()}
         belongs = {d.pk for d in member.dealerships.all()}
+        invite = invite_state(member)
         rows.append(TeamRow(
             user=member,
             roles=[str(label) for role, label in access.ROLE_LABELS.items() if role in names],
             in_dealership=[d.pk in belongs for d in columns],
+            is_invited=invite.is_invited,
+            invite_expired=invite.is_expired(now),
         ))
     return TeamGrid(columns, rows)
 

@@ -16,7 +16,7 @@ from contacts.models import (
     TouchpointTemplate,
 )
 from contacts.planning.sweep import REPLAN_CHUNK
-from contacts.preview import preview_template_change
+from contacts.preview import Neighbour, PlannedCall, preview_template_change
 from tests import factories
 from tests.contacts.configuration.history import finished_call
 
@@ -148,17 +148,22 @@ def test_the_preview_says_calls_a_day_against_capacity_and_names_sample_customer
     edited = TouchpointTemplate.objects.get(code="first_weeks")
     edited.offset_days = 20
     preview = preview_template_change(edited=edited, today=dt.date(2026, 11, 2))
-    # then: the 30 calls of 15 November move to 21 November; with the 30- and 45-day calls, three days
-    # are over the 20-call capacity either way
+    # then: through the queue build's resolver: the 30 calls due on Sunday 15 November are made on Monday
+    # the 16th, and move to Monday the 23rd (the 21st is a Saturday); with the 30- and 45-day calls,
+    # three days are over the 20-call capacity either way
     (load,) = preview.dealerships
     assert (load.name, load.capacity_per_day) == (moscow.name, 20)
-    assert (load.peak_day_before, load.peak_calls_before) == (dt.date(2026, 11, 15), 30)
-    assert (load.peak_day_after, load.peak_calls_after) == (dt.date(2026, 11, 21), 30)
+    assert (load.peak_day_before, load.peak_calls_before) == (dt.date(2026, 11, 16), 30)
+    assert (load.peak_day_after, load.peak_calls_after) == (dt.date(2026, 11, 23), 30)
     assert (load.days_over_capacity_before, load.days_over_capacity_after) == (3, 3)
     assert load.extra_calls_per_day == 0
     assert len(preview.samples) == 5
-    assert preview.samples[0].dates_before == [dt.date(2026, 11, 15)]
-    assert preview.samples[0].dates_after == [dt.date(2026, 11, 21)]
+    assert preview.samples[0].dates_before == [dt.date(2026, 11, 16)]
+    assert preview.samples[0].dates_after == [dt.date(2026, 11, 23)]
+    assert PlannedCall(dt.date(2026, 11, 23), ("first_weeks",)) in preview.samples[0].calls_after
+    # and the OEM survey of 16 December, now within the call gap of the moved call, goes a week later
+    assert preview.neighbours == [Neighbour("oem_survey", merged=0, pushed_later=30, pushed_out=0)]
+    assert preview.contacts_per_customer_year_before == preview.contacts_per_customer_year_after
 
 
 def test_the_preview_page_renders_the_draft_script_for_a_sample_customer(client, admin, moscow):
@@ -177,7 +182,7 @@ def test_the_preview_page_renders_the_draft_script_for_a_sample_customer(client,
     assert f"Hello {sale.customer.first_name}, how is the Rio?" in html
     assert f"Здравствуйте, {sale.customer.first_name}! Как Rio?" in html
     assert sale.customer.full_name in html
-    assert "15.11.2026" in html and "21.11.2026" in html
+    assert "16.11.2026" in html and "23.11.2026" in html
 
 
 def test_conversion_is_counted_per_version(client, admin, moscow):
