@@ -27,12 +27,10 @@ from contacts.core.pressure import (
     PastCall,
     Resolution,
     Rules,
-    _call,
-    _decision,
-    _Household,
-    _message,
     resolve,
 )
+from contacts.core.pressure.builders import _call, _decision, _message
+from contacts.core.pressure.household import _Household
 from contacts.core.pressure_audit import AUDIT_RULES, AuditCall, AuditMessage, audit, audit_resolution
 from tests.strength import examples
 
