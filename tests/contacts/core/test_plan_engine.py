@@ -19,13 +19,13 @@ from contacts.core.plan_engine import (
     SaleFact,
     TemplateSpec,
     VehicleFacts,
-    _months_between,
     cycle_sale,
     parse_season_dates,
     plan_vehicle,
     reference_vehicle_facts,
     warranty_end,
 )
+from contacts.core.plan_engine.dates import _months_between
 from contacts.core.program import (
     CONDITIONAL_CODES,
     DEFAULT_PROGRAM,
