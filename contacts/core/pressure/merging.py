@@ -47,6 +47,8 @@ def _place_calls(
     drafts: list[_CallDraft],
     decisions: list[Decision],
 ) -> None:
+    """Place the call touchpoints of one kind (requested, essential, other) in processing order: each
+    joins a placed call of its customer, or leads a new call with the followers that fit."""
     entries.sort()
     count = len(entries)
     is_done = [False] * count
@@ -55,65 +57,102 @@ def _place_calls(
             continue
         is_done[index] = True
         lead = entries[index]
-        wish, _rank, end, touchpoint_id, start, item = lead
-        customer_id = item.customer_id
+        customer_id = lead[5].customer_id
         customer_drafts = drafts_by_customer.get(customer_id)
         if customer_drafts is None:
             customer_drafts = drafts_by_customer[customer_id] = []
-
-        # Join a call of this customer already placed inside the window: it costs no extra call.
-        joined: _CallDraft | None = None
-        for draft in customer_drafts:
-            day = draft.day
-            if (
-                start <= day <= end
-                and -merge_window_days <= day - wish <= merge_window_days
-                and (joined is None or day < joined.day)
-            ):
-                joined = draft
-        if joined is not None:
-            joined.entries.append(lead)
-            if touchpoint_id < joined.key_id:
-                joined.key_id = touchpoint_id
-                joined.key_delay_code = _FREE if joined.day > wish else _NOT_LATE
+        if _join_placed_call(customer_drafts, lead, merge_window_days):
             continue
-
-        low, high = start, end
-        day = household.first_call_day(low, high, is_counted)
-        if day < 0:
-            decisions.append(_window_closed(item, household.tally(low, high, True, is_counted)))
+        draft = _new_call(entries, index, is_done, household, is_counted, merge_window_days)
+        if draft is None:
+            decisions.append(_window_closed(lead[5], household.tally(lead[4], lead[2], True, is_counted)))
             continue
-
-        members = [lead]
-        wish_limit = wish + merge_window_days
-        for follower_index in range(index + 1, count):
-            follower = entries[follower_index]
-            if follower[0] > wish_limit:
-                break
-            if is_done[follower_index] or follower[5].customer_id != customer_id:
-                continue
-            new_low = low if low > follower[4] else follower[4]
-            new_high = high if high < follower[2] else follower[2]
-            # [low, day - 1] holds no allowed day, so a window ending before ``day`` cannot fit.
-            if new_low > new_high or day > new_high:
-                continue
-            if day < new_low:
-                new_day = household.first_call_day(new_low, new_high, is_counted)
-                if new_day < 0:
-                    continue
-                day = new_day
-            low, high = new_low, new_high
-            is_done[follower_index] = True
-            members.append(follower)
-
-        key_member = min(members, key=_touchpoint_id_of) if len(members) > 1 else lead
-        key_delay_code = _NOT_LATE
-        if day > key_member[0]:
-            key_delay_code = household.delay_code(key_member[0], day - 1, True, is_counted)
-        household.add_call(day, is_counted)
-        draft = _CallDraft(customer_id, day, members, key_member[3], key_delay_code)
         customer_drafts.append(draft)
         drafts.append(draft)
+
+
+def _join_placed_call(customer_drafts: list[_CallDraft], lead: _Entry, merge_window_days: int) -> bool:
+    """Join the earliest call of this customer already placed inside the window and within the merge
+    window of the wish day: it costs no extra call. False when there is none."""
+    wish, _rank, end, touchpoint_id, start, _item = lead
+    joined: _CallDraft | None = None
+    for draft in customer_drafts:
+        day = draft.day
+        if (
+            start <= day <= end
+            and -merge_window_days <= day - wish <= merge_window_days
+            and (joined is None or day < joined.day)
+        ):
+            joined = draft
+    if joined is None:
+        return False
+    joined.entries.append(lead)
+    if touchpoint_id < joined.key_id:
+        joined.key_id = touchpoint_id
+        joined.key_delay_code = _FREE if joined.day > wish else _NOT_LATE
+    return True
+
+
+def _new_call(
+    entries: list[_Entry],
+    index: int,
+    is_done: list[bool],
+    household: _Household,
+    is_counted: bool,
+    merge_window_days: int,
+) -> _CallDraft | None:
+    """A new call led by ``entries[index]``, at the earliest allowed day of its window, with the
+    followers that fit, added to the household; None when its window holds no allowed day."""
+    lead = entries[index]
+    day = household.first_call_day(lead[4], lead[2], is_counted)
+    if day < 0:
+        return None
+    day, members = _take_followers(entries, index, is_done, household, is_counted, merge_window_days, day)
+    key_member = min(members, key=_touchpoint_id_of) if len(members) > 1 else lead
+    key_delay_code = _NOT_LATE
+    if day > key_member[0]:
+        key_delay_code = household.delay_code(key_member[0], day - 1, True, is_counted)
+    household.add_call(day, is_counted)
+    return _CallDraft(lead[5].customer_id, day, members, key_member[3], key_delay_code)
+
+
+def _take_followers(
+    entries: list[_Entry],
+    index: int,
+    is_done: list[bool],
+    household: _Household,
+    is_counted: bool,
+    merge_window_days: int,
+    day: int,
+) -> tuple[int, list[_Entry]]:
+    """The call's day and members: the lead, then each following unplaced touchpoint of the same
+    customer whose wish day is within the merge window of the lead's, taken (and marked done) only if
+    the intersection of the windows taken so far and its own still holds an allowed day."""
+    lead = entries[index]
+    wish, _rank, high, _touchpoint_id, low, item = lead
+    customer_id = item.customer_id
+    members = [lead]
+    wish_limit = wish + merge_window_days
+    for follower_index in range(index + 1, len(entries)):
+        follower = entries[follower_index]
+        if follower[0] > wish_limit:
+            break
+        if is_done[follower_index] or follower[5].customer_id != customer_id:
+            continue
+        new_low = low if low > follower[4] else follower[4]
+        new_high = high if high < follower[2] else follower[2]
+        # [low, day - 1] holds no allowed day, so a window ending before ``day`` cannot fit.
+        if new_low > new_high or day > new_high:
+            continue
+        if day < new_low:
+            new_day = household.first_call_day(new_low, new_high, is_counted)
+            if new_day < 0:
+                continue
+            day = new_day
+        low, high = new_low, new_high
+        is_done[follower_index] = True
+        members.append(follower)
+    return day, members
 
 
 def _call_plan(draft: _CallDraft, decisions: list[Decision]) -> tuple[int, int, CallPlan]:
@@ -126,13 +165,7 @@ def _call_plan(draft: _CallDraft, decisions: list[Decision]) -> tuple[int, int, 
     entries = draft.entries
     if len(entries) == 1:
         wish, _rank, _end, _touchpoint_id, _start, item = entries[0]
-        if code == _NOT_LATE:
-            decisions.append(_decision(key_id, "placed", "placed", scheduled_on, f"call {key}"))
-        else:
-            reason = _DEFERRED_REASONS[code]
-            decisions.append(
-                _decision(key_id, "deferred", reason, scheduled_on, f"call {key}, {_late(day, wish)}")
-            )
+        decisions.append(_key_decision(key_id, code, key, day, scheduled_on, wish))
         plan = _call(
             key,
             draft.customer_id,
@@ -159,13 +192,7 @@ def _call_plan(draft: _CallDraft, decisions: list[Decision]) -> tuple[int, int, 
         if touchpoint_id != key_id:
             decisions.append(_decision(touchpoint_id, "merged", merged_reason, scheduled_on, merged_detail))
             continue
-        if code == _NOT_LATE:
-            decisions.append(_decision(touchpoint_id, "placed", "placed", scheduled_on, f"call {key}"))
-        else:
-            reason = _DEFERRED_REASONS[code]
-            decisions.append(
-                _decision(touchpoint_id, "deferred", reason, scheduled_on, f"call {key}, {_late(day, wish)}")
-            )
+        decisions.append(_key_decision(touchpoint_id, code, key, day, scheduled_on, wish))
     for item in agenda:
         if item.window_start > window_start:
             window_start = item.window_start
@@ -174,6 +201,17 @@ def _call_plan(draft: _CallDraft, decisions: list[Decision]) -> tuple[int, int, 
         is_requested = is_requested or item.is_requested
     plan = _call(key, draft.customer_id, scheduled_on, window_start, window_end, agenda, is_requested)
     return day, key_id, plan
+
+
+def _key_decision(
+    touchpoint_id: int, code: int, key: str, day: int, scheduled_on: date, wish: int
+) -> Decision:
+    """The decision of a call's key touchpoint: placed, or deferred by the rule ``code`` that kept the
+    call off its wish day."""
+    if code == _NOT_LATE:
+        return _decision(touchpoint_id, "placed", "placed", scheduled_on, f"call {key}")
+    reason = _DEFERRED_REASONS[code]
+    return _decision(touchpoint_id, "deferred", reason, scheduled_on, f"call {key}, {_late(day, wish)}")
 
 
 _touchpoint_id_of: Final = itemgetter(3)
