@@ -48,8 +48,6 @@ ANCHOR_RECURRENCES: Final[dict[str, tuple[str, ...]]] = {
     "lapsed": ("once",),
     "keep_alive": ("once",),
 }
-#: Anchors whose touchpoints fire only when their condition holds on ``today``.
-CONDITIONAL_ANCHORS: Final[frozenset[str]] = frozenset({"missed_maintenance", "lapsed", "keep_alive"})
 
 CYCLE_MONTHS: Final = 36
 AFTER_CYCLE_HORIZON_MONTHS: Final = 12
