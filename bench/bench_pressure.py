@@ -1,4 +1,4 @@
-"""Benchmark of the contact-pressure resolver (contacts/pressure.py), on one core.
+"""Benchmark of the contact-pressure resolver (contacts/core/pressure/), on one core.
 
 Builds synthetic households (1-3 vehicles each, sold at a random moment of the last three years, with
 the touchpoints of the default program of PROGRAM.md whose windows meet a 90-day horizon, a few

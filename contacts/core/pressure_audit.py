@@ -10,16 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from contacts.core.pressure import (
-    _SPAN_30,
-    _SPAN_365,
-    CALL,
-    SMS,
-    History,
-    Resolution,
-    Rules,
-    _calendar,
-)
+from contacts.core.pressure import CALL, SMS, History, Resolution, Rules
+from contacts.core.pressure.rules import _SPAN_30, _SPAN_365, _calendar
 
 # The auditor's counters, one per rule.
 AUDIT_RULES: tuple[str, ...] = (
