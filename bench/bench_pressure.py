@@ -1,7 +1,7 @@
 """Benchmark of the contact-pressure resolver (contacts/core/pressure/), on one core.
 
 Builds synthetic households (1-3 vehicles each, sold at a random moment of the last three years, with
-the touchpoints of the default program of PROGRAM.md whose windows meet a 90-day horizon, a few
+the touchpoints of the default program of docs/program.md whose windows meet a 90-day horizon, a few
 conditional and requested calls, a contact history, some do-not-contact and unreachable phones), and
 resolves each one on one core. Prints throughput (customers/s, wall and CPU time, overall and by
 touchpoints per customer), per-customer latency percentiles (every customer timed), peak RSS and the

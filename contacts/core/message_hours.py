@@ -1,6 +1,6 @@
 """When may a stored message go out? Pure: the caller passes the dealership's local moment.
 
-PROGRAM.md version 2: messages go out only inside the dealership's message hours (default
+docs/program.md version 2: messages go out only inside the dealership's message hours (default
 10:00-20:00 local), on the message's own local calendar day; a greeting (a birthday) may go on a
 weekend or a public holiday, any other message only on a working day. Calls never go on those days;
 the call side keeps its own rules (contacts.calls).
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-# The anchors of greetings: they may go on a weekend or a public holiday (PROGRAM.md version 2). The
+# The anchors of greetings: they may go on a weekend or a public holiday (docs/program.md version 2). The
 # resolver places them there (contacts.core.pressure), the sender sends them (contacts.sending) and the
 # auditor accepts them (contacts.core.pressure_audit).
 GREETING_ANCHORS: Final[frozenset[str]] = frozenset({"birthday"})

@@ -56,7 +56,7 @@ class AuditMessage:
     is_requested: bool = False
     window: tuple[date, date] | None = None
     is_planned: bool = True
-    # A greeting may go on a weekend or a holiday (PROGRAM.md version 2).
+    # A greeting may go on a weekend or a holiday (docs/program.md version 2).
     is_greeting: bool = False
 
 

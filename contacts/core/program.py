@@ -1,4 +1,4 @@
-"""The default CLM program (PROGRAM.md) as pure data: one ``TemplateSpec`` per touchpoint code, with
+"""The default CLM program (docs/program.md) as pure data: one ``TemplateSpec`` per touchpoint code, with
 its call script or message body in English and Russian, read from the text files in ``scripts/``
 (``<name>.<language>.txt``). The departments and their priorities are in ``departments``.
 
@@ -36,7 +36,7 @@ def script(name: str, language: str) -> str:
 
 # ------------------------------------------------------------------------------------------ program
 
-#: The program's essentials (PROGRAM.md version 2): when a customer's contact budget forces a choice,
+#: The program's essentials (docs/program.md version 2): when a customer's contact budget forces a choice,
 #: these are placed before offers and greetings. Maintenance invitation and reminder, the post-service
 #: survey, the warranty-end touchpoints, and the first-weeks call that learns the mileage the first
 #: maintenance is timed by.
@@ -368,6 +368,6 @@ DEFAULT_PROGRAM: Final[tuple[TemplateSpec, ...]] = (
     ),
 )
 
-#: Codes of the templates planned on PROGRAM.md's reference vehicle (the 36), and the conditional ones.
+#: Codes of the templates planned on docs/program.md's reference vehicle (the 36), and the conditional ones.
 CONDITIONAL_CODES: Final[frozenset[str]] = frozenset({"missed_service", "lapsed", "keep_alive"})
 TEMPLATES_BY_CODE: Final[dict[str, TemplateSpec]] = {t.code: t for t in DEFAULT_PROGRAM}

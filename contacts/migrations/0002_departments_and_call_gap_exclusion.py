@@ -1,4 +1,4 @@
-"""Departments (PROGRAM.md) and, on PostgreSQL, the exclusion constraint on call gaps.
+"""Departments (docs/program.md) and, on PostgreSQL, the exclusion constraint on call gaps.
 
 The exclusion constraint makes two unrequested, uncancelled call tasks of one customer whose
 [scheduled_on, blocks_until) ranges overlap impossible under any concurrency. SQLite has no

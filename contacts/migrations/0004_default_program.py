@@ -1,4 +1,4 @@
-"""The default 36-touchpoint program of PROGRAM.md (contacts/program.py), as editable template rows."""
+"""The default 36-touchpoint program of docs/program.md (contacts/core/program.py), as editable template rows."""
 
 from django.db import migrations
 

@@ -22,7 +22,7 @@ HOLDOUT_SHARE_DEFAULT = DEFAULT_HOLDOUT_SHARE_PERCENT
 
 
 class ContactRules(models.Model):
-    """Contact-pressure rules per dealership (PROGRAM.md defaults)."""
+    """Contact-pressure rules per dealership (docs/program.md defaults)."""
 
     dealership = models.OneToOneField(Dealership, on_delete=models.CASCADE, related_name="contact_rules")
     min_days_between_calls = models.PositiveSmallIntegerField(_("days between two calls, at least"), default=7)
@@ -44,7 +44,7 @@ class ContactRules(models.Model):
     claim_timeout_minutes = models.PositiveSmallIntegerField(_("an idle claim expires after, minutes"), default=20)
     queue_build_hour = models.PositiveSmallIntegerField(_("queue is built at (local hour)"), default=7)
     # SMS and e-mail go out only between these local times, on the message's own local day
-    # (PROGRAM.md version 2; read by contacts.sending.send_due_messages).
+    # (docs/program.md version 2; read by contacts.sending.send_due_messages).
     message_hours_start = models.TimeField(_("messages from (local time)"), default=dt.time(10, 0))
     message_hours_end = models.TimeField(_("messages until (local time)"), default=dt.time(20, 0))
     holdout_share_percent = models.PositiveSmallIntegerField(

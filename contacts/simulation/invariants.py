@@ -19,7 +19,7 @@ from contacts.models import CallAttempt, CallTask, CallTaskItem, ContactRules, O
 from customers.models import Consent, Customer, Dealership, Vehicle
 
 UTC = dt.UTC
-# Message hours when the product has no setting for them (PROGRAM.md version 2: 10:00-20:00 local).
+# Message hours when the product has no setting for them (docs/program.md version 2: 10:00-20:00 local).
 DEFAULT_MESSAGE_HOURS = (dt.time(10, 0), dt.time(20, 0))
 # The yearly-contact promise can only be judged on a run this long.
 CONTACT_YEAR_DAYS = 365
@@ -111,7 +111,7 @@ def audit_clean(ctx: DayContext) -> list[Violation]:
 
 
 def message_hours(dealership: Dealership) -> tuple[dt.time, dt.time]:
-    """The dealership's message hours, wherever the product keeps them; PROGRAM.md's default else."""
+    """The dealership's message hours, wherever the product keeps them; docs/program.md's default else."""
     for owner in (ContactRules.for_dealership(dealership), dealership):
         start, end = getattr(owner, "message_hours_start", None), getattr(owner, "message_hours_end", None)
         if isinstance(start, dt.time) and isinstance(end, dt.time):

@@ -37,7 +37,7 @@ class Dealership(models.Model):
     region = models.CharField(_("region for holidays"), max_length=10, blank=True)
     call_hours_start = models.TimeField(_("call hours from"), default=dt.time(9, 0))
     call_hours_end = models.TimeField(_("call hours to"), default=dt.time(20, 0))
-    # Tyre-season anchors (PROGRAM.md: 20 March and 5 October), month-day.
+    # Tyre-season anchors (docs/program.md: 20 March and 5 October), month-day.
     spring_tyre_day = models.CharField(_("spring tyre change (MM-DD)"), max_length=5, default="03-20")
     autumn_tyre_day = models.CharField(_("autumn tyre change (MM-DD)"), max_length=5, default="10-05")
     staff = models.ManyToManyField(

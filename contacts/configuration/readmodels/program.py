@@ -263,7 +263,7 @@ def _live_templates() -> dict[str, TouchpointTemplate]:
 
 
 def reference_timeline(*, templates: dict[str, TouchpointTemplate] | None = None) -> ProgramTimeline:
-    """PROGRAM.md's reference vehicle (sold new 15.01.2025, 1,500 km a month) through the program."""
+    """docs/program.md's reference vehicle (sold new 15.01.2025, 1,500 km a month) through the program."""
     templates = templates if templates is not None else _live_templates()
     specs = [template_spec(t) for t in templates.values()]
     planned = plan_vehicle(specs, reference_vehicle_facts())

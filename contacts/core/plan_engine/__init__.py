@@ -1,7 +1,7 @@
 """The plan engine: touchpoint templates + one vehicle's facts -> its dated touchpoints with windows.
 
 Pure and deterministic: standard library only, frozen dataclasses in and out, ``today`` is passed in
-(the clock is never read). See ``/work/shared/PROGRAM.md`` for the default program this engine plans
+(the clock is never read). See ``docs/program.md`` for the default program this engine plans
 and ``contacts/core/program.py`` for that program as data.
 
 The plan of a vehicle covers its current **cycle**: from the latest sale of this vehicle to this customer

@@ -167,7 +167,7 @@ def plan_missed_maintenance(planner: _Planner, rule: _Rule) -> None:
     """An unfulfilled due date: threshold (due + offset) <= today, no maintenance visit since
     due - 60 days, no booking still ahead. Dated at the threshold, not earlier than today.
 
-    Once per car (PROGRAM.md version 2): a car that missed several maintenances gets one touchpoint,
+    Once per car (docs/program.md version 2): a car that missed several maintenances gets one touchpoint,
     for the latest miss, whose detail names them all ("TO-4 and TO-5, due since ...")."""
     today = planner.today
     lower, upper = planner.bounds[rule.phase]

@@ -1,5 +1,5 @@
 """``plan_vehicle``: the templates that apply to the vehicle, each planned by its anchor, the keep-alive
-calls last; and PROGRAM.md's reference vehicle."""
+calls last; and docs/program.md's reference vehicle."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def plan_vehicle(
 
 
 def reference_vehicle_facts(today: date = date(2025, 1, 15)) -> VehicleFacts:
-    """PROGRAM.md's reference vehicle: sold new on 2025-01-15 at 0 km, customer born 1985-06-20,
+    """docs/program.md's reference vehicle: sold new on 2025-01-15 at 0 km, customer born 1985-06-20,
     1,500 km a month, maintenance every 15,000 km / 12 months (due by mileage every 10 months), warranty
     36 months / 100,000 km, insurance on the sale anniversary, and the customer comes to each maintenance
     of the cycle on its predicted date."""

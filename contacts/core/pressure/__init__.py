@@ -1,5 +1,5 @@
 """Contact-pressure resolver: one household's touchpoints + contact history + rules -> call tasks,
-messages and one machine-readable decision per touchpoint (PROGRAM.md, "Windows" and
+messages and one machine-readable decision per touchpoint (docs/program.md, "Windows" and
 "Contact-pressure defaults").
 
 Pure core: standard library only, no Django, no clock (``today`` is passed in), deterministic and
@@ -9,7 +9,7 @@ dealership's country) and passes plain dates in ``Rules.holidays``.
 The unit of resolution is a household: the customers who share a phone number. The caller passes all
 touchpoints of all its customers in one call, and every pressure rule (call gap, call caps, message
 gap, no message on a call day) is counted across the whole unit, all vehicles and all departments.
-For a customer alone in a household this is exactly the per-customer rule of PROGRAM.md. Call
+For a customer alone in a household this is exactly the per-customer rule of docs/program.md. Call
 touchpoints are merged only within one customer (one agenda is about one person).
 
 How the resolver places things, in this order:

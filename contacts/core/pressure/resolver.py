@@ -88,7 +88,7 @@ def resolve(
     drafts: list[_CallDraft] = []
     drafts_by_customer: dict[int, list[_CallDraft]] = {}
     # Requested calls first, then the program's essentials, then the rest: when the gaps and caps leave
-    # room for only some, the essentials win (PROGRAM.md version 2).
+    # room for only some, the essentials win (docs/program.md version 2).
     for entries, is_counted in ((requested_calls, False), (essential_calls, True), (calls, True)):
         if entries:
             _place_calls(
@@ -190,7 +190,7 @@ def _screen(
 
 
 def _first_greetings(items: Iterable[Item]) -> dict[tuple[int, date], int]:
-    """One greeting per person (PROGRAM.md version 2): a birthday is the customer's, not a car's, so of
+    """One greeting per person (docs/program.md version 2): a birthday is the customer's, not a car's, so of
     the greetings of one customer on one day only the lowest touchpoint id is placed."""
     first_greeting: dict[tuple[int, date], int] = {}
     for item in items:

@@ -29,7 +29,7 @@ Outcome = Literal["placed", "merged", "deferred", "suppressed", "pending"]
 
 @dataclass(frozen=True, slots=True)
 class Rules:
-    """Contact-pressure rules of one dealership (PROGRAM.md defaults). Build once per dealership and
+    """Contact-pressure rules of one dealership (docs/program.md defaults). Build once per dealership and
     reuse it for all its households: the calendar is precomputed once per holiday set."""
 
     min_days_between_calls: int = 7

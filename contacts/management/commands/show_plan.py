@@ -28,11 +28,11 @@ def as_row(tp: PlannedTouchpoint) -> dict[str, Any]:
 
 
 class Command(BaseCommand):
-    help = "Show a vehicle's plan (or PROGRAM.md's reference vehicle's) without writing anything."
+    help = "Show a vehicle's plan (or docs/program.md's reference vehicle's) without writing anything."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("vin", nargs="?", help="The vehicle's VIN.")
-        parser.add_argument("--reference", action="store_true", help="PROGRAM.md's reference vehicle.")
+        parser.add_argument("--reference", action="store_true", help="docs/program.md's reference vehicle.")
         parser.add_argument("--json", action="store_true", help="Print JSON.")
 
     def handle(self, *args: Any, **options: Any) -> None:

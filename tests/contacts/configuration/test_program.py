@@ -24,7 +24,7 @@ def admin(moscow):
 def test_the_reference_car_gets_the_whole_program_in_its_three_years():
     # when
     timeline = reference_timeline()
-    # then: PROGRAM.md's 36 touchpoints of the cycle, in date order, each said in words
+    # then: docs/program.md's 36 touchpoints of the cycle, in date order, each said in words
     assert len(timeline.entries) == 36
     assert timeline.cycle_start == dt.date(2025, 1, 15)
     assert [e.due_on for e in timeline.entries] == sorted(e.due_on for e in timeline.entries)

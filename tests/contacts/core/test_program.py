@@ -68,7 +68,7 @@ def test_call_scripts_have_greeting_purpose_questions_record_and_close_in_both_l
 
 
 def test_every_call_script_asks_for_the_mileage_in_both_languages() -> None:
-    # PROGRAM.md version 2: the first maintenance after a sale can only be timed well from a real reading
+    # docs/program.md version 2: the first maintenance after a sale can only be timed well from a real reading
     calls = [t for t in DEFAULT_PROGRAM if t.channel == "call"]
     silent = [
         t.code

@@ -1,4 +1,4 @@
-"""``plan_vehicle`` (contacts/core/plan_engine/plan.py): PROGRAM.md's reference vehicle, the
+"""``plan_vehicle`` (contacts/core/plan_engine/plan.py): docs/program.md's reference vehicle, the
 templates' conditions, cycles, after the cycle and the horizon. No database, no Django."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from contacts.core.program import (
 )
 from tests.contacts.core.plan_engine.helpers import D, _codes, _facts, _tpl, _triples
 
-# The 36 touchpoints of PROGRAM.md's table for the reference vehicle, in plan order.
+# The 36 touchpoints of docs/program.md's table for the reference vehicle, in plan order.
 REFERENCE_36 = [
     ("thank_you", 1, D(2025, 1, 16)),
     ("first_weeks", 1, D(2025, 1, 29)),

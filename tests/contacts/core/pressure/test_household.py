@@ -348,7 +348,7 @@ def test_the_tally_of_a_window_agrees_with_the_rules_asked_day_by_day(
 
 def test_a_greeting_goes_on_a_weekend_or_holiday_and_other_messages_wait_for_a_working_day() -> None:
     # given: Saturday 2026-11-28; a birthday greeting due that day, a tyre-season message due that day
-    # (another household), and a greeting on 8 December, a holiday here (PROGRAM.md version 2)
+    # (another household), and a greeting on 8 December, a holiday here (docs/program.md version 2)
     rules = Rules(holidays=frozenset({day("2026-12-08")}))
     greetings = [
         message(1, "2026-11-28", code="birthday", window_days=0, is_greeting=True),
