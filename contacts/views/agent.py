@@ -22,6 +22,7 @@ from contacts import calls
 from contacts.call_screen import call_topics, other_plans, script_sections
 from contacts.card import customer_card
 from contacts.forms import OutcomeForm
+from contacts.message_board import message_board
 from contacts.models import REACHED_OUTCOMES, CallAttempt, CallTask, ContactRules, TouchpointTemplate
 from contacts.views.common import AuthenticatedHttpRequest, get_task_for_user, is_htmx, navigate, today_bounds
 from contacts.views.floor import floor_answer
@@ -90,6 +91,7 @@ def _queue_context(request: AuthenticatedHttpRequest, now: dt.datetime) -> dict[
         "held": CallTask.objects.filter(claimed_by=user, status=CallTask.Status.CLAIMED).select_related("customer").first(),
         "hours_message": calls.call_hours_message(closed_hours[0], now) if dealerships and len(closed_hours) == len(dealerships) else "",
         "has_dealership": bool(dealerships),
+        "board": message_board(dealerships=dealerships, now=now),
     }
 
 
