@@ -12,7 +12,9 @@ dealership's day is finished. Reports the wall time, each chunk task's and each 
 
 The reference, measured in this process on the same households before the builds: the pure resolver
 alone (``resolve_household``, contacts.core.pressure, with the inputs loaded beforehand and not
-timed), i.e. what the build would cost if reading and writing were free. Prints one JSON object.
+timed), i.e. what the build would cost if reading and writing were free; and the same build run
+serially in this one process (``contacts.queues.build_queue``, as it ran before the fan-out). Prints
+one JSON object.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import json
 import os
 import platform
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -43,6 +46,7 @@ from django.db import connection  # noqa: E402
 from contacts import tasks  # noqa: E402
 from contacts.core import pressure  # noqa: E402
 from contacts.models import CallTask, ContactRules, OutboxMessage, QueueBuild, Touchpoint, TouchpointTemplate  # noqa: E402
+from contacts.queues import build_queue  # noqa: E402
 from contacts.queues.calendar import resolver_rules  # noqa: E402
 from contacts.queues.households import (  # noqa: E402
     LOOKAHEAD_DAYS,
@@ -165,6 +169,17 @@ def run(day: dt.date, workers: int, chunk: int, log_dir: Path) -> dict[str, obje
     }
 
 
+def serial(day: dt.date) -> dict[str, object]:
+    """The same build in this one process, dealership after dealership, chunk after chunk (as the build
+    ran before it fanned out)."""
+    reset(day)
+    began = time.monotonic()
+    for dealership in Dealership.objects.order_by("code"):
+        build_queue(dealership=dealership, day=day)
+    return {"wall_seconds": round(time.monotonic() - began, 1),
+            "peak_rss_mb_this_process": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--date", type=dt.date.fromisoformat, required=True)
@@ -178,6 +193,8 @@ def main() -> None:
     reset(args.date)
     reference = pure_resolver(args.date, args.chunk)
     print(f"reference: {reference}", file=sys.stderr, flush=True)
+    one_process = serial(args.date)
+    print(f"serial in one process: {one_process}", file=sys.stderr, flush=True)
     runs = []
     for workers in args.workers:
         runs.append(run(args.date, workers, args.chunk, log_dir))
@@ -189,6 +206,7 @@ def main() -> None:
         "customers": Customer.objects.count(),
         "households_per_chunk": args.chunk,
         "reference_pure_resolver": reference,
+        "serial_in_one_process": one_process,
         "runs": runs,
         "load_average_after": load,
         "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",
