@@ -8,8 +8,8 @@ Needs a seeded database (``manage.py seed_demo --vehicles 100000 --seed 1 --toda
 first adds N finished calls by ten bench agents over the two years before today, once (a rerun finds
 them and adds nothing), so that the call figures have real volume.
 
-Then, in this process: the nightly job ``contacts.tasks.compute_metrics_snapshots`` (every dealership
-and the group, recomputed), the default dashboard page of the "manager" demo user (both dealerships)
+Then, in this process: the nightly job ``contacts.tasks.compute_metrics_snapshot`` for every dealership
+and the group (one task per scope on the workers, here one after another), the default dashboard page of the "manager" demo user (both dealerships)
 ``--warm`` times from the snapshot, and ``--cold`` times with the snapshot row deleted first (the
 computation a worker does for a view without a snapshot, run in-process by eager Celery), through
 Django's test Client (the whole request: middleware, access checks, the snapshot read, rendering).
@@ -144,7 +144,10 @@ def main() -> None:
 
     # The nightly job, as beat runs it (in this process rather than a worker, to time it alone).
     started = time.perf_counter()
-    scopes = tasks.compute_metrics_snapshots()
+    scopes = 0
+    for scope in tasks.metrics_scopes():  # one task per scope on the workers; here one after another
+        tasks.compute_metrics_snapshot(scope)
+        scopes += 1
     job_seconds = time.perf_counter() - started
 
     user = User.objects.get(username=args.user)

@@ -236,6 +236,8 @@ DEFAULT_DEALERSHIP_TIME_ZONE = env_str("DEFAULT_DEALERSHIP_TIME_ZONE", "Europe/M
 # One contact budget per person across the group: customers of different dealerships who share a
 # phone are one household for contact pressure (calls and messages of one count against the other).
 CLM_HOUSEHOLD_ACROSS_DEALERSHIPS = env_bool("CLM_HOUSEHOLD_ACROSS_DEALERSHIPS", True)
+# Households per chunk of the morning queue build (one task each, on any worker; contacts.queues.build).
+CLM_BUILD_CHUNK_HOUSEHOLDS = env_int("CLM_BUILD_CHUNK_HOUSEHOLDS", 2000)
 if DEFAULT_DEALERSHIP_TIME_ZONE not in zoneinfo.available_timezones():
     raise ImproperlyConfigured(f"DEFAULT_DEALERSHIP_TIME_ZONE={DEFAULT_DEALERSHIP_TIME_ZONE!r} is not an IANA zone.")
 
@@ -278,6 +280,7 @@ CELERY_TASK_ROUTES = {
     "contacts.tasks.replan_all_vehicles": {"queue": "sweeps"},
     "contacts.tasks.replan_vehicle_range": {"queue": "sweeps"},
     "contacts.tasks.compute_metrics_snapshots": {"queue": "sweeps"},
+    "contacts.tasks.compute_metrics_snapshot": {"queue": "sweeps"},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

@@ -46,10 +46,11 @@ def late_builds(*, now: dt.datetime, dealership_ids: list[int] | None = None) ->
 
 
 def last_sweep() -> SweepProgress | None:
-    night = SweepChunk.objects.order_by("-night").values_list("night", flat=True).first()
+    sweeps = SweepChunk.objects.filter(build__isnull=True)  # the rows with a build are its chunks
+    night = sweeps.order_by("-night").values_list("night", flat=True).first()
     if night is None:
         return None
-    counts = SweepChunk.objects.filter(night=night).aggregate(
+    counts = sweeps.filter(night=night).aggregate(
         chunks=Count("id"), finished=Count("id", filter=Q(finished_at__isnull=False)),
         requeued=Count("id", filter=Q(attempts__gt=1)),
     )

@@ -66,7 +66,7 @@ def builds_to_queue(*, now: dt.datetime) -> list[BuildToQueue]:
 def record_sweep(*, night: dt.date, bounds: list[tuple[int, int]], now: dt.datetime) -> list[tuple[int, int]]:
     """Record tonight's chunks; returns those not recorded before (a second sweep the same night, from
     beat run twice, queues nothing new)."""
-    existing = set(SweepChunk.objects.filter(night=night).values_list("first_id", flat=True))
+    existing = set(SweepChunk.objects.filter(night=night, build__isnull=True).values_list("first_id", flat=True))
     fresh = [(first, last) for first, last in bounds if first not in existing]
     SweepChunk.objects.bulk_create(
         [SweepChunk(night=night, first_id=first, last_id=last, queued_at=now) for first, last in fresh],
@@ -77,20 +77,25 @@ def record_sweep(*, night: dt.date, bounds: list[tuple[int, int]], now: dt.datet
 
 def finish_chunk(*, night: dt.date, first_id: int, now: dt.datetime) -> bool:
     """Mark the chunk finished; True when it was the night's last unfinished chunk."""
-    marked = SweepChunk.objects.filter(night=night, first_id=first_id, finished_at__isnull=True).update(finished_at=now)
-    return marked == 1 and not SweepChunk.objects.filter(night=night, finished_at__isnull=True).exists()
+    sweep = SweepChunk.objects.filter(night=night, build__isnull=True)
+    marked = sweep.filter(first_id=first_id, finished_at__isnull=True).update(finished_at=now)
+    return marked == 1 and not sweep.filter(finished_at__isnull=True).exists()
 
 
 def chunks_to_requeue(*, now: dt.datetime) -> list[SweepChunk]:
-    """Unfinished chunks queued longer ago than a task may run: queued again (marked now), or after
-    MAX_CHUNK_ATTEMPTS given up for the night and recorded as a problem."""
+    """Unfinished chunks, of the nightly sweep or of a morning build (``chunk.build_id`` set), queued
+    longer ago than a task may run: queued again (marked now), or after MAX_CHUNK_ATTEMPTS given up
+    and recorded as a problem (a given-up build chunk's households wait for tomorrow's build; the build
+    sweep then finishes the day with the rest)."""
     again = []
-    for chunk in SweepChunk.objects.filter(finished_at__isnull=True, queued_at__lt=now - requeue_after()):
+    unfinished = SweepChunk.objects.filter(finished_at__isnull=True, queued_at__lt=now - requeue_after())
+    for chunk in unfinished.select_related("build").defer("payload"):
         if chunk.attempts >= MAX_CHUNK_ATTEMPTS:
             SweepChunk.objects.filter(pk=chunk.pk).update(finished_at=now)
             record_problem(
-                stage=Problem.Stage.REPLAN, day=chunk.night, subject=f"chunk:{chunk.first_id}-{chunk.last_id}",
-                error=f"given up after {chunk.attempts} attempts", now=now,
+                stage=Problem.Stage.BUILD if chunk.build else Problem.Stage.REPLAN, day=chunk.night,
+                subject=f"chunk:{chunk.first_id}-{chunk.last_id}", error=f"given up after {chunk.attempts} attempts",
+                now=now, dealership_id=chunk.build.dealership_id if chunk.build else None,
             )
             continue
         claimed = SweepChunk.objects.filter(pk=chunk.pk, queued_at=chunk.queued_at).update(

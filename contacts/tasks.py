@@ -96,23 +96,49 @@ def build_due_queues() -> int:
 
 @shared_task
 def requeue_lost_work() -> int:
-    """Every minute: the nightly sweep's chunks that a killed worker or a restarted broker lost are
-    queued again (builds are requeued by build_due_queues)."""
+    """Every minute: the chunks of the nightly sweep and of the morning builds that a killed worker or a
+    restarted broker lost are queued again (builds themselves are requeued by build_due_queues)."""
     chunks = chunks_to_requeue(now=timezone.now())
     for chunk in chunks:
-        queueing.send_safely(replan_vehicle_range.name, (chunk.first_id, chunk.last_id, None, chunk.night.isoformat()))
+        if chunk.build_id is not None:
+            queueing.send_safely(resolve_build_chunk.name, (chunk.id,))
+        else:
+            queueing.send_safely(replan_vehicle_range.name, (chunk.first_id, chunk.last_id, None, chunk.night.isoformat()))
     if chunks:
-        logger.warning("requeue_lost_work: %d lost re-plan chunks queued again", len(chunks))
+        logger.warning("requeue_lost_work: %d lost chunks queued again", len(chunks))
     return len(chunks)
 
 
 @shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
 def build_queue(dealership_id: int, day: str) -> dict[str, int]:
-    """One dealership's queue for one local day; idempotent (QueueBuild marks a finished day)."""
+    """One dealership's queue for one local day, fanned out (contacts.queues.build): the first run
+    records the day's household chunks and queues one task per chunk, on any worker; the last chunk
+    queues this task again, which then issues the day's calls. Idempotent (QueueBuild marks a finished
+    day): run again while chunks are unfinished it does nothing (contacts.recovery redoes lost chunks).
+    Returns the day's counts once it is finished, else {}."""
     dealership = Dealership.objects.filter(pk=dealership_id).first()
     if dealership is None:
         return {}
-    return queues.build_queue(dealership=dealership, day=dt.date.fromisoformat(day)).as_dict()
+    now = timezone.now()
+    build, fresh = queues.start_build(dealership=dealership, day=dt.date.fromisoformat(day), now=now)
+    if build.finished_at is not None:
+        return queues.counts_of(build).as_dict()
+    for chunk_id in fresh:
+        queueing.send_safely(resolve_build_chunk.name, (chunk_id,))
+    if queues.unfinished_chunks(build):
+        build.refresh_from_db(fields=["finished_at", "counts"])  # eager mode: the chunks ran inside the sends
+        return queues.counts_of(build).as_dict() if build.finished_at else {}
+    return queues.finish_build(build=build, now=now).as_dict()
+
+
+@shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+def resolve_build_chunk(chunk_id: int) -> int:
+    """One chunk of a morning build: its households resolved (contacts.queues.build); the last chunk
+    of the build queues the build again to issue the day's calls. Returns the chunk's candidates."""
+    build = queues.resolve_build_chunk(chunk_id=chunk_id, now=timezone.now())
+    if build is not None:
+        queueing.send_safely(build_queue.name, (build.dealership_id, build.day.isoformat()))
+    return 0 if build is None else 1
 
 
 @shared_task
@@ -149,19 +175,37 @@ def compute_dashboard_figures(
     return snapshot.pk
 
 
+# The nightly snapshot's default view (the dashboard's defaults).
+SNAPSHOT_PARAMS = {"repeat_years": 3, "return_months": 15, "active_months": 12}
+
+
+def metrics_scopes() -> list[list[int]]:
+    """The scopes the nightly snapshot computes: each dealership, then the group (when it has more than
+    one), each as dealership ids with first the one whose calendar the page takes its day from (by name)."""
+    ids = list(Dealership.objects.order_by("name").values_list("id", flat=True))
+    return [[i] for i in ids] + ([ids] if len(ids) > 1 else [])
+
+
 @shared_task
 def compute_metrics_snapshots() -> int:
-    """Nightly: the dashboards' default figures (last 24 months) per dealership and for the group."""
-    params = {"repeat_years": 3, "return_months": 15, "active_months": 12}
-    # Each scope on the calendar of the dealership the page takes its day from (the first by name).
-    dealerships = list(Dealership.objects.order_by("name"))
-    scopes: list[list[Dealership]] = [[d] for d in dealerships] + [dealerships]
-    now = timezone.now()
+    """Nightly: the dashboards' default figures (last 24 months), one task per scope (each dealership and
+    the group) on any worker of the ``sweeps`` queue; returns the number queued."""
+    scopes = metrics_scopes()
     for scope in scopes:
-        if not scope:
-            continue
-        end = scope[0].local_date(now)
-        start = add_months(end, -24) + dt.timedelta(days=1)
-        cached_figures(dealership_ids=tuple(d.id for d in scope), start=start, end=end, params=params, today=end,
-                       zone=scope[0].zone, refresh=True)
+        queueing.send_safely(compute_metrics_snapshot.name, (scope,))
     return len(scopes)
+
+
+@shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+def compute_metrics_snapshot(dealership_ids: list[int]) -> int:
+    """One scope's default figures, on the calendar of its first dealership; idempotent (replaces the
+    scope's snapshot). Returns the snapshot's id, or 0 for a scope whose dealerships are gone."""
+    by_id = Dealership.objects.in_bulk(dealership_ids)
+    scope = [by_id[i] for i in dealership_ids if i in by_id]
+    if not scope:
+        return 0
+    end = scope[0].local_date(timezone.now())
+    start = add_months(end, -24) + dt.timedelta(days=1)
+    snapshot = cached_figures(dealership_ids=tuple(d.id for d in scope), start=start, end=end, params=SNAPSHOT_PARAMS,
+                              today=end, zone=scope[0].zone, refresh=True)
+    return snapshot.pk

@@ -44,10 +44,19 @@ class SweepChunk(models.Model):
     queued_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=1)
+    # A chunk of a morning queue build instead (first_id..last_id: its households' lowest customer ids):
+    # its households while queued, their call candidates and counts once resolved (contacts.queues.build).
+    build = models.ForeignKey("QueueBuild", null=True, blank=True, on_delete=models.CASCADE, related_name="chunks")
+    payload = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["night", "first_id"]
-        constraints = [models.UniqueConstraint(fields=["night", "first_id"], name="sweep_chunk_once_per_night")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["night", "first_id"], condition=Q(build__isnull=True), name="sweep_chunk_once_per_night"
+            ),
+            models.UniqueConstraint(fields=["build", "first_id"], name="build_chunk_once"),
+        ]
         indexes = [
             # Read every minute by contacts.tasks.requeue_lost_work: the unfinished chunks.
             models.Index(fields=["queued_at"], name="sweep_chunk_unfinished", condition=Q(finished_at__isnull=True)),

@@ -7,7 +7,16 @@ writes what agents read and customers receive.
 
 from __future__ import annotations
 
-from contacts.queues.build import CUSTOMER_CHUNK, build_queue, refresh_call_task_statistics
+from contacts.queues.build import (
+    CUSTOMER_CHUNK,
+    build_queue,
+    counts_of,
+    finish_build,
+    refresh_call_task_statistics,
+    resolve_build_chunk,
+    start_build,
+    unfinished_chunks,
+)
 from contacts.queues.calendar import capacity_for, dealerships_due, holiday_dates, resolver_rules
 from contacts.queues.households import HISTORY_DAYS, LOOKAHEAD_DAYS, Household
 from contacts.queues.rendering import AGENT_MARKER, why
@@ -15,6 +24,7 @@ from contacts.queues.resolving import BuildCounts, Candidate, write_resolutions
 
 __all__ = [
     "AGENT_MARKER", "CUSTOMER_CHUNK", "HISTORY_DAYS", "LOOKAHEAD_DAYS", "BuildCounts", "Candidate", "Household",
-    "build_queue", "capacity_for", "dealerships_due", "holiday_dates", "refresh_call_task_statistics",
+    "build_queue", "capacity_for", "counts_of", "finish_build", "resolve_build_chunk", "start_build",
+    "unfinished_chunks", "dealerships_due", "holiday_dates", "refresh_call_task_statistics",
     "resolver_rules", "why", "write_resolutions",
 ]

@@ -4,7 +4,10 @@ become call tasks; the rest wait (``deferred:capacity``) or close (``window_clos
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from django.db import transaction
 
@@ -38,7 +41,7 @@ def issue_calls(
     build: QueueBuild,
     rules: ContactRules,
     day: dt.date,
-    candidates: list[Candidate],
+    chunks: Callable[[], Iterable[list[Candidate]]],
     counts: BuildCounts,
     now: dt.datetime,
 ) -> int:
@@ -47,57 +50,85 @@ def issue_calls(
     Requested calls (a callback, a hand-off) and carried-over tasks count against capacity but are never
     moved. Returns how many candidates capacity moved.
 
-    The calls go in one transaction; if that fails, one call at a time, so that a bad customer is
-    recorded (contacts.problems) and left out, not the whole dealership's day."""
+    Inside the caller's transaction, which holds the build's row (one issuer per dealership and day: a
+    concurrent one waits, then finds the day finished). ``chunks`` gives the candidates chunk by chunk,
+    afresh on each call, so that memory holds one chunk and the day's capacity, never the whole day:
+    a first pass picks the calls capacity takes (their keys), a second writes them chunk by chunk. A
+    chunk that fails to write is written again one call at a time, so that a bad customer is recorded
+    (contacts.problems) and left out, not the whole dealership's day."""
     capacity = capacity_for(dealership=dealership, rules=rules, day=day)
-    try:
-        with transaction.atomic():
-            return _issue_chosen(
-                dealership=dealership, build=build, rules=rules, day=day, candidates=candidates, counts=counts,
-                capacity=capacity,
-            )
-    except Exception:  # noqa: BLE001 - retried one call at a time below
-        logger.warning("build_queue %s %s: issuing the day's calls failed, issuing them one by one", dealership.code, day)
-    requested = [c for c in candidates if c.plan.is_requested]
-    fresh = sorted((c for c in candidates if not c.plan.is_requested), key=lambda c: c.order)
+    in_queue = CallTask.objects.filter(
+        dealership=dealership, scheduled_on__lte=day, status__in=[CallTask.Status.OPEN, CallTask.Status.CLAIMED]
+    ).count()
+    chosen = _pick(chunks(), room=max(0, capacity - in_queue))
     moved = 0
-    for candidate in requested + fresh:
+    for candidates in chunks():
+        taken = [c for c in candidates if c.plan.is_requested or c.plan.key in chosen]
+        overflow = [c for c in candidates if not (c.plan.is_requested or c.plan.key in chosen)]
+        moved += len(overflow)
         try:
             with transaction.atomic():
-                moved += _issue_chosen(
-                    dealership=dealership, build=build, rules=rules, day=day, candidates=[candidate], counts=counts,
-                    capacity=capacity,
+                counts.calls += _issue_chosen(dealership=dealership, rules=rules, day=day, chosen=taken, overflow=overflow)
+            continue
+        except Exception:  # noqa: BLE001 - retried one call at a time below
+            logger.warning("build_queue %s %s: issuing a chunk's calls failed, issuing them one by one", dealership.code, day)
+        for candidate in taken + overflow:
+            try:
+                with transaction.atomic():
+                    is_taken = candidate in taken
+                    counts.calls += _issue_chosen(dealership=dealership, rules=rules, day=day,
+                                                  chosen=[candidate] if is_taken else [],
+                                                  overflow=[] if is_taken else [candidate])
+            except Exception as error:  # noqa: BLE001 - recorded, the rest goes on
+                customer_id = candidate.plan.customer_id
+                record_problem(
+                    stage=Problem.Stage.BUILD, day=day, subject=f"customer:{customer_id}", error=error, now=now,
+                    dealership_id=dealership.id, customer_id=customer_id,
                 )
-        except Exception as error:  # noqa: BLE001 - recorded, the rest goes on
-            customer_id = candidate.plan.customer_id
-            record_problem(
-                stage=Problem.Stage.BUILD, day=day, subject=f"customer:{customer_id}", error=error, now=now,
-                dealership_id=dealership.id, customer_id=customer_id,
-            )
     return moved
+
+
+def _pick(chunks: Iterable[list[Candidate]], *, room: int) -> set[str]:
+    """The keys of the fresh calls capacity takes: the ``room`` most urgent once the requested calls,
+    which are never moved, have taken theirs. Holds at most ``room`` orders, whatever the day's size."""
+    requested = 0
+    best: list[_Latest] = []  # a heap whose top is the least urgent kept
+    for candidates in chunks:
+        for candidate in candidates:
+            if candidate.plan.is_requested:
+                requested += 1
+                continue
+            if room <= 0:
+                continue
+            entry = _Latest(candidate.order)
+            if len(best) < room:
+                heapq.heappush(best, entry)
+            elif entry.order < best[0].order:
+                heapq.heapreplace(best, entry)
+    keep = sorted(entry.order for entry in best)[: max(0, room - requested)]
+    return {order[3] for order in keep}
+
+
+@dataclass(frozen=True, slots=True)
+class _Latest:
+    """A candidate's order, compared backwards: heapq's smallest is then the least urgent."""
+
+    order: tuple[int, dt.date, int, str]
+
+    def __lt__(self, other: _Latest) -> bool:
+        return self.order > other.order
 
 
 def _issue_chosen(
     *,
     dealership: Dealership,
-    build: QueueBuild,
     rules: ContactRules,
     day: dt.date,
-    candidates: list[Candidate],
-    counts: BuildCounts,
-    capacity: int,
+    chosen: list[Candidate],
+    overflow: list[Candidate],
 ) -> int:
-    """Inside the caller's transaction: the candidates capacity takes become call tasks."""
-    # One issuer per dealership and day at a time: a concurrent build waits here, then finds the
-    # calls and touchpoints this one issued.
-    QueueBuild.objects.select_for_update().filter(pk=build.pk).first()
-    in_queue = CallTask.objects.filter(
-        dealership=dealership, scheduled_on__lte=day, status__in=[CallTask.Status.OPEN, CallTask.Status.CLAIMED]
-    ).count()
-    requested = [c for c in candidates if c.plan.is_requested]
-    fresh = sorted((c for c in candidates if not c.plan.is_requested), key=lambda c: c.order)
-    room = max(0, capacity - in_queue - len(requested))
-    chosen, overflow = requested + fresh[:room], fresh[room:]
+    """Inside the caller's transaction: the candidates capacity took become call tasks (returns how
+    many); the overflow waits or closes."""
     customers, still_open = lock_still_open(
         {c.plan.customer_id for c in chosen} | {r for c in chosen for r in c.relatives},
         {item.touchpoint_id for c in chosen for item in c.plan.agenda},
@@ -133,7 +164,6 @@ def _issue_chosen(
     Touchpoint.objects.filter(
         id__in=[tp.id for _task, agenda in new_tasks for tp in agenda], status=Touchpoint.Status.PLANNED
     ).update(status=Touchpoint.Status.ISSUED, resolution="placed")
-    counts.calls += len(created)
     write_resolutions([
         (item.touchpoint_id, *(
             (Touchpoint.Status.SUPPRESSED, "window_closed:capacity") if c.plan.window_end <= day
@@ -142,7 +172,7 @@ def _issue_chosen(
         for c in overflow
         for item in c.plan.agenda
     ])
-    return len(overflow)
+    return len(created)
 
 
 def _called_recently(customer_ids: set[int], *, day: dt.date, gap_days: int) -> set[int]:

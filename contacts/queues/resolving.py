@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from django.db import transaction
@@ -76,6 +76,46 @@ class Candidate:
     def order(self) -> tuple[int, dt.date, int, str]:
         # Capacity takes the most urgent first: priority, then the deadline (DESIGN.md).
         return (self.priority, self.plan.window_end, self.plan.customer_id, self.plan.key)
+
+
+_ITEM_DATES = frozenset({"due_on", "window_start", "window_end"})
+_ITEM_FIELDS = tuple(f.name for f in fields(pressure.Item))
+
+
+def candidate_to_json(candidate: Candidate) -> dict[str, Any]:
+    """A candidate as JSON, for a build chunk's record (contacts.queues.build): the capacity pass reads
+    the chunks' candidates back from the database, one chunk at a time."""
+    plan = candidate.plan
+    return {
+        "key": plan.key, "customer_id": plan.customer_id, "scheduled_on": plan.scheduled_on.isoformat(),
+        "window_start": plan.window_start.isoformat(), "window_end": plan.window_end.isoformat(),
+        "is_requested": plan.is_requested, "priority": candidate.priority, "explanation": candidate.explanation,
+        "relatives": list(candidate.relatives),
+        "agenda": [
+            [value.isoformat() if name in _ITEM_DATES else value for name, value in zip(
+                _ITEM_FIELDS, (getattr(item, name) for name in _ITEM_FIELDS), strict=True
+            )]
+            for item in plan.agenda
+        ],
+    }
+
+
+def candidate_from_json(data: dict[str, Any]) -> Candidate:
+    def item(values: list[Any]) -> pressure.Item:
+        named: dict[str, Any] = {
+            name: dt.date.fromisoformat(value) if name in _ITEM_DATES else value
+            for name, value in zip(_ITEM_FIELDS, values, strict=True)
+        }
+        return pressure.Item(**named)
+
+    agenda = tuple(item(values) for values in data["agenda"])
+    plan = pressure.CallPlan(
+        key=data["key"], customer_id=data["customer_id"], scheduled_on=dt.date.fromisoformat(data["scheduled_on"]),
+        window_start=dt.date.fromisoformat(data["window_start"]), window_end=dt.date.fromisoformat(data["window_end"]),
+        agenda=agenda, is_requested=data["is_requested"],
+    )
+    return Candidate(plan=plan, priority=data["priority"], explanation=data["explanation"],
+                     relatives=tuple(data["relatives"]))
 
 
 # The columns of an open touchpoint the resolver reads (a chunk holds tens of thousands: plain tuples).

@@ -238,7 +238,7 @@ def _beat(run: Run, *, event: Event, index: int, day: dt.date, down: bool, now: 
 
 
 def _night_is_replanned(day: dt.date) -> bool:
-    chunks = SweepChunk.objects.filter(night=day)
+    chunks = SweepChunk.objects.filter(night=day, build__isnull=True)
     return chunks.exists() and not chunks.filter(finished_at__isnull=True).exists()
 
 

@@ -23,12 +23,13 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-def _start_worker() -> subprocess.Popen:
+def _start_worker(**extra_env: str) -> subprocess.Popen:
     db = connection.settings_dict
     env = dict(
         os.environ,
         DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
         CELERY_TASK_ALWAYS_EAGER="false",
+        **extra_env,
     )
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "clm", "worker", "--pool=solo", "-Q", "celery,sweeps", "--loglevel=WARNING",
@@ -175,3 +176,45 @@ def _a_query_waits_for_a_lock() -> bool:
             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
         )
         return cursor.fetchone()[0] > 0
+
+
+def test_two_workers_resolve_a_build_s_chunks_and_a_lost_chunk_is_redone(worker, moscow, settings):
+    # given: three re-planned customers due on a Monday, a second worker, builds in chunks of one
+    # household (the workers and this process alike)
+    from contacts import queues, recovery
+    from contacts.models import SweepChunk
+
+    _stop(worker)
+    settings.CLM_BUILD_CHUNK_HOUSEHOLDS = 1
+    workers = [_start_worker(CLM_BUILD_CHUNK_HOUSEHOLDS="1") for _ in range(2)]
+    try:
+        build_day = _next_working_monday(moscow.local_date(timezone.now()))
+        owners = []
+        for _ in range(3):
+            owner, vehicle = _due_customer(moscow, build_day)
+            owners.append(owner)
+            tasks.replan_vehicles.delay([vehicle.id])
+        assert _wait_for(lambda: Touchpoint.objects.filter(customer__in=owners).values("customer").distinct().count() == 3)
+        # and: the build's first run recorded its chunks, and the broker lost the first chunk's task
+        # (the other two were queued to the workers)
+        build, fresh = queues.start_build(dealership=moscow, day=build_day, now=timezone.now())
+        assert len(fresh) == 3
+        for chunk_id in fresh[1:]:
+            tasks.resolve_build_chunk.delay(chunk_id)
+        assert _wait_for(lambda: SweepChunk.objects.filter(build=build, finished_at__isnull=False).count() == 2)
+        assert QueueBuild.objects.get(pk=build.pk).finished_at is None
+        # when: the recovery sweep runs a task's time limit later
+        later = timezone.now() + recovery.requeue_after() + dt.timedelta(seconds=1)
+        import time_machine
+
+        with time_machine.travel(later, tick=True):
+            assert tasks.requeue_lost_work() == 1
+        # then: a worker resolves the lost chunk; as the build's last, it queues the capacity pass
+        assert _wait_for(lambda: QueueBuild.objects.get(pk=build.pk).finished_at is not None), "the build never finished"
+        assert sorted(CallTask.objects.filter(scheduled_on=build_day).values_list("customer_id", flat=True)) == sorted(
+            o.id for o in owners
+        )
+        assert SweepChunk.objects.get(pk=fresh[0]).attempts == 2
+    finally:
+        for process in workers:
+            _stop(process)
