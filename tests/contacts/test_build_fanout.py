@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from contacts import queues, recovery, tasks
 from contacts.models import CallTask, CallTaskItem, ContactRules, Problem, QueueBuild, SweepChunk, Touchpoint
-from contacts.planning import replan
+from contacts.planning.chunk import replan
 from customers.models import Dealership
 from tests import factories
 
