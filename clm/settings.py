@@ -93,7 +93,9 @@ def sqlite_database(path: Path) -> dict[str, object]:
     }
 
 
-DEBUG = env_bool("DEBUG", True)
+# Off unless asked for: the demo command (run-demo.sh) and the test settings (clm/test_settings.py) turn
+# it on; a deployment that forgets the variable gets the production profile, not tracebacks.
+DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-change-me" if DEBUG else "")
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")

@@ -12,6 +12,16 @@ from tests import factories
 
 
 @pytest.fixture(autouse=True)
+def _language_reset():
+    """A request in Russian leaves Russian active in the thread (LocaleMiddleware never deactivates):
+    the next test starts in the default language again."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery():
     """Tasks run in-process unless a test starts a real worker (tests/contacts/test_worker.py)."""
     set_eager(True)
