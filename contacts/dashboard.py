@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from decimal import ROUND_HALF_UP, Decimal
 from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.cache import cache
@@ -21,8 +21,8 @@ from contacts import metrics, queueing
 from contacts.core import figures
 from contacts.models import ContactRules, MetricSnapshot
 from customers import access
-from customers.exports import csv_response
 from customers.core.calendar import add_months
+from customers.exports import csv_response
 
 # Bumped whenever the shape of a snapshot's value changes, so that rows written by older code are
 # recomputed instead of breaking the page (part of the snapshot key).
