@@ -11,6 +11,9 @@ import pytest
 from tests import factories
 from tests.contacts.test_dashboard import at, make_call
 from tests.contacts.test_workplace_browser import ARGS, CHROMIUM, login
+from tests.contacts.test_workplace_browser import (
+    _no_csp_violations as _no_csp_violations,  # autouse: nothing refused
+)
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHARTS = ("chart-cohorts", "chart-retention", "chart-active", "chart-calls", "chart-base", "chart-stock", "chart-plan",

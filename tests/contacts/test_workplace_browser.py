@@ -57,9 +57,22 @@ def open_dealership(moscow):
     return moscow
 
 
+# What the Content-Security-Policy refused in a test's pages (nothing, or a page lost a script or style).
+CSP_VIOLATIONS: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_csp_violations():
+    CSP_VIOLATIONS.clear()
+    yield
+    assert CSP_VIOLATIONS == []
+
+
 def login(browser, live_server, username):
     """A fresh browser context (own cookies) logged in through the login form."""
     page = browser.new_page(viewport={"width": 1366, "height": 768})
+    page.on("console", lambda message: CSP_VIOLATIONS.append(f"{page.url}: {message.location} {message.text[:120]}")
+            if "Content Security Policy" in message.text else None)
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", f"pw-{username}")

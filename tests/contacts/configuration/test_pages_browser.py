@@ -12,6 +12,9 @@ from django.utils import timezone
 from contacts.models import TouchpointTemplate
 from tests import factories
 from tests.contacts.test_workplace_browser import CHROMIUM, login
+from tests.contacts.test_workplace_browser import (
+    _no_csp_violations as _no_csp_violations,  # autouse: nothing refused
+)
 from tests.contacts.test_workplace_browser import browser as browser  # the fixture
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
