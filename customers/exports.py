@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, TextIO
+from typing import Any, Protocol
 
 from django.http import HttpResponse
 from django.utils import translation
@@ -87,7 +87,11 @@ def csv_text(*, headers: Sequence[Any], rows: Iterable[Sequence[Any]], language:
     return out.getvalue()
 
 
-def write_csv(out: TextIO, *, headers: Sequence[Any], rows: Iterable[Sequence[Any]],
+class Writable(Protocol):
+    def write(self, text: str, /) -> Any: ...
+
+
+def write_csv(out: Writable, *, headers: Sequence[Any], rows: Iterable[Sequence[Any]],
               language: str | None = None) -> None:
     """The same to a stream (a command's standard output), in one write."""
     out.write(csv_text(headers=headers, rows=rows, language=language))
