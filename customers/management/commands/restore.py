@@ -23,7 +23,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
-        if not options["yes"] and options.get("interactive", True):
+        if not options["yes"]:
             answer = input(f"Replace everything in the database with {path}? Type yes to go on: ")
             if answer.strip().lower() != "yes":
                 raise CommandError("Nothing restored.")
