@@ -7,6 +7,9 @@ cd "$(dirname "$0")"
 PYTHON=${PYTHON:-python3}
 PORT=${PORT:-8000}
 DEMO_VEHICLES=${DEMO_VEHICLES:-3000}
+# The demo is the development profile: DEBUG on (a dev secret key, plain HTTP, static files served
+# as they are). DEBUG is off by default so that a deployment gets the production profile.
+export DEBUG=${DEBUG:-1}
 
 if [ ! -x .venv/bin/python ]; then "$PYTHON" -m venv .venv; fi
 stamp=.venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)

@@ -37,6 +37,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clm.settings")
+os.environ.setdefault("DEBUG", "1")  # the development profile (DEBUG is off by default)
 
 import django  # noqa: E402
 

@@ -26,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clm.settings")
+os.environ.setdefault("DEBUG", "1")  # the development profile (DEBUG is off by default)
 os.environ.setdefault("CELERY_RESULT_BACKEND", os.environ.get("REDIS_URL", ""))
 
 import django  # noqa: E402

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
 from django.urls import URLPattern, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from contacts import api as contacts_api
 from customers import api as customers_api
@@ -49,5 +49,5 @@ urlpatterns = [
     api_path("call-tasks/<int:pk>/outcome/", contacts_api.CallTaskOutcomeApi, "api-call-outcome"),
     api_path("figures/", contacts_api.FiguresApi, "api-figures"),
     path("schema/", login_not_required(SpectacularAPIView.as_view()), name="api-schema"),
-    path("docs/", login_not_required(SpectacularSwaggerView.as_view(url_name="api-schema")), name="api-docs"),
+    path("docs/", login_not_required(SpectacularSwaggerSplitView.as_view(url_name="api-schema")), name="api-docs"),
 ]

@@ -93,10 +93,15 @@ def sqlite_database(path: Path) -> dict[str, object]:
     }
 
 
-DEBUG = env_bool("DEBUG", True)
+# Off unless asked for: the demo command (run-demo.sh) and the test settings (clm/test_settings.py) turn
+# it on; a deployment that forgets the variable gets the production profile, not tracebacks.
+DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-change-me" if DEBUG else "")
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+# The key of the hashes under which an erased customer's refusal is kept (customers.privacy): set it
+# once; a new key makes the erased refusals unmatchable.
+SUPPRESSION_HASH_KEY = env_str("SUPPRESSION_HASH_KEY", SECRET_KEY)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -439,13 +444,21 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "clm@localhost")
 
 # --- Production security (DEBUG off): `manage.py check --deploy` reports nothing ----------------
-# The pages keep a few inline scripts and style attributes, hence 'unsafe-inline'; everything else,
-# scripts included, comes from this site only (htmx and Chart.js are vendored in static/).
+# Scripts and styles from this site only, none inline (no 'unsafe-inline', no eval): the pages' code is
+# in static/js, their styles in static/css, htmx and Chart.js are vendored in static/vendor, and htmx is
+# told not to inject its indicator <style> (templates/base.html). On in development too, so that the
+# browser tests run under it; Django's debug error pages (DEBUG on, 4xx/5xx) go without it.
 DEFAULT_CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; "
     "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
-CONTENT_SECURITY_POLICY = env_str("CONTENT_SECURITY_POLICY", "" if DEBUG else DEFAULT_CONTENT_SECURITY_POLICY)
+CONTENT_SECURITY_POLICY = env_str("CONTENT_SECURITY_POLICY", DEFAULT_CONTENT_SECURITY_POLICY)
+# The API's docs page (Swagger UI, from the drf-spectacular-sidecar package) sets style attributes of
+# its own: styles there may be inline; its scripts still come from this site only.
+CONTENT_SECURITY_POLICY_API_DOCS = env_str(
+    "CONTENT_SECURITY_POLICY_API_DOCS",
+    CONTENT_SECURITY_POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
+)
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)

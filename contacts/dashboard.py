@@ -3,11 +3,11 @@ cached as MetricSnapshot rows (the nightly job contacts.tasks.compute_metrics_sn
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.cache import cache
@@ -22,6 +22,7 @@ from contacts.core import figures
 from contacts.models import ContactRules, MetricSnapshot
 from customers import access
 from customers.core.calendar import add_months
+from customers.exports import csv_response
 
 # Bumped whenever the shape of a snapshot's value changes, so that rows written by older code are
 # recomputed instead of breaking the page (part of the snapshot key).
@@ -207,7 +208,7 @@ def agent_series_rows(value: dict[str, Any]) -> list[tuple[Any, ...]]:
     ]
 
 
-# name: (header, rows, file name prefix)
+# name: (column keys, rows, file name prefix)
 EXPORTS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], list[tuple[Any, ...]]], str]] = {
     "figures": (("figure", "value"), figures_rows, "figures"),
     "agents": (AGENT_COLUMNS, agent_rows, "agents"),
@@ -218,15 +219,80 @@ EXPORTS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], list[tuple[
     "agent_series": (("month", "agent", "calls", "reached", "bookings"), agent_series_rows, "agents-monthly"),
 }
 
+# The exported columns and figures in words. A rate is exported as the percentage the page shows
+# (12.5, written 12,5 for a Russian reader): a number Excel can compute with, its unit in the header.
+COLUMN_LABELS: dict[str, Any] = {
+    "figure": gettext_lazy("Figure"), "value": gettext_lazy("Value"),
+    "repeat_sale_rate": gettext_lazy("Repeat-sale rate, %"), "repeat_sale_customers": gettext_lazy("Buyers"),
+    "repeat_sale_repeat": gettext_lazy("Bought again"),
+    "service_return_rate": gettext_lazy("Service-return rate, %"), "service_return_vehicles": gettext_lazy("Cars sold"),
+    "service_return_returned": gettext_lazy("Returned to service"),
+    "retention_rate": gettext_lazy("Retention (CRR), %"), "churn_rate": gettext_lazy("Churn, %"),
+    "active_at_start": gettext_lazy("Active at the start"), "new_customers": gettext_lazy("New customers"),
+    "active_at_end": gettext_lazy("Active at the end"),
+    "reach_rate": gettext_lazy("Reach rate, %"), "calls": gettext_lazy("Calls"), "reached": gettext_lazy("Reached"),
+    "bookings": gettext_lazy("Bookings"), "known_customers": gettext_lazy("Customers"),
+    "dead_contacts": gettext_lazy("Dead contacts"), "dead_contact_share": gettext_lazy("Dead contacts, %"),
+    "lapsed": gettext_lazy("Lapsed"), "lapsed_share": gettext_lazy("Lapsed, %"),
+    "customers_with_rhythm": gettext_lazy("Customers with a visit rhythm"), "dormant": gettext_lazy("Dormant"),
+    "dormant_rate": gettext_lazy("Dormant, %"),
+    "touchpoints_due": gettext_lazy("Touchpoints due"), "touchpoints_done": gettext_lazy("Touchpoints done"),
+    "plan_adherence": gettext_lazy("Plan adherence, %"),
+    "invitations_reached": gettext_lazy("Invitations reached"), "invitations_booked": gettext_lazy("Invitations booked"),
+    "invitation_booking_rate": gettext_lazy("Invitations → bookings, %"),
+    "hot_leads": gettext_lazy("Hot leads"), "hot_leads_became_sales": gettext_lazy("Hot leads → sales"),
+    "forecast_visits": gettext_lazy("Maintenance visits with a forecast"),
+    "forecast_on_time_14": gettext_lazy("Within ±14 days"), "forecast_on_time_30": gettext_lazy("Within ±30 days"),
+    "forecast_within_14_days": gettext_lazy("Within ±14 days, %"),
+    "forecast_within_30_days": gettext_lazy("Within ±30 days, %"),
+    "holdout_service_return_rate": gettext_lazy("Service-return rate of the hold-out group, %"),
+    "contacted_service_return_rate": gettext_lazy("Service-return rate of the contacted, %"),
+    "agent": gettext_lazy("Agent"), "handoffs": gettext_lazy("Hand-offs"),
+    "avg_handling_seconds": gettext_lazy("Avg. handling, s"),
+    "group": gettext_lazy("Group"), "base": gettext_lazy("Base"), "count": gettext_lazy("Count"),
+    "rate": gettext_lazy("Rate, %"), "ci95_low": gettext_lazy("95 % interval from, %"),
+    "ci95_high": gettext_lazy("95 % interval to, %"),
+    "years_since_reached": gettext_lazy("Years since the last reached call"), "customers": gettext_lazy("Customers"),
+    "unreachable": gettext_lazy("Unreachable"), "share": gettext_lazy("Share, %"),
+    "reason": gettext_lazy("Reason"), "month": gettext_lazy("Month"), "from": gettext_lazy("From"), "to": gettext_lazy("To"),
+}
+# Keys whose values are rates (fractions in the figures): written as percentages.
+PERCENT_COLUMNS = frozenset({
+    "repeat_sale_rate", "service_return_rate", "retention_rate", "churn_rate", "reach_rate", "dead_contact_share",
+    "lapsed_share", "dormant_rate", "plan_adherence", "invitation_booking_rate", "forecast_within_14_days",
+    "forecast_within_30_days", "holdout_service_return_rate", "contacted_service_return_rate", "rate", "ci95_low",
+    "ci95_high", "share",
+})
+# Words for the holdout table's cells.
+CELL_WORDS: dict[str, Any] = {
+    "contacted": gettext_lazy("contacted"), "holdout": gettext_lazy("hold-out (no calls)"),
+    "difference": gettext_lazy("difference"), "service_return": gettext_lazy("service-return rate"),
+    "repeat_sale": gettext_lazy("repeat-sale rate"),
+}
 
-def csv_response(rows: list[tuple[Any, ...]], header: tuple[str, ...], filename: str) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.write("\ufeff")  # Excel opens UTF-8 Cyrillic correctly with a BOM
-    writer = csv.writer(response)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return response
+
+def _percent(value: Any) -> Any:
+    """A fraction as a percentage to 0.1, half up (0.7935 → 79.4, as the charts round it)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return value
+    return float((Decimal(str(value)) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def export_table(name: str, value: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """One export's header and rows in the active language: words for keys, rates as percentages."""
+    columns, rows_of, _prefix = EXPORTS[name]
+    header = [str(COLUMN_LABELS.get(column, column)) for column in columns]
+    rows: list[list[Any]] = []
+    for row in rows_of(value):
+        if name == "figures":
+            key, figure = row
+            cells = [str(COLUMN_LABELS.get(key, key)), _percent(figure) if key in PERCENT_COLUMNS else figure]
+        else:
+            cells = [_percent(cell) if column in PERCENT_COLUMNS else cell for column, cell in zip(columns, row, strict=True)]
+        if name == "holdout":
+            cells[:2] = [str(CELL_WORDS.get(cell, cell)) for cell in cells[:2]]
+        rows.append(cells)
+    return header, rows
 
 
 # ------------------------------------------------------------------------------------ charts and names
@@ -326,8 +392,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     value = snapshot.value
     export = EXPORTS.get(request.GET.get("export") or "")
     if export is not None:
-        header, rows, prefix = export
-        return csv_response(rows(value), header, f"{prefix}-{start}-{end}.csv")
+        header, rows = export_table(request.GET["export"], value)
+        return csv_response(headers=header, rows=rows, file_name=f"{export[2]}-{start}-{end}.csv")
     profit_inputs = {
         "customers": _float(request.GET.get("x"), float(value["contacts"]["customers"])),
         "margin_service": _float(request.GET.get("y"), 6000), "margin_car": _float(request.GET.get("z"), 40000),

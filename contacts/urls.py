@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from contacts import dashboard_urls, operations_views
+from contacts import dashboard_urls, operations_views, privacy_views
 from contacts.views import agent, floor, inbox
 
 app_name = "contacts"
@@ -21,4 +21,6 @@ urlpatterns = [
     path("floor/capacity/<int:dealership_id>/", floor.set_capacity, name="capacity"),
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/<int:pk>/<str:action>/", inbox.handoff_action, name="handoff"),
+    path("customers/<int:pk>/data.json", privacy_views.customer_data_download, name="customer_data"),
+    path("customers/<int:pk>/erase/", privacy_views.customer_erase, name="customer_erase"),
 ] + dashboard_urls.urlpatterns

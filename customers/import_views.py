@@ -113,6 +113,7 @@ def import_refused_csv(request: HttpRequest, pk: int) -> HttpResponse:
     if batch is None:
         raise Http404(_("No such import."))
     headers, rows = importing.refused_rows_table(batch=batch)
+    headers[-2:] = [_("Line"), _("Error")]  # the file's own columns stay as they were, to import again
     return csv_response(headers=headers, rows=rows, file_name=f"refused-{batch.kind}-{batch.pk}.csv")
 
 

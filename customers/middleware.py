@@ -25,7 +25,8 @@ class RejectNulBytesMiddleware:
 
 class ContentSecurityPolicyMiddleware:
     """Send settings.CONTENT_SECURITY_POLICY on every response that has none (Django 5.2 has no CSP of
-    its own; 6.0 does). Empty: no header, as in development."""
+    its own; 6.0 does). Empty: no header. The API's docs page gets CONTENT_SECURITY_POLICY_API_DOCS;
+    Django's debug error pages (DEBUG on) go without, as they are made of inline styles and scripts."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -34,7 +35,11 @@ class ContentSecurityPolicyMiddleware:
         from django.conf import settings
 
         response = self.get_response(request)
+        if settings.DEBUG and response.status_code >= 400:
+            return response
         policy = settings.CONTENT_SECURITY_POLICY
+        if request.path.startswith("/api/docs/"):
+            policy = settings.CONTENT_SECURITY_POLICY_API_DOCS
         if policy and "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = policy
         return response

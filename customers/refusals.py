@@ -18,8 +18,10 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from django.db import transaction
+from django.db.models import Q
 
 from customers.models import Channel, Consent, Customer, RefusalSource, Suppression, normalize_email
+from customers.privacy import address_hash
 
 logger = logging.getLogger(__name__)
 
@@ -96,10 +98,13 @@ def record_consent(*, customer: Customer, channel: str, now: dt.datetime, reason
 
 
 def withdraw_suppression(*, customer: Customer, channel: str) -> int:
-    """Remove the suppression entries of this customer's addresses for ``channel``."""
+    """Remove the suppression entries of this customer's addresses for ``channel`` (kept by the
+    address, or by its hash after an erasure)."""
     removed = 0
     for kind, value in _addresses(customer, channel):
-        removed += Suppression.objects.filter(kind=kind, value=value, channel=channel).delete()[0]
+        removed += Suppression.objects.filter(
+            Q(value=value) | Q(value_hash=address_hash(kind, value)), kind=kind, channel=channel
+        ).delete()[0]
     return removed
 
 
@@ -115,13 +120,18 @@ def _entries_by_customer(customers: Sequence[tuple[int, str, str, str]]) -> dict
     found: dict[int, list[Suppression]] = defaultdict(list)
     if not by_address:
         return found
+    # An erased customer's refusal is kept by the address's hash alone (customers.privacy).
+    hashed = {address_hash(kind, value): (kind, value) for kind, value in by_address}
     entries = Suppression.objects.matching(
         phones=[value for kind, value in by_address if kind == Suppression.Kind.PHONE],
         emails=[value for kind, value in by_address if kind == Suppression.Kind.EMAIL],
-    )
+    ) | Suppression.objects.filter(value="", value_hash__in=list(hashed))
     for entry in entries:
         if entry.channel in (PHONE_CHANNELS if entry.kind == Suppression.Kind.PHONE else EMAIL_CHANNELS):
-            for customer_id in by_address.get((entry.kind, entry.value), ()):
+            address = (entry.kind, entry.value) if entry.value else hashed.get(entry.value_hash, ("", ""))
+            if address[0] != entry.kind:
+                continue
+            for customer_id in by_address.get(address, ()):
                 found[customer_id].append(entry)
     return found
 

@@ -12,6 +12,16 @@ from tests import factories
 
 
 @pytest.fixture(autouse=True)
+def _language_reset():
+    """A request in Russian leaves Russian active in the thread (LocaleMiddleware never deactivates):
+    the next test starts in the default language again."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery():
     """Tasks run in-process unless a test starts a real worker (tests/contacts/test_worker.py)."""
     set_eager(True)
@@ -37,17 +47,20 @@ def tasks_queued_not_run():
 
 
 @pytest.fixture(autouse=True)
-def _browser_clock(request):
-    """A browser test runs at a fixed, ticking moment (tests/browser.py says why and how)."""
+def _browser_test(request):
+    """A browser test runs at a fixed, ticking moment, and nothing in its pages may be refused by the
+    Content-Security-Policy (tests/browser.py says why and how)."""
     if request.node.get_closest_marker("browser") is None:
         yield
         return
     import time_machine
 
-    from tests.browser import BROWSER_NOW
+    from tests.browser import BROWSER_NOW, CSP_VIOLATIONS
 
+    CSP_VIOLATIONS.clear()
     with time_machine.travel(BROWSER_NOW, tick=True):
         yield
+    assert CSP_VIOLATIONS == [], CSP_VIOLATIONS
 
 
 def set_eager(value: bool) -> None:

@@ -34,6 +34,24 @@ def test_the_production_profile_passes_the_deploy_check(tmp_path):
     assert "System check identified no issues" in result.stdout
 
 
+def test_debug_is_off_unless_asked_for(tmp_path):
+    # given: no DEBUG in the environment
+    env = _production_env(tmp_path)
+    env.pop("DEBUG")
+    probe = "from django.conf import settings; print(settings.DEBUG)"
+    env_settings = env | {"DJANGO_SETTINGS_MODULE": "clm.settings"}
+    # when
+    off = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env_settings, capture_output=True, text=True, timeout=60)
+    no_key = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                            env={k: v for k, v in env_settings.items() if k != "SECRET_KEY"})
+    on = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env_settings | {"DEBUG": "1"},
+                        capture_output=True, text=True, timeout=60)
+    # then
+    assert off.stdout.strip() == "False", off.stderr
+    assert no_key.returncode != 0 and "SECRET_KEY must be set when DEBUG is off" in no_key.stderr
+    assert on.stdout.strip() == "True", on.stderr
+
+
 PROBE = """
 import django, json
 django.setup()

@@ -233,7 +233,10 @@ class Suppression(models.Model):
 
     kind = models.CharField(_("kind"), max_length=5, choices=Kind.choices)
     # E.164 for a phone, lower case for an e-mail (normalize_phone, normalize_email).
-    value = models.CharField(_("phone or e-mail"), max_length=254)
+    value = models.CharField(_("phone or e-mail"), max_length=254, blank=True)
+    # HMAC of kind and value (customers.privacy.address_hash), set when the customer is erased on
+    # request: then value is blank and the refusal is matched by this alone.
+    value_hash = models.CharField(_("hash of the phone or e-mail"), max_length=64, blank=True, default="", db_index=True)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     refused_at = models.DateTimeField(_("refused at"))
     reason = models.CharField(_("reason"), max_length=300, blank=True)
@@ -249,11 +252,14 @@ class Suppression(models.Model):
         verbose_name = _("suppressed address")
         verbose_name_plural = _("suppression list")
         constraints = [
-            models.UniqueConstraint(fields=["kind", "value", "channel"], name="suppression_unique_address_channel"),
+            models.UniqueConstraint(fields=["kind", "value", "channel"], condition=~Q(value=""),
+                                    name="suppression_unique_address_channel"),
+            models.UniqueConstraint(fields=["kind", "value_hash", "channel"], condition=~Q(value_hash=""),
+                                    name="suppression_unique_hash_channel"),
             models.CheckConstraint(condition=Q(kind__in=["phone", "email"]), name="suppression_kind_valid"),
             models.CheckConstraint(condition=Q(channel__in=["call", "sms", "email"]), name="suppression_channel_valid"),
             models.CheckConstraint(
-                condition=~Q(kind="phone") | Q(value__startswith="+"), name="suppression_phone_e164"
+                condition=~Q(kind="phone") | Q(value__startswith="+") | Q(value=""), name="suppression_phone_e164"
             ),
         ]
 

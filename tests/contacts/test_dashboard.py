@@ -6,14 +6,17 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from typing import Any
 
 import pytest
 import time_machine
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import translation
 
 from contacts import metrics, tasks
+from contacts.dashboard import COLUMN_LABELS, EXPORTS
 from contacts.models import (
     CallAttempt,
     CallTask,
@@ -269,26 +272,26 @@ def quarter_history(moscow):
     ("export", "expected"),
     [
         ("holdout", [
-            ["group", "figure", "base", "count", "rate", "ci95_low", "ci95_high"],
-            ["contacted", "service_return", "1", "1", "1.0", "0.2065", "1.0"],
-            ["holdout", "service_return", "1", "0", "0.0", "0.0", "0.7935"],
-            ["difference", "service_return", "", "", "", "-0.1221", "1.0"],
-            ["contacted", "repeat_sale", "1", "0", "0.0", "0.0", "0.7935"],
-            ["holdout", "repeat_sale", "1", "0", "0.0", "0.0", "0.7935"],
+            ["Group", "Figure", "Base", "Count", "Rate, %", "95 % interval from, %", "95 % interval to, %"],
+            ["contacted", "service-return rate", "1", "1", "100.0", "20.7", "100.0"],
+            ["hold-out (no calls)", "service-return rate", "1", "0", "0.0", "0.0", "79.4"],
+            ["difference", "service-return rate", "", "", "", "-12.2", "100.0"],
+            ["contacted", "repeat-sale rate", "1", "0", "0.0", "0.0", "79.4"],
+            ["hold-out (no calls)", "repeat-sale rate", "1", "0", "0.0", "0.0", "79.4"],
         ]),
         ("dead_contacts", [
-            ["years_since_reached", "customers", "unreachable", "share"],
+            ["Years since the last reached call", "Customers", "Unreachable", "Share, %"],
             ["0", "2", "0", "0.0"],
-            ["1", "1", "1", "1.0"],
+            ["1", "1", "1", "100.0"],
         ]),
-        ("elsewhere", [["reason", "calls"], ["price", "1"]]),
+        ("elsewhere", [["Reason", "Calls"], ["price", "1"]]),
         ("agents", [
-            ["agent", "calls", "reach_rate", "bookings", "handoffs", "avg_handling_seconds"],
-            ["alice", "2", "1.0", "1", "0", "180"],
+            ["Agent", "Calls", "Reach rate, %", "Bookings", "Hand-offs", "Avg. handling, s"],
+            ["alice", "2", "100.0", "1", "0", "180"],
             ["—", "1", "0.0", "0", "0", "180"],
         ]),
         ("agent_series", [
-            ["month", "agent", "calls", "reached", "bookings"],
+            ["Month", "Agent", "Calls", "Reached", "Bookings"],
             ["2025-01", "alice", "1", "1", "0"],
             ["2025-02", "alice", "1", "1", "1"],
             ["2025-03", "—", "1", "0", "0"],
@@ -307,6 +310,72 @@ def test_every_table_round_trips_through_csv(client, manager, quarter_history, e
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("export", ["figures", "agents", "holdout", "dead_contacts", "elsewhere", "series", "agent_series"])
+def test_every_export_opens_in_russian_excel(client, manager, quarter_history, export):
+    # given
+    client.force_login(manager)
+    # when: a Russian reader downloads it
+    with time_machine.travel(NOW, tick=False):
+        response = client.get(reverse("contacts:dashboard"), {**quarter_history, "export": export},
+                              headers={"Accept-Language": "ru"})
+    # then: a BOM, ';' between cells, Russian headers, rates as percentages with a decimal comma
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff")), delimiter=";"))
+    with translation.override("ru"):
+        assert rows[0] == [str(COLUMN_LABELS[key]) for key in EXPORTS[export][0]]
+    assert all(len(row) == len(rows[0]) for row in rows)
+    cells = [cell for row in rows[1:] for cell in row]
+    assert not any(re.fullmatch(r"-?\d+\.\d+", cell) for cell in cells), cells  # no decimal point
+    if export in ("agents", "dead_contacts", "series", "holdout"):
+        assert "100,0" in cells
+    if export == "figures":
+        assert dict(rows[1:])["Доля повторных покупок, %"] == "0,0"
+
+
+@pytest.mark.django_db
+def test_a_formula_typed_into_a_reason_or_a_login_comes_back_as_text(client, manager, moscow):
+    # given: an agent whose login starts with '@' notes a reason that is a formula
+    evil = factories.make_user("@evil", "agent", dealerships=(moscow,))
+    customer = factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=D(2024, 5, 1)).customer
+    make_call(customer, evil, at(2025, 1, 20), "serviced_elsewhere", reason='=HYPERLINK("http://evil.example","x")')
+    client.force_login(manager)
+    period = {"from": "2025-01-01", "to": "2025-03-31"}
+    # when
+    with time_machine.travel(NOW, tick=False):
+        tables = {export: read_csv(client.get(reverse("contacts:dashboard"), {**period, "export": export}))
+                  for export in ("elsewhere", "agents", "agent_series")}
+    # then
+    assert tables["elsewhere"][1] == ['\'=HYPERLINK("http://evil.example","x")', "1"]
+    assert tables["agents"][1][0] == "'@evil"
+    assert tables["agent_series"][1][1] == "'@evil"
+    # and the command writes the same cells
+    out = io.StringIO()
+    call_command("export_metrics", "--from", "2025-01-01", "--to", "2025-03-31", "--table", "elsewhere",
+                 "--language", "ru", stdout=out)
+    rows = list(csv.reader(io.StringIO(out.getvalue().removeprefix("\ufeff")), delimiter=";"))
+    assert rows == [["Причина", "Звонки"], ['\'=HYPERLINK("http://evil.example","x")', "1"]]
+
+
+@pytest.mark.django_db
+def test_export_metrics_in_russian_writes_percentages_with_a_decimal_comma(moscow):
+    # given: one call, reached
+    customer = factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=D(2024, 5, 1)).customer
+    make_call(customer, None, at(2025, 1, 20), "reached")
+    make_call(customer, None, at(2025, 1, 21), "no_answer")
+    make_call(customer, None, at(2025, 1, 22), "no_answer")
+    out = io.StringIO()
+    # when
+    call_command("export_metrics", "--from", "2025-01-01", "--to", "2025-01-31", "--dealership", "msk",
+                 "--language", "ru", stdout=out)
+    # then
+    rows = dict(csv.reader(io.StringIO(out.getvalue().removeprefix("\ufeff")), delimiter=";"))
+    assert rows["Показатель"] == "Значение"
+    assert rows["Дозвон, %"] == "33,3"
+    assert rows["Звонки"] == "3"
+
+
+@pytest.mark.django_db
 def test_monthly_series_round_trips_through_csv(client, manager, quarter_history):
     # given
     client.force_login(manager)
@@ -314,18 +383,18 @@ def test_monthly_series_round_trips_through_csv(client, manager, quarter_history
     with time_machine.travel(NOW, tick=False):
         rows = read_csv(client.get(reverse("contacts:dashboard"), {**quarter_history, "export": "series"}))
     # then: one row a month, every column of the series
-    assert rows[0] == ["month", "from", "to", *metrics.SERIES_COLUMNS]
-    table = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+    assert rows[0] == [str(COLUMN_LABELS[key]) for key in ("month", "from", "to", *metrics.SERIES_COLUMNS)]
+    table = [dict(zip(("month", "from", "to", *metrics.SERIES_COLUMNS), row, strict=True)) for row in rows[1:]]
     assert [(r["month"], r["from"], r["to"]) for r in table] == [
         ("2025-01", "2025-01-01", "2025-01-31"), ("2025-02", "2025-02-01", "2025-02-28"), ("2025-03", "2025-03-01", "2025-03-31")]
     assert [r["calls"] for r in table] == ["1", "1", "1"]
-    assert [r["reach_rate"] for r in table] == ["1.0", "1.0", "0.0"]
+    assert [r["reach_rate"] for r in table] == ["100.0", "100.0", "0.0"]
     assert [r["repeat_sale_customers"] for r in table] == ["1", "1", "0"]
     assert [r["repeat_sale_rate"] for r in table] == ["0.0", "0.0", ""]
-    assert [r["service_return_rate"] for r in table] == ["1.0", "0.0", ""]
+    assert [r["service_return_rate"] for r in table] == ["100.0", "0.0", ""]
     assert [r["known_customers"] for r in table] == ["2", "3", "3"]
     assert [r["dead_contacts"] for r in table] == ["0", "0", "1"]
-    assert [r["dead_contact_share"] for r in table] == ["0.0", "0.0", "0.3333"]
+    assert [r["dead_contact_share"] for r in table] == ["0.0", "0.0", "33.3"]
 
 
 # ------------------------------------------------------------------------------------ snapshots
@@ -372,9 +441,9 @@ def test_a_snapshot_of_yesterday_is_recomputed(client, manager, moscow):
 def test_export_metrics_command_writes_the_monthly_table(capsys, moscow):
     factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=D(2025, 2, 10))
     call_command("export_metrics", "--from", "2025-01-01", "--to", "2025-02-28", "--dealership", "msk", "--table", "series")
-    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
-    assert rows[0][:3] == ["month", "from", "to"]
-    assert [(row[0], row[rows[0].index("repeat_sale_customers")]) for row in rows[1:]] == [("2025-01", "0"), ("2025-02", "1")]
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out.removeprefix("\ufeff"))))
+    assert rows[0][:3] == ["Month", "From", "To"]
+    assert [(row[0], row[rows[0].index("Buyers")]) for row in rows[1:]] == [("2025-01", "0"), ("2025-02", "1")]
 
 
 @pytest.mark.django_db

@@ -73,10 +73,10 @@ def test_figures_csv_round_trips(client, manager, moscow):
     response = client.get(reverse("contacts:dashboard"), {"from": "2025-01-01", "to": "2025-12-31", "export": "figures"})
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     # then
-    assert rows[0] == ["figure", "value"]
+    assert rows[0] == ["Figure", "Value"]
     values = dict(rows[1:])
-    assert values["repeat_sale_customers"] == "1"
-    assert float(values["repeat_sale_rate"]) == 0.0
+    assert values["Buyers"] == "1"
+    assert float(values["Repeat-sale rate, %"]) == 0.0
 
 
 @pytest.mark.django_db

@@ -89,7 +89,8 @@ def test_the_refused_rows_csv_does_not_give_back_live_formulas(client, manager, 
                                        file_content=text.encode(), is_dry_run=True)
     tasks.run_import(batch.pk)
     # when
-    lines = client.get(reverse("customers:import_refused", args=[batch.pk])).content.decode("utf-8-sig").splitlines()
+    lines = client.get(reverse("customers:import_refused", args=[batch.pk]),
+                       headers={"Accept-Language": "ru"}).content.decode("utf-8-sig").splitlines()
     # then
     assert lines[1].startswith('R-1;"\'=HYPERLINK(""http://evil.example"",""x"")";;\'@SUM(1);2;')
 

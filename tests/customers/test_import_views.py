@@ -94,9 +94,12 @@ def test_the_refused_rows_download_has_the_original_columns_plus_line_and_error(
     # then
     assert response["Content-Disposition"] == f'attachment; filename="refused-customers-{batch.pk}.csv"'
     assert response.content.decode("utf-8-sig").splitlines() == [
-        "Код клиента;Фамилия;Имя;Цвет глаз;line;error",
-        "R-2;;Анна;карий;3;last name is empty",
+        "Код клиента,Фамилия,Имя,Цвет глаз,Line,Error",
+        "R-2,,Анна,карий,3,last name is empty",
     ]
+    # and for a Russian reader, as Russian Excel splits it
+    russian = client.get(reverse("customers:import_refused", args=[batch.pk]), headers={"Accept-Language": "ru"})
+    assert russian.content.decode("utf-8-sig").splitlines()[0] == "Код клиента;Фамилия;Имя;Цвет глаз;Строка;Ошибка"
 
 
 def test_each_kind_has_a_template_with_its_columns(client, manager):
@@ -106,7 +109,7 @@ def test_each_kind_has_a_template_with_its_columns(client, manager):
     response = client.get(reverse("customers:import_template", args=["sales"]))
     # then
     assert response.content.decode("utf-8-sig").strip() == (
-        "external_id;vin;customer_external_id;sold_on;kind;odometer_km;salesperson")
+        "external_id,vin,customer_external_id,sold_on,kind,odometer_km,salesperson")
 
 
 def test_the_history_lists_imports_of_the_users_dealerships_only(client, moscow, yekaterinburg):

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from contacts import metrics
-from contacts.dashboard import EXPORTS
+from contacts.dashboard import EXPORTS, export_table
+from customers.exports import write_csv
 from customers.models import Dealership
 
 
@@ -39,6 +39,9 @@ class Command(BaseCommand):
         parser.add_argument("--table", choices=sorted(EXPORTS), default="figures",
                             help="Which table of the dashboard to write as CSV (default: figures); "
                                  "series and agent_series are the charts' monthly figures.")
+        parser.add_argument("--language", choices=["en", "ru"], default="en",
+                            help="The CSV's headers and layout: en (',' and decimal point) or ru (';' and "
+                                 "decimal comma, for Russian Excel). Rates are percentages, as on the page.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         start, end = parse_day(options["start"], "--from"), parse_day(options["end"], "--to")
@@ -63,7 +66,6 @@ class Command(BaseCommand):
         if options["format"] == "json":
             self.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str))
             return
-        header, rows, _prefix = EXPORTS[options["table"]]
-        writer = csv.writer(self.stdout)
-        writer.writerow(header)
-        writer.writerows(rows(value))
+        with translation.override(options["language"]):
+            header, rows = export_table(options["table"], value)
+            write_csv(self.stdout, headers=header, rows=rows, language=options["language"])

@@ -1,0 +1,14 @@
+"""The test suite's settings: the product's own (clm.settings) with DEBUG on, as in development.
+
+DEBUG is off by default, so that a deployment which forgets it runs the production profile; the tests
+run the development profile (a dev SECRET_KEY, plain HTTP, unhashed static files) unless a test asks
+for production in a subprocess (tests/test_security.py). Set in the environment, so that the worker
+and command subprocesses a test starts see the same."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("DEBUG", "1")
+
+from clm.settings import *  # noqa: E402,F403
