@@ -61,9 +61,9 @@ class VehicleInline(admin.TabularInline):
 class ConsentInline(admin.TabularInline):
     model = Consent
     extra = 0
-    fields = ["channel", "is_allowed", "reason", "changed_at"]
-    # Set by the refusal workflow (customers.refusals) to the moment the admin saved it.
-    readonly_fields = ["changed_at"]
+    fields = ["channel", "purpose", "is_allowed", "reason", "changed_at", "source", "recorded_by"]
+    # Set by the refusal workflow (customers.refusals): the moment the admin saved it, where and by whom.
+    readonly_fields = ["changed_at", "source", "recorded_by"]
 
 
 @admin.register(Customer)
@@ -90,15 +90,17 @@ class CustomerAdmin(ReplanOnSaveMixin, admin.ModelAdmin):
         customer = form.instance
         formset.save(commit=False)
         for consent in formset.deleted_objects:
-            if not consent.is_allowed:
-                refusals.withdraw_suppression(customer=customer, channel=consent.channel)
             consent.delete()
+            if not consent.is_allowed:
+                refusals.sync_suppression(customer=customer, channel=consent.channel, now=now)
         for consent in [*formset.new_objects, *(obj for obj, _fields in formset.changed_objects)]:
             if consent.is_allowed:
-                refusals.record_consent(customer=customer, channel=consent.channel, now=now, reason=consent.reason)
+                refusals.record_consent(customer=customer, channel=consent.channel, now=now, reason=consent.reason,
+                                        purposes=[consent.purpose], recorded_by=request.user)
             else:
                 refusals.record_refusal(customer=customer, channels=[consent.channel], now=now,
-                                        reason=consent.reason, source=RefusalSource.ADMIN)
+                                        reason=consent.reason, source=RefusalSource.ADMIN,
+                                        purposes=[consent.purpose], recorded_by=request.user)
 
 
 @admin.register(Suppression)
