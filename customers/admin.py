@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db.models import Model
 from django.http import HttpRequest
@@ -15,6 +16,7 @@ from customers.models import (
     ImportBatch,
     MaintenanceSchedule,
     OdometerReading,
+    Purpose,
     RefusalSource,
     Sale,
     ServiceVisit,
@@ -58,8 +60,24 @@ class VehicleInline(admin.TabularInline):
     show_change_link = True
 
 
+class ConsentForm(forms.ModelForm):
+    """Purpose left empty = all purposes, as everywhere else a refusal is recorded."""
+
+    class Meta:
+        model = Consent
+        fields = ["channel", "purpose", "is_allowed", "reason"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["purpose"].required = False
+
+    def clean_purpose(self) -> str:
+        return self.cleaned_data.get("purpose") or Purpose.ALL
+
+
 class ConsentInline(admin.TabularInline):
     model = Consent
+    form = ConsentForm
     extra = 0
     fields = ["channel", "purpose", "is_allowed", "reason", "changed_at", "source", "recorded_by"]
     # Set by the refusal workflow (customers.refusals): the moment the admin saved it, where and by whom.

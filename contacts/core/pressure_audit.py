@@ -53,6 +53,8 @@ class AuditCall:
     # for. The windows and the no-message-on-a-call-day rule judged its placement; they do not judge
     # the carrying on (the gap and the caps still count it).
     is_continuation: bool = False
+    # The purpose of every touchpoint on the agenda (contacts.core.purposes).
+    purposes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,9 +5,10 @@ auditor all ask ``purpose_of``.
 One table in the code rather than a field on the template: every template, the 36 of the default
 program and any an admin adds, has a purpose at once, derived from what it already says (its code,
 else its department), with no migration to keep in step with the template editor and its versions.
-The codes the department would get wrong are listed by name (an extended-warranty offer is made by
-the service department, but it is an offer); a department not listed counts as offers, the strictest
-reading, so a customer who refused offers is never reached by a new kind of contact.
+The default program's codes are listed by name (an extended-warranty offer is made by the service
+department, but it is an offer); a template an admin adds takes its department's purpose, and a
+department not listed counts as offers, the strictest reading, so a customer who refused offers is
+never reached by a new kind of contact.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from typing import Final
 
 from customers.core.consent import MARKETING, SERVICE, SURVEY
 
-#: Template code -> purpose, where the department alone would say it wrongly or not at all.
+#: Template code -> purpose, for every template of the default program (contacts.core.program): the
+#: department alone would say some wrongly.
 PURPOSE_BY_CODE: Final[dict[str, str]] = {
     # service reminders: the car's own needs
     "service_invite": SERVICE,
@@ -39,6 +41,12 @@ PURPOSE_BY_CODE: Final[dict[str, str]] = {
     "birthday": MARKETING,
     "lapsed": MARKETING,
     "keep_alive": MARKETING,
+    "needs_check": MARKETING,
+    "trade_in_valuation": MARKETING,
+    "new_models": MARKETING,
+    "next_car": MARKETING,
+    "test_drive": MARKETING,
+    "final_offer": MARKETING,
 }
 
 #: Department code -> purpose, for the codes not in PURPOSE_BY_CODE.
