@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 
 from customers.core.consent import PURPOSES
@@ -75,11 +76,11 @@ def purposes_said(purposes: Iterable[str] | None) -> frozenset[str]:
 
 def _write_consent(
     *, customer: Customer, channel: str, purposes: frozenset[str], is_allowed: bool, now: dt.datetime, reason: str,
-    source: str, recorded_by: AbstractBaseUser | None,
+    source: str, recorded_by: AbstractBaseUser | AnonymousUser | None,
 ) -> None:
     """One row per purpose named, or the channel's ALL row, which replaces its per-purpose rows."""
     defaults = {"is_allowed": is_allowed, "changed_at": now, "reason": reason[:300], "source": source,
-                "recorded_by": recorded_by if recorded_by is not None and recorded_by.is_authenticated else None}
+                "recorded_by": recorded_by if isinstance(recorded_by, AbstractBaseUser) else None}
     if purposes == ALL_PURPOSES:
         Consent.objects.filter(customer=customer, channel=channel).exclude(purpose=Purpose.ALL).delete()
         Consent.objects.update_or_create(customer=customer, channel=channel, purpose=Purpose.ALL, defaults=defaults)
@@ -109,7 +110,7 @@ def _sync_suppression(
 
 def record_refusal(
     *, customer: Customer, channels: Iterable[str], now: dt.datetime, reason: str, source: RefusalSource,
-    purposes: Iterable[str] | None = None, recorded_by: AbstractBaseUser | None = None,
+    purposes: Iterable[str] | None = None, recorded_by: AbstractBaseUser | AnonymousUser | None = None,
 ) -> None:
     """The customer refused these channels, for these purposes (None or ALL: every purpose): record it
     with the customer's words, who recorded it and where, keep it by phone and e-mail, and stop
@@ -135,7 +136,7 @@ def record_refusal(
 
 def record_consent(
     *, customer: Customer, channel: str, now: dt.datetime, reason: str, purposes: Iterable[str] | None = None,
-    source: str = RefusalSource.ADMIN, recorded_by: AbstractBaseUser | None = None,
+    source: str = RefusalSource.ADMIN, recorded_by: AbstractBaseUser | AnonymousUser | None = None,
 ) -> None:
     """The customer allows this channel again, for these purposes (None or ALL: every purpose): the
     refusal and its suppression entries go."""

@@ -56,7 +56,7 @@ def read_token(token: str) -> tuple[Customer, str, str | None] | None:
 
 def unsubscribe(*, customer: Customer, channel: str, now: dt.datetime, purpose: str | None = None) -> None:
     """Refuse ``channel`` for ``purpose`` (None or ALL: every message on it)."""
-    purposes = None if purpose in (None, Purpose.ALL) else [purpose]
+    purposes = None if purpose is None or purpose == Purpose.ALL else [purpose]
     with transaction.atomic():
         set_do_not_contact(customer=customer, channels=[channel], now=now, reason="unsubscribe link",
                            purposes=purposes, source=RefusalSource.UNSUBSCRIBE)

@@ -91,9 +91,9 @@ def unsubscribe_page(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "contacts/unsubscribe.html", {"is_invalid": True}, status=400)
     customer, channel, purpose = found
     with translation.override(customer.language):
-        is_whole = purpose in (None, Purpose.ALL)
+        is_whole = purpose is None or purpose == Purpose.ALL
         context = {"dealership": customer.dealership, "channel": channel, "is_done": False, "is_whole": is_whole,
-                   "purpose": "" if is_whole else Purpose(purpose).label}
+                   "purpose": "" if purpose is None or is_whole else Purpose(purpose).label}
         if request.method == "POST":
             # The page's second button stops every e-mail; a mail client's one-click POST, or the first
             # button, stops the message's purpose.
