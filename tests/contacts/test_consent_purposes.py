@@ -95,7 +95,9 @@ def test_a_customer_who_refuses_sales_offers_on_day_3_gets_service_reminders_and
     assert Consent.objects.filter(customer=refusing, purpose="marketing", is_allowed=False).count() == 3
     # and the auditor finds nothing
     audit = audit_stored_contacts()
-    assert audit["checked"] >= len(_contacts(refusing, after=START)) + len(_contacts(control, after=START)) > 0
+    stored = (CallTask.objects.exclude(status=CallTask.Status.CANCELLED).count()
+              + OutboxMessage.objects.exclude(status=OutboxMessage.Status.CANCELLED).count())
+    assert audit["checked"] == stored > 0
     assert audit["violations"] == dict.fromkeys(audit["violations"], 0)
 
 
