@@ -7,13 +7,16 @@ audit to zero (tests/contacts/test_queues.py).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from typing import Any
 
 from contacts.core import pressure_audit
 from contacts.core.message_hours import is_greeting
+from contacts.core.purposes import purpose_of
 from contacts.models import CallTask, CallTaskItem, ContactRules, OutboxMessage
 from contacts.queues import resolver_rules
+from customers.core import consent as consent_rules
 from customers.models import Consent, Customer, Dealership
 
 
@@ -33,17 +36,16 @@ def audit_stored_contacts() -> dict[str, Any]:
         resolver = resolver_rules(rules=rules, dealership=dealership, first=min(days), last=max(days))
         phones = dict(Customer.objects.filter(dealership=dealership).values_list("id", "phone"))
         windows: dict[int, list[tuple[Any, Any]]] = defaultdict(list)
-        for task_id, start, end in CallTaskItem.objects.filter(call_task__dealership=dealership).values_list(
-            "call_task_id", "touchpoint__window_start", "touchpoint__window_end"
+        purposes: dict[int, set[str]] = defaultdict(set)
+        for task_id, start, end, code, department in CallTaskItem.objects.filter(
+            call_task__dealership=dealership
+        ).values_list(
+            "call_task_id", "touchpoint__window_start", "touchpoint__window_end", "touchpoint__template__code",
+            "touchpoint__template__department__code",
         ):
             windows[task_id].append((start, end))
-        blocked: dict[int, frozenset[str]] = defaultdict(frozenset)
-        refused_on: dict[tuple[int, str], Any] = {}
-        for customer_id, channel, changed_at in Consent.objects.filter(
-            customer__dealership=dealership, is_allowed=False
-        ).values_list("customer_id", "channel", "changed_at"):
-            blocked[customer_id] = blocked[customer_id] | {channel}
-            refused_on[(customer_id, channel)] = dealership.local_date(changed_at)
+            purposes[task_id].add(purpose_of(code=code, department=department))
+        blocked, refused_on, refused_purposes = _refusals(dealership)
         calls = [
             pressure_audit.AuditCall(
                 household_key=phones.get(customer_id) or f"c{customer_id}",
@@ -53,6 +55,7 @@ def audit_stored_contacts() -> dict[str, Any]:
                 item_windows=tuple(windows.get(task_id, ())),
                 # a retry after no answer, or a call back the customer asked for
                 is_continuation=kind != CallTask.Kind.PLANNED or attempts > 0,
+                purposes=tuple(sorted(purposes.get(task_id, ()))),
             )
             for task_id, customer_id, day, is_requested, kind, attempts in tasks
         ]
@@ -64,15 +67,48 @@ def audit_stored_contacts() -> dict[str, Any]:
                 on=send_on,
                 window=(start, end),
                 is_greeting=is_greeting(anchor),
+                purpose=purpose_of(code=code, department=department),
             )
-            for customer_id, channel, send_on, start, end, anchor in OutboxMessage.objects.filter(dealership=dealership)
+            for customer_id, channel, send_on, start, end, anchor, code, department in OutboxMessage.objects.filter(
+                dealership=dealership
+            )
             .exclude(status=OutboxMessage.Status.CANCELLED)
             .values_list("customer_id", "channel", "send_on", "touchpoint__window_start", "touchpoint__window_end",
-                         "touchpoint__template__anchor")
+                         "touchpoint__template__anchor", "touchpoint__template__code",
+                         "touchpoint__template__department__code")
         ]
         checked += len(calls) + len(messages)
         for rule, count in pressure_audit.audit(
-            calls, messages, rules=resolver, blocked_channels_by_customer=dict(blocked), refused_on=refused_on
+            calls, messages, rules=resolver, blocked_channels_by_customer=blocked, refused_on=refused_on,
+            refused_purposes=refused_purposes,
         ).items():
             violations[rule] = violations.get(rule, 0) + count
     return {"checked": checked, "violations": violations}
+
+
+def _refusals(
+    dealership: Dealership,
+) -> tuple[dict[int, frozenset[str]], dict[tuple[int, str], dt.date], dict[tuple[int, str, str], dt.date]]:
+    """The customers' refusals as the auditor reads them: the channels refused for every purpose with
+    the local day of that refusal, and every refused (customer, channel, purpose) with the local day of
+    the row that decides it (the purpose's own row, else the channel's ALL row)."""
+    rows: dict[int, list[tuple[str, str, bool, dt.datetime]]] = defaultdict(list)
+    for customer_id, channel, purpose, is_allowed, changed_at in Consent.objects.filter(
+        customer__dealership=dealership
+    ).values_list("customer_id", "channel", "purpose", "is_allowed", "changed_at"):
+        rows[customer_id].append((channel, purpose, is_allowed, changed_at))
+    blocked: dict[int, frozenset[str]] = {}
+    refused_on: dict[tuple[int, str], dt.date] = {}
+    refused_purposes: dict[tuple[int, str, str], dt.date] = {}
+    for customer_id, consent_rows in rows.items():
+        changed = {(channel, purpose): changed_at for channel, purpose, _allowed, changed_at in consent_rows}
+        pairs = consent_rules.refused_pairs((channel, purpose, allowed) for channel, purpose, allowed, _at in consent_rows)
+        for channel, purpose in pairs:
+            at = changed.get((channel, purpose)) or changed[(channel, consent_rules.ALL)]
+            refused_purposes[(customer_id, channel, purpose)] = dealership.local_date(at)
+        blocked[customer_id] = consent_rules.blocked_channels(pairs)
+        for channel in blocked[customer_id]:
+            refused_on[(customer_id, channel)] = max(
+                refused_purposes[(customer_id, channel, purpose)] for purpose in consent_rules.PURPOSES
+            )
+    return blocked, refused_on, refused_purposes

@@ -49,7 +49,7 @@ def customer_card(*, customer: Customer, today: dt.date, first_vehicle_ids: Sequ
         "attempts": attempts,
         "handoffs": handoffs,
         "outbox_messages": outbox_messages,
-        "consents": list(customer.consents.all()),
+        "consents": list(customer.consents.select_related("recorded_by")),
         "topic_results": topic_results(attempts),
         # The latest call said the number is wrong (and no call reached the customer since): say so by the number.
         "wrong_number_on": _wrong_number_on(attempts, customer),

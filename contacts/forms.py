@@ -14,7 +14,7 @@ from contacts.call_screen import call_topics, call_vehicle_ids
 from contacts.calls import CHURN_REASONS, MAX_ODOMETER_KM
 from contacts.models import CallAttempt, CallTask, Department
 from customers import access
-from customers.models import Channel, Vehicle
+from customers.models import Channel, Purpose, Vehicle
 
 
 class VehicleChoiceField(forms.ModelChoiceField):
@@ -60,6 +60,13 @@ class OutcomeForm(forms.Form):
     channels = forms.MultipleChoiceField(
         label=_("Also refuses"), required=False, choices=[(Channel.SMS, Channel.SMS.label), (Channel.EMAIL, Channel.EMAIL.label)],
         widget=forms.CheckboxSelectMultiple,
+    )
+    purposes = forms.MultipleChoiceField(
+        label=_("Only for"), required=False,
+        choices=[(p.value, p.label) for p in Purpose if p != Purpose.ALL],
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Leave empty when the customer refuses everything; tick sales and marketing offers for "
+                    "“no sales calls”: service reminders keep coming."),
     )
     then = forms.CharField(required=False)
 

@@ -22,6 +22,7 @@ from django.utils import timezone
 from contacts.calls import is_working_day
 from contacts.core.message_hours import MessageHours, Verdict, is_greeting, sending_verdict
 from contacts.models import ContactRules, OutboxMessage, Touchpoint
+from contacts.refusals import refusal_resolution
 from contacts.senders import LooksUp, Sender, SendError, get_sender
 from customers.models import Channel, Customer, Dealership
 
@@ -111,7 +112,7 @@ def _send_for_dealership(
     failures_in_a_row: dict[str, int] = {}
     for message in (
         OutboxMessage.objects.filter(id__in=to_send)
-        .select_related("customer")
+        .select_related("customer", "touchpoint__template__department")
         .prefetch_related("customer__consents")
         .order_by("send_on", "id")
     ):
@@ -123,8 +124,9 @@ def _send_for_dealership(
         )
         if verdict is not Verdict.SEND:
             break
-        if message.channel in message.customer.blocked_channels():
-            # A refusal recorded by a path that did not cancel what was pending (the admin, an import).
+        if not message.customer.allows(message.channel, message_purpose(message)):
+            # A refusal recorded by a path that did not cancel what was pending (the admin, an import),
+            # of the channel or of this message's purpose on it.
             counts.refused += cancel_refused_message(message=message, now=now)
             continue
         if failures_in_a_row.get(message.channel, 0) >= PAUSE_AFTER_FAILURES:
@@ -160,14 +162,21 @@ def send_message(*, message: OutboxMessage, sender: Sender, now: dt.datetime) ->
     return "sent"
 
 
+def message_purpose(message: OutboxMessage) -> str | None:
+    """The purpose of a message's touchpoint (contacts.core.purposes); None for one without a touchpoint."""
+    return message.touchpoint.template.purpose if message.touchpoint_id is not None else None
+
+
 def cancel_refused_message(*, message: OutboxMessage, now: dt.datetime) -> int:
+    purpose = message_purpose(message)
+    resolution = refusal_resolution(message.channel, None if message.channel in message.customer.blocked_channels() else purpose)
     with transaction.atomic():
         cancelled = OutboxMessage.objects.filter(pk=message.pk, status=OutboxMessage.Status.PENDING).update(
-            status=OutboxMessage.Status.CANCELLED, error=f"do_not_contact:{message.channel}", status_changed_at=now
+            status=OutboxMessage.Status.CANCELLED, error=resolution, status_changed_at=now
         )
         if cancelled:
             Touchpoint.objects.filter(pk=message.touchpoint_id, status=Touchpoint.Status.ISSUED).update(
-                status=Touchpoint.Status.SUPPRESSED, resolution=f"do_not_contact:{message.channel}"
+                status=Touchpoint.Status.SUPPRESSED, resolution=resolution
             )
     return cancelled
 

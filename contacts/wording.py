@@ -15,7 +15,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from contacts.models import CallAttempt
-from customers.models import Channel
+from customers.models import Channel, Purpose
 
 
 def say_date(value: str | dt.date | None) -> str:
@@ -140,7 +140,12 @@ def resolution_text(resolution: str) -> str:
     if kind == "window_closed":
         return _("its time window closed (%(rule)s)") % {"rule": _rule(rest)}
     if kind == "do_not_contact":
-        return _("the customer refused this channel (%(channel)s)") % {"channel": _channel(rest)}
+        channel, _colon, purpose = rest.partition(":")
+        if purpose in Purpose.values and purpose != Purpose.ALL:
+            return _("the customer refused %(purpose)s by this channel (%(channel)s)") % {
+                "purpose": Purpose(purpose).label, "channel": _channel(channel)
+            }
+        return _("the customer refused this channel (%(channel)s)") % {"channel": _channel(channel)}
     if kind == "not_reached":
         words = NOT_REACHED_WORDS.get(rest)
         return _("not reached: %(why)s") % {"why": words() if words else rest}

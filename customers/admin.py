@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db.models import Model
 from django.http import HttpRequest
@@ -16,6 +17,7 @@ from customers.models import (
     ImportBatch,
     MaintenanceSchedule,
     OdometerReading,
+    Purpose,
     RefusalSource,
     Sale,
     ServiceVisit,
@@ -59,12 +61,28 @@ class VehicleInline(admin.TabularInline):
     show_change_link = True
 
 
+class ConsentForm(forms.ModelForm):
+    """Purpose left empty = all purposes, as everywhere else a refusal is recorded."""
+
+    class Meta:
+        model = Consent
+        fields = ["channel", "purpose", "is_allowed", "reason"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["purpose"].required = False
+
+    def clean_purpose(self) -> str:
+        return self.cleaned_data.get("purpose") or Purpose.ALL
+
+
 class ConsentInline(admin.TabularInline):
     model = Consent
+    form = ConsentForm
     extra = 0
-    fields = ["channel", "is_allowed", "reason", "changed_at"]
-    # Set by the refusal workflow (customers.refusals) to the moment the admin saved it.
-    readonly_fields = ["changed_at"]
+    fields = ["channel", "purpose", "is_allowed", "reason", "changed_at", "source", "recorded_by"]
+    # Set by the refusal workflow (customers.refusals): the moment the admin saved it, where and by whom.
+    readonly_fields = ["changed_at", "source", "recorded_by"]
 
 
 @admin.register(Customer)
@@ -95,15 +113,17 @@ class CustomerAdmin(ReplanOnSaveMixin, admin.ModelAdmin):
         customer = form.instance
         formset.save(commit=False)
         for consent in formset.deleted_objects:
-            if not consent.is_allowed:
-                refusals.withdraw_suppression(customer=customer, channel=consent.channel)
             consent.delete()
+            if not consent.is_allowed:
+                refusals.sync_suppression(customer=customer, channel=consent.channel, now=now)
         for consent in [*formset.new_objects, *(obj for obj, _fields in formset.changed_objects)]:
             if consent.is_allowed:
-                refusals.record_consent(customer=customer, channel=consent.channel, now=now, reason=consent.reason)
+                refusals.record_consent(customer=customer, channel=consent.channel, now=now, reason=consent.reason,
+                                        purposes=[consent.purpose], recorded_by=request.user)
             else:
                 refusals.record_refusal(customer=customer, channels=[consent.channel], now=now,
-                                        reason=consent.reason, source=RefusalSource.ADMIN)
+                                        reason=consent.reason, source=RefusalSource.ADMIN,
+                                        purposes=[consent.purpose], recorded_by=request.user)
 
 
 @admin.register(Suppression)

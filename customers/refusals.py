@@ -1,4 +1,5 @@
-"""Refusals: one workflow for every path that records one (call screen, Django admin, API, import).
+"""Refusals: one workflow for every path that records one (call screen, Django admin, API, import, a
+reply, the unsubscribe link), per channel and purpose (customers.core.consent: no purpose = all).
 
 ``record_refusal`` writes the customer's Consent rows and the suppression list (by phone and e-mail,
 so the refusal outlives the customer row), then announces the refusal to the hooks registered with
@@ -17,10 +18,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.db.models import Q
 
-from customers.models import Channel, Consent, Customer, RefusalSource, Suppression, normalize_email
+from customers.core.consent import PURPOSES
+from customers.models import Channel, Consent, Customer, Purpose, RefusalSource, Suppression, normalize_email
 from customers.privacy import address_hash
 
 logger = logging.getLogger(__name__)
@@ -30,25 +34,29 @@ PHONE_CHANNELS = frozenset({Channel.CALL.value, Channel.SMS.value})
 EMAIL_CHANNELS = frozenset({Channel.EMAIL.value})
 # Customers per query when the suppression list is applied to an import's rows.
 APPLY_CHUNK = 2000
+ALL_PURPOSES = frozenset(PURPOSES)
 
 
 class RefusalHook(Protocol):
-    def __call__(self, *, customer_id: int, channels: frozenset[str], now: dt.datetime) -> None: ...
+    def __call__(
+        self, *, customer_id: int, channels: frozenset[str], now: dt.datetime, purposes: frozenset[str] = ...
+    ) -> None: ...
 
 
 _hooks: list[RefusalHook] = []
 
 
 def on_refusal(hook: RefusalHook) -> RefusalHook:
-    """Register ``hook`` to run, inside the refusal's transaction, after each recorded refusal."""
+    """Register ``hook`` to run, inside the refusal's transaction, after each recorded refusal. It is
+    told the channels and the purposes refused on them (every purpose for a whole-channel refusal)."""
     if hook not in _hooks:
         _hooks.append(hook)
     return hook
 
 
-def _announce(*, customer_id: int, channels: frozenset[str], now: dt.datetime) -> None:
+def _announce(*, customer_id: int, channels: frozenset[str], now: dt.datetime, purposes: frozenset[str] = ALL_PURPOSES) -> None:
     for hook in _hooks:
-        hook(customer_id=customer_id, channels=channels, now=now)
+        hook(customer_id=customer_id, channels=channels, now=now, purposes=purposes)
 
 
 def _addresses(customer: Customer, channel: str) -> list[tuple[str, str]]:
@@ -59,11 +67,56 @@ def _addresses(customer: Customer, channel: str) -> list[tuple[str, str]]:
     return []
 
 
-def record_refusal(
-    *, customer: Customer, channels: Iterable[str], now: dt.datetime, reason: str, source: RefusalSource
+def purposes_said(purposes: Iterable[str] | None) -> frozenset[str]:
+    """The purposes a refusal or consent names, spelled out: none given, ALL, or every one = all of them."""
+    said = frozenset(purposes or ())
+    unknown = said - set(Purpose.values)
+    if unknown:
+        raise ValueError(f"unknown purposes {sorted(unknown)}")
+    return ALL_PURPOSES if not said or Purpose.ALL in said else said
+
+
+def _write_consent(
+    *, customer: Customer, channel: str, purposes: frozenset[str], is_allowed: bool, now: dt.datetime, reason: str,
+    source: str, recorded_by: AbstractBaseUser | AnonymousUser | None,
 ) -> None:
-    """The customer refused these channels: record it, keep it by phone and e-mail, stop everything
-    on them at once.
+    """One row per purpose named, or the channel's ALL row, which replaces its per-purpose rows."""
+    defaults = {"is_allowed": is_allowed, "changed_at": now, "reason": reason[:300], "source": source,
+                "recorded_by": recorded_by if isinstance(recorded_by, AbstractBaseUser) else None}
+    if purposes == ALL_PURPOSES:
+        Consent.objects.filter(customer=customer, channel=channel).exclude(purpose=Purpose.ALL).delete()
+        Consent.objects.update_or_create(customer=customer, channel=channel, purpose=Purpose.ALL, defaults=defaults)
+        return
+    for purpose in sorted(purposes):
+        Consent.objects.update_or_create(customer=customer, channel=channel, purpose=purpose, defaults=defaults)
+
+
+def _sync_suppression(
+    *, customer: Customer, channel: str, fresh: frozenset[str], now: dt.datetime, reason: str, source: str
+) -> None:
+    """The suppression entries of the customer's addresses for ``channel`` follow the customer's refused
+    purposes there: one ALL entry when every purpose is refused, else one per refused purpose. The
+    purposes in ``fresh`` were refused just now (their entry takes this date and reason); the others
+    keep theirs."""
+    refused = {purpose for refused_channel, purpose in customer.refused_pairs() if refused_channel == channel}
+    wanted = {Purpose.ALL.value} if refused == set(PURPOSES) else refused
+    for kind, value in _addresses(customer, channel):
+        Suppression.objects.filter(kind=kind, value=value, channel=channel).exclude(purpose__in=wanted).delete()
+        for purpose in sorted(wanted):
+            defaults = {"refused_at": now, "reason": reason[:300], "source": source, "customer": customer}
+            if purpose in fresh or (purpose == Purpose.ALL and fresh):
+                Suppression.objects.update_or_create(kind=kind, value=value, channel=channel, purpose=purpose, defaults=defaults)
+            else:
+                Suppression.objects.get_or_create(kind=kind, value=value, channel=channel, purpose=purpose, defaults=defaults)
+
+
+def record_refusal(
+    *, customer: Customer, channels: Iterable[str], now: dt.datetime, reason: str, source: RefusalSource,
+    purposes: Iterable[str] | None = None, recorded_by: AbstractBaseUser | AnonymousUser | None = None,
+) -> None:
+    """The customer refused these channels, for these purposes (None or ALL: every purpose): record it
+    with the customer's words, who recorded it and where, keep it by phone and e-mail, and stop
+    everything of those purposes on them at once.
 
     The customer row is locked first, as the queue build does (contacts.queues._lock_still_open): a
     build running now either saw the refusal or its new tasks are cancelled by the announcement.
@@ -72,29 +125,35 @@ def record_refusal(
     unknown = refused - set(Channel.values)
     if unknown:
         raise ValueError(f"unknown channels {sorted(unknown)}")
+    said = purposes_said(purposes)
     with transaction.atomic():
         locked = Customer.objects.select_for_update().get(pk=customer.pk)
         for channel in sorted(refused):
-            Consent.objects.update_or_create(
-                customer=locked, channel=channel, defaults={"is_allowed": False, "changed_at": now, "reason": reason[:300]}
-            )
-            for kind, value in _addresses(locked, channel):
-                Suppression.objects.update_or_create(
-                    kind=kind, value=value, channel=channel,
-                    defaults={"refused_at": now, "reason": reason[:300], "source": source, "customer": locked},
-                )
-        _announce(customer_id=locked.pk, channels=refused, now=now)
-    logger.info("refusal of %s by customer %s recorded (%s)", sorted(refused), customer.pk, source)
+            _write_consent(customer=locked, channel=channel, purposes=said, is_allowed=False, now=now, reason=reason,
+                           source=source, recorded_by=recorded_by)
+            _sync_suppression(customer=locked, channel=channel, fresh=said, now=now, reason=reason, source=source)
+        _announce(customer_id=locked.pk, channels=refused, now=now, purposes=said)
+    logger.info("refusal of %s for %s by customer %s recorded (%s)", sorted(refused), sorted(said), customer.pk, source)
 
 
-def record_consent(*, customer: Customer, channel: str, now: dt.datetime, reason: str) -> None:
-    """The customer allows this channel again: the refusal and its suppression entries go."""
+def record_consent(
+    *, customer: Customer, channel: str, now: dt.datetime, reason: str, purposes: Iterable[str] | None = None,
+    source: str = RefusalSource.ADMIN, recorded_by: AbstractBaseUser | AnonymousUser | None = None,
+) -> None:
+    """The customer allows this channel again, for these purposes (None or ALL: every purpose): the
+    refusal and its suppression entries go."""
+    said = purposes_said(purposes)
     with transaction.atomic():
         locked = Customer.objects.select_for_update().get(pk=customer.pk)
-        Consent.objects.update_or_create(
-            customer=locked, channel=channel, defaults={"is_allowed": True, "changed_at": now, "reason": reason[:300]}
-        )
-        withdraw_suppression(customer=locked, channel=channel)
+        _write_consent(customer=locked, channel=channel, purposes=said, is_allowed=True, now=now, reason=reason,
+                       source=source, recorded_by=recorded_by)
+        _sync_suppression(customer=locked, channel=channel, fresh=frozenset(), now=now, reason=reason, source=source)
+
+
+def sync_suppression(*, customer: Customer, channel: str, now: dt.datetime) -> None:
+    """Bring the suppression entries of ``channel`` in line with the customer's consent rows (after a
+    row was deleted in the admin)."""
+    _sync_suppression(customer=customer, channel=channel, fresh=frozenset(), now=now, reason="", source=RefusalSource.ADMIN)
 
 
 def withdraw_suppression(*, customer: Customer, channel: str) -> int:
@@ -136,11 +195,15 @@ def _entries_by_customer(customers: Sequence[tuple[int, str, str, str]]) -> dict
     return found
 
 
-def suppressed_channels(customers: Sequence[tuple[int, str, str, str]]) -> dict[int, set[str]]:
-    """(id, phone, second phone, e-mail) of customers → the channels the suppression list refuses for
-    each (the daily build's check, contacts.queues._customer_facts)."""
+def suppressed_pairs(customers: Sequence[tuple[int, str, str, str]]) -> dict[int, set[tuple[str, str]]]:
+    """(id, phone, second phone, e-mail) of customers → the (channel, purpose) pairs the suppression
+    list refuses for each, purposes spelled out (the daily build's check, contacts.queues.households)."""
     return {
-        customer_id: {entry.channel for entry in entries}
+        customer_id: {
+            (entry.channel, purpose)
+            for entry in entries
+            for purpose in (PURPOSES if entry.purpose == Purpose.ALL else (entry.purpose,))
+        }
         for customer_id, entries in _entries_by_customer(customers).items()
     }
 
@@ -159,20 +222,25 @@ def apply_suppression_list(*, customer_ids: Iterable[int], now: dt.datetime) -> 
         if not matches:
             continue
         refused = set(
-            Consent.objects.filter(customer_id__in=list(matches), is_allowed=False).values_list("customer_id", "channel")
+            Consent.objects.filter(customer_id__in=list(matches), is_allowed=False).values_list(
+                "customer_id", "channel", "purpose"
+            )
         )
         for customer_id, entries in matches.items():
-            new_channels: set[str] = set()
+            new: dict[str, set[str]] = defaultdict(set)
             for entry in sorted(entries, key=lambda e: e.refused_at):
-                if (customer_id, entry.channel) in refused:
+                if (customer_id, entry.channel, entry.purpose) in refused or (customer_id, entry.channel, Purpose.ALL) in refused:
                     continue
+                if entry.purpose == Purpose.ALL:
+                    Consent.objects.filter(customer_id=customer_id, channel=entry.channel).exclude(purpose=Purpose.ALL).delete()
                 Consent.objects.update_or_create(
-                    customer_id=customer_id, channel=entry.channel,
-                    defaults={"is_allowed": False, "changed_at": entry.refused_at, "reason": entry.reason},
+                    customer_id=customer_id, channel=entry.channel, purpose=entry.purpose,
+                    defaults={"is_allowed": False, "changed_at": entry.refused_at, "reason": entry.reason,
+                              "source": entry.source},
                 )
-                refused.add((customer_id, entry.channel))
-                new_channels.add(entry.channel)
-            if new_channels:
-                written += len(new_channels)
-                _announce(customer_id=customer_id, channels=frozenset(new_channels), now=now)
+                refused.add((customer_id, entry.channel, entry.purpose))
+                new[entry.channel] |= set(PURPOSES if entry.purpose == Purpose.ALL else (entry.purpose,))
+            for channel, purposes in sorted(new.items()):
+                written += 1
+                _announce(customer_id=customer_id, channels=frozenset({channel}), now=now, purposes=frozenset(purposes))
     return written

@@ -22,9 +22,10 @@ from django.utils.translation import gettext as _
 
 from contacts.calls.errors import OutcomeError
 from contacts.calls.schedule import is_within_call_hours, local_now
+from contacts.core.purposes import purpose_of
 from contacts.models import CallTask, CallTaskQuerySet, ContactRules, DailyCapacity, Touchpoint
 from customers import access
-from customers.models import Channel, Consent, Customer, Dealership
+from customers.models import Channel, Customer, Dealership
 
 logger = logging.getLogger(__name__)
 # Claims tried per "next call" before giving up (each try either claims or cancels a blocked task).
@@ -200,7 +201,7 @@ def claim_next_call(*, agent: User, now: dt.datetime, dealerships: Iterable[Deal
                 task = _next_candidate(agent=agent, dealerships=open_now, now=now)
                 if task is None:
                     return ClaimResult(None, _("No calls are waiting right now. Well done!"), "empty")
-                refusal = _refusal(task.customer)
+                refusal = _refusal(task)
                 if refusal:
                     # Never hand out a call the customer refused (or that cannot be made): cancel it.
                     CallTask.objects.filter(pk=task.pk, status=CallTask.Status.OPEN).update(
@@ -245,9 +246,19 @@ def _next_candidate(*, agent: User, dealerships: Sequence[Dealership], now: dt.d
     return None
 
 
-def _refusal(customer: Customer) -> str:
-    if Consent.objects.filter(customer=customer, channel=Channel.CALL, is_allowed=False).exists():
+def _refusal(task: CallTask) -> str:
+    """Why this call must not be made now: the customer refused calls, or calls about every topic on
+    its agenda (a refusal of one purpose withdraws a call that also carries another: contacts.refusals)."""
+    customer = task.customer
+    if not customer.allows(Channel.CALL):
         return "do_not_contact:call"
+    purposes = {
+        purpose_of(code=code, department=department)
+        for code, department in task.items.values_list("touchpoint__template__code", "touchpoint__template__department__code")
+    }
+    refused = [p for p in sorted(purposes) if not customer.allows(Channel.CALL, p)]
+    if purposes and len(refused) == len(purposes):
+        return f"do_not_contact:call:{refused[0]}"
     if not customer.is_phone_reachable:
         return "unreachable"
     return ""

@@ -29,7 +29,7 @@ def message_id(message: OutboxMessage) -> str:
 
 def build_email(message: OutboxMessage) -> EmailMultiAlternatives:
     customer, dealership = message.customer, message.dealership
-    link = unsubscribe_url(customer_id=customer.pk, channel="email")
+    link = unsubscribe_url(customer_id=customer.pk, channel="email", purpose=message.touchpoint.template.purpose)
     with translation.override(customer.language):
         subject = f"{dealership.name}: {message.touchpoint.template.name}"
         context = {"body": message.body, "dealership": dealership, "unsubscribe_url": link, "subject": subject,

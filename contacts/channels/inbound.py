@@ -27,7 +27,7 @@ from contacts import queueing
 from contacts.calls import OutcomeError, first_working_day_from, set_do_not_contact, validate_reading
 from contacts.core.replies import ReplyKind, read_reply
 from contacts.models import CallTask, ContactRules
-from customers.models import Channel, Customer, OdometerReading, normalize_phone
+from customers.models import Channel, Customer, OdometerReading, RefusalSource, normalize_phone
 
 REPLY_CODE = "sms_reply"
 
@@ -95,7 +95,9 @@ def handle_reply(*, customers: list[Customer], channel: str, text: str, now: dt.
     if reply.kind is ReplyKind.STOP:
         with transaction.atomic():
             for customer in customers:
-                set_do_not_contact(customer=customer, channels=[channel], now=now, reason=f"{channel} reply: {text[:200]}")
+                # STOP refuses the channel for every purpose.
+                set_do_not_contact(customer=customer, channels=[channel], now=now, reason=f"{channel} reply: {text[:200]}",
+                                   source=RefusalSource.REPLY)
         return InboundResult("refused", ids)
     if reply.kind is ReplyKind.MILEAGE and reply.odometer_km is not None:
         result = _record_reading(customers=customers, odometer_km=reply.odometer_km, now=now)

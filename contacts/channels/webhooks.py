@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from contacts.channels import delivery, smsc, twilio
 from contacts.channels.inbound import handle_inbound_email, handle_inbound_sms
 from contacts.channels.unsubscribe import read_token, unsubscribe
+from customers.models import Purpose
 
 REPORT_READERS = {"smsc": smsc.read_report, "twilio": twilio.read_report}
 SIGNATURE_HEADER = "X-CLM-Signature"
@@ -88,11 +89,17 @@ def unsubscribe_page(request: HttpRequest, token: str) -> HttpResponse:
     found = read_token(token)
     if found is None:
         return render(request, "contacts/unsubscribe.html", {"is_invalid": True}, status=400)
-    customer, channel = found
+    customer, channel, purpose = found
     with translation.override(customer.language):
-        context = {"dealership": customer.dealership, "channel": channel, "is_done": False}
+        is_whole = purpose is None or purpose == Purpose.ALL
+        context = {"dealership": customer.dealership, "channel": channel, "is_done": False, "is_whole": is_whole,
+                   "purpose": "" if purpose is None or is_whole else Purpose(purpose).label}
         if request.method == "POST":
-            unsubscribe(customer=customer, channel=channel, now=timezone.now())
+            # The page's second button stops every e-mail; a mail client's one-click POST, or the first
+            # button, stops the message's purpose.
+            if request.POST.get("scope") == "all":
+                purpose, context["is_whole"] = None, True
+            unsubscribe(customer=customer, channel=channel, now=timezone.now(), purpose=purpose)
             context["is_done"] = True
         context["title"] = _("Unsubscribe")
         return render(request, "contacts/unsubscribe.html", context)

@@ -45,6 +45,8 @@ class AuditCall:
     # for. The windows and the no-message-on-a-call-day rule judged its placement; they do not judge
     # the carrying on (the gap and the caps still count it).
     is_continuation: bool = False
+    # The purpose of every touchpoint on the agenda (contacts.core.purposes).
+    purposes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,7 @@ class AuditMessage:
     is_planned: bool = True
     # A greeting may go on a weekend or a holiday (docs/program.md version 2).
     is_greeting: bool = False
+    purpose: str = ""
 
 
 def audit(
@@ -67,6 +70,7 @@ def audit(
     rules: Rules,
     blocked_channels_by_customer: Mapping[int, frozenset[str]],
     refused_on: Mapping[tuple[int, str], date] | None = None,
+    refused_purposes: Mapping[tuple[int, str, str], date] | None = None,
 ) -> dict[str, int]:
     """Count rule violations of a contact schedule, by rule (every key of AUDIT_RULES is present).
 
@@ -75,8 +79,9 @@ def audit(
     cap_30 / cap_365: planned non-requested calls that lie in some rolling 30 / 365-day window holding
     more calls than the cap; message_same_day_as_call: (message, call) pairs on one day;
     outside_window: agenda windows (calls) and windows (messages) that miss the day;
-    do_not_contact, weekend, holiday: planned contacts on a blocked channel, a non-working weekday,
-    a holiday.
+    do_not_contact, weekend, holiday: planned contacts on a blocked channel, or for a purpose the
+    customer refused on that channel (``refused_purposes``: (customer, channel, purpose) → the day of
+    the refusal), a non-working weekday, a holiday.
     """
     counts = dict.fromkeys(AUDIT_RULES, 0)
     holidays, is_working = _calendar(rules.working_weekdays, rules.holidays)
@@ -86,11 +91,20 @@ def audit(
 
     refused_days = {key: day.toordinal() for key, day in (refused_on or {}).items()}
 
-    def check_contact(customer_id: int | None, channel: str, day: int, any_day: bool = False) -> None:
+    purpose_days = {key: day.toordinal() for key, day in (refused_purposes or {}).items()}
+
+    def check_contact(
+        customer_id: int | None, channel: str, day: int, any_day: bool = False, purposes: Sequence[str] = ()
+    ) -> None:
         # A contact on a refused channel: with ``refused_on``, only one after the day of the refusal
-        # (the call in which the customer refused, and the contacts before it, kept the rule).
+        # (the call in which the customer refused, and the contacts before it, kept the rule). The same
+        # for a contact about a refused purpose; a contact is counted once.
         if customer_id is not None and channel in blocked_channels_by_customer.get(customer_id, frozenset()) and (
             day > refused_days.get((customer_id, channel), -1)
+        ):
+            counts["do_not_contact"] += 1
+        elif customer_id is not None and any(
+            day > purpose_days.get((customer_id, channel, purpose), day) for purpose in purposes
         ):
             counts["do_not_contact"] += 1
         if any_day:
@@ -108,7 +122,7 @@ def audit(
         if not call.is_continuation:
             placed_by_household.setdefault(call.household_key, []).append((day, call.is_planned))
         if call.is_planned:
-            check_contact(call.customer_id, CALL, day)
+            check_contact(call.customer_id, CALL, day, purposes=call.purposes)
             if not call.is_continuation:
                 counts["outside_window"] += sum(
                     1 for start, end in call.item_windows if not start <= call.on <= end
@@ -119,7 +133,8 @@ def audit(
             (day, message.is_planned, message.is_requested)
         )
         if message.is_planned:
-            check_contact(message.customer_id, message.channel, day, message.is_greeting)
+            check_contact(message.customer_id, message.channel, day, message.is_greeting,
+                          purposes=(message.purpose,) if message.purpose else ())
             if message.window is not None and not message.window[0] <= message.on <= message.window[1]:
                 counts["outside_window"] += 1
 

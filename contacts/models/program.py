@@ -14,6 +14,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from contacts.core.plan_engine import ANCHOR_RECURRENCES, DEFAULT_WINDOW_END_DAYS, SALE_KINDS
+from contacts.core.purposes import purpose_of
 from contacts.scripts import script_errors
 from customers.models import Channel
 
@@ -232,6 +233,11 @@ class TouchpointTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    @property
+    def purpose(self) -> str:
+        """What the touchpoint is for: service, survey or marketing (contacts.core.purposes)."""
+        return purpose_of(code=self.code, department=self.department.code)
 
     @property
     def name(self) -> str:

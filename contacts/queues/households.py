@@ -1,6 +1,6 @@
 """Who is resolved together: the customers of a dealership who share a phone are one household (one
 budget for calls), with the customers of the group's other dealerships who share it; and what the
-resolver reads about them (refusals, reachability, the hold-out, the contact history)."""
+resolver reads about them (refusals per channel and purpose, reachability, the hold-out, the contact history)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ from contacts.models import (
     OutboxMessage,
     Touchpoint,
 )
+from customers.core import consent as consent_rules
 from customers.models import Consent, Customer, Dealership
-from customers.refusals import suppressed_channels
+from customers.refusals import suppressed_pairs
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,14 @@ HISTORY_DAYS = 366
 class CustomerFacts:
     is_holdout: bool
     is_phone_reachable: bool
+    # Channels refused for every purpose (the pure resolver's do-not-contact).
     blocked: frozenset[str]
+    # (channel, purpose) pairs refused, purposes spelled out: a refused purpose is filtered before the
+    # resolver (contacts.queues.resolving), which knows channels only.
+    refused: frozenset[tuple[str, str]] = frozenset()
+
+    def refuses(self, channel: str, purpose: str) -> bool:
+        return (channel, purpose) in self.refused
 
 
 @dataclass(frozen=True, order=True)
@@ -97,23 +105,28 @@ def households_with_open_touchpoints(*, dealership: Dealership, day: dt.date) ->
 
 
 def customer_facts(customer_ids: Sequence[int]) -> dict[int, CustomerFacts]:
-    blocked: dict[int, set[str]] = defaultdict(set)
-    for customer_id, channel in Consent.objects.filter(customer_id__in=customer_ids, is_allowed=False).values_list(
-        "customer_id", "channel"
+    # Allowed rows too: a purpose's consent outweighs its channel's refusal of all purposes.
+    rows_by_customer: dict[int, list[tuple[str, str, bool]]] = defaultdict(list)
+    for customer_id, channel, purpose, is_allowed in Consent.objects.filter(customer_id__in=customer_ids).values_list(
+        "customer_id", "channel", "purpose", "is_allowed"
     ):
-        blocked[customer_id].add(channel)
+        rows_by_customer[customer_id].append((channel, purpose, is_allowed))
+    refused: dict[int, set[tuple[str, str]]] = defaultdict(set)
+    for customer_id, consent_rows in rows_by_customer.items():
+        refused[customer_id] |= consent_rules.refused_pairs(consent_rows)
     rows = list(Customer.objects.filter(id__in=customer_ids).values_list(
         "id", "is_holdout", "phone", "phone_unreachable_since", "phone_alt", "email"
     ))
     # A refused phone or e-mail blocks its channels even on a customer row the suppression list was
     # not applied to (customers.refusals): one more query per chunk.
-    for customer_id, channels in suppressed_channels([(row[0], row[2], row[4], row[5]) for row in rows]).items():
-        blocked[customer_id] |= channels
+    for customer_id, pairs in suppressed_pairs([(row[0], row[2], row[4], row[5]) for row in rows]).items():
+        refused[customer_id] |= pairs
     return {
         customer_id: CustomerFacts(
             is_holdout=is_holdout,
             is_phone_reachable=phone != "" and unreachable_since is None,
-            blocked=frozenset(blocked.get(customer_id, ())),
+            blocked=consent_rules.blocked_channels(refused.get(customer_id, ())),
+            refused=frozenset(refused.get(customer_id, ())),
         )
         for customer_id, is_holdout, phone, unreachable_since, _phone_alt, _email in rows
     }

@@ -143,7 +143,9 @@ def _issue_chosen(
         plan = candidate.plan
         customer = customers.get(plan.customer_id)
         agenda = [touchpoints[item.touchpoint_id] for item in plan.agenda if item.touchpoint_id in touchpoints]
-        if customer is None or len(agenda) < len(plan.agenda) or Channel.CALL in customer.blocked_channels():
+        if customer is None or len(agenda) < len(plan.agenda) or not all(
+            customer.allows(Channel.CALL, tp.template.purpose) for tp in agenda
+        ):
             continue  # refused meanwhile, or issued by a concurrent build: tomorrow's build sees it
         if not plan.is_requested and called_elsewhere & set(candidate.relatives):
             continue  # the same person was just called by another dealership of the group (a concurrent build)

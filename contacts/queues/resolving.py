@@ -33,6 +33,7 @@ from contacts.queues.households import (
     customer_facts,
 )
 from contacts.queues.rendering import message_for
+from contacts.refusals import refusal_resolution
 from customers import bulk
 from customers.models import Customer, Dealership, VehicleForecast
 
@@ -257,6 +258,13 @@ def resolve_household(
             verdicts[tp_id] = "suppressed:holdout"
             continue
         template = templates[template_id]
+        # A refused purpose (no sales calls, say) is the one refusal the pure resolver cannot see: it
+        # knows channels. A channel refused whole is left to it (do_not_contact:<channel>).
+        purpose = template.purpose
+        facts_of = members.get(customer_id)
+        if facts_of is not None and template.channel not in facts_of.blocked and facts_of.refuses(template.channel, purpose):
+            verdicts[tp_id] = "suppressed:" + refusal_resolution(template.channel, purpose)
+            continue
         items.append(
             pressure.Item(
                 touchpoint_id=tp_id,
@@ -339,7 +347,7 @@ def write_messages(*, dealership: Dealership, plans: list[pressure.MessagePlan],
     for plan in plans:
         customer = customers.get(plan.customer_id)
         tp = touchpoints.get(plan.touchpoint_id)
-        if customer is None or tp is None or tp.template.channel in customer.blocked_channels():
+        if customer is None or tp is None or not customer.allows(tp.template.channel, tp.template.purpose):
             continue
         message = message_for(dealership=dealership, customer=customer, tp=tp, forecasts=forecasts, day=day)
         if message.recipient:

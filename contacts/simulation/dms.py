@@ -86,7 +86,8 @@ def edit_template(*, day: dt.date, number: int) -> str:
 def refuse_in_admin(*, customer: Customer, channel: str, now: dt.datetime) -> None:
     """A supervisor types a refusal into the customer's consents in the admin."""
     Consent.objects.update_or_create(
-        customer=customer, channel=channel, defaults={"is_allowed": False, "changed_at": now, "reason": "Жалоба в отдел качества"}
+        customer=customer, channel=channel, purpose="all",
+        defaults={"is_allowed": False, "changed_at": now, "reason": "Жалоба в отдел качества", "source": "admin"}
     )
     tasks.replan_on_commit(customer.vehicles.values_list("id", flat=True))
 

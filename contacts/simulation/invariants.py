@@ -143,7 +143,8 @@ def nothing_after_a_refusal(ctx: DayContext) -> list[Violation]:
     found: list[Violation] = []
     refused = {
         (customer_id, channel): changed_at
-        for customer_id, channel, changed_at in Consent.objects.filter(is_allowed=False).values_list(
+        # Refusals of a whole channel (the simulated paths record no purpose).
+        for customer_id, channel, changed_at in Consent.objects.filter(is_allowed=False, purpose="all").values_list(
             "customer_id", "channel", "changed_at"
         )
     }
@@ -203,7 +204,9 @@ def everyone_contacted_within_a_year(ctx: DayContext) -> list[Violation]:
         return []
     since = dt.datetime.combine(ctx.day - dt.timedelta(days=CONTACT_YEAR_DAYS), dt.time.min, tzinfo=UTC)
     first_day = dt.datetime.combine(ctx.simulation_start, dt.time.min, tzinfo=UTC)
-    refused = set(Consent.objects.filter(is_allowed=False, channel="call").values_list("customer_id", flat=True))
+    refused = set(Consent.objects.filter(is_allowed=False, channel="call", purpose="all").values_list(
+        "customer_id", flat=True
+    ))
     contacted = set(CallAttempt.objects.filter(ended_at__gte=since).values_list("customer_id", flat=True))
     contacted |= set(
         OutboxMessage.objects.filter(sent_at__gte=since).values_list("customer_id", flat=True)

@@ -195,7 +195,7 @@ def record_outcome(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 task=task, agent=request.user, outcome=data["outcome"], now=now, note=data["note"],
                 odometer_km=data["odometer_km"], vehicle=data["vehicle"], callback_at=data["callback_at"],
                 booked_on=data["booked_on"], booked_time=data["booked_time"], department=data["department"], reason=data["reason"] or None,
-                results=form.results(), channels=data["channels"], deadline=data["deadline"],
+                results=form.results(), channels=data["channels"], purposes=data["purposes"], deadline=data["deadline"],
                 claim_started_at=calls.claim_started_at(token=claim, task=task, agent=request.user),
             )
         except calls.OutcomeError as error:

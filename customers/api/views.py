@@ -46,6 +46,7 @@ from customers.models import (
     Channel,
     Customer,
     OdometerReading,
+    Purpose,
     RefusalSource,
     Sale,
     ServiceVisit,
@@ -230,6 +231,12 @@ class RefusalInput(serializers.Serializer):
         child=serializers.ChoiceField(choices=Channel.choices), min_length=1, max_length=len(Channel.choices),
         help_text="The channels the customer refused: call, sms, email.",
     )
+    purposes = serializers.ListField(
+        child=serializers.ChoiceField(choices=Purpose.choices), required=False, default=list,
+        max_length=len(Purpose.choices),
+        help_text="What the customer refused them for: service, survey, marketing, or all. Absent or empty: "
+                  "every purpose (a sales-offers refusal leaves the service reminders coming).",
+    )
     reason = serializers.CharField(max_length=300, allow_blank=True, required=False, default="",
                                    help_text="The customer's words, as typed.")
 
@@ -237,11 +244,12 @@ class RefusalInput(serializers.Serializer):
 class RefusalOutput(serializers.Serializer):
     customer = serializers.IntegerField()
     refused = serializers.ListField(child=serializers.CharField())
+    purposes = serializers.ListField(child=serializers.CharField(), help_text="The purposes refused, spelled out.")
     refused_at = serializers.DateTimeField()
 
 
 class CustomerRefusalApi(APIView):
-    """Record a customer's refusal of channels. The same workflow as the call screen's and the
+    """Record a customer's refusal of channels, for some purposes or all. The same workflow as the call screen's and the
     admin's (customers.refusals): open calls and pending messages on them are cancelled at once, and
     the phone and e-mail join the suppression list. Any role that sees customers may record one."""
 
@@ -257,9 +265,12 @@ class CustomerRefusalApi(APIView):
         body.is_valid(raise_exception=True)
         now = timezone.now()
         channels = sorted(set(body.validated_data["channels"]))
+        purposes = refusals.purposes_said(body.validated_data["purposes"])
         refusals.record_refusal(customer=customer, channels=channels, now=now, source=RefusalSource.API,
-                                reason=body.validated_data["reason"] or _("Refused through the API"))
-        return Response(RefusalOutput({"customer": customer.pk, "refused": channels, "refused_at": now}).data)
+                                reason=body.validated_data["reason"] or _("Refused through the API"),
+                                purposes=purposes, recorded_by=request.user)
+        return Response(RefusalOutput({"customer": customer.pk, "refused": channels, "purposes": sorted(purposes),
+                                       "refused_at": now}).data)
 
 
 # Vehicles --------------------------------------------------------------------------------------------

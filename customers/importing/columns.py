@@ -56,6 +56,14 @@ READING_SOURCES = {
 REFUSAL_WORDS = {"yes": ("yes", "y", "true", "1", "x", "да", "д", "отказ"), "no": ("no", "n", "false", "0", "нет", "н")}
 # The refusal columns of a customers file and the channel each refuses.
 REFUSAL_COLUMNS = {"do_not_call": "call", "do_not_sms": "sms", "do_not_email": "email"}
+# What the row's refusals are for (customers.core.consent); empty: every purpose.
+PURPOSE_WORDS = {
+    "all": ("all", "everything", "все", "всё", "все цели"),
+    "service": ("service", "service reminders", "сервис", "сервисные напоминания", "напоминания о то"),
+    "survey": ("survey", "surveys", "satisfaction surveys", "опрос", "опросы", "опросы удовлетворенности"),
+    "marketing": ("marketing", "sales", "offers", "sales and marketing offers", "реклама", "маркетинг", "продажи",
+                  "предложения", "рекламные предложения"),
+}
 LANGUAGES = {"ru": ("ru", "russian", "русский", "рус"), "en": ("en", "english", "английский", "англ")}
 
 VIN_ALIASES = ("vin", "VIN-код", "VIN код", "вин", "вин код", "VIN number", "идентификационный номер")
@@ -97,6 +105,8 @@ KINDS: dict[str, tuple[Column, ...]] = {
         _column("do_not_email", gettext_noop("refuses e-mail"), "no email", "no e-mail", "do not email",
                 "не отправлять email", "отказ от email", "отказ от e-mail", "запрет email", type="choice",
                 choices=REFUSAL_WORDS),
+        _column("refusal_purpose", gettext_noop("refused for"), "refusal purpose", "purpose", "refused for",
+                "цель отказа", "отказ от", "отказ для", type="choice", choices=PURPOSE_WORDS),
     ),
     "vehicles": (
         _column("vin", gettext_noop("VIN"), *VIN_ALIASES[1:], type="vin", required=True),

@@ -15,6 +15,7 @@ from django.db.models import F, Lookup
 from django.utils.translation import gettext as _
 
 from customers import hooks
+from customers.core import consent as consent_rules
 from customers.importing.base import LOAD_CHUNK, T
 from customers.importing.columns import REFUSAL_COLUMNS
 from customers.importing.parsing import ParsedRow
@@ -53,6 +54,7 @@ class Change:
     replan: list[Vehicle | int] = field(default_factory=list)
     replan_owner_ids: list[int] = field(default_factory=list)  # re-plan these customers' vehicles
     refuse_channels: list[str] = field(default_factory=list)  # a customers row's new refusals
+    refuse_purposes: list[str] = field(default_factory=list)  # what they are for; empty: every purpose
 
 
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -146,32 +148,42 @@ def _decide_customers(rows: Sequence[ParsedRow], ctx: Context, report: ImportRep
         external_id = row.values["external_id"]
         incoming = {name: row.values[name] for name in CUSTOMER_FIELDS if row.values[name] is not None}
         refusing = [channel for name, channel in REFUSAL_COLUMNS.items() if row.values[name] == "yes"]
+        purpose = row.values.get("refusal_purpose")
+        purposes = [purpose] if purpose and purpose != consent_rules.ALL else []
         if external_id not in stored:
             customer = Customer(dealership=ctx.dealership, external_id=external_id,
                                 is_holdout=in_holdout(ctx.dealership, external_id, share), **incoming)
-            changes.append(Change(row, "created", customer, inserts=[customer], refuse_channels=refusing))
+            changes.append(Change(row, "created", customer, inserts=[customer], refuse_channels=refusing,
+                                  refuse_purposes=purposes))
             continue
         customer_id, values = stored[external_id]
         differences = _differences(values, CUSTOMER_FIELDS, incoming)
-        new_refusals = [channel for channel in refusing if channel not in refused.get(customer_id, ())]
+        already = refused.get(customer_id, frozenset())
+        new_refusals = [
+            channel for channel in refusing
+            if any((channel, p) not in already for p in (purposes or consent_rules.PURPOSES))
+        ]
         if not differences and not new_refusals:
             changes.append(Change(row, "unchanged", customer_id))
             continue
         updates: list[tuple[models.Model, tuple[str, ...]]] = [
             (Customer(pk=customer_id, updated_at=ctx.now, **differences), (*differences, "updated_at"))]
         changes.append(Change(row, "updated", customer_id, updates=updates if differences else [],
-                              replan_owner_ids=[customer_id], refuse_channels=new_refusals))
+                              replan_owner_ids=[customer_id], refuse_channels=new_refusals,
+                              refuse_purposes=purposes))
     return changes
 
 
-def _refused_channels(customer_ids: Sequence[int]) -> dict[int, set[str]]:
+def _refused_channels(customer_ids: Sequence[int]) -> dict[int, frozenset[tuple[str, str]]]:
+    """The (channel, purpose) pairs each customer refused (customers.core.consent)."""
     from customers.models import Consent
 
-    found: dict[int, set[str]] = defaultdict(set)
-    for customer_id, channel in load_by_keys(Consent.objects.filter(is_allowed=False), "customer_id", customer_ids,
-                                      "customer_id", "channel"):
-        found[customer_id].add(channel)
-    return found
+    rows: dict[int, list[tuple[str, str, bool]]] = defaultdict(list)
+    for customer_id, channel, purpose, is_allowed in load_by_keys(
+        Consent.objects.all(), "customer_id", customer_ids, "customer_id", "channel", "purpose", "is_allowed"
+    ):
+        rows[customer_id].append((channel, purpose, is_allowed))
+    return {customer_id: consent_rules.refused_pairs(consent_rows) for customer_id, consent_rows in rows.items()}
 
 
 VEHICLE_FIELDS = ("make", "model", "year", "plate", "owner_id", "maintenance_interval_km",

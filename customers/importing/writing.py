@@ -43,7 +43,8 @@ def write_batch(changes: Sequence[Change], ctx: Context) -> set[int]:
                 customer_id = id_of_record(change)
                 assert customer_id is not None
                 record_refusal(customer=Customer(pk=customer_id), channels=change.refuse_channels, now=ctx.now,
-                               reason=_("Refused, according to the DMS"), source=RefusalSource.IMPORT)
+                               reason=_("Refused, according to the DMS"), source=RefusalSource.IMPORT,
+                               purposes=change.refuse_purposes or None)
         addressed = [c.pk for c in inserts.get(Customer, [])] + [
             c.pk for (model, fields), instances in updates.items()
             if model is Customer and set(fields) & ADDRESS_FIELDS for c in instances

@@ -1,5 +1,5 @@
-"""Customers, their consents and refusals per channel, and the suppression list that keeps a refusal by
-phone or e-mail after the customer row is gone."""
+"""Customers, their consents and refusals per channel and purpose, and the suppression list that keeps a
+refusal by phone or e-mail after the customer row is gone."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ import operator
 from typing import Any
 
 import phonenumbers
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Case, Q, Value, When
 from django.db.models.functions import Replace
 from django.utils.translation import gettext_lazy as _
 
+from customers.core import consent as consent_rules
 from customers.models.dealerships import Channel, Dealership
 
 
@@ -166,42 +168,73 @@ class Customer(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    def refused_pairs(self) -> frozenset[tuple[str, str]]:
+        """The (channel, purpose) pairs the customer refused (customers.core.consent)."""
+        return consent_rules.refused_pairs((c.channel, c.purpose, c.is_allowed) for c in self.consents.all())
+
     def blocked_channels(self) -> frozenset[str]:
-        """Channels the customer refused (do-not-call / do-not-SMS / do-not-e-mail)."""
-        return frozenset(c.channel for c in self.consents.all() if not c.is_allowed)
+        """Channels the customer refused for every purpose (do-not-call / do-not-SMS / do-not-e-mail)."""
+        return consent_rules.blocked_channels(self.refused_pairs())
 
-    def allows(self, channel: str) -> bool:
-        return channel not in self.blocked_channels()
+    def allows(self, channel: str, purpose: str | None = None) -> bool:
+        """May the customer be contacted on ``channel`` for ``purpose`` (None: for some purpose)?"""
+        if purpose is None or purpose == consent_rules.ALL:
+            return channel not in self.blocked_channels()
+        return (channel, purpose) not in self.refused_pairs()
 
 
-class Consent(models.Model):
-    """A customer's consent or refusal for one channel, with date and reason. No row = allowed."""
+class Purpose(models.TextChoices):
+    """What a contact is for; a consent row names one purpose or all of them (customers.core.consent).
+    contacts.core.purposes gives every touchpoint template its purpose."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consents")
-    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
-    is_allowed = models.BooleanField(_("allowed"), default=True)
-    changed_at = models.DateTimeField(_("changed at"))
-    reason = models.CharField(_("reason"), max_length=300, blank=True)
-
-    class Meta:
-        verbose_name = _("consent")
-        verbose_name_plural = _("consents")
-        constraints = [
-            models.UniqueConstraint(fields=["customer", "channel"], name="consent_one_per_channel"),
-            models.CheckConstraint(condition=Q(channel__in=["call", "sms", "email"]), name="consent_channel_valid"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.channel}: {'yes' if self.is_allowed else 'no'}"
+    ALL = consent_rules.ALL, _("all purposes")
+    SERVICE = consent_rules.SERVICE, _("service reminders")
+    SURVEY = consent_rules.SURVEY, _("satisfaction surveys")
+    MARKETING = consent_rules.MARKETING, _("sales and marketing offers")
 
 
 class RefusalSource(models.TextChoices):
-    """Where a refusal was recorded."""
+    """Where a refusal or consent was recorded."""
 
     CALL = "call", _("call screen")
     ADMIN = "admin", _("administration")
     API = "api", _("API")
     IMPORT = "import", _("import")
+    REPLY = "reply", _("customer's reply")
+    UNSUBSCRIBE = "unsubscribe", _("unsubscribe link")
+
+
+class Consent(models.Model):
+    """A customer's consent or refusal for one channel and purpose (or all purposes), with the date,
+    the reason in the customer's words, who recorded it and where. No row = allowed."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consents")
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    purpose = models.CharField(_("purpose"), max_length=10, choices=Purpose.choices, default=Purpose.ALL)
+    is_allowed = models.BooleanField(_("allowed"), default=True)
+    changed_at = models.DateTimeField(_("changed at"))
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    # Blank for the rows recorded before the source was kept.
+    source = models.CharField(_("recorded in"), max_length=12, choices=RefusalSource.choices, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("recorded by"),
+    )
+
+    class Meta:
+        ordering = ["channel", "purpose"]
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "channel", "purpose"], name="consent_one_per_channel_purpose"),
+            models.CheckConstraint(condition=Q(channel__in=["call", "sms", "email"]), name="consent_channel_valid"),
+            models.CheckConstraint(
+                condition=Q(purpose__in=["all", "service", "survey", "marketing"]), name="consent_purpose_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}/{self.purpose}: {'yes' if self.is_allowed else 'no'}"
 
 
 class SuppressionQuerySet(models.QuerySet["Suppression"]):
@@ -238,6 +271,7 @@ class Suppression(models.Model):
     # request: then value is blank and the refusal is matched by this alone.
     value_hash = models.CharField(_("hash of the phone or e-mail"), max_length=64, blank=True, default="", db_index=True)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    purpose = models.CharField(_("purpose"), max_length=10, choices=Purpose.choices, default=Purpose.ALL)
     refused_at = models.DateTimeField(_("refused at"))
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     source = models.CharField(_("recorded in"), max_length=12, choices=RefusalSource.choices)
@@ -252,10 +286,10 @@ class Suppression(models.Model):
         verbose_name = _("suppressed address")
         verbose_name_plural = _("suppression list")
         constraints = [
-            models.UniqueConstraint(fields=["kind", "value", "channel"], condition=~Q(value=""),
-                                    name="suppression_unique_address_channel"),
-            models.UniqueConstraint(fields=["kind", "value_hash", "channel"], condition=~Q(value_hash=""),
-                                    name="suppression_unique_hash_channel"),
+            models.UniqueConstraint(fields=["kind", "value", "channel", "purpose"], condition=~Q(value=""),
+                                    name="suppression_unique_address_channel_purpose"),
+            models.UniqueConstraint(fields=["kind", "value_hash", "channel", "purpose"], condition=~Q(value_hash=""),
+                                    name="suppression_unique_hash_channel_purpose"),
             models.CheckConstraint(condition=Q(kind__in=["phone", "email"]), name="suppression_kind_valid"),
             models.CheckConstraint(condition=Q(channel__in=["call", "sms", "email"]), name="suppression_channel_valid"),
             models.CheckConstraint(
@@ -264,4 +298,4 @@ class Suppression(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.value}: no {self.channel}"
+        return f"{self.value}: no {self.channel}/{self.purpose}"

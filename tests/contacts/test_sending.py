@@ -166,3 +166,23 @@ def test_a_refusal_recorded_in_the_admin_stops_the_days_message(moscow, tmp_path
     assert (message.status, message.sent_at) == ("cancelled", None)
     assert Touchpoint.objects.get(pk=message.touchpoint_id).resolution == "do_not_contact:sms"
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.django_db
+def test_the_last_moment_check_stops_an_offer_the_customer_refused_and_sends_the_service_reminder(moscow, tmp_path, settings):
+    # given: the build wrote an offer and a service reminder by SMS, then the customer's refusal of
+    # offers by SMS reached the Consent row directly (as an admin or a DMS import may write it)
+    settings.MESSAGE_FILE_DIR = tmp_path
+    offer = make_outbox_message(moscow, send_on=FRIDAY, code="accessories", channel="sms")
+    reminder = make_outbox_message(moscow, send_on=FRIDAY, code="service_reminder", channel="sms", customer=offer.customer)
+    Consent.objects.create(customer=offer.customer, channel="sms", purpose="marketing", is_allowed=False,
+                           changed_at=dt.datetime(2026, 12, 4, 6, 0, tzinfo=UTC), reason="без рекламы")
+    # when
+    with time_machine.travel(dt.datetime(2026, 12, 4, 9, 0, tzinfo=UTC), tick=False):
+        sent = tasks.send_due_messages()
+    # then
+    assert sent == 1
+    offer.refresh_from_db()
+    reminder.refresh_from_db()
+    assert (offer.status, offer.error, reminder.status) == ("cancelled", "do_not_contact:sms:marketing", "sent")
+    assert Touchpoint.objects.get(pk=offer.touchpoint_id).resolution == "do_not_contact:sms:marketing"

@@ -309,3 +309,102 @@ def test_refusals_recorded_before_the_list_existed_join_it_on_migration(moscow):
     # then
     assert sorted(Suppression.objects.values_list("kind", "value", "channel", "reason")) == [
         ("email", "petr@example.ru", "email", "spam"), ("phone", PHONE, "call", "asked")]
+
+
+# --- per purpose ----------------------------------------------------------------------------------
+
+
+def test_a_refusal_of_one_purpose_through_the_api_records_who_and_leaves_the_others(client, moscow):
+    # given
+    user = factories.make_user("integration", "agent", dealerships=(moscow,))
+    token = Token.objects.create(user=user).key
+    customer = factories.CustomerFactory(dealership=moscow, phone=PHONE)
+    headers = {"Authorization": f"Token {token}"}
+    url = reverse("api-customers-refusal", args=[customer.pk])
+    # when: sales and marketing offers by SMS, then every call (no purpose given)
+    offers = client.post(url, {"channels": ["sms"], "purposes": ["marketing"], "reason": "без рекламы"},
+                         content_type="application/json", headers=headers)
+    calls = client.post(url, {"channels": ["call"], "reason": "не звонить"}, content_type="application/json",
+                        headers=headers)
+    # then
+    assert offers.status_code == 200 and offers.json()["purposes"] == ["marketing"]
+    assert calls.status_code == 200 and calls.json()["purposes"] == ["marketing", "service", "survey"]
+    assert sorted(Consent.objects.values_list("channel", "purpose", "is_allowed", "reason", "source", "recorded_by")) == [
+        ("call", "all", False, "не звонить", "api", user.pk), ("sms", "marketing", False, "без рекламы", "api", user.pk)]
+    customer.refresh_from_db()
+    assert customer.allows("sms", "service") and not customer.allows("sms", "marketing")
+    assert not customer.allows("call", "service")
+    assert sorted(Suppression.objects.values_list("channel", "purpose")) == [("call", "all"), ("sms", "marketing")]
+
+
+def test_an_unknown_purpose_through_the_api_is_a_400_naming_the_field(client, moscow):
+    user = factories.make_user("integration", "agent", dealerships=(moscow,))
+    client.force_login(user)
+    customer = factories.CustomerFactory(dealership=moscow)
+    response = client.post(reverse("api-customers-refusal", args=[customer.pk]),
+                           {"channels": ["call"], "purposes": ["politics"]}, content_type="application/json")
+    assert response.status_code == 400
+    assert "purposes" in response.json()
+    assert not Consent.objects.exists()
+
+
+def test_a_dms_file_may_say_what_a_refusal_is_for_and_without_it_the_refusal_is_for_everything(moscow):
+    # given: one row refuses sales calls, one refuses calls outright
+    content = ("Код клиента;Фамилия;Имя;Не звонить;Цель отказа\n"
+               "C-1;Иванов;Пётр;да;реклама\n"
+               "C-2;Петров;Иван;да;\n").encode()
+    # when
+    report = import_file(kind="customers", content=content, dealership=moscow, dry_run=False, now=NOW)
+    again = import_file(kind="customers", content=content, dealership=moscow, dry_run=False, now=NOW + dt.timedelta(days=1))
+    # then: once each, and the same file again changes nothing
+    assert (report.created, again.unchanged) == (2, 2)
+    assert sorted(Consent.objects.values_list("customer__external_id", "channel", "purpose", "is_allowed", "source")) == [
+        ("C-1", "call", "marketing", False, "import"), ("C-2", "call", "all", False, "import")]
+    assert Customer.objects.get(external_id="C-1").allows("call", "service")
+
+
+def test_consent_to_service_calls_after_refusing_every_call_keeps_only_the_rest_on_the_list(moscow):
+    # given
+    customer = factories.CustomerFactory(dealership=moscow, phone=PHONE)
+    refusals.record_refusal(customer=customer, channels=["call"], now=NOW, reason="не звонить", source="call")
+    # when: "well, about the car's service you may call"
+    refusals.record_consent(customer=customer, channel="call", now=NOW, reason="по сервису можно", purposes=["service"])
+    # then
+    customer.refresh_from_db()
+    assert customer.allows("call", "service") and not customer.allows("call", "marketing")
+    assert sorted(Suppression.objects.values_list("channel", "purpose")) == [("call", "marketing"), ("call", "survey")]
+    # a customer created with that phone comes back with the same refusals
+    again = factories.CustomerFactory(dealership=moscow, phone=PHONE)
+    refusals.apply_suppression_list(customer_ids=[again.pk], now=NOW)
+    again.refresh_from_db()
+    assert again.refused_pairs() == {("call", "marketing"), ("call", "survey")}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_consents_of_before_purposes_migrate_to_all_purposes():
+    # given: the schema before the purpose, with a refusal and a consent in it
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    target = next(key for key in executor.loader.graph.nodes if key[0] == "customers" and key[1].endswith("_consent_purpose"))
+    before = sorted(p for p in executor.loader.graph.node_map[target].parents if p.key[0] == "customers")[0].key
+    executor.migrate([before])
+    old_apps = executor.loader.project_state([before]).apps
+    dealership = old_apps.get_model("customers", "Dealership").objects.create(code="old", name="Old", time_zone="Europe/Moscow")
+    customer = old_apps.get_model("customers", "Customer").objects.create(
+        dealership=dealership, first_name="Пётр", last_name="Иванов", phone=PHONE)
+    old_consent = old_apps.get_model("customers", "Consent")
+    old_consent.objects.create(customer=customer, channel="call", is_allowed=False, changed_at=NOW, reason="asked")
+    old_consent.objects.create(customer=customer, channel="sms", is_allowed=True, changed_at=NOW, reason="")
+    old_apps.get_model("customers", "Suppression").objects.create(
+        kind="phone", value=PHONE, channel="call", refused_at=NOW, reason="asked", source="call")
+    # when
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    # then: every old row is for all purposes, and still refuses or allows what it did
+    assert sorted(Consent.objects.values_list("channel", "purpose", "is_allowed", "source")) == [
+        ("call", "all", False, ""), ("sms", "all", True, "")]
+    assert list(Suppression.objects.values_list("channel", "purpose")) == [("call", "all")]
+    migrated = Customer.objects.get(pk=customer.pk)
+    assert migrated.blocked_channels() == {"call"} and migrated.allows("sms", "marketing")

@@ -71,6 +71,7 @@ def record_outcome(
     reason: str | None = None,
     results: dict[str, str] | None = None,
     channels: Sequence[str] = (Channel.CALL,),
+    purposes: Sequence[str] = (),
     deadline: dt.date | None = None,
     claim_started_at: dt.datetime | None = None,
 ) -> CallAttempt:
@@ -85,7 +86,7 @@ def record_outcome(
             task=taken, agent=agent, outcome=outcome, now=now,
             note=(note or "").strip(), odometer_km=odometer_km, vehicle=vehicle, callback_at=callback_at,
             booked_on=booked_on, booked_time=booked_time, department=department, reason=reason, results=results or {},
-            channels=channels, deadline=deadline,
+            channels=channels, purposes=purposes, deadline=deadline,
         )
 
 
@@ -93,7 +94,7 @@ def _record_outcome(
     *, task: CallTask, agent: User, outcome: str, now: dt.datetime, note: str, odometer_km: int | None,
     vehicle: Vehicle | None, callback_at: dt.datetime | None, booked_on: dt.date | None, booked_time: dt.time | None,
     department: Department | None, reason: str | None, results: dict[str, str], channels: Sequence[str],
-    deadline: dt.date | None,
+    deadline: dt.date | None, purposes: Sequence[str] = (),
 ) -> CallAttempt:
     """Validate everything, then write: the attempt, what every outcome records, then the outcome's own writer."""
     if outcome not in Outcome.values:
@@ -105,6 +106,7 @@ def _record_outcome(
         vehicles=list(Vehicle.objects.filter(owner=task.customer, is_active=True).order_by("id")),
         vehicle=vehicle, note=note, odometer_km=odometer_km, callback_at=callback_at, booked_on=booked_on,
         booked_time=booked_time, department=department, reason=reason, channels=channels, deadline=deadline,
+        purposes=purposes,
     )
     validate(given, results)
     before = undo.remember_before_outcome(task=task, outcome=outcome)

@@ -19,7 +19,7 @@ from contacts.calls.schedule import is_within_call_hours, is_working_day, local_
 from contacts.models import CallAttempt, CallTask, ContactRules, Department
 from customers.core.calendar import MONTH_DAYS
 from customers.core.readings import MAX_PLAUSIBLE_KM_PER_MONTH, PLAUSIBLE_SLACK_KM
-from customers.models import Channel, Dealership, OdometerReading, Vehicle, VehicleForecast
+from customers.models import Channel, Dealership, OdometerReading, Purpose, Vehicle, VehicleForecast
 
 Outcome = CallAttempt.Outcome
 
@@ -63,6 +63,8 @@ class GivenOutcome:
     reason: str | None
     channels: Sequence[str]
     deadline: dt.date | None
+    # The purposes a do-not-call refuses (none: every purpose), e.g. only sales and marketing offers.
+    purposes: Sequence[str] = ()
     agenda_results: dict[str, str] = field(default_factory=dict)
     booked_at: dt.datetime | None = None
     reading_id: int | None = None  # the mileage reading this outcome wrote
@@ -168,6 +170,12 @@ def _check_do_not_call(given: GivenOutcome) -> None:
     if not set(given.channels) <= set(Channel.values):
         raise OutcomeError(_("Unknown channel."))
     given.detail["channels"] = given.channels
+    purposes = sorted(set(given.purposes) - {Purpose.ALL})
+    if not set(purposes) <= set(Purpose.values):
+        raise OutcomeError(_("Unknown purpose."))
+    given.purposes = purposes
+    if purposes:
+        given.detail["purposes"] = purposes
 
 CHECKS: dict[str, Callable[[GivenOutcome], None]] = {
     Outcome.CALL_BACK: _check_call_back,

@@ -65,6 +65,7 @@ def _write_do_not_call(given: GivenOutcome, attempt: CallAttempt) -> set[int]:
     set_do_not_contact(
         customer=given.task.customer, channels=given.channels, now=given.now,
         reason=given.note or _("Asked during a call not to be contacted"),
+        purposes=given.purposes, recorded_by=given.agent,
     )
     return set()
 
@@ -203,7 +204,12 @@ def _create_callback(*, task: CallTask, agent: User, callback_at: dt.datetime, r
     return callback
 
 
-def set_do_not_contact(*, customer: Customer, channels: Iterable[str], now: dt.datetime, reason: str) -> None:
-    """The customer refused these channels on a call: the one refusal workflow records it, keeps it
-    by phone and e-mail, and stops everything on them at once (contacts.refusals)."""
-    record_refusal(customer=customer, channels=channels, now=now, reason=reason, source=RefusalSource.CALL)
+def set_do_not_contact(
+    *, customer: Customer, channels: Iterable[str], now: dt.datetime, reason: str,
+    purposes: Iterable[str] | None = None, recorded_by: User | None = None, source: RefusalSource = RefusalSource.CALL,
+) -> None:
+    """The customer refused these channels (for these purposes; none: all) on a call, by a reply or by
+    the unsubscribe link: the one refusal workflow records it, keeps it by phone and e-mail, and stops
+    everything refused at once (contacts.refusals)."""
+    record_refusal(customer=customer, channels=channels, now=now, reason=reason, source=source,
+                   purposes=purposes or None, recorded_by=recorded_by)

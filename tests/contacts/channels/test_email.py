@@ -97,26 +97,50 @@ def test_a_server_that_is_down_leaves_the_message_queued_and_it_goes_out_after_t
     assert len(smtp_server.messages) == 1
 
 
-def test_unsubscribe_link_asks_then_records_the_refusal_and_cancels_pending_emails(moscow, smtp_server, client):
-    # given: the link from a sent e-mail, and another e-mail waiting for tomorrow
+def test_unsubscribe_link_asks_then_records_the_refusal_for_the_messages_purpose_and_cancels_pending_emails(
+    moscow, smtp_server, client
+):
+    # given: the link from a sent offer, another offer waiting for tomorrow, and a service e-mail after it
     message = make_outbox_message(moscow, send_on=DAY, code="accessories")
     waiting = make_outbox_message(moscow, send_on=DAY + dt.timedelta(days=1), code="new_models", customer=message.customer)
+    service = make_outbox_message(moscow, send_on=DAY + dt.timedelta(days=1), code="service_reminder",
+                                  customer=message.customer, channel="email")
     send_at(NOON)
     mail = email.message_from_bytes(smtp_server.messages[0].content, policy=policy.default)
     path = str(mail["List-Unsubscribe"]).strip().strip("<>").removeprefix("http://127.0.0.1:8000")
-    # when: opened (no login), nothing is recorded yet
+    # when: opened (no login), nothing is recorded yet; the page offers this kind of e-mail, or all
     page = client.get(path)
     assert page.status_code == 200
-    assert "Отписаться от этих писем" in page.content.decode()
+    body = page.content.decode()
+    assert "Отписаться от писем на тему: рекламные предложения" in body
+    assert 'name="scope" value="all"' in body
     assert not Consent.objects.filter(customer=message.customer).exists()
-    # when: confirmed
+    # when: confirmed (as a mail client's one-click POST does, with no choice)
     done = client.post(path)
-    # then
+    # then: offers by e-mail stop; the service e-mail still goes
     assert done.status_code == 200
-    assert "больше не будет присылать вам письма" in done.content.decode()
+    assert "больше не будет присылать вам письма на тему: рекламные предложения" in done.content.decode()
     consent = Consent.objects.get(customer=message.customer)
-    assert (consent.channel, consent.is_allowed, consent.reason) == ("email", False, "unsubscribe link")
+    assert (consent.channel, consent.purpose, consent.is_allowed, consent.reason, consent.source) == (
+        "email", "marketing", False, "unsubscribe link", "unsubscribe")
     assert OutboxMessage.objects.get(pk=waiting.pk).status == "cancelled"
+    assert OutboxMessage.objects.get(pk=service.pk).status == "pending"
+    # when: the customer then chooses "all e-mails" on the same page
+    client.post(path, {"scope": "all"})
+    # then
+    assert list(Consent.objects.filter(customer=message.customer).values_list("purpose", "is_allowed")) == [("all", False)]
+    assert OutboxMessage.objects.get(pk=service.pk).status == "cancelled"
+
+
+def test_an_unsubscribe_link_made_before_purposes_stops_every_email(moscow, client):
+    from contacts.channels.unsubscribe import unsubscribe_url
+
+    customer = factories.CustomerFactory(dealership=moscow, email="old@example.ru")
+    path = unsubscribe_url(customer_id=customer.pk, channel="email").removeprefix("http://127.0.0.1:8000")
+    assert "Отписаться от этих писем" in client.get(path).content.decode()
+    client.post(path)
+    assert list(Consent.objects.filter(customer=customer).values_list("channel", "purpose", "is_allowed")) == [
+        ("email", "all", False)]
 
 
 def test_a_forged_unsubscribe_token_changes_nothing(moscow, client):

@@ -96,3 +96,12 @@ def test_every_check_constraint_on_a_choice_field_admits_exactly_its_choices():
                         checked.append(constraint.name)
     # The status, kind, channel and source checks of both apps (a new one is picked up by itself).
     assert len(checked) >= 12
+
+
+def test_the_consent_rules_know_every_purpose_of_the_model_and_every_department_has_a_purpose():
+    from contacts.core.purposes import PURPOSE_BY_DEPARTMENT
+    from customers.core.consent import ALL, PURPOSES
+    from customers.models import Purpose
+
+    assert {*PURPOSES, ALL} == set(Purpose.values)
+    assert set(PURPOSE_BY_DEPARTMENT) == set(DEPARTMENTS)

@@ -160,3 +160,48 @@ def test_an_inbound_call_from_the_customer_page_opens_the_call_screen(client, mo
     assert "The customer is calling" in page
     assert response["Location"] == reverse("contacts:call", args=[task.pk])
     assert 'id="outcome-form"' in client.get(response["Location"]).content.decode()
+
+
+def test_the_agent_records_no_sales_calls_in_the_customers_words_and_the_service_reminders_stay(
+    client, moscow, agent, at_now
+):
+    # given: a call about the insurance offer, and the car's next maintenance call and a test-drive call planned
+    from contacts.models import Touchpoint, TouchpointTemplate
+    from customers.models import Consent, Vehicle
+
+    task = claimed(moscow, agent, topics=("insurance_renewal",))
+    vehicle = Vehicle.objects.get(owner=task.customer)
+    planned = {
+        code: Touchpoint.objects.create(
+            vehicle=vehicle, customer=task.customer, template=TouchpointTemplate.objects.get(code=code),
+            cycle_start=dt.date(2025, 11, 1), occurrence=1, due_on=dt.date(2027, 1, 10),
+            window_start=dt.date(2027, 1, 10), window_end=dt.date(2027, 1, 20), reason="due",
+        )
+        for code in ("service_invite", "test_drive")
+    }
+    client.force_login(agent)
+    screen = client.get(reverse("contacts:call", args=[task.pk])).content.decode()
+    assert 'name="purposes" value="marketing"' in screen
+    # when: "do not call" for sales and marketing offers only, the customer's words in the note
+    response = client.post(reverse("contacts:outcome", args=[task.pk]), {
+        "outcome": "do_not_call", "purposes": ["marketing"], "note": "Не предлагайте мне ничего купить",
+    })
+    # then: the refusal is recorded with the words, who and where
+    assert response.status_code in (200, 302)
+    consent = Consent.objects.get(customer=task.customer)
+    assert (consent.channel, consent.purpose, consent.is_allowed, consent.reason, consent.source, consent.recorded_by) == (
+        "call", "marketing", False, "Не предлагайте мне ничего купить", "call", agent)
+    assert CallAttempt.objects.get(call_task=task).detail["purposes"] == ["marketing"]
+    # the service call stays in the plan; the sales call is suppressed, with the reason in words
+    for tp in planned.values():
+        tp.refresh_from_db()
+    assert (planned["service_invite"].status, planned["service_invite"].resolution) == ("planned", "")
+    assert (planned["test_drive"].status, planned["test_drive"].resolution) == (
+        "suppressed", "do_not_contact:call:marketing")
+    # and the customer card says it in words, in English and in Russian
+    card = client.get(reverse("customers:detail", args=[task.customer_id])).content.decode()
+    assert "Call, sales and marketing offers: refused" in card
+    assert "«Не предлагайте мне ничего купить»" in card
+    assert "the customer refused sales and marketing offers by this channel (Call)" in card
+    card_ru = client.get(reverse("customers:detail", args=[task.customer_id]), headers={"Accept-Language": "ru"})
+    assert "Звонок, рекламные предложения: отказ" in card_ru.content.decode()
