@@ -86,7 +86,7 @@ def _pairs(dealership_id: int, customer_ids: Sequence[int] | None) -> Iterator[t
         else [customer_ids[i:i + IDS_PER_QUERY] for i in range(0, len(customer_ids), IDS_PER_QUERY)]
     )
     for ids in id_groups:
-        params: list[object] = []
+        params: list[int] = []
         restricted = ""
         if ids is not None:
             marks = ", ".join(["%s"] * len(ids))
@@ -194,7 +194,8 @@ def look_alike_refs(
         for customer_id, last, first, birthday in live.filter(
             birthday__in={b for _l, _f, b in names}, last_name__in={n[0] for n in names}
         ).values_list("id", "last_name", "first_name", "birthday"):
-            by_name.setdefault((last, first, birthday), set()).add(customer_id)
+            if birthday is not None:
+                by_name.setdefault((last, first, birthday), set()).add(customer_id)
     found = set()
     for ref, values, own in rows:
         matches: set[int] = set()

@@ -9,6 +9,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from customers import hooks
+from customers.duplicates import detect_duplicates
 from customers.importing.base import BATCH_ROWS, REPLAN_IDS_PER_TASK
 from customers.importing.deciding import ADDRESS_FIELDS, Change, Context, chunks, load_by_keys
 from customers.models import (
@@ -16,7 +17,6 @@ from customers.models import (
     RefusalSource,
     Vehicle,
 )
-from customers.duplicates import detect_duplicates
 from customers.refusals import apply_suppression_list, record_refusal
 
 # ----------------------------------------------------------------------------------------- writing

@@ -179,7 +179,7 @@ def test_a_sale_for_a_merged_customers_external_id_goes_to_the_survivor(moscow):
 
 @pytest.fixture
 def pair(moscow):
-    a = factories.CustomerFactory(dealership=moscow, phone="+79161110000", last_name="Иванов")
+    factories.CustomerFactory(dealership=moscow, phone="+79161110000", last_name="Иванов")
     b = factories.CustomerFactory(dealership=moscow, phone="+79161110000", last_name="Иванова")
     factories.VehicleFactory(owner=b, plate="А123ВС 77")
     detect_duplicates(dealership=moscow, now=NOW)
