@@ -80,26 +80,21 @@ def _pair_selects(restricted: str) -> list[str]:
 
 def _pairs(dealership_id: int, customer_ids: Sequence[int] | None) -> Iterator[tuple[int, int, str]]:
     """(lower id, higher id, reason) of the dealership's live look-alike pairs, ordered by pair; with
-    ``customer_ids``, only the pairs with one of them on either side."""
-    id_groups: list[Sequence[int] | None] = (
-        [None] if customer_ids is None
-        else [customer_ids[i:i + IDS_PER_QUERY] for i in range(0, len(customer_ids), IDS_PER_QUERY)]
-    )
-    for ids in id_groups:
-        params: list[int] = []
-        restricted = ""
-        if ids is not None:
+    ``customer_ids``, only the pairs with one of them on either side (each join twice, once per side,
+    so that each is driven by the ids and the join's index rather than by the whole table)."""
+    if customer_ids is None:
+        batches: list[tuple[str, list[int]]] = [("", [])]
+    else:
+        batches = []
+        for start in range(0, len(customer_ids), IDS_PER_QUERY):
+            ids = list(customer_ids[start:start + IDS_PER_QUERY])
             marks = ", ".join(["%s"] * len(ids))
-            restricted = f" AND (a.id IN ({marks}) OR b.id IN ({marks}))"
+            batches += [(f" AND a.id IN ({marks})", ids), (f" AND b.id IN ({marks})", ids)]
+    for restricted, ids in batches:
         selects = _pair_selects(restricted)
-        for _select in selects:
-            params.append(dealership_id)
-            if ids is not None:
-                params.extend(ids)
-                params.extend(ids)
-        sql = " UNION ".join(selects) + " ORDER BY 1, 2"
+        params = [value for _select in selects for value in (dealership_id, *ids)]
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(" UNION ".join(selects) + " ORDER BY 1, 2", params)
             while rows := cursor.fetchmany(CHUNK_PAIRS):
                 yield from rows
 
