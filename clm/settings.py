@@ -286,6 +286,7 @@ CELERY_TASK_ROUTES = {
     "contacts.tasks.replan_vehicle_range": {"queue": "sweeps"},
     "contacts.tasks.compute_metrics_snapshots": {"queue": "sweeps"},
     "contacts.tasks.compute_metrics_snapshot": {"queue": "sweeps"},
+    "customers.tasks.detect_duplicate_customers": {"queue": "sweeps"},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -321,6 +322,12 @@ CELERY_BEAT_SCHEDULE = {
     "compute-metrics-snapshots": {
         "task": "contacts.tasks.compute_metrics_snapshots",
         "schedule": crontab(minute=30, hour=2),
+        "options": {"expires": 6 * 3600},
+    },
+    # Nightly: pairs of customers who may be one person, for the Duplicates page (https://crontab.guru/#15_2_*_*_*).
+    "detect-duplicate-customers": {
+        "task": "customers.tasks.detect_duplicate_customers",
+        "schedule": crontab(minute=15, hour=2),
         "options": {"expires": 6 * 3600},
     },
     # Every five minutes: idle claims go back to the pool (https://crontab.guru/#*/5_*_*_*_*).

@@ -11,6 +11,7 @@ class ContactsConfig(AppConfig):
     def ready(self) -> None:
         # The facts app announces refusals (customers.refusals); what they stop is this app's.
         from contacts.card import customer_card
+        from contacts.merging import last_contacts, merge_contacts
         from contacts.models import ContactRules
         from contacts.queueing import replan_on_commit
         from contacts.refusals import stop_contact_on_refusal
@@ -23,3 +24,5 @@ class ContactsConfig(AppConfig):
         hooks.on_vehicles_changed(replan_on_commit)
         hooks.provide_holdout_share(ContactRules.holdout_share_for)
         hooks.provide_customer_card(customer_card)
+        hooks.on_customers_merged(merge_contacts)
+        hooks.provide_last_contacts(last_contacts)

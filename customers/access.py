@@ -39,6 +39,7 @@ CAN_WORK_QUEUE = frozenset({AGENT, SUPERVISOR, ADMIN})
 CAN_SUPERVISE = frozenset({SUPERVISOR, ADMIN})
 CAN_SEE_DASHBOARDS = frozenset({MANAGER, ADMIN})
 CAN_IMPORT = frozenset({MANAGER, ADMIN})
+CAN_MERGE_CUSTOMERS = frozenset({MANAGER, ADMIN})
 CAN_SEE_INBOX = frozenset({*DEPARTMENT_ROLES, SUPERVISOR, MANAGER, ADMIN})
 CAN_SEE_CUSTOMERS = frozenset({AGENT, SUPERVISOR, MANAGER, ADMIN, *DEPARTMENT_ROLES})
 # The dealer's admin pages: the program, template drafts, rules, the team, the profit coefficients.
@@ -101,6 +102,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "customers": bool(roles & CAN_SEE_CUSTOMERS),
             "dashboards": bool(roles & CAN_SEE_DASHBOARDS),
             "imports": bool(roles & CAN_IMPORT),
+            "duplicates": bool(roles & CAN_MERGE_CUSTOMERS),
             "program": bool(roles & CAN_CONFIGURE),
             "admin": ADMIN in roles or getattr(request.user, "is_staff", False),
         },

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from customers.models import Customer, Dealership
 
@@ -59,3 +59,37 @@ def customer_card(*, customer: Customer, today: dt.date) -> dict[str, Any]:
     if _card:
         return _card[0](customer=customer, today=today)
     return {"customer": customer, "vehicles": list(customer.vehicles.all()), "today": today}
+
+
+class MergeListener(Protocol):
+    def __call__(self, *, survivor_id: int, merged_id: int, now: dt.datetime) -> None: ...
+
+
+_merge_listeners: list[MergeListener] = []
+
+
+def on_customers_merged(listener: MergeListener) -> None:
+    """Register ``listener(survivor_id=, merged_id=, now=)``, called inside the merge's transaction with
+    both customer rows locked, before the facts move; it moves what the contact side holds of the merged
+    customer (calls, attempts, hand-offs, messages, touchpoints) and may refuse the merge by raising
+    ``customers.duplicates.MergeRefused``."""
+    if listener not in _merge_listeners:
+        _merge_listeners.append(listener)
+
+
+def customers_merged(*, survivor_id: int, merged_id: int, now: dt.datetime) -> None:
+    """Announce that ``merged_id`` becomes ``survivor_id`` (customers.duplicates.merge_customers)."""
+    for listener in _merge_listeners:
+        listener(survivor_id=survivor_id, merged_id=merged_id, now=now)
+
+
+_last_contacts: list[Callable[[Iterable[int]], dict[int, dt.datetime]]] = []
+
+
+def provide_last_contacts(provider: Callable[[Iterable[int]], dict[int, dt.datetime]]) -> None:
+    _last_contacts[:] = [provider]
+
+
+def last_contacts(customer_ids: Iterable[int]) -> dict[int, dt.datetime]:
+    """Customer id → the moment of their last call (the Duplicates page); none without a provider."""
+    return _last_contacts[0](customer_ids) if _last_contacts else {}

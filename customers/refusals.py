@@ -59,6 +59,13 @@ def _announce(*, customer_id: int, channels: frozenset[str], now: dt.datetime, p
         hook(customer_id=customer_id, channels=channels, now=now, purposes=purposes)
 
 
+def announce_refusal(*, customer_id: int, channels: frozenset[str], now: dt.datetime) -> None:
+    """Announce refusals written by another workflow (a merge keeping the stricter consent), inside its
+    transaction, so that what they stop is stopped at once."""
+    if channels:
+        _announce(customer_id=customer_id, channels=channels, now=now)
+
+
 def _addresses(customer: Customer, channel: str) -> list[tuple[str, str]]:
     if channel in PHONE_CHANNELS:
         return [(Suppression.Kind.PHONE, phone) for phone in {customer.phone, customer.phone_alt} if phone]

@@ -42,3 +42,14 @@ def run_import(batch_id: int) -> str:
     logger.info("run_import %s %s: %d created, %d updated, %d unchanged, %d refused", batch_id, batch.kind,
                 report.created, report.updated, report.unchanged, len(report.refused))
     return "failed" if report.error else "done"
+
+
+@shared_task
+def detect_duplicate_customers() -> int:
+    """Nightly: store every dealership's look-alike customer pairs (customers.duplicates); idempotent,
+    so a second beat or a redelivery only finds the same pairs again. Returns the new pairs."""
+    from customers.duplicates import detect_duplicates
+    from customers.models import Dealership
+
+    now = timezone.now()
+    return sum(detect_duplicates(dealership=dealership, now=now).created for dealership in Dealership.objects.all())

@@ -2,13 +2,16 @@ from __future__ import annotations
 
 from django.urls import path
 
-from customers import import_views, views
+from customers import duplicate_views, import_views, views
 
 app_name = "customers"
 urlpatterns = [
     path("", views.customer_list, name="list"),
     path("<int:pk>/", views.customer_detail, name="detail"),
     path("<int:pk>/phones/", views.customer_phones, name="phones"),
+    path("duplicates/", duplicate_views.duplicates, name="duplicates"),
+    path("duplicates/<int:pk>/merge/", duplicate_views.merge, name="duplicate_merge"),
+    path("duplicates/<int:pk>/dismiss/", duplicate_views.dismiss, name="duplicate_dismiss"),
     path("vehicles/<int:pk>/", views.vehicle_detail, name="vehicle"),
     path("imports/", import_views.imports, name="imports"),
     path("imports/<int:pk>/", import_views.import_detail, name="import"),

@@ -32,7 +32,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @access.role_required(access.CAN_SEE_CUSTOMERS)
 def customer_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
-    customers = Customer.objects.for_dealerships(access.dealerships_of(request.user)).select_related("dealership")
+    customers = Customer.objects.live().for_dealerships(access.dealerships_of(request.user)).select_related("dealership")
     if query:
         customers = customers.search(query)
     return render(request, "customers/customer_list.html", {"customers": customers[:100], "query": query})
@@ -57,6 +57,8 @@ def _get_vehicle_for_user(request: HttpRequest, pk: int) -> Vehicle:
 @access.role_required(access.CAN_SEE_CUSTOMERS)
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     customer = _get_customer_for_user(request, pk)
+    if customer.merged_into_id:  # a merged customer's page is its survivor's
+        return redirect("customers:detail", customer.merged_into_id)
     context = hooks.customer_card(customer=customer, today=customer.dealership.local_date(timezone.now()))
     return render(request, "customers/customer_detail.html", {
         **context, "open_timeline": True, "can_correct": access.has_role(request.user, access.CAN_WORK_QUEUE),

@@ -118,7 +118,7 @@ ADHERENCE_COUNTS = {"due": Count("id"), "done": Count("id", filter=Q(status=Touc
 
 def contact_figures(scope: Scope, *, series: dict[str, Any] | None = None) -> dict[str, Any]:
     attempts = _attempts(scope)
-    customers = Customer.objects.filter(dealership_id__in=scope.dealership_ids).aggregate(
+    customers = Customer.objects.live().filter(dealership_id__in=scope.dealership_ids).aggregate(
         total=Count("id"), dead=Count("id", filter=Q(phone_unreachable_since__isnull=False))
     )
     if series is not None:
@@ -207,7 +207,7 @@ def dead_contacts_by_silence(scope: Scope) -> list[dict[str, Any]]:
     # Grouped by the day itself (a few thousand distinct days at most), so each customer's two lookups
     # run once; the days are then put into years here.
     rows = (
-        Customer.objects.filter(dealership_id__in=scope.dealership_ids).order_by()
+        Customer.objects.live().filter(dealership_id__in=scope.dealership_ids).order_by()
         .annotate(since=Coalesce(Subquery(last_reached), Subquery(last_sale))).values("since")
         .annotate(customers=Count("id"), dead=Count("id", filter=Q(phone_unreachable_since__isnull=False))).order_by()
     )

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from customers import hooks
 from customers.core import consent as consent_rules
+from customers.duplicates import look_alike_refs
 from customers.importing.base import LOAD_CHUNK, T
 from customers.importing.columns import REFUSAL_COLUMNS
 from customers.importing.parsing import ParsedRow
@@ -108,8 +109,12 @@ def _vehicles_by_vin(rows: Sequence[ParsedRow], ctx: Context) -> dict[str, tuple
 
 
 def _customer_ids(keys: Iterable[str], ctx: Context) -> dict[str, int]:
+    """External id → the customer's id; a merged customer's id is its survivor's."""
     queryset = Customer.objects.filter(dealership=ctx.dealership)
-    return dict(load_by_keys(queryset, "external_id", keys, "external_id", "id"))
+    return {
+        external_id: merged_into or pk
+        for external_id, pk, merged_into in load_by_keys(queryset, "external_id", keys, "external_id", "id", "merged_into_id")
+    }
 
 
 def _missing_customer(external_id: str) -> str:
@@ -137,12 +142,17 @@ CUSTOMER_FIELDS = ("last_name", "first_name", "middle_name", "phone", "phone_alt
 
 def _decide_customers(rows: Sequence[ParsedRow], ctx: Context, report: ImportReport) -> list[Change]:
     stored = {
-        found[0]: (found[1], found[2:])
+        found[0]: (found[2] or found[1], found[2] is not None, found[3:])
         for found in load_by_keys(Customer.objects.filter(dealership=ctx.dealership), "external_id",
-                           (r.values["external_id"] for r in rows), "external_id", "id", *CUSTOMER_FIELDS)
+                           (r.values["external_id"] for r in rows), "external_id", "id", "merged_into_id",
+                           *CUSTOMER_FIELDS)
     }
     share = holdout_share_percent(ctx.dealership)
-    refused = _refused_channels([customer_id for customer_id, _values in stored.values()])
+    refused = _refused_channels([customer_id for customer_id, _merged, _values in stored.values()])
+    report.look_alike += len(look_alike_refs(dealership=ctx.dealership, rows=[
+        (row.ref, row.values, stored[row.values["external_id"]][0] if row.values["external_id"] in stored else None)
+        for row in rows
+    ]))
     changes: list[Change] = []
     for row in rows:
         external_id = row.values["external_id"]
@@ -156,8 +166,10 @@ def _decide_customers(rows: Sequence[ParsedRow], ctx: Context, report: ImportRep
             changes.append(Change(row, "created", customer, inserts=[customer], refuse_channels=refusing,
                                   refuse_purposes=purposes))
             continue
-        customer_id, values = stored[external_id]
-        differences = _differences(values, CUSTOMER_FIELDS, incoming)
+        customer_id, merged, values = stored[external_id]
+        # A merged customer's row is its survivor's (customers.duplicates): only its refusals count, the
+        # survivor's name and phones are the row that was kept.
+        differences = {} if merged else _differences(values, CUSTOMER_FIELDS, incoming)
         already = refused.get(customer_id, frozenset())
         new_refusals = [
             channel for channel in refusing

@@ -195,6 +195,7 @@ def run_import_batch(*, batch: ImportBatch) -> ImportReport | None:
             ImportBatch.Status.PREVIEWED if batch.is_dry_run else ImportBatch.Status.DONE),
         error=report.error, total_rows=report.total, processed_rows=report.total, created_count=report.created,
         updated_count=report.updated, unchanged_count=report.unchanged, refused_count=len(report.refused),
+        look_alike_count=report.look_alike,
         refused_rows=report.refused_rows(), finished_at=timezone.now(),
     )
     return report

@@ -29,6 +29,7 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0  # includes rows merged into an identical earlier row of the same file
+    look_alike: int = 0  # customers rows that look like an existing different customer (customers.duplicates)
     refused: list[Refusal] = field(default_factory=list)
     merged: list[tuple[int, int]] = field(default_factory=list)  # (ref, the earlier ref it repeats)
     ignored_columns: list[str] = field(default_factory=list)

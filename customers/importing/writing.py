@@ -9,6 +9,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from customers import hooks
+from customers.duplicates import detect_duplicates
 from customers.importing.base import BATCH_ROWS, REPLAN_IDS_PER_TASK
 from customers.importing.deciding import ADDRESS_FIELDS, Change, Context, chunks, load_by_keys
 from customers.models import (
@@ -51,6 +52,11 @@ def write_batch(changes: Sequence[Change], ctx: Context) -> set[int]:
         ]
         if addressed:
             apply_suppression_list(customer_ids=addressed, now=ctx.now)
+        written_customers = [c.pk for c in inserts.get(Customer, [])] + [
+            c.pk for (model, _fields), instances in updates.items() if model is Customer for c in instances
+        ]
+        if written_customers:
+            detect_duplicates(dealership=ctx.dealership, now=ctx.now, customer_ids=written_customers)
         vehicle_ids = {item if isinstance(item, int) else item.pk for change in changes for item in change.replan}
         owner_ids = [owner for change in changes for owner in change.replan_owner_ids]
         vehicle_ids.update(id_ for (id_,) in load_by_keys(Vehicle.objects.all(), "owner_id", owner_ids, "id"))

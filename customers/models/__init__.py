@@ -8,7 +8,8 @@ live in the database as constraints, not only in forms (CONVENTIONS 13).
 - ``people``: customers, consents, refusal sources and the suppression list;
 - ``vehicles``: vehicles, sales, service visits, odometer readings;
 - ``forecasts``: maintenance schedules, vehicle forecasts and forecast snapshots;
-- ``imports``: import batches.
+- ``imports``: import batches;
+- ``duplicates``: pairs of customers who may be one person.
 """
 
 from customers.models.dealerships import (
@@ -16,6 +17,7 @@ from customers.models.dealerships import (
     Dealership,
     validate_time_zone,
 )
+from customers.models.duplicates import DuplicateCandidate
 from customers.models.forecasts import (
     ForecastSnapshot,
     MaintenanceSchedule,
@@ -67,4 +69,5 @@ __all__ = [
     "VehicleForecast",
     "ForecastSnapshot",
     "ImportBatch",
+    "DuplicateCandidate",
 ]

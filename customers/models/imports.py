@@ -45,6 +45,9 @@ class ImportBatch(models.Model):
     updated_count = models.PositiveIntegerField(default=0)
     unchanged_count = models.PositiveIntegerField(default=0)
     refused_count = models.PositiveIntegerField(default=0)
+    # Customers rows that look like an existing different customer (same phone, e-mail or name and
+    # birthday): candidates on the Duplicates page once applied.
+    look_alike_count = models.PositiveIntegerField(default=0)
     # [{"line": 7, "reason": "VIN ... is invalid", "row": {...}}]
     refused_rows = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True)

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Case, Q, Value, When
-from django.db.models.functions import Replace
+from django.db.models.functions import Lower, Replace
 from django.utils.translation import gettext_lazy as _
 
 from customers.core import consent as consent_rules
@@ -47,6 +47,10 @@ def _spellings(word: str) -> set[str]:
 
 
 class CustomerQuerySet(models.QuerySet["Customer"]):
+    def live(self) -> CustomerQuerySet:
+        """Without the tombstones of merged customers."""
+        return self.filter(merged_into__isnull=True)
+
     def for_dealerships(self, dealerships: Any) -> CustomerQuerySet:
         return self.filter(dealership__in=dealerships)
 
@@ -122,6 +126,12 @@ class Customer(models.Model):
     email_unreachable_since = models.DateField(_("e-mail unreachable since"), null=True, blank=True)
     # Hold-out group: gets no calls except those they ask for (the dashboards compare the two groups).
     is_holdout = models.BooleanField(_("in hold-out group"), default=False)
+    # Set when this customer was merged into another (customers.duplicates.merge_customers): the row
+    # stays as a tombstone, so an import by its external id finds the survivor; it holds nothing else.
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_from",
+        verbose_name=_("merged into"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -140,6 +150,15 @@ class Customer(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(phone="") | Q(phone__startswith="+"), name="customer_phone_e164"
+            ),
+        ]
+        indexes = [
+            # Read by the duplicate detection (customers.duplicates): the phone has its own index.
+            models.Index(fields=["phone_alt"], name="customer_phone_alt", condition=~Q(phone_alt="")),
+            models.Index(Lower("email"), name="customer_email_lower", condition=~Q(email="")),
+            models.Index(
+                fields=["dealership", "last_name", "first_name", "birthday"], name="customer_name_birthday",
+                condition=Q(birthday__isnull=False),
             ),
         ]
 

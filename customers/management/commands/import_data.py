@@ -44,6 +44,9 @@ class Command(BaseCommand):
             f"{report.total} rows: {report.created} {verb} created, {report.updated} {verb} updated, "
             f"{report.unchanged} unchanged, {len(report.refused)} refused."
         )
+        if report.look_alike:
+            self.stdout.write(f"{report.look_alike} rows look like an existing different customer: "
+                              "review them on the Duplicates page (/customers/duplicates/).")
         if report.ignored_columns:
             self.stdout.write(f"Ignored columns: {', '.join(report.ignored_columns)}.")
         for line, earlier in report.merged:
