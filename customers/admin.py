@@ -7,6 +7,8 @@ from django.db.models import Model
 from django.http import HttpRequest
 from django.utils import timezone
 
+from audit import trail
+from audit.admin import AuditedAdminMixin
 from customers import hooks, refusals
 from customers.models import (
     Consent,
@@ -67,7 +69,8 @@ class ConsentInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ReplanOnSaveMixin, admin.ModelAdmin):
+class CustomerAdmin(AuditedAdminMixin, ReplanOnSaveMixin, admin.ModelAdmin):
+    audit_object_type = trail.ObjectType.CUSTOMER
     list_display = ["full_name", "phone", "email", "dealership", "status", "is_holdout"]
     list_filter = ["dealership", "status", "language", "is_holdout"]
     search_fields = ["last_name", "first_name", "phone", "email", "external_id"]
@@ -75,7 +78,7 @@ class CustomerAdmin(ReplanOnSaveMixin, admin.ModelAdmin):
     list_select_related = ["dealership"]
 
     def save_model(self, request: HttpRequest, obj: Customer, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
+        super().save_model(request, obj, form, change)  # recorded in the audit trail (AuditedAdminMixin)
         if not change or {"phone", "phone_alt", "email"} & set(form.changed_data):
             # A new customer, or a new phone or e-mail, on the suppression list comes back refused.
             refusals.apply_suppression_list(customer_ids=[obj.pk], now=timezone.now())

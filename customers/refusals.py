@@ -19,6 +19,7 @@ from typing import Protocol
 
 from django.db import transaction
 
+from audit import trail
 from customers.models import Channel, Consent, Customer, RefusalSource, Suppression, normalize_email
 
 logger = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ def record_refusal(
         raise ValueError(f"unknown channels {sorted(unknown)}")
     with transaction.atomic():
         locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        before = _consents_before(locked.pk, refused)  # audit trail
         for channel in sorted(refused):
             Consent.objects.update_or_create(
                 customer=locked, channel=channel, defaults={"is_allowed": False, "changed_at": now, "reason": reason[:300]}
@@ -82,6 +84,7 @@ def record_refusal(
                     defaults={"refused_at": now, "reason": reason[:300], "source": source, "customer": locked},
                 )
         _announce(customer_id=locked.pk, channels=refused, now=now)
+        _record_consents(locked, before, allowed=False, reason=reason, source=source)  # audit trail
     logger.info("refusal of %s by customer %s recorded (%s)", sorted(refused), customer.pk, source)
 
 
@@ -89,10 +92,12 @@ def record_consent(*, customer: Customer, channel: str, now: dt.datetime, reason
     """The customer allows this channel again: the refusal and its suppression entries go."""
     with transaction.atomic():
         locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        before = _consents_before(locked.pk, {channel})  # audit trail
         Consent.objects.update_or_create(
             customer=locked, channel=channel, defaults={"is_allowed": True, "changed_at": now, "reason": reason[:300]}
         )
         withdraw_suppression(customer=locked, channel=channel)
+        _record_consents(locked, before, allowed=True, reason=reason, source=None)  # audit trail
 
 
 def withdraw_suppression(*, customer: Customer, channel: str) -> int:
@@ -151,6 +156,7 @@ def apply_suppression_list(*, customer_ids: Iterable[int], now: dt.datetime) -> 
         refused = set(
             Consent.objects.filter(customer_id__in=list(matches), is_allowed=False).values_list("customer_id", "channel")
         )
+        dealership_of = dict(Customer.objects.filter(id__in=list(matches)).values_list("id", "dealership_id"))
         for customer_id, entries in matches.items():
             new_channels: set[str] = set()
             for entry in sorted(entries, key=lambda e: e.refused_at):
@@ -165,4 +171,34 @@ def apply_suppression_list(*, customer_ids: Iterable[int], now: dt.datetime) -> 
             if new_channels:
                 written += len(new_channels)
                 _announce(customer_id=customer_id, channels=frozenset(new_channels), now=now)
+                _record_consents(Customer(pk=customer_id, dealership_id=dealership_of.get(customer_id)),  # audit trail
+                                 dict.fromkeys(new_channels), allowed=False, reason=_SUPPRESSION_REASON, source=None)
     return written
+
+
+# ------------------------------------------------------------------------------------- audit trail
+# The consent changes as audit entries (issue 19.6), kept apart so the consent write path can change.
+
+_SOURCES = {RefusalSource.CALL: trail.Source.CALL_SCREEN, RefusalSource.ADMIN: trail.Source.ADMIN,
+            RefusalSource.API: trail.Source.API, RefusalSource.IMPORT: trail.Source.IMPORT}
+_SUPPRESSION_REASON = "suppression list"
+
+
+def _consents_before(customer_id: int, channels: Iterable[str]) -> dict[str, bool | None]:
+    """Channel → is_allowed as stored now (None: no consent row)."""
+    stored = dict(Consent.objects.filter(customer_id=customer_id, channel__in=list(channels))
+                  .values_list("channel", "is_allowed"))
+    return {channel: stored.get(channel) for channel in channels}
+
+
+def _record_consents(customer: Customer, before: dict[str, bool | None], *, allowed: bool, reason: str,
+                     source: RefusalSource | str | None) -> None:
+    """One entry per channel whose consent changed; the reason goes with it."""
+    where = _SOURCES.get(RefusalSource(source)) if source in RefusalSource.values else None
+    trail.record_many(
+        trail.entry(object_type=trail.ObjectType.CONSENT, object_id=f"{customer.pk}:{channel}",
+                    action=trail.Action.CONSENT if allowed else trail.Action.REFUSE,
+                    changes={"is_allowed": [old, allowed], "reason": [None, reason[:300]]},
+                    dealership_id=customer.dealership_id, customer_id=customer.pk, source=where)
+        for channel, old in sorted(before.items()) if old is not allowed
+    )
