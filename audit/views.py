@@ -91,7 +91,7 @@ def entries(request: HttpRequest) -> HttpResponse:
     page = Paginator(found.select_related("actor").order_by("-at", "-id"), ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
     names = {d.pk: d.name for d in dealerships}
     rows = [
-        {"entry": e, "local_at": e.at.astimezone(zones.get(e.dealership_id, zone)),
+        {"entry": e, "local_at": e.at.astimezone(zones.get(e.dealership_id, zone)).strftime("%d.%m.%Y %H:%M:%S"),
          "dealership": names.get(e.dealership_id, "") if e.dealership_id else _("the whole group"),
          "changes": [(field_label(e.object_type, name), old, new) for name, old, new in e.change_rows()]}
         for e in page.object_list
