@@ -20,7 +20,7 @@ class AuditHistoryMixin:
     the entries recorded about the customer (consents, calls)."""
 
     audit_object_type: str = ""
-    object_history_template = "audit/admin_object_history.html"
+    object_history_template: Any = "audit/admin_object_history.html"
 
     def history_view(self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         entries = AuditEntry.objects.filter(object_type=self.audit_object_type, object_id=str(object_id))

@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 
 from audit.models import AuditEntry, ObjectType, Source
 from customers import access
-from customers.models import Dealership
 
 ENTRIES_PER_PAGE = 50
 # The model whose field labels name an entry's fields on the page.

@@ -6,6 +6,8 @@ A corrected main number is a new chance to reach the customer: its failure count
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -39,7 +41,7 @@ def correct_phones(*, customer: Customer, phone: str, phone_alt: str) -> Custome
     return customer
 
 
-def record_contact_change(*, customer: Customer, after: dict[str, object], source: str | None = None) -> None:
+def record_contact_change(*, customer: Customer, after: Mapping[str, object], source: str | None = None) -> None:
     """The audit entry of a change of ``customer``'s contact data (``customer`` as it was stored before)."""
     changes = trail.diff({name: getattr(customer, name) for name in after}, after)
     if changes:

@@ -171,7 +171,7 @@ def apply_suppression_list(*, customer_ids: Iterable[int], now: dt.datetime) -> 
             if new_channels:
                 written += len(new_channels)
                 _announce(customer_id=customer_id, channels=frozenset(new_channels), now=now)
-                _record_consents(Customer(pk=customer_id, dealership_id=dealership_of.get(customer_id)),  # audit trail
+                _record_consents(Customer(pk=customer_id, dealership_id=dealership_of[customer_id]),  # audit trail
                                  dict.fromkeys(new_channels), allowed=False, reason=_SUPPRESSION_REASON, source=None)
     return written
 

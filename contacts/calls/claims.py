@@ -342,7 +342,7 @@ def reassign_call(*, task: CallTask, to: User, by: User) -> bool:
     if not access.has_role(to, access.CAN_WORK_QUEUE) or not access.dealerships_of(to).filter(pk=task.dealership_id).exists():
         return False
     with transaction.atomic():
-        before = CallTask.objects.filter(pk=task.pk).values("assigned_to", "claimed_by", "status").first() or {}
+        before = dict(CallTask.objects.filter(pk=task.pk).values("assigned_to", "claimed_by", "status").first() or {})
         reassigned = CallTask.objects.filter(pk=task.pk, status__in=[CallTask.Status.OPEN, CallTask.Status.CLAIMED]).update(
             assigned_to=to, status=CallTask.Status.OPEN, claimed_by=None, claimed_at=None
         ) == 1
