@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "template_partials",
     "axes",
+    "audit",
     "customers",
     "contacts",
 ]
@@ -136,6 +137,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The request is the audit trail's "who and from where" (audit.trail).
+    "audit.middleware.AuditContextMiddleware",
     # Every page needs a login unless its view is marked @login_not_required (login, health, API).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

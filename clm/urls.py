@@ -32,4 +32,5 @@ urlpatterns = [
     path("channels/", include("contacts.channels.urls")),
     path("", include("contacts.configuration.urls")),
     path("api/", include("clm.api_urls")),
+    path("audit/", include("audit.urls")),
 ]

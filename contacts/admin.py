@@ -10,6 +10,8 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import URLPattern, path
 from django.utils import timezone
 
+from audit import trail
+from audit.admin import AuditedAdminMixin, AuditHistoryMixin
 from contacts.models import (
     CallAttempt,
     CallTask,
@@ -31,7 +33,8 @@ class DepartmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(TouchpointTemplate)
-class TouchpointTemplateAdmin(admin.ModelAdmin):
+class TouchpointTemplateAdmin(AuditHistoryMixin, admin.ModelAdmin):
+    audit_object_type = trail.ObjectType.TEMPLATE
     list_display = ["code", "name_en", "department", "channel", "anchor", "recurrence", "priority", "is_active", "version"]
     list_filter = ["department", "channel", "anchor", "phase", "is_active"]
     search_fields = ["code", "name_en", "name_ru"]
@@ -81,7 +84,8 @@ class TouchpointAdmin(admin.ModelAdmin):
 
 
 @admin.register(ContactRules)
-class ContactRulesAdmin(admin.ModelAdmin):
+class ContactRulesAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    audit_object_type = trail.ObjectType.CONTACT_RULES
     list_display = [
         "dealership",
         "min_days_between_calls",
@@ -93,7 +97,8 @@ class ContactRulesAdmin(admin.ModelAdmin):
 
 
 @admin.register(DailyCapacity)
-class DailyCapacityAdmin(admin.ModelAdmin):
+class DailyCapacityAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    audit_object_type = trail.ObjectType.CAPACITY
     list_display = ["dealership", "day", "agents_on_shift", "set_by"]
 
 

@@ -9,6 +9,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit import trail
+from audit.admin import AuditedAdminMixin
 from customers import hooks, refusals
 from customers.models import (
     Consent,
@@ -86,7 +88,8 @@ class ConsentInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ReplanOnSaveMixin, admin.ModelAdmin):
+class CustomerAdmin(AuditedAdminMixin, ReplanOnSaveMixin, admin.ModelAdmin):
+    audit_object_type = trail.ObjectType.CUSTOMER
     list_display = ["name", "phone", "email", "dealership", "status", "is_holdout"]
     list_filter = ["dealership", "status", "language", "is_holdout"]
     search_fields = ["last_name", "first_name", "phone", "email", "external_id"]
@@ -98,7 +101,7 @@ class CustomerAdmin(ReplanOnSaveMixin, admin.ModelAdmin):
         return obj.full_name
 
     def save_model(self, request: HttpRequest, obj: Customer, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
+        super().save_model(request, obj, form, change)  # recorded in the audit trail (AuditedAdminMixin)
         if not change or {"phone", "phone_alt", "email"} & set(form.changed_data):
             # A new customer, or a new phone or e-mail, on the suppression list comes back refused.
             refusals.apply_suppression_list(customer_ids=[obj.pk], now=timezone.now())

@@ -6,10 +6,13 @@ A corrected main number is a new chance to reach the customer: its failure count
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from audit import trail
 from customers.models import Customer, normalize_phone
 
 
@@ -33,5 +36,14 @@ def correct_phones(*, customer: Customer, phone: str, phone_alt: str) -> Custome
         if numbers["phone"] != locked.phone:
             fields |= {"phone_failures": 0, "phone_unreachable_since": None}
         Customer.objects.filter(pk=customer.pk).update(**fields)
+        record_contact_change(customer=locked, after=numbers)
     customer.refresh_from_db()
     return customer
+
+
+def record_contact_change(*, customer: Customer, after: Mapping[str, object], source: str | None = None) -> None:
+    """The audit entry of a change of ``customer``'s contact data (``customer`` as it was stored before)."""
+    changes = trail.diff({name: getattr(customer, name) for name in after}, after)
+    if changes:
+        trail.record(object_type=trail.ObjectType.CUSTOMER, object_id=customer.pk, action=trail.Action.UPDATE,
+                     changes=changes, dealership_id=customer.dealership_id, customer_id=customer.pk, source=source)

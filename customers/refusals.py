@@ -23,6 +23,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.db.models import Q
 
+from audit import trail
 from customers.core.consent import PURPOSES
 from customers.models import Channel, Consent, Customer, Purpose, RefusalSource, Suppression, normalize_email
 from customers.privacy import address_hash
@@ -135,11 +136,13 @@ def record_refusal(
     said = purposes_said(purposes)
     with transaction.atomic():
         locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        before = _consents_before(locked.pk, refused)  # audit trail
         for channel in sorted(refused):
             _write_consent(customer=locked, channel=channel, purposes=said, is_allowed=False, now=now, reason=reason,
                            source=source, recorded_by=recorded_by)
             _sync_suppression(customer=locked, channel=channel, fresh=said, now=now, reason=reason, source=source)
         _announce(customer_id=locked.pk, channels=refused, now=now, purposes=said)
+        _record_consents(locked, refused, before, allowed=False, reason=reason, source=source)  # audit trail
     logger.info("refusal of %s for %s by customer %s recorded (%s)", sorted(refused), sorted(said), customer.pk, source)
 
 
@@ -152,9 +155,11 @@ def record_consent(
     said = purposes_said(purposes)
     with transaction.atomic():
         locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        before = _consents_before(locked.pk, {channel})  # audit trail
         _write_consent(customer=locked, channel=channel, purposes=said, is_allowed=True, now=now, reason=reason,
                        source=source, recorded_by=recorded_by)
         _sync_suppression(customer=locked, channel=channel, fresh=frozenset(), now=now, reason=reason, source=source)
+        _record_consents(locked, {channel}, before, allowed=True, reason=reason, source=source)  # audit trail
 
 
 def sync_suppression(*, customer: Customer, channel: str, now: dt.datetime) -> None:
@@ -233,8 +238,11 @@ def apply_suppression_list(*, customer_ids: Iterable[int], now: dt.datetime) -> 
                 "customer_id", "channel", "purpose"
             )
         )
+        dealership_of = dict(Customer.objects.filter(id__in=list(matches)).values_list("id", "dealership_id"))
         for customer_id, entries in matches.items():
             new: dict[str, set[str]] = defaultdict(set)
+            channels = {entry.channel for entry in entries}
+            before = _consents_before(customer_id, channels)  # audit trail
             for entry in sorted(entries, key=lambda e: e.refused_at):
                 if (customer_id, entry.channel, entry.purpose) in refused or (customer_id, entry.channel, Purpose.ALL) in refused:
                     continue
@@ -250,4 +258,42 @@ def apply_suppression_list(*, customer_ids: Iterable[int], now: dt.datetime) -> 
             for channel, purposes in sorted(new.items()):
                 written += 1
                 _announce(customer_id=customer_id, channels=frozenset({channel}), now=now, purposes=frozenset(purposes))
+            if new:
+                _record_consents(Customer(pk=customer_id, dealership_id=dealership_of[customer_id]),  # audit trail
+                                 channels, before, allowed=False, reason=_SUPPRESSION_REASON, source=None)
     return written
+
+
+# ------------------------------------------------------------------------------------- audit trail
+# The consent changes as audit entries (issue 19.6), kept apart so the consent write path can change.
+
+_SOURCES = {RefusalSource.CALL: trail.Source.CALL_SCREEN, RefusalSource.ADMIN: trail.Source.ADMIN,
+            RefusalSource.API: trail.Source.API, RefusalSource.IMPORT: trail.Source.IMPORT}
+_SUPPRESSION_REASON = "suppression list"
+
+
+def _consents_before(customer_id: int, channels: Iterable[str]) -> dict[tuple[str, str], bool | None]:
+    """(channel, purpose) → is_allowed of the customer's consent rows of these channels, as stored now."""
+    return {
+        (channel, purpose): is_allowed
+        for channel, purpose, is_allowed in Consent.objects.filter(customer_id=customer_id, channel__in=list(channels))
+        .values_list("channel", "purpose", "is_allowed")
+    }
+
+
+def _record_consents(customer: Customer, channels: Iterable[str], before: dict[tuple[str, str], bool | None], *,
+                     allowed: bool, reason: str, source: RefusalSource | str | None) -> None:
+    """One entry per (channel, purpose) of these channels whose consent row changed since ``before``
+    (written, replaced or gone); the reason goes with it."""
+    after = _consents_before(customer.pk, channels)
+    where = _SOURCES.get(RefusalSource(source)) if source in RefusalSource.values else None
+    trail.record_many(
+        trail.entry(object_type=trail.ObjectType.CONSENT, object_id=f"{customer.pk}:{channel}:{purpose}",
+                    action=trail.Action.CONSENT if allowed else trail.Action.REFUSE,
+                    changes={"is_allowed": [before.get((channel, purpose)), after.get((channel, purpose))],
+                             "reason": [None, reason[:300]]},
+                    dealership_id=customer.dealership_id, customer_id=customer.pk, source=where)
+        for channel, purpose in sorted(set(before) | set(after))
+        if before.get((channel, purpose)) is not after.get((channel, purpose))
+    )
+

@@ -62,7 +62,8 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = hooks.customer_card(customer=customer, today=customer.dealership.local_date(timezone.now()))
     return render(request, "customers/customer_detail.html", {
         **context, "open_timeline": True, "can_correct": access.has_role(request.user, access.CAN_WORK_QUEUE),
-        "can_handle_personal_data": access.has_role(request.user, access.CAN_SEE_DASHBOARDS)})
+        "can_handle_personal_data": access.has_role(request.user, access.CAN_SEE_DASHBOARDS),
+        "can_see_audit": access.has_role(request.user, access.CAN_SEE_DASHBOARDS)})
 
 
 @require_POST

@@ -20,6 +20,7 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from audit import trail
 from contacts.calls.errors import OutcomeError
 from contacts.calls.schedule import is_within_call_hours, local_now
 from contacts.core.purposes import purpose_of
@@ -268,7 +269,12 @@ def release_call(*, task: CallTask, by: User) -> bool:
     """Put a claimed call back in the queue: by the agent holding it, or by a supervisor."""
     if task.claimed_by_id != by.pk and not access.has_role(by, access.CAN_SUPERVISE):
         return False
-    return CallTask.objects.filter(pk=task.pk, status=CallTask.Status.CLAIMED).update(status=CallTask.Status.OPEN) == 1
+    with transaction.atomic():
+        released = CallTask.objects.filter(pk=task.pk, status=CallTask.Status.CLAIMED).update(status=CallTask.Status.OPEN) == 1
+        if released:
+            _record_call(task, trail.Action.RELEASE, {"status": [CallTask.Status.CLAIMED, CallTask.Status.OPEN]}, by=by,
+                         source=trail.Source.CALL_SCREEN if task.claimed_by_id == by.pk else trail.Source.FLOOR)
+    return released
 
 
 @dataclass(frozen=True)
@@ -346,17 +352,30 @@ def reassign_call(*, task: CallTask, to: User, by: User) -> bool:
         return False
     if not access.has_role(to, access.CAN_WORK_QUEUE) or not access.dealerships_of(to).filter(pk=task.dealership_id).exists():
         return False
-    return (
-        CallTask.objects.filter(pk=task.pk, status__in=[CallTask.Status.OPEN, CallTask.Status.CLAIMED]).update(
+    with transaction.atomic():
+        before = dict(CallTask.objects.filter(pk=task.pk).values("assigned_to", "claimed_by", "status").first() or {})
+        reassigned = CallTask.objects.filter(pk=task.pk, status__in=[CallTask.Status.OPEN, CallTask.Status.CLAIMED]).update(
             assigned_to=to, status=CallTask.Status.OPEN, claimed_by=None, claimed_at=None
-        )
-        == 1
-    )
+        ) == 1
+        if reassigned:
+            _record_call(task, trail.Action.REASSIGN, trail.diff(before, {
+                "assigned_to": to.pk, "claimed_by": None, "status": CallTask.Status.OPEN}), by=by, source=trail.Source.FLOOR)
+    return reassigned
+
+
+def _record_call(task: CallTask, action: str, changes: dict[str, list[object]], *, by: User, source: str) -> None:
+    trail.record(object_type=trail.ObjectType.CALL_TASK, object_id=task.pk, action=action, changes=changes, actor=by,
+                 source=source, dealership_id=task.dealership_id, customer_id=task.customer_id)
 
 
 def set_agents_on_shift(*, dealership: Dealership, day: dt.date, agents_on_shift: int, by: User) -> DailyCapacity:
-    capacity, _created = DailyCapacity.objects.update_or_create(
-        dealership=dealership, day=day, defaults={"agents_on_shift": agents_on_shift, "set_by": by}
-    )
+    with transaction.atomic():
+        before = DailyCapacity.objects.filter(dealership=dealership, day=day).values_list("agents_on_shift", flat=True).first()
+        capacity, _created = DailyCapacity.objects.update_or_create(
+            dealership=dealership, day=day, defaults={"agents_on_shift": agents_on_shift, "set_by": by}
+        )
+        trail.record(object_type=trail.ObjectType.CAPACITY, object_id=capacity.pk, actor=by,
+                     action=trail.Action.UPDATE if before is not None else trail.Action.CREATE, dealership_id=dealership.pk,
+                     changes={"day": [day, day], "agents_on_shift": [before, agents_on_shift]})
     return capacity
 

@@ -9,6 +9,7 @@ from django import forms
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from audit import trail
 from contacts.models import ConfigurationChange, ContactRules
 
 
@@ -40,4 +41,6 @@ def save_configuration(
             ConfigurationChange.objects.create(
                 dealership=saved.dealership, subject=subject, changed_by=user, changed_at=now, changes=changes
             )
+            trail.record(object_type=trail.ObjectType.CONTACT_RULES, object_id=saved.pk, action=trail.Action.UPDATE,
+                         changes=changes, dealership_id=saved.dealership_id, actor=user, at=now)
     return saved

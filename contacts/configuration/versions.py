@@ -14,6 +14,7 @@ from typing import Any, TypedDict
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from audit import trail
 from contacts import queueing
 from contacts.models import Department, TemplateVersion, TouchpointTemplate
 from contacts.planning.sweep import REPLAN_CHUNK
@@ -110,6 +111,7 @@ def record_published_version(
     if draft is None:
         version.created_by, version.created_at = user, now
     version.save()
+    _record_publication(version, user=user, now=now)  # audit trail
     queueing.send_on_commit(queueing.REPLAN_ALL_VEHICLES, REPLAN_CHUNK, False)  # not the nightly sweep
     return version
 
@@ -136,3 +138,17 @@ def restore_template_version(*, version: TemplateVersion, user: User, now: dt.da
 
 def discard_template_draft(*, draft: TemplateVersion) -> None:
     TemplateVersion.objects.filter(pk=draft.pk, status=TemplateVersion.Status.DRAFT).delete()
+
+
+def _record_publication(version: TemplateVersion, *, user: User | None, now: dt.datetime) -> None:
+    """The audit entry of a published version: each field's value in the version before and in this one."""
+    previous = TemplateVersion.objects.filter(code=version.code, status=TemplateVersion.Status.PUBLISHED,
+                                              number__lt=version.number).order_by("-number").first()
+    before: dict[str, Any] = {"version": None}
+    if previous is not None:
+        before = {**previous.template_fields, "script_en": previous.script_en, "script_ru": previous.script_ru,
+                  "version": previous.number}
+    after = {**version.template_fields, "script_en": version.script_en, "script_ru": version.script_ru,
+             "version": version.number}
+    trail.record(object_type=trail.ObjectType.TEMPLATE, object_id=version.template_id, action=trail.Action.PUBLISH,
+                 changes=trail.diff(before, after), actor=user, at=now)

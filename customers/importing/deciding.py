@@ -56,6 +56,7 @@ class Change:
     replan_owner_ids: list[int] = field(default_factory=list)  # re-plan these customers' vehicles
     refuse_channels: list[str] = field(default_factory=list)  # a customers row's new refusals
     refuse_purposes: list[str] = field(default_factory=list)  # what they are for; empty: every purpose
+    old: dict[str, Any] = field(default_factory=dict)  # an updated record's stored values (the audit trail)
 
 
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -98,6 +99,11 @@ def _differences(stored: Sequence[Any], fields: Sequence[str], incoming: Mapping
         for name, old in zip(fields, stored, strict=True)
         if incoming.get(name) is not None and incoming[name] != old
     }
+
+
+def _old(stored: Sequence[Any], fields: Sequence[str], differences: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored values of the fields that change, for the audit trail."""
+    return {name: old for name, old in zip(fields, stored, strict=True) if name in differences}
 
 
 def _vehicles_by_vin(rows: Sequence[ParsedRow], ctx: Context) -> dict[str, tuple[int, int | None]]:
@@ -182,7 +188,7 @@ def _decide_customers(rows: Sequence[ParsedRow], ctx: Context, report: ImportRep
             (Customer(pk=customer_id, updated_at=ctx.now, **differences), (*differences, "updated_at"))]
         changes.append(Change(row, "updated", customer_id, updates=updates if differences else [],
                               replan_owner_ids=[customer_id], refuse_channels=new_refusals,
-                              refuse_purposes=purposes))
+                              refuse_purposes=purposes, old=_old(values, CUSTOMER_FIELDS, differences)))
     return changes
 
 
@@ -234,7 +240,7 @@ def _decide_vehicles(rows: Sequence[ParsedRow], ctx: Context, report: ImportRepo
             continue
         update = Vehicle(pk=vehicle_id, updated_at=ctx.now, **differences)
         changes.append(Change(row, "updated", vehicle_id, updates=[(update, (*differences, "updated_at"))],
-                              replan=[vehicle_id]))
+                              replan=[vehicle_id], old=_old(values, VEHICLE_FIELDS, differences)))
     return changes
 
 
@@ -278,7 +284,7 @@ def _decide_sales(rows: Sequence[ParsedRow], ctx: Context, report: ImportReport)
             continue
         replan = [vehicle_id] + ([values[0]] if values[0] != vehicle_id else [])  # a sale moved to another car
         changes.append(Change(row, "updated", sale_id, updates=[(Sale(pk=sale_id, **differences), tuple(differences))],
-                              replan=replan))
+                              replan=replan, old=_old(values, SALE_FIELDS, differences)))
     _move_owners_to_latest_buyers(changes, vehicles, stored, buyers, ctx)
     return changes
 
@@ -359,7 +365,7 @@ def _decide_visits(rows: Sequence[ParsedRow], ctx: Context, report: ImportReport
             changes.append(Change(row, "unchanged", visit_id))
             continue
         change = Change(row, "updated", visit_id, updates=[(ServiceVisit(pk=visit_id, **differences), tuple(differences))],
-                        replan=sorted({vehicle_id, values[0]}))
+                        replan=sorted({vehicle_id, values[0]}), old=_old(values, VISIT_FIELDS, differences))
         old_key = (values[0], values[1], values[2])
         if reading_key not in readings:
             old = readings.get(old_key)

@@ -10,6 +10,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit import trail
 from customers.importing.base import BATCH_ROWS, WINDOW_ROWS, ImportFileError, logger
 from customers.importing.columns import KEYS, KINDS, template_headers
 from customers.importing.deciding import DECIDE, Change, Context, chunks
@@ -185,8 +186,9 @@ def run_import_batch(*, batch: ImportBatch) -> ImportReport | None:
         rows.update(processed_rows=processed, total_rows=total, progressed_at=timezone.now())
 
     try:
-        report = import_file(kind=batch.kind, content=bytes(batch.file_content), dealership=batch.dealership,
-                             dry_run=batch.is_dry_run, vehicle_dealership_ids=scope, now=started, progress=progress)
+        with trail.acting(actor=batch.uploaded_by, source=trail.Source.IMPORT):
+            report = import_file(kind=batch.kind, content=bytes(batch.file_content), dealership=batch.dealership,
+                                 dry_run=batch.is_dry_run, vehicle_dealership_ids=scope, now=started, progress=progress)
     except ImportFileError as error:
         rows.update(status=ImportBatch.Status.FAILED, error=str(error), finished_at=timezone.now())
         return None
@@ -198,7 +200,18 @@ def run_import_batch(*, batch: ImportBatch) -> ImportReport | None:
         look_alike_count=report.look_alike,
         refused_rows=report.refused_rows(), finished_at=timezone.now(),
     )
+    if not batch.is_dry_run:
+        _record_applied(batch, report)
     return report
+
+
+def _record_applied(batch: ImportBatch, report: ImportReport) -> None:
+    """The audit entry of an applied batch: who, which file, what it did."""
+    counts = {"kind": batch.kind, "file": batch.file_name, "created": report.created, "updated": report.updated,
+              "unchanged": report.unchanged, "refused": len(report.refused), "error": report.error or None}
+    trail.record(object_type=trail.ObjectType.IMPORT_BATCH, object_id=batch.pk, action=trail.Action.APPLY,
+                 changes={name: [None, value] for name, value in counts.items() if value is not None},
+                 dealership_id=batch.dealership_id, actor=batch.uploaded_by, source=trail.Source.IMPORT)
 
 
 def refused_rows_table(*, batch: ImportBatch) -> tuple[list[str], list[list[str]]]:

@@ -8,13 +8,17 @@ from collections.abc import Sequence
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
+from audit import trail
 from customers import hooks
 from customers.duplicates import detect_duplicates
 from customers.importing.base import BATCH_ROWS, REPLAN_IDS_PER_TASK
 from customers.importing.deciding import ADDRESS_FIELDS, Change, Context, chunks, load_by_keys
 from customers.models import (
     Customer,
+    OdometerReading,
     RefusalSource,
+    Sale,
+    ServiceVisit,
     Vehicle,
 )
 from customers.refusals import apply_suppression_list, record_refusal
@@ -37,6 +41,7 @@ def write_batch(changes: Sequence[Change], ctx: Context) -> set[int]:
             model._default_manager.bulk_create(instances, batch_size=BATCH_ROWS)
         for (model, fields), instances in updates.items():
             model._default_manager.bulk_update(instances, fields, batch_size=500)
+        trail.record_many(audit_entries(changes, ctx))
         # Refusals the file records, then: a customer created or given a new phone or e-mail that a
         # refusal keeps is refused again.
         for change in changes:
@@ -67,3 +72,35 @@ def write_batch(changes: Sequence[Change], ctx: Context) -> set[int]:
 
 def id_of_record(change: Change) -> int | None:
     return change.record if isinstance(change.record, int) else change.record.pk
+
+
+# ------------------------------------------------------------------------------------- audit trail
+
+OBJECT_TYPES: dict[type[models.Model], str] = {
+    Customer: trail.ObjectType.CUSTOMER, Vehicle: trail.ObjectType.VEHICLE, Sale: trail.ObjectType.SALE,
+    ServiceVisit: trail.ObjectType.VISIT, OdometerReading: trail.ObjectType.READING,
+}
+
+
+def audit_entries(changes: Sequence[Change], ctx: Context) -> list[trail.AuditEntry]:
+    """One entry per written row (after the inserts, so new rows have their ids): a created row with its
+    values, an updated one with the old and new value of each changed field."""
+    source = trail.Source.API if ctx.source == "api" else trail.Source.IMPORT
+    entries = []
+    for change in changes:
+        record = change.inserts[0] if change.inserts else (change.updates[0][0] if change.updates else None)
+        if record is None:  # only new refusals: recorded as consents (customers.refusals)
+            continue
+        if change.outcome == "created":
+            values = {name: [None, value] for name, value in change.row.values.items() if value is not None}
+            action = trail.Action.CREATE
+        else:
+            fields = [name for name in change.updates[0][1] if name != "updated_at"]
+            values = {name: [change.old.get(name), getattr(record, name)] for name in fields}
+            action = trail.Action.UPDATE
+        customer_id = record.pk if isinstance(record, Customer) else getattr(record, "customer_id", None) or getattr(
+            record, "owner_id", None)
+        entries.append(trail.entry(object_type=OBJECT_TYPES[type(record)], object_id=record.pk, action=action,
+                                   changes=values, dealership_id=ctx.dealership.pk, customer_id=customer_id,
+                                   source=source, at=ctx.now))
+    return entries
