@@ -38,6 +38,7 @@ from contacts.metrics.figures import (
     retention,
     service_return_rate,
 )
+from contacts.metrics.experiments import MEASURES, compare_variants, script_variant_figures, touchpoint_conversion
 from contacts.metrics.monthly import SERIES_COLUMNS, agent_series, monthly_series
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "Events",
     "INVITATION_COUNTS",
     "LEAD_COUNTS",
+    "MEASURES",
     "Month",
     "REPEAT_COUNTS",
     "RETURN_COUNTS",
@@ -57,6 +59,7 @@ __all__ = [
     "agent_series",
     "all_figures",
     "calls_by_month_and_agent",
+    "compare_variants",
     "churn_rate",
     "contact_figures",
     "dead_contacts_by_silence",
@@ -73,6 +76,8 @@ __all__ = [
     "repeat_sale_rate",
     "retention",
     "retention_rate",
+    "script_variant_figures",
     "service_return_rate",
+    "touchpoint_conversion",
     "wilson_interval",
 ]
