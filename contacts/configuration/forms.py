@@ -75,8 +75,12 @@ class TemplateForm(forms.ModelForm):
 
     def _posted_variants(self) -> list[dict[str, Any]]:
         """The other variants as posted, in order, B first; a block left wholly empty is no variant."""
-        data = self.data
-        percents, english, russian = (data.getlist(name) for name in ("variant_percent", "variant_en", "variant_ru"))
+        data: Any = self.data  # a QueryDict when posted by the page
+
+        def sent(name: str) -> list[str]:
+            return list(data.getlist(name)) if hasattr(data, "getlist") else list(data.get(name) or [])
+
+        percents, english, russian = (sent(name) for name in ("variant_percent", "variant_en", "variant_ru"))
         posted = []
         for percent, text_en, text_ru in zip(percents, english, russian, strict=False):
             if not (percent.strip() or text_en.strip() or text_ru.strip()):

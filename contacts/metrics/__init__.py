@@ -17,6 +17,12 @@ from contacts.core.figures import (
 )
 from contacts.metrics.definitions import DAY, DEFINITIONS, EARLIEST, Month, Scope, month_buckets
 from contacts.metrics.events import Events
+from contacts.metrics.experiments import (
+    MEASURES,
+    compare_variants,
+    script_variant_figures,
+    touchpoint_conversion,
+)
 from contacts.metrics.figures import (
     ADHERENCE_COUNTS,
     CALL_COUNTS,
@@ -38,7 +44,6 @@ from contacts.metrics.figures import (
     retention,
     service_return_rate,
 )
-from contacts.metrics.experiments import MEASURES, compare_variants, script_variant_figures, touchpoint_conversion
 from contacts.metrics.monthly import SERIES_COLUMNS, agent_series, monthly_series
 
 __all__ = [

@@ -11,7 +11,6 @@ import pytest
 from django.utils import timezone
 
 from contacts import dashboard
-
 from contacts.models import TouchpointTemplate
 from tests import factories
 from tests.browser import CHROMIUM, login
