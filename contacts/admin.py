@@ -38,7 +38,8 @@ class TouchpointTemplateAdmin(AuditHistoryMixin, admin.ModelAdmin):
     list_display = ["code", "name_en", "department", "channel", "anchor", "recurrence", "priority", "is_active", "version"]
     list_filter = ["department", "channel", "anchor", "phase", "is_active"]
     search_fields = ["code", "name_en", "name_ru"]
-    readonly_fields = ["version"]
+    # Script variants are edited (and validated as a whole) on the program designer's template page.
+    readonly_fields = ["version", "script_share", "script_variants"]
     change_form_template = "admin/contacts/touchpointtemplate/change_form.html"
 
     def get_urls(self) -> list[URLPattern]:

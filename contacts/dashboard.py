@@ -14,19 +14,19 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from contacts import metrics, queueing
 from contacts.core import figures
-from contacts.models import ContactRules, MetricSnapshot
+from contacts.models import ContactRules, MetricSnapshot, TouchpointTemplate
 from customers import access
 from customers.core.calendar import add_months
 from customers.exports import csv_response
 
 # Bumped whenever the shape of a snapshot's value changes, so that rows written by older code are
 # recomputed instead of breaking the page (part of the snapshot key).
-SNAPSHOT_VERSION = 2
+SNAPSHOT_VERSION = 3  # 3: script variants and touchpoint conversion
 
 
 def _int(value: str | None, default: int, low: int, high: int) -> int:
@@ -208,6 +208,29 @@ def agent_series_rows(value: dict[str, Any]) -> list[tuple[Any, ...]]:
     ]
 
 
+def script_variant_rows(value: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Script A/B, one row per template, variant and measure; B, C, ... with their difference from A."""
+    rows = []
+    for test in value.get("script_variants", []):
+        for variant in test["variants"]:
+            for name in metrics.MEASURES:
+                part = variant[name]
+                low, high = part["ci95"] or ("", "")
+                diff_low, diff_high = part["difference_ci95"] or ("", "")
+                verdict = "" if variant["key"] == "A" else (_("proven") if part["proven"] else _("not proven yet"))
+                rows.append((test["code"], variant["key"], str(COLUMN_LABELS.get(name, name)), variant["calls"], part["count"],
+                             "" if part["rate"] is None else part["rate"], low, high, diff_low, diff_high, verdict))
+    return rows
+
+
+def touchpoint_rows(value: dict[str, Any]) -> list[tuple[Any, ...]]:
+    return [
+        (row["code"], row["calls"], *(cell for name in metrics.MEASURES
+                                      for cell in (row[name]["count"], "" if row[name]["rate"] is None else row[name]["rate"])))
+        for row in value.get("touchpoints", [])
+    ]
+
+
 # name: (column keys, rows, file name prefix)
 EXPORTS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], list[tuple[Any, ...]]], str]] = {
     "figures": (("figure", "value"), figures_rows, "figures"),
@@ -217,6 +240,11 @@ EXPORTS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], list[tuple[
     "elsewhere": (("reason", "calls"), elsewhere_rows, "serviced-elsewhere"),
     "series": (("month", "from", "to", *metrics.SERIES_COLUMNS), series_rows, "monthly"),
     "agent_series": (("month", "agent", "calls", "reached", "bookings"), agent_series_rows, "agents-monthly"),
+    "script_variants": (("template", "variant", "measure", "calls", "count", "rate", "ci95_low", "ci95_high",
+                         "difference_from_a_low", "difference_from_a_high", "verdict"), script_variant_rows,
+                        "script-variants"),
+    "touchpoints": (("template", "calls", *(f"{name}{suffix}" for name in metrics.MEASURES for suffix in ("", "_rate"))),
+                    touchpoint_rows, "touchpoint-conversion"),
 }
 
 # The exported columns and figures in words. A rate is exported as the percentage the page shows
@@ -255,13 +283,21 @@ COLUMN_LABELS: dict[str, Any] = {
     "years_since_reached": gettext_lazy("Years since the last reached call"), "customers": gettext_lazy("Customers"),
     "unreachable": gettext_lazy("Unreachable"), "share": gettext_lazy("Share, %"),
     "reason": gettext_lazy("Reason"), "month": gettext_lazy("Month"), "from": gettext_lazy("From"), "to": gettext_lazy("To"),
+    "template": gettext_lazy("Touchpoint"), "variant": gettext_lazy("Script variant"), "measure": gettext_lazy("Measure"),
+    "difference_from_a_low": gettext_lazy("Difference from A from, percentage points"),
+    "difference_from_a_high": gettext_lazy("Difference from A to, percentage points"), "verdict": gettext_lazy("Verdict"),
+    "booked": gettext_lazy("Booked"), "visited": gettext_lazy("Visited service"), "sold": gettext_lazy("Bought a car"),
+    "reached_rate": gettext_lazy("Reached, %"), "booked_rate": gettext_lazy("Booked, %"),
+    "hot_leads_rate": gettext_lazy("Hot leads, %"), "visited_rate": gettext_lazy("Visited service, %"),
+    "sold_rate": gettext_lazy("Bought a car, %"),
 }
 # Keys whose values are rates (fractions in the figures): written as percentages.
 PERCENT_COLUMNS = frozenset({
     "repeat_sale_rate", "service_return_rate", "retention_rate", "churn_rate", "reach_rate", "dead_contact_share",
     "lapsed_share", "dormant_rate", "plan_adherence", "invitation_booking_rate", "forecast_within_14_days",
     "forecast_within_30_days", "holdout_service_return_rate", "contacted_service_return_rate", "rate", "ci95_low",
-    "ci95_high", "share",
+    "ci95_high", "share", "difference_from_a_low", "difference_from_a_high", "reached_rate", "booked_rate",
+    "hot_leads_rate", "visited_rate", "sold_rate",
 })
 # Words for the holdout table's cells.
 CELL_WORDS: dict[str, Any] = {
@@ -350,7 +386,56 @@ DEFINITION_NAMES = {
     "dormant_share": gettext_lazy("Dormant"),
     "plan_adherence": gettext_lazy("Plan adherence"),
     "profit_estimate": gettext_lazy("First-year CLM profit"),
+    "script_variants": gettext_lazy("Script A/B"),
+    "touchpoint_conversion": gettext_lazy("Conversion per touchpoint"),
 }
+
+
+MEASURE_NAMES = {
+    "reached": gettext_lazy("reached"),
+    "booked": gettext_lazy("booked a visit"),
+    "hot_leads": gettext_lazy("hot lead"),
+    "visited": gettext_lazy("came for maintenance"),
+    "sold": gettext_lazy("bought a car"),
+}
+
+
+def _percent(rate: float | None) -> str:
+    return "—" if rate is None else f"{100 * rate:.1f} %"
+
+
+def _span(interval: list[float] | None, *, signed: bool = False) -> str:
+    if not interval:
+        return ""
+    low, high = (100 * interval[0], 100 * interval[1])
+    return f"{low:+.1f}…{high:+.1f}" if signed else f"{low:.1f}–{high:.1f} %"
+
+
+def experiment_tables(value: dict[str, Any], names: dict[str, str]) -> list[dict[str, Any]]:
+    """Script A/B for the page: per template, per variant, each measure's rate and interval, and for
+    B, C, ... the difference from A in percentage points, or "not proven yet"."""
+    tables = []
+    for test in value.get("script_variants", []):
+        rows = []
+        for variant in test["variants"]:
+            cells = []
+            for name in metrics.MEASURES:
+                part = variant[name]
+                cells.append({"count": part["count"], "rate": _percent(part["rate"]), "ci95": _span(part["ci95"]),
+                              "difference": _span(part["difference_ci95"], signed=True), "proven": part["proven"],
+                              "compared": variant["key"] != "A" and part["difference_ci95"] is not None})
+            rows.append({"key": variant["key"], "calls": variant["calls"], "cells": cells})
+        tables.append({"code": test["code"], "name": names.get(test["code"], test["code"]), "rows": rows})
+    return tables
+
+
+def touchpoint_table(value: dict[str, Any], names: dict[str, str]) -> list[dict[str, Any]]:
+    return [
+        {"code": row["code"], "name": names.get(row["code"], row["code"]), "calls": row["calls"],
+         "cells": [{"count": row[name]["count"], "rate": _percent(row[name]["rate"]), "ci95": _span(row[name]["ci95"])}
+                   for name in metrics.MEASURES]}
+        for row in value.get("touchpoints", [])
+    ]
 
 
 def chart_config() -> dict[str, Any]:
@@ -402,6 +487,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     stored = ContactRules.objects.filter(dealership=chosen[0]).first() if len(chosen) == 1 else None
     profit_inputs.update((stored or ContactRules()).profit_coefficients())
     months = value["series"]["months"]
+    russian = (get_language() or "en").startswith("ru")
+    names = {t.code: (t.name_ru if russian else t.name_en) or t.code for t in TouchpointTemplate.objects.all()}
     base_query = "&".join(part for part in request.GET.urlencode().split("&") if part and not part.startswith(("export=", "refresh=")))
     return render(request, "contacts/dashboard.html", {
         "value": value, "computed_at": snapshot.computed_at, "dealerships": visible, "chosen": chosen,
@@ -409,6 +496,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "profit_inputs": profit_inputs, "query": base_query, "charts": CHARTS, "chart_config": chart_config(),
         "definitions": [(DEFINITION_NAMES[key], text) for key, text in metrics.DEFINITIONS.items()],
         "definition_of": metrics.DEFINITIONS,
+        "experiments": experiment_tables(value, names), "touchpoint_rows": touchpoint_table(value, names),
+        "measure_names": [MEASURE_NAMES[name] for name in metrics.MEASURES],
         "partial_months": bool(months) and (start.day != 1 or end != add_months(end.replace(day=1), 1) - dt.timedelta(days=1)),
         "error": _("No data for this period.") if not value["contacts"]["customers"] else "",
     })

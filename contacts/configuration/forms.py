@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from contacts.core.variants import VARIANT_KEYS
 from contacts.models import ContactRules, Department, TouchpointTemplate, offset_in_days
 from customers import access
 from customers.models import Dealership, Sale
@@ -40,6 +41,11 @@ class TemplateForm(forms.ModelForm):
     )
     department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.filter(is_active=True),
                                         empty_label=None)
+    script_share = forms.IntegerField(label=_("Share of calls for script A, %"), min_value=0, max_value=100,
+                                      required=False, initial=100)
+    # Script A/B: the other variants, posted as parallel lists variant_percent / variant_en / variant_ru
+    # (one block per variant on the page) and gathered in clean_script_variants.
+    script_variants = forms.JSONField(required=False, widget=forms.HiddenInput)
 
     class Meta:
         model = TouchpointTemplate
@@ -47,7 +53,7 @@ class TemplateForm(forms.ModelForm):
             "code", "name_en", "name_ru", "department", "channel", "anchor", "recurrence", "offset_months",
             "offset_days", "window_start_days", "window_end_days", "priority", "sale_kinds", "requires_birthday",
             "skip_when_maintenance_booked_or_done", "min_vehicle_age_months", "max_vehicle_age_months", "phase",
-            "is_active", "script_en", "script_ru",
+            "is_active", "script_en", "script_ru", "script_share", "script_variants",
         ]
         widgets = {"script_en": forms.Textarea(attrs={"rows": 9}), "script_ru": forms.Textarea(attrs={"rows": 9})}
 
@@ -67,6 +73,35 @@ class TemplateForm(forms.ModelForm):
             sale_kinds=list(template.sale_kinds or []),
         )
 
+    def _posted_variants(self) -> list[dict[str, Any]]:
+        """The other variants as posted, in order, B first; a block left wholly empty is no variant."""
+        data: Any = self.data  # a QueryDict when posted by the page
+
+        def sent(name: str) -> list[str]:
+            return list(data.getlist(name)) if hasattr(data, "getlist") else list(data.get(name) or [])
+
+        percents, english, russian = (sent(name) for name in ("variant_percent", "variant_en", "variant_ru"))
+        posted = []
+        for percent, text_en, text_ru in zip(percents, english, russian, strict=False):
+            if not (percent.strip() or text_en.strip() or text_ru.strip()):
+                continue
+            number: int | str = int(percent) if percent.strip().isdigit() else percent.strip()
+            posted.append({"percent": number, "script_en": text_en, "script_ru": text_ru})
+        return [{"key": VARIANT_KEYS[1 + index] if index + 1 < len(VARIANT_KEYS) else f"{index + 2}", **variant}
+                for index, variant in enumerate(posted)]
+
+    @property
+    def variant_rows(self) -> list[dict[str, Any]]:
+        """The other variants to show: as posted (with their errors), else as the template has them."""
+        return self._posted_variants() if self.is_bound else list(self.instance.script_variants or [])
+
+    def clean_script_variants(self) -> list[dict[str, Any]]:
+        return self._posted_variants()
+
+    def clean_script_share(self) -> int | None:
+        share: int | None = self.cleaned_data.get("script_share")
+        return 100 if share is None else share
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         sign = -1 if data.get("direction") == BEFORE else 1
@@ -76,6 +111,8 @@ class TemplateForm(forms.ModelForm):
         if data.get("window_start_days") is not None:
             data["window_start_days"] = -data["window_start_days"]
         data["sale_kinds"] = list(data.get("sale_kinds") or [])
+        if not data.get("script_variants"):
+            data["script_share"] = 100  # one script: it is read on every call
         return data
 
 

@@ -70,7 +70,18 @@ def template_of(version: TemplateVersion) -> TouchpointTemplate:
     if department is not None:
         template.department = department
     template.script_en, template.script_ru = version.script_en, version.script_ru
+    template.script_share, template.script_variants = version.script_share, list(version.script_variants or [])
     return template
+
+
+def scripts_of(template: TouchpointTemplate) -> dict[str, Any]:
+    """The template's scripts as a version keeps them: its own (variant A) and its A/B variants."""
+    return {
+        "script_en": template.script_en,
+        "script_ru": template.script_ru,
+        "script_share": template.script_share if template.script_variants else 100,
+        "script_variants": list(template.script_variants or []),
+    }
 
 
 def open_draft(template: TouchpointTemplate) -> TemplateVersion | None:
@@ -86,8 +97,7 @@ def save_template_draft(*, edited: TouchpointTemplate, user: User, now: dt.datet
         defaults={
             "template": edited if edited.pk else None,
             "template_fields": fields_of(edited),
-            "script_en": edited.script_en,
-            "script_ru": edited.script_ru,
+            **scripts_of(edited),
             "created_by": user,
             "created_at": now,
         },
@@ -106,7 +116,8 @@ def record_published_version(
     version.status = TemplateVersion.Status.PUBLISHED
     version.number = template.version
     version.template_fields = fields_of(template)
-    version.script_en, version.script_ru = template.script_en, template.script_ru
+    for name, value in scripts_of(template).items():
+        setattr(version, name, value)
     version.published_by, version.published_at = user, now
     if draft is None:
         version.created_by, version.created_at = user, now

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["churn_rate", "difference_interval", "profit_estimate", "retention_rate", "wilson_interval"]
+__all__ = ["churn_rate", "difference_interval", "is_proven", "profit_estimate", "retention_rate", "wilson_interval"]
 
 
 def retention_rate(*, start_count: int, new_count: int, end_count: int) -> float | None:
@@ -44,3 +44,8 @@ def difference_interval(a: tuple[int, int], b: tuple[int, int]) -> tuple[float, 
     low = (pa - pb) - math.sqrt((pa - wa[0]) ** 2 + (wb[1] - pb) ** 2)
     high = (pa - pb) + math.sqrt((wa[1] - pa) ** 2 + (pb - wb[0]) ** 2)
     return low, high
+
+
+def is_proven(interval: tuple[float, float] | list[float] | None) -> bool:
+    """A difference is proven (at 95 %) when its interval leaves out zero, on either side."""
+    return interval is not None and (interval[0] > 0 or interval[1] < 0)

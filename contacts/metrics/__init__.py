@@ -17,6 +17,12 @@ from contacts.core.figures import (
 )
 from contacts.metrics.definitions import DAY, DEFINITIONS, EARLIEST, Month, Scope, month_buckets
 from contacts.metrics.events import Events
+from contacts.metrics.experiments import (
+    MEASURES,
+    compare_variants,
+    script_variant_figures,
+    touchpoint_conversion,
+)
 from contacts.metrics.figures import (
     ADHERENCE_COUNTS,
     CALL_COUNTS,
@@ -49,6 +55,7 @@ __all__ = [
     "Events",
     "INVITATION_COUNTS",
     "LEAD_COUNTS",
+    "MEASURES",
     "Month",
     "REPEAT_COUNTS",
     "RETURN_COUNTS",
@@ -57,6 +64,7 @@ __all__ = [
     "agent_series",
     "all_figures",
     "calls_by_month_and_agent",
+    "compare_variants",
     "churn_rate",
     "contact_figures",
     "dead_contacts_by_silence",
@@ -73,6 +81,8 @@ __all__ = [
     "repeat_sale_rate",
     "retention",
     "retention_rate",
+    "script_variant_figures",
     "service_return_rate",
+    "touchpoint_conversion",
     "wilson_interval",
 ]

@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext_lazy as _
 
+from contacts.core.figures import wilson_interval
 from customers.core.calendar import add_months
 
 # The pure formulas (CRR, churn, profit, the Wilson and Newcombe intervals) are in contacts.core.figures.
@@ -31,6 +32,8 @@ DEFINITIONS = {
     "invitation_conversion": _("Maintenance invitations in which the customer was reached, and the share that ended in a booking."),
     "dormant_share": _("Customers with at least two visits whose time since the last visit is more than three times their own usual (median) gap between visits."),
     "plan_adherence": _("Touchpoints due in the period that were done, out of those due (cancelled ones excluded)."),
+    "script_variants": _("Calls finished in the period whose primary topic was read in a script variant, by variant: the share reached, booked a visit, handed on as a hot lead, with a maintenance visit of the car within M months and a purchase of another car within N years of the call. Each share has its 95 % Wilson interval; a variant's difference from variant A (the template's own script) is “not proven yet” until zero falls outside its 95 % Newcombe interval."),
+    "touchpoint_conversion": _("Calls finished in the period per touchpoint on their agenda (a merged call counts for each): the same outcomes, out of the calls."),
     "profit_estimate": _("First-year CLM profit Π = X · (a · b · Y + a · c · Z): X customers, a live contacts 0.7, b service conversions 0.07, c repeat sales 0.02, Y margin per service, Z margin per car."),
 }
 
@@ -50,6 +53,12 @@ class Scope:
 
 def _rate(part: int, whole: int) -> float | None:
     return None if whole == 0 else round(part / whole, 4)
+
+
+def _interval(part: int, whole: int) -> list[float] | None:
+    """The 95 % Wilson interval of part / whole, rounded as the figures are (None without a base)."""
+    found = wilson_interval(part, whole)
+    return None if found is None else [round(found[0], 4), round(found[1], 4)]
 
 
 DAY = dt.timedelta(days=1)

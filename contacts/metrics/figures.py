@@ -16,9 +16,8 @@ from contacts.core.figures import (
     churn_rate,
     difference_interval,
     retention_rate,
-    wilson_interval,
 )
-from contacts.metrics.definitions import DAY, Scope, _month_key, _rate
+from contacts.metrics.definitions import DAY, Scope, _interval, _month_key, _rate
 from contacts.metrics.events import (
     _active_windows,
     _customers_by_first_event,
@@ -26,6 +25,7 @@ from contacts.metrics.events import (
     _events,
     _lapsed_counts,
 )
+from contacts.metrics.experiments import script_variant_figures, touchpoint_conversion
 from contacts.models import REACHED_OUTCOMES, CallAttempt, Handoff, Touchpoint
 from customers.core.calendar import add_months
 from customers.models import Customer, Sale, ServiceVisit
@@ -301,11 +301,6 @@ def per_agent(scope: Scope, *, rows: list[dict[str, Any]] | None = None) -> list
     ]
 
 
-def _interval(part: int, whole: int) -> list[float] | None:
-    found = wilson_interval(part, whole)
-    return None if found is None else [round(found[0], 4), round(found[1], 4)]
-
-
 def holdout_comparison(scope: Scope, *, months: int = 15, repeat_years: int = 3) -> dict[str, Any]:
     a = service_return_rate(scope, months=months, holdout=False)
     b = service_return_rate(scope, months=months, holdout=True)
@@ -362,4 +357,6 @@ def all_figures(scope: Scope, *, repeat_years: int = 3, return_months: int = 15,
         "dead_by_silence": dead_contacts_by_silence(scope),
         "holdout": holdout_comparison(scope, months=return_months, repeat_years=repeat_years),
         "agents": agents if series is not None else per_agent(scope),
+        "script_variants": script_variant_figures(scope, return_months=return_months, repeat_years=repeat_years),
+        "touchpoints": touchpoint_conversion(scope, return_months=return_months, repeat_years=repeat_years),
     }

@@ -36,6 +36,7 @@ class AgendaItem(TypedDict, total=False):
     reason: str  # the plan engine's reason code, said in words by contacts.wording
     detail: dict[str, str]
     template_version: int
+    script_variant: str  # Script A/B: the variant rendered for this topic ("" when none)
 
 
 class ExplanationItem(TypedDict):
@@ -173,6 +174,8 @@ class CallTaskItem(models.Model):
     touchpoint = models.OneToOneField(Touchpoint, on_delete=models.CASCADE, related_name="call_item")
     position = models.PositiveSmallIntegerField(default=0)
     result = models.CharField(_("result"), max_length=200, blank=True)
+    # Script A/B: the variant of the template's script this topic was read with ("" when none).
+    script_variant = models.CharField(_("script variant"), max_length=2, blank=True, default="")
 
     class Meta:
         ordering = ["position"]

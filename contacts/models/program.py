@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from contacts.core.plan_engine import ANCHOR_RECURRENCES, DEFAULT_WINDOW_END_DAYS, SALE_KINDS
 from contacts.core.purposes import purpose_of
+from contacts.core.variants import VARIANT_KEYS, choose_variant
 from contacts.scripts import script_errors
 from customers.models import Channel
 
@@ -162,28 +163,64 @@ def _condition_errors(template: TouchpointTemplate) -> dict[str, list[str]]:
     return errors
 
 
+def _script_text_errors(text: str, *, label: str, channel: str) -> list[str]:
+    """Why one script text cannot be used (empty, a broken or unknown placeholder), each with its label."""
+    if not text.strip():
+        return [
+            _("%(field)s is empty: a call needs a script in each language.") % {"field": label}
+            if channel == Channel.CALL
+            else _("%(field)s is empty: a message needs a text in each language.") % {"field": label}
+        ]
+    return [f"{label}: {problem}" for problem in script_errors(text)]
+
+
 def _script_field_errors(template: TouchpointTemplate) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     labels = {"script_en": _("Script (English)"), "script_ru": _("Script (Russian)")}
     for field, label in labels.items():
-        text = getattr(template, field) or ""
-        if not text.strip():
-            errors[field] = [
-                _("%(field)s is empty: a call needs a script in each language.") % {"field": label}
-                if template.channel == Channel.CALL
-                else _("%(field)s is empty: a message needs a text in each language.") % {"field": label}
-            ]
-            continue
-        problems = script_errors(text)
+        problems = _script_text_errors(getattr(template, field) or "", label=str(label), channel=template.channel)
         if problems:
-            errors[field] = [f"{label}: {problem}" for problem in problems]
+            errors[field] = problems
     return errors
+
+
+MAX_SCRIPT_VARIANTS = len(VARIANT_KEYS)
+
+
+def _variant_errors(template: TouchpointTemplate) -> dict[str, list[str]]:
+    """Script A/B: the other variants' texts are checked as the template's own script is, and the
+    shares of all variants (A's included) must be whole percentages from 1 to 99 that sum to 100."""
+    variants = template.script_variants or []
+    if not variants:
+        return {}
+    problems: list[str] = []
+    if not isinstance(variants, list) or not all(isinstance(v, dict) for v in variants):
+        return {"script_variants": [str(_("Script variants: the stored variants cannot be read."))]}
+    if template.channel != Channel.CALL:
+        problems.append(str(_("Script variants: only a call's script can be tested in variants.")))
+    if len(variants) + 1 > MAX_SCRIPT_VARIANTS:
+        problems.append(_("Script variants: at most %(n)s variants (A to %(last)s).")
+                        % {"n": MAX_SCRIPT_VARIANTS, "last": VARIANT_KEYS[-1]})
+    shares = [("A", template.script_share)] + [(str(v.get("key", "?")), v.get("percent")) for v in variants]
+    for key, percent in shares:
+        if not isinstance(percent, int) or not 1 <= percent <= 99:
+            problems.append(_("Variant %(key)s: its share must be a whole percentage from 1 to 99.") % {"key": key})
+    if all(isinstance(percent, int) for _key, percent in shares):
+        total = sum(int(percent) for _key, percent in shares)
+        if total != 100:
+            problems.append(_("Variant shares add up to %(total)s %%; they must add up to 100 %%.") % {"total": total})
+    for variant in variants:
+        key = str(variant.get("key", "?"))
+        for field, label in (("script_en", _("Variant %(key)s, English")), ("script_ru", _("Variant %(key)s, Russian"))):
+            problems.extend(_script_text_errors(str(variant.get(field) or ""), label=label % {"key": key},
+                                                channel=template.channel))
+    return {"script_variants": problems} if problems else {}
 
 
 def template_errors(template: TouchpointTemplate) -> dict[str, list[str]]:
     """Every single-row reason a template would break the plan, by field, in the user's language."""
     errors = _timing_errors(template)
-    for more in (_condition_errors(template), _script_field_errors(template)):
+    for more in (_condition_errors(template), _script_field_errors(template), _variant_errors(template)):
         for field, messages in more.items():
             errors.setdefault(field, []).extend(messages)
     return errors
@@ -215,6 +252,10 @@ class TouchpointTemplate(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     script_en = models.TextField(_("script (English)"), blank=True)
     script_ru = models.TextField(_("script (Russian)"), blank=True)
+    # Script A/B: the template's own script is variant A and takes ``script_share`` % of the calls; the
+    # other variants (B, C, ...) are [{"key", "percent", "script_en", "script_ru"}]. None: one script.
+    script_share = models.PositiveSmallIntegerField(_("share of script A, %"), default=100)
+    script_variants: Any = models.JSONField(_("other script variants"), default=list, blank=True)
     # Bumped on every edit; an issued call keeps the script it was rendered with (CallTask.script).
     version = models.PositiveIntegerField(_("version"), default=1)
     updated_at = models.DateTimeField(auto_now=True)
@@ -243,8 +284,23 @@ class TouchpointTemplate(models.Model):
     def name(self) -> str:
         return self.name_ru if (get_language() or "en").startswith("ru") else self.name_en
 
-    def script_for(self, language: str) -> str:
+    def script_for(self, language: str, variant: str = "") -> str:
+        """The script in ``language`` (English when there is no Russian), of ``variant`` ("" or "A": the own)."""
+        for other in self.script_variants or []:
+            if variant and other.get("key") == variant:
+                russian = other.get("script_ru") or ""
+                return russian if language.startswith("ru") and russian else other.get("script_en") or ""
         return self.script_ru if language.startswith("ru") and self.script_ru else self.script_en
+
+    def script_split(self) -> list[tuple[str, int]]:
+        """(variant, percent) of an A/B test, A first; empty when the template has one script."""
+        if not self.script_variants:
+            return []
+        return [("A", self.script_share), *((str(v["key"]), int(v["percent"])) for v in self.script_variants)]
+
+    def variant_for(self, customer_id: int) -> str:
+        """The variant this customer's calls about this template use ("" when there is no A/B test)."""
+        return choose_variant(code=self.code, subject=customer_id, split=self.script_split())
 
     def clean(self) -> None:
         errors = template_errors(self)
@@ -271,6 +327,8 @@ class TemplateVersion(models.Model):
     template_fields: Any = models.JSONField(default=dict)
     script_en = models.TextField(_("script (English)"), blank=True)
     script_ru = models.TextField(_("script (Russian)"), blank=True)
+    script_share = models.PositiveSmallIntegerField(_("share of script A, %"), default=100)
+    script_variants: Any = models.JSONField(_("other script variants"), default=list, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

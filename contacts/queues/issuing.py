@@ -157,7 +157,8 @@ def _issue_chosen(
     created = CallTask.objects.bulk_create([task for task, _agenda in new_tasks], batch_size=1000)
     CallTaskItem.objects.bulk_create(
         [
-            CallTaskItem(call_task=task, touchpoint=tp, position=position)
+            CallTaskItem(call_task=task, touchpoint=tp, position=position,
+                         script_variant=task.agenda[position].get("script_variant", ""))
             for task, (_same, agenda) in zip(created, new_tasks, strict=True)
             for position, tp in enumerate(agenda)
         ],

@@ -64,6 +64,21 @@ def script_context(customer: Customer, tp: Touchpoint, forecast: VehicleForecast
     }
 
 
+def script_variants_of(*, customer: Customer, agenda: list[Touchpoint]) -> dict[int, str]:
+    """Script A/B: touchpoint id -> the variant its script is read in. One call reads one variant: the
+    one its primary topic's template (the first on the agenda) gives this customer, by a stable hash
+    (contacts.core.variants), so re-builds choose the same. The primary template's other topics on the
+    call (another car) read the same variant; other templates' topics read their own script (A) and
+    record none, so each call counts once, for its primary topic's test."""
+    if not agenda:
+        return {}
+    primary = agenda[0].template
+    variant = primary.variant_for(customer.id)
+    if not variant:
+        return {}
+    return {tp.id: variant for tp in agenda if tp.template_id == primary.id}
+
+
 def call_task_for(
     *,
     dealership: Dealership,
@@ -77,10 +92,12 @@ def call_task_for(
     sections = []
     items: list[AgendaItem] = []
     language = customer.language
+    variants = script_variants_of(customer=customer, agenda=agenda)
     for tp in agenda:
         forecast = forecasts.get(tp.vehicle_id)
         title = tp.template.name_ru if language == "ru" else tp.template.name_en
-        body = render_script(tp.template.script_for(language), script_context(customer, tp, forecast, dealership))
+        variant = variants.get(tp.id, "")
+        body = render_script(tp.template.script_for(language, variant), script_context(customer, tp, forecast, dealership))
         sections.append(f"## {title} — {tp.vehicle.make} {tp.vehicle.model}\n{body}")
         items.append(
             AgendaItem(
@@ -93,6 +110,7 @@ def call_task_for(
                 reason=tp.reason,
                 detail=tp.reason_detail or {},
                 template_version=tp.template.version,
+                script_variant=variant,
             )
         )
     return CallTask(

@@ -48,9 +48,10 @@
     var picker = document.getElementById("picker");
     if (!picker) return;
     var last = document.getElementById("id_script_en");
-    ["id_script_en", "id_script_ru"].forEach(function (id) {
-      var area = document.getElementById(id);
-      if (area) area.addEventListener("focus", function () { last = area; });
+    // Any script text area of the form, the A/B variants' too (added later): the last one focused.
+    var form = document.getElementById("template-form") || document;
+    form.addEventListener("focusin", function (event) {
+      if (event.target.tagName === "TEXTAREA") last = event.target;
     });
     picker.addEventListener("click", function (event) {
       var name = event.target.dataset && event.target.dataset.variable;
@@ -64,10 +65,29 @@
     });
   }
 
+  // The template editor's script A/B block: add a blank variant from its <template>, remove one.
+  function scriptVariants() {
+    var variants = document.getElementById("variants");
+    var add = document.getElementById("add-variant");
+    if (!variants || !add) return;
+    var share = document.querySelector(".ab-share");
+    var shown = function () { if (share) share.hidden = !variants.querySelector(".variant"); };
+    add.addEventListener("click", function () {
+      variants.appendChild(document.getElementById("variant-blank").content.cloneNode(true));
+      shown();
+    });
+    variants.addEventListener("click", function (event) {
+      if (!event.target.classList.contains("remove-variant")) return;
+      event.target.closest(".variant").remove();
+      shown();
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     place(document);
     departmentOrder();
     variablePicker();
+    scriptVariants();
   });
   document.addEventListener("htmx:afterSettle", function (event) { place(event.target); });
 
