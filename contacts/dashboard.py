@@ -19,13 +19,14 @@ from django.utils.translation import gettext_lazy
 
 from contacts import metrics, queueing
 from contacts.core import figures
-from contacts.models import ContactRules, MetricSnapshot
+from contacts.models import ContactRules, Department, MetricSnapshot
 from customers import access
 from customers.core.calendar import add_months
+from customers.models import Customer
 
 # Bumped whenever the shape of a snapshot's value changes, so that rows written by older code are
 # recomputed instead of breaking the page (part of the snapshot key).
-SNAPSHOT_VERSION = 2
+SNAPSHOT_VERSION = 3  # 3: the hand-off pipeline (value["pipeline"])
 
 
 def _int(value: str | None, default: int, low: int, high: int) -> int:
@@ -207,6 +208,24 @@ def agent_series_rows(value: dict[str, Any]) -> list[tuple[Any, ...]]:
     ]
 
 
+PIPELINE_COLUMNS = ("department", "temperature", "handoffs", "sold", "test_drive", "visit_confirmed",
+                    "not_interested", "no_answer", "no_outcome", "converted", "rate", "escalated", "answered_in_time")
+
+
+def pipeline_table(value: dict[str, Any]) -> list[dict[str, Any]]:
+    """The hand-off conversion rows, department and temperature in the reader's words (a snapshot from
+    before the pipeline has none)."""
+    names = {d.code: d.name for d in Department.objects.all()}
+    temperatures = dict(Customer.Temperature.choices)
+    return [{**row, "department": names.get(row["department"], row["department"]),
+             "temperature": temperatures.get(row["temperature"], "—")}
+            for row in (value.get("pipeline") or {}).get("rows", [])]
+
+
+def pipeline_rows(value: dict[str, Any]) -> list[tuple[Any, ...]]:
+    return [tuple("" if row[column] is None else row[column] for column in PIPELINE_COLUMNS) for row in pipeline_table(value)]
+
+
 # name: (header, rows, file name prefix)
 EXPORTS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], list[tuple[Any, ...]]], str]] = {
     "figures": (("figure", "value"), figures_rows, "figures"),
@@ -216,6 +235,7 @@ EXPORTS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], list[tuple[
     "elsewhere": (("reason", "calls"), elsewhere_rows, "serviced-elsewhere"),
     "series": (("month", "from", "to", *metrics.SERIES_COLUMNS), series_rows, "monthly"),
     "agent_series": (("month", "agent", "calls", "reached", "bookings"), agent_series_rows, "agents-monthly"),
+    "pipeline": (PIPELINE_COLUMNS, pipeline_rows, "handoff-conversion"),
 }
 
 
@@ -284,6 +304,7 @@ DEFINITION_NAMES = {
     "dormant_share": gettext_lazy("Dormant"),
     "plan_adherence": gettext_lazy("Plan adherence"),
     "profit_estimate": gettext_lazy("First-year CLM profit"),
+    "handoff_conversion": gettext_lazy("Hand-off conversion"),
 }
 
 
@@ -343,6 +364,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "profit_inputs": profit_inputs, "query": base_query, "charts": CHARTS, "chart_config": chart_config(),
         "definitions": [(DEFINITION_NAMES[key], text) for key, text in metrics.DEFINITIONS.items()],
         "definition_of": metrics.DEFINITIONS,
+        "pipeline": pipeline_table(value), "pipeline_total": (value.get("pipeline") or {}).get("total"),
         "partial_months": bool(months) and (start.day != 1 or end != add_months(end.replace(day=1), 1) - dt.timedelta(days=1)),
         "error": _("No data for this period.") if not value["contacts"]["customers"] else "",
     })

@@ -21,4 +21,5 @@ urlpatterns = [
     path("floor/capacity/<int:dealership_id>/", floor.set_capacity, name="capacity"),
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/<int:pk>/<str:action>/", inbox.handoff_action, name="handoff"),
+    path("inbox/badge/", inbox.inbox_badge, name="inbox_badge"),
 ] + dashboard_urls.urlpatterns

@@ -31,6 +31,7 @@ DEFINITIONS = {
     "invitation_conversion": _("Maintenance invitations in which the customer was reached, and the share that ended in a booking."),
     "dormant_share": _("Customers with at least two visits whose time since the last visit is more than three times their own usual (median) gap between visits."),
     "plan_adherence": _("Touchpoints due in the period that were done, out of those due (cancelled ones excluded)."),
+    "handoff_conversion": _("Hand-offs to the departments created in the period, by department and by the customer's temperature when handed over (cold, warm, hot), counted by the department's outcome; conversion = (sold + visit confirmed) / hand-offs. Answered in time: the first outcome came before the SLA deadline (working hours per temperature, in the dealership's time)."),
     "profit_estimate": _("First-year CLM profit Π = X · (a · b · Y + a · c · Z): X customers, a live contacts 0.7, b service conversions 0.07, c repeat sales 0.02, Y margin per service, Z margin per car."),
 }
 

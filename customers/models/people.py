@@ -8,6 +8,7 @@ import operator
 from typing import Any
 
 import phonenumbers
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Case, Q, Value, When
@@ -94,6 +95,13 @@ class Customer(models.Model):
         RU = "ru", _("Russian")
         EN = "en", _("English")
 
+    class Temperature(models.TextChoices):
+        """The method's scale: cold (no interest now), warm (interested, not yet ready), hot (ready to act)."""
+
+        COLD = "cold", _("Cold")
+        WARM = "warm", _("Warm")
+        HOT = "hot", _("Hot")
+
     dealership = models.ForeignKey(
         Dealership, on_delete=models.PROTECT, related_name="customers", verbose_name=_("dealership")
     )
@@ -120,6 +128,13 @@ class Customer(models.Model):
     email_unreachable_since = models.DateField(_("e-mail unreachable since"), null=True, blank=True)
     # Hold-out group: gets no calls except those they ask for (the dashboards compare the two groups).
     is_holdout = models.BooleanField(_("in hold-out group"), default=False)
+    # Cold / warm / hot, set by the agent's outcome or by department staff (contacts.calls.handoffs).
+    temperature = models.CharField(_("temperature"), max_length=4, choices=Temperature.choices, blank=True)
+    temperature_set_at = models.DateTimeField(_("temperature set at"), null=True, blank=True)
+    temperature_set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("temperature set by"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
