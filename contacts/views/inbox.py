@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -81,7 +82,8 @@ def handoff_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> H
     if is_htmx(request):
         found = handoffs_for(request).filter(pk=pk).first()
         if found is None:  # forwarded out of this user's departments
-            return HttpResponse(f'<tr id="handoff-{pk}" class="gone"><td colspan="7">{_("Forwarded.")}</td></tr>')
+            message = _("Forwarded.")
+            return HttpResponse(format_html('<tr id="handoff-{}" class="gone"><td colspan="7">{}</td></tr>', pk, message))
         return render(request, "contacts/inbox.html#row", {
             **_row_context(request, [found]), "h": found, "row_error": error,
             "typed_result": request.POST.get("result", ""),
