@@ -305,6 +305,12 @@ class Handoff(models.Model):
     def is_overdue(self, today: dt.date) -> bool:
         return self.status != self.Status.CLOSED and self.deadline < today
 
+    def outcome_choices(self) -> list[tuple[str, str]]:
+        """The outcomes that fit its department: a visit for service, a sale or a test drive for the others."""
+        unfit = {self.Outcome.SOLD, self.Outcome.TEST_DRIVE} if self.department.code == "service" else {
+            self.Outcome.VISIT_CONFIRMED}
+        return [(value, label) for value, label in self.Outcome.choices if value not in unfit]
+
     def is_late(self, now: dt.datetime) -> bool:
         """Past its SLA moment with no answer yet."""
         return self.status != self.Status.CLOSED and self.responded_at is None and self.due_at is not None and self.due_at <= now

@@ -37,7 +37,6 @@ def _row_context(request: AuthenticatedHttpRequest, handoffs: list[Handoff]) -> 
         "today": today, "now": now,
         "topic_results": topic_results(h.created_from for h in handoffs),
         "forward_to": list(Department.objects.filter(takes_handoffs=True, is_active=True)),
-        "outcomes": Handoff.Outcome.choices,
         "temperatures": Customer.Temperature.choices,
         "links": {h.pk: {"sales": pipeline.recent_sales(h, today), "visits": pipeline.recent_visits(h, today)}
                   for h in handoffs if h.status != Handoff.Status.CLOSED},

@@ -104,9 +104,10 @@ def test_an_outcome_button_closes_the_hand_off_with_the_picked_sale(client, mosc
     row = client.post(reverse("contacts:handoff", args=[handoff.pk, "outcome"]),
                       {"outcome": "sold", "note": "Sportage GT", "sale": sale.pk}, HTTP_HX_REQUEST="true").content.decode()
     # then
-    for value, label in (("sold", "Sold"), ("test_drive", "Test drive booked"), ("visit_confirmed", "Visit confirmed"),
-                         ("not_interested", "Not interested"), ("no_answer", "No answer")):
+    for value, label in (("sold", "Sold"), ("test_drive", "Test drive booked"), ("not_interested", "Not interested"),
+                         ("no_answer", "No answer")):
         assert f'name="outcome" value="{value}">{label}</button>' in page
+    assert 'value="visit_confirmed"' not in page  # a sales lead: no visit to confirm
     assert f'<option value="{sale.pk}">' in page
     handoff.refresh_from_db()
     assert (handoff.outcome, handoff.status, handoff.sale, handoff.result, handoff.accepted_by) == (
@@ -195,3 +196,11 @@ def test_the_inbox_refreshes_its_list_as_a_partial(client, moscow, agent, superv
     response = client.get(reverse("contacts:inbox"), {"part": "list"}, HTTP_HX_REQUEST="true").content.decode()
     assert response.startswith('\n<div id="inbox-list"') or response.lstrip().startswith('<div id="inbox-list"')
     assert "<html" not in response and "wants a Sportage" in response
+
+
+def test_the_customer_card_shows_the_temperature_with_who_and_when(client, moscow, agent, supervisor, at_now):
+    handoff = _lead(moscow, agent)
+    client.force_login(supervisor)
+    page = client.get(reverse("customers:detail", args=[handoff.customer_id])).content.decode()
+    assert 'id="customer-temperature"' in page and ">Hot</span>" in page
+    assert "alice, 23.11.2026 11:00" in page  # the agent, in Moscow time
