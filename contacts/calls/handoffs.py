@@ -41,7 +41,7 @@ TOPIC_OF_DEPARTMENT = {"sales": Topic.PURCHASE, "trade_in": Topic.TRADE_IN, "ins
 FINAL_OUTCOMES = frozenset({Outcome.SOLD, Outcome.VISIT_CONFIRMED, Outcome.NOT_INTERESTED})
 
 #: What an outcome says about the customer's temperature (None: leaves it as it is).
-OUTCOME_TEMPERATURE = {Outcome.SOLD: Temperature.HOT, Outcome.TEST_DRIVE: Temperature.HOT,
+OUTCOME_TEMPERATURE: dict[str, str] = {Outcome.SOLD: Temperature.HOT, Outcome.TEST_DRIVE: Temperature.HOT,
                        Outcome.VISIT_CONFIRMED: Temperature.HOT, Outcome.NOT_INTERESTED: Temperature.COLD}
 
 #: How far back a "sold" or "visit confirmed" may pick the customer's sale or visit, in days.
@@ -61,8 +61,8 @@ def topic_of_agenda(agenda: list[object]) -> str:
 
 
 def sla_hours(rules: ContactRules, temperature: str) -> int:
-    return {Temperature.HOT: rules.handoff_hours_hot, Temperature.COLD: rules.handoff_hours_cold}.get(
-        temperature, rules.handoff_hours_warm)
+    hours: dict[str, int] = {Temperature.HOT: rules.handoff_hours_hot, Temperature.COLD: rules.handoff_hours_cold}
+    return hours.get(temperature, rules.handoff_hours_warm)
 
 
 def due_moment(*, dealership: Dealership, rules: ContactRules, temperature: str, start: dt.datetime) -> dt.datetime:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.conf import settings
 from django.db import models
@@ -305,7 +305,7 @@ class Handoff(models.Model):
     def is_overdue(self, today: dt.date) -> bool:
         return self.status != self.Status.CLOSED and self.deadline < today
 
-    def outcome_choices(self) -> list[tuple[str, str]]:
+    def outcome_choices(self) -> list[tuple[str, Any]]:
         """The outcomes that fit its department: a visit for service, a sale or a test drive for the others."""
         unfit = {self.Outcome.SOLD, self.Outcome.TEST_DRIVE} if self.department.code == "service" else {
             self.Outcome.VISIT_CONFIRMED}
