@@ -82,11 +82,14 @@ def handoff_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> H
         found = handoffs_for(request).filter(pk=pk).first()
         if found is None:  # forwarded out of this user's departments
             message = _("Forwarded.")
-            return HttpResponse(format_html('<tr id="handoff-{}" class="gone"><td colspan="7">{}</td></tr>', pk, message))
-        return render(request, "contacts/inbox.html#row", {
-            **_row_context(request, [found]), "h": found, "row_error": error,
-            "typed_result": request.POST.get("result", ""),
-        })
+            response = HttpResponse(format_html('<tr id="handoff-{}" class="gone"><td colspan="7">{}</td></tr>', pk, message))
+        else:
+            response = render(request, "contacts/inbox.html#row", {
+                **_row_context(request, [found]), "h": found, "row_error": error,
+                "typed_result": request.POST.get("result", ""),
+            })
+        response["HX-Trigger"] = "handoffs-changed"  # the navigation's badge counts again
+        return response
     if error:
         messages.error(request, error)
     return redirect("contacts:inbox")

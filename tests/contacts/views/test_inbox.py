@@ -161,7 +161,7 @@ def test_the_badge_counts_new_hand_offs_of_the_user_s_departments(client, moscow
     after = client.get(reverse("contacts:inbox_badge")).content.decode()
     # then
     assert '<span id="inbox-badge" class="badge bad"' in badge and ">2</span>" in badge
-    assert 'hx-trigger="every 30s"' in badge
+    assert 'hx-trigger="every 30s, handoffs-changed from:body"' in badge
     assert f'hx-get="{reverse("contacts:inbox_badge")}"' in page  # the navigation polls it
     assert ">1</span>" in after
     assert "<script>" not in page and "onclick" not in page
