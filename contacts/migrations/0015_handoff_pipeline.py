@@ -100,14 +100,6 @@ class Migration(migrations.Migration):
             model_name='handoff',
             index=models.Index(condition=models.Q(('escalated_at__isnull', True), ('responded_at__isnull', True), models.Q(('status', 'closed'), _negated=True)), fields=['due_at'], name='handoff_sla_due'),
         ),
-        migrations.AddConstraint(
-            model_name='handoff',
-            constraint=models.CheckConstraint(condition=models.Q(('outcome__in', ['', 'sold', 'test_drive', 'visit_confirmed', 'not_interested', 'no_answer'])), name='handoff_outcome_valid'),
-        ),
-        migrations.AddConstraint(
-            model_name='handoff',
-            constraint=models.CheckConstraint(condition=models.Q(('temperature__in', ['', 'cold', 'warm', 'hot'])), name='handoff_temperature_valid'),
-        ),
         migrations.AddField(
             model_name='handoffevent',
             name='by',

@@ -291,13 +291,6 @@ class Handoff(models.Model):
             models.Index(fields=["due_at"], name="handoff_sla_due",
                          condition=Q(responded_at__isnull=True, escalated_at__isnull=True) & ~Q(status="closed")),
         ]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(outcome__in=["", "sold", "test_drive", "visit_confirmed", "not_interested", "no_answer"]),
-                name="handoff_outcome_valid",
-            ),
-            models.CheckConstraint(condition=Q(temperature__in=["", "cold", "warm", "hot"]), name="handoff_temperature_valid"),
-        ]
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.department_id} by {self.deadline}"
