@@ -339,6 +339,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*/5"),
         "options": {"expires": 290},
     },
+    # Every five minutes: hand-offs past their SLA escalate (https://crontab.guru/#*/5_*_*_*_*).
+    "sweep-handoffs": {
+        "task": "contacts.tasks.sweep_handoffs",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 290},
+    },
     # Every ten minutes: send the outbox's due SMS and e-mails (https://crontab.guru/#*/10_*_*_*_*).
     "send-due-messages": {
         "task": "contacts.tasks.send_due_messages",

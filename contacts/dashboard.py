@@ -19,14 +19,15 @@ from django.utils.translation import gettext as _
 
 from contacts import metrics, queueing
 from contacts.core import figures
-from contacts.models import ContactRules, MetricSnapshot, TouchpointTemplate
+from contacts.models import ContactRules, Department, MetricSnapshot, TouchpointTemplate
 from customers import access
 from customers.core.calendar import add_months
 from customers.exports import csv_response
+from customers.models import Customer
 
 # Bumped whenever the shape of a snapshot's value changes, so that rows written by older code are
 # recomputed instead of breaking the page (part of the snapshot key).
-SNAPSHOT_VERSION = 3  # 3: script variants and touchpoint conversion
+SNAPSHOT_VERSION = 4  # 3: script variants and touchpoint conversion; 4: the hand-off pipeline (value["pipeline"])
 
 
 def _int(value: str | None, default: int, low: int, high: int) -> int:
@@ -231,6 +232,24 @@ def touchpoint_rows(value: dict[str, Any]) -> list[tuple[Any, ...]]:
     ]
 
 
+PIPELINE_COLUMNS = ("department", "temperature", "handoffs", "sold", "test_drive", "visit_confirmed",
+                    "not_interested", "no_answer", "no_outcome", "converted", "rate", "escalated", "answered_in_time")
+
+
+def pipeline_table(value: dict[str, Any]) -> list[dict[str, Any]]:
+    """The hand-off conversion rows, department and temperature in the reader's words (a snapshot from
+    before the pipeline has none)."""
+    names = {d.code: d.name for d in Department.objects.all()}
+    temperatures = dict(Customer.Temperature.choices)
+    return [{**row, "department": names.get(row["department"], row["department"]),
+             "temperature": temperatures.get(row["temperature"], "—")}
+            for row in (value.get("pipeline") or {}).get("rows", [])]
+
+
+def pipeline_rows(value: dict[str, Any]) -> list[tuple[Any, ...]]:
+    return [tuple("" if row[column] is None else row[column] for column in PIPELINE_COLUMNS) for row in pipeline_table(value)]
+
+
 # name: (column keys, rows, file name prefix)
 EXPORTS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], list[tuple[Any, ...]]], str]] = {
     "figures": (("figure", "value"), figures_rows, "figures"),
@@ -245,6 +264,7 @@ EXPORTS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], list[tuple[
                         "script-variants"),
     "touchpoints": (("template", "calls", *(f"{name}{suffix}" for name in metrics.MEASURES for suffix in ("", "_rate"))),
                     touchpoint_rows, "touchpoint-conversion"),
+    "pipeline": (PIPELINE_COLUMNS, pipeline_rows, "handoff-conversion"),
 }
 
 # The exported columns and figures in words. A rate is exported as the percentage the page shows
@@ -290,6 +310,11 @@ COLUMN_LABELS: dict[str, Any] = {
     "reached_rate": gettext_lazy("Reached, %"), "booked_rate": gettext_lazy("Booked, %"),
     "hot_leads_rate": gettext_lazy("Hot leads, %"), "visited_rate": gettext_lazy("Visited service, %"),
     "sold_rate": gettext_lazy("Bought a car, %"),
+    "department": gettext_lazy("Department"), "temperature": gettext_lazy("Temperature"),
+    "test_drive": gettext_lazy("Test drive booked"), "visit_confirmed": gettext_lazy("Visit confirmed"),
+    "not_interested": gettext_lazy("Not interested"), "no_answer": gettext_lazy("No answer"),
+    "no_outcome": gettext_lazy("No outcome yet"), "converted": gettext_lazy("Converted"),
+    "escalated": gettext_lazy("Escalated"), "answered_in_time": gettext_lazy("Answered in time"),
 }
 # Keys whose values are rates (fractions in the figures): written as percentages.
 PERCENT_COLUMNS = frozenset({
@@ -388,6 +413,7 @@ DEFINITION_NAMES = {
     "profit_estimate": gettext_lazy("First-year CLM profit"),
     "script_variants": gettext_lazy("Script A/B"),
     "touchpoint_conversion": gettext_lazy("Conversion per touchpoint"),
+    "handoff_conversion": gettext_lazy("Hand-off conversion"),
 }
 
 
@@ -498,6 +524,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "definition_of": metrics.DEFINITIONS,
         "experiments": experiment_tables(value, names), "touchpoint_rows": touchpoint_table(value, names),
         "measure_names": [MEASURE_NAMES[name] for name in metrics.MEASURES],
+        "pipeline": pipeline_table(value), "pipeline_total": (value.get("pipeline") or {}).get("total"),
         "partial_months": bool(months) and (start.day != 1 or end != add_months(end.replace(day=1), 1) - dt.timedelta(days=1)),
         "error": _("No data for this period.") if not value["contacts"]["customers"] else "",
     })

@@ -12,9 +12,10 @@ from django.utils.translation import gettext_lazy as _
 
 from contacts.call_screen import call_topics, call_vehicle_ids
 from contacts.calls import CHURN_REASONS, MAX_ODOMETER_KM
-from contacts.models import CallAttempt, CallTask, Department
+from contacts.calls.handoffs import topic_of_agenda
+from contacts.models import CallAttempt, CallTask, Department, Handoff
 from customers import access
-from customers.models import Channel, Purpose, Vehicle
+from customers.models import Channel, Customer, Purpose, Vehicle
 
 
 class VehicleChoiceField(forms.ModelChoiceField):
@@ -57,6 +58,11 @@ class OutcomeForm(forms.Form):
         label=_("Hand-off deadline"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": _("Give the deadline as a date, e.g. 24.11.2026.")},
     )
+    topic = forms.ChoiceField(label=_("The customer wants"), required=False, choices=Handoff.Topic.choices)
+    temperature = forms.ChoiceField(
+        label=_("Temperature"), required=False, initial=Customer.Temperature.HOT,
+        choices=[(Customer.Temperature.HOT, _("Hot: ready now")), (Customer.Temperature.WARM, _("Warm: interested, not yet"))],
+    )
     channels = forms.MultipleChoiceField(
         label=_("Also refuses"), required=False, choices=[(Channel.SMS, Channel.SMS.label), (Channel.EMAIL, Channel.EMAIL.label)],
         widget=forms.CheckboxSelectMultiple,
@@ -95,6 +101,8 @@ class OutcomeForm(forms.Form):
         takers = {d.code: d.pk for d in departments.queryset}
         topic_departments = [item.get("department") for item in task.agenda if isinstance(item, dict)]
         departments.initial = next((takers[code] for code in topic_departments if code in takers), None)
+        # The hand-off's topic (which routes it, contacts.calls.handoffs.ROUTES) defaults to the call's.
+        self.fields["topic"].initial = topic_of_agenda(task.agenda)
 
     def clean_callback_at(self) -> dt.datetime | None:
         value: dt.datetime | None = self.cleaned_data.get("callback_at")
@@ -116,6 +124,18 @@ class OutcomeForm(forms.Form):
 
 class HandoffCloseForm(forms.Form):
     result = forms.CharField(label=_("Result"), max_length=200)
+
+
+class HandoffOutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(choices=Handoff.Outcome.choices)
+    note = forms.CharField(required=False, max_length=200)
+    sale = forms.IntegerField(required=False)
+    service_visit = forms.IntegerField(required=False)
+
+
+class HandoffForwardForm(forms.Form):
+    department = forms.ModelChoiceField(queryset=Department.objects.filter(takes_handoffs=True, is_active=True))
+    note = forms.CharField(max_length=2000)
 
 
 class CapacityForm(forms.Form):

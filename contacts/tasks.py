@@ -151,6 +151,19 @@ def send_due_messages(batch: int = 500) -> int:
 
 
 @shared_task
+def sweep_handoffs() -> dict[str, int]:
+    """Hand-offs past their SLA with no answer escalate to the department's head (once each), and a
+    "sold" / "visit confirmed" without its sale or visit is linked to one imported since."""
+    from contacts.calls.handoffs import escalate_overdue_handoffs, link_results
+
+    now = timezone.now()
+    done = {"escalated": escalate_overdue_handoffs(now=now), "linked": link_results(now=now)}
+    if any(done.values()):
+        logger.info("sweep_handoffs: %(escalated)d escalated, %(linked)d linked", done)
+    return done
+
+
+@shared_task
 def release_stale_claims() -> int:
     """Claims idle longer than their dealership's ``claim_timeout_minutes`` go back to the pool."""
     from contacts.calls import release_stale_claims as release

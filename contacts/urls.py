@@ -23,4 +23,5 @@ urlpatterns = [
     path("inbox/<int:pk>/<str:action>/", inbox.handoff_action, name="handoff"),
     path("customers/<int:pk>/data.json", privacy_views.customer_data_download, name="customer_data"),
     path("customers/<int:pk>/erase/", privacy_views.customer_erase, name="customer_erase"),
+    path("inbox/badge/", inbox.inbox_badge, name="inbox_badge"),
 ] + dashboard_urls.urlpatterns

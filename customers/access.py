@@ -1,7 +1,9 @@
 """Roles and dealership scoping, in one place for every view and API (CONVENTIONS 12).
 
 Roles are Django groups created by a migration: agent, supervisor, manager, admin (plus the
-department staff groups sales, service and trade_in, who receive hand-offs). Superusers hold every role.
+department staff groups sales, service, trade_in and insurance, who receive hand-offs, and
+department_head: a member of a department group who also holds it heads that department, and gets its
+hand-offs that missed their SLA). Superusers hold every role.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ AGENT = "agent"
 SUPERVISOR = "supervisor"
 MANAGER = "manager"
 ADMIN = "admin"
-DEPARTMENT_ROLES = ("sales", "service", "trade_in")
-ROLES = (AGENT, SUPERVISOR, MANAGER, ADMIN, *DEPARTMENT_ROLES)
+DEPARTMENT_ROLES = ("sales", "service", "trade_in", "insurance")
+DEPARTMENT_HEAD = "department_head"
+ROLES = (AGENT, SUPERVISOR, MANAGER, ADMIN, *DEPARTMENT_ROLES, DEPARTMENT_HEAD)
 ROLE_LABELS = {
     AGENT: _("Call-centre agent"),
     SUPERVISOR: _("Supervisor"),
@@ -32,6 +35,8 @@ ROLE_LABELS = {
     "sales": _("Sales staff"),
     "service": _("Service staff"),
     "trade_in": _("Trade-in staff"),
+    "insurance": _("Insurance staff"),
+    DEPARTMENT_HEAD: _("Head of department"),
 }
 
 # Who may open what. A supervisor can do what an agent can; an admin can do everything.
@@ -41,6 +46,8 @@ CAN_SEE_DASHBOARDS = frozenset({MANAGER, ADMIN})
 CAN_IMPORT = frozenset({MANAGER, ADMIN})
 CAN_MERGE_CUSTOMERS = frozenset({MANAGER, ADMIN})
 CAN_SEE_INBOX = frozenset({*DEPARTMENT_ROLES, SUPERVISOR, MANAGER, ADMIN})
+# Who sees every department's hand-offs; department staff see only their own departments'.
+SEES_ALL_HANDOFFS = frozenset({SUPERVISOR, MANAGER, ADMIN})
 CAN_SEE_CUSTOMERS = frozenset({AGENT, SUPERVISOR, MANAGER, ADMIN, *DEPARTMENT_ROLES})
 # The dealer's admin pages: the program, template drafts, rules, the team, the profit coefficients.
 CAN_CONFIGURE = frozenset({ADMIN})
@@ -62,6 +69,17 @@ def roles_of(user: Any) -> frozenset[str]:
 
 def has_role(user: Any, allowed: frozenset[str]) -> bool:
     return bool(roles_of(user) & allowed)
+
+
+def departments_of(user: Any) -> frozenset[str]:
+    """The department codes whose hand-offs this user works (their department roles)."""
+    return roles_of(user) & frozenset(DEPARTMENT_ROLES)
+
+
+def headed_departments_of(user: Any) -> frozenset[str]:
+    """The department codes this user heads: their departments, when they hold the head role."""
+    roles = roles_of(user)
+    return departments_of(user) if DEPARTMENT_HEAD in roles else frozenset()
 
 
 def dealerships_of(user: Any) -> QuerySet[Dealership]:

@@ -93,6 +93,8 @@ def restore_migration_data() -> None:
         ("contacts.migrations.0002_departments_and_call_gap_exclusion", ["create_departments"]),
         ("contacts.migrations.0004_default_program", ["load_program"]),
         ("contacts.migrations.0012_configuration_template_versions", ["keep_current_versions"]),
+        ("customers.migrations.0008_customer_temperature", ["create_roles"]),
+        ("contacts.migrations.0015_handoff_pipeline", ["insurance_takes_handoffs"]),
     ]:
         loaded = importlib.import_module(module)
         for name in functions:

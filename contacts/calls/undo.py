@@ -39,7 +39,9 @@ def remember_before_outcome(*, task: CallTask, outcome: str) -> dict[str, Any] |
     """What the outcome about to be written may change, read before it is written (None: not undoable)."""
     if outcome in NOT_UNDOABLE:
         return None
-    customer = Customer.objects.filter(pk=task.customer_id).values("phone_failures", "phone_unreachable_since").get()
+    customer = Customer.objects.filter(pk=task.customer_id).values(
+        "phone_failures", "phone_unreachable_since", "temperature", "temperature_set_at", "temperature_set_by"
+    ).get()
     items = list(CallTaskItem.objects.filter(call_task=task).values_list("pk", "touchpoint_id", "result"))
     touchpoints = dict(
         Touchpoint.objects.filter(pk__in=[tp for _pk, tp, _r in items]).values_list("pk", "status")
@@ -124,6 +126,10 @@ def _put_back(*, note: dict[str, Any], task: CallTask, attempt: CallAttempt, age
     Customer.objects.filter(pk=task.customer_id).update(
         phone_failures=note["customer"]["phone_failures"],
         phone_unreachable_since=_day(note["customer"]["phone_unreachable_since"]),
+        # The temperature the outcome set (a hand-off's, a refusal's) goes back too.
+        temperature=note["customer"].get("temperature", ""),
+        temperature_set_at=_moment(note["customer"].get("temperature_set_at")),
+        temperature_set_by_id=note["customer"].get("temperature_set_by"),
     )
     reactivated = Vehicle.objects.filter(pk__in=note["active_vehicles"], is_active=False)
     replan_ids = set(reactivated.values_list("pk", flat=True))
@@ -161,3 +167,7 @@ def _typed(field: str, value: Any) -> Any:
     if field in ("callback_at", "claimed_at"):
         return dt.datetime.fromisoformat(value)
     return value
+
+
+def _moment(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None

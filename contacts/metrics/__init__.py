@@ -45,6 +45,7 @@ from contacts.metrics.figures import (
     service_return_rate,
 )
 from contacts.metrics.monthly import SERIES_COLUMNS, agent_series, monthly_series
+from contacts.metrics.pipeline import handoff_pipeline
 
 __all__ = [
     "ADHERENCE_COUNTS",
@@ -72,6 +73,7 @@ __all__ = [
     "dormant_customers",
     "forecast_accuracy",
     "handoffs_to_sales",
+    "handoff_pipeline",
     "holdout_comparison",
     "invitation_conversion",
     "month_buckets",

@@ -34,6 +34,7 @@ DEFINITIONS = {
     "plan_adherence": _("Touchpoints due in the period that were done, out of those due (cancelled ones excluded)."),
     "script_variants": _("Calls finished in the period whose primary topic was read in a script variant, by variant: the share reached, booked a visit, handed on as a hot lead, with a maintenance visit of the car within M months and a purchase of another car within N years of the call. Each share has its 95 % Wilson interval; a variant's difference from variant A (the template's own script) is “not proven yet” until zero falls outside its 95 % Newcombe interval."),
     "touchpoint_conversion": _("Calls finished in the period per touchpoint on their agenda (a merged call counts for each): the same outcomes, out of the calls."),
+    "handoff_conversion": _("Hand-offs to the departments created in the period, by department and by the customer's temperature when handed over (cold, warm, hot), counted by the department's outcome; conversion = (sold + visit confirmed) / hand-offs. Answered in time: the first outcome came before the SLA deadline (working hours per temperature, in the dealership's time)."),
     "profit_estimate": _("First-year CLM profit Π = X · (a · b · Y + a · c · Z): X customers, a live contacts 0.7, b service conversions 0.07, c repeat sales 0.02, Y margin per service, Z margin per car."),
 }
 

@@ -26,6 +26,7 @@ from contacts.metrics.events import (
     _lapsed_counts,
 )
 from contacts.metrics.experiments import script_variant_figures, touchpoint_conversion
+from contacts.metrics.pipeline import handoff_pipeline
 from contacts.models import REACHED_OUTCOMES, CallAttempt, Handoff, Touchpoint
 from customers.core.calendar import add_months
 from customers.models import Customer, Sale, ServiceVisit
@@ -351,6 +352,7 @@ def all_figures(scope: Scope, *, repeat_years: int = 3, return_months: int = 15,
         "retention": retention(scope, active_months=active_months, series=series),
         "contacts": contact_figures(scope, series=series),
         "handoffs": handoffs_to_sales(scope),
+        "pipeline": handoff_pipeline(scope),
         "dormant": dormant if series is not None else dormant_customers(scope),
         "forecast_accuracy": forecast if series is not None else forecast_accuracy(scope),
         "invitations": invitation_conversion(scope),

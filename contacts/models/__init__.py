@@ -20,6 +20,7 @@ from contacts.models.calls import (
     Explanation,
     ExplanationItem,
     Handoff,
+    HandoffEvent,
 )
 from contacts.models.messages import OutboxMessage
 from contacts.models.operations import (
@@ -93,6 +94,7 @@ __all__ = [
     "CallAttempt",
     "REACHED_OUTCOMES",
     "Handoff",
+    "HandoffEvent",
     "OutboxMessage",
     "QueueBuild",
     "SweepChunk",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.conf import settings
 from django.db import models
@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from contacts.models.program import Department
 from contacts.models.touchpoints import Touchpoint
-from customers.models import Customer, Dealership, Vehicle
+from customers.models import Customer, Dealership, Sale, ServiceVisit, Vehicle
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -221,8 +221,20 @@ class CallAttempt(models.Model):
 REACHED_OUTCOMES = frozenset({"reached", "call_back", "do_not_call", "booked", "serviced_elsewhere", "sold_car", "hot_lead"})
 
 
+class HandoffQuerySet(models.QuerySet["Handoff"]):
+    def open(self) -> HandoffQuerySet:
+        return self.exclude(status=Handoff.Status.CLOSED)
+
+    def unanswered_past_due(self, now: dt.datetime) -> HandoffQuerySet:
+        """Open hand-offs nobody answered (no outcome yet) past their SLA moment, not escalated yet
+        (read every few minutes by contacts.tasks.escalate_overdue_handoffs; index handoff_sla_due)."""
+        return self.open().filter(responded_at__isnull=True, escalated_at__isnull=True, due_at__lte=now)
+
+
 class Handoff(models.Model):
-    """A hot lead or a booking handed to sales, service or trade-in staff."""
+    """A lead or a booking handed to a department (sales, service, trade-in, insurance): routed by its
+    topic, with the customer's temperature at the hand-off, an SLA moment (``due_at``) after which it
+    escalates to the department's head, and a structured outcome linked to the sale or the visit."""
 
     class Kind(models.TextChoices):
         HOT_LEAD = "hot_lead", _("Hot lead")
@@ -233,28 +245,97 @@ class Handoff(models.Model):
         ACCEPTED = "accepted", _("Accepted")
         CLOSED = "closed", _("Closed")
 
+    class Topic(models.TextChoices):
+        PURCHASE = "purchase", _("Buying a car")
+        TRADE_IN = "trade_in", _("Trade-in")
+        INSURANCE = "insurance", _("Insurance")
+        SERVICE = "service", _("Service or repair")
+
+    class Outcome(models.TextChoices):
+        SOLD = "sold", _("Sold")
+        TEST_DRIVE = "test_drive", _("Test drive booked")
+        VISIT_CONFIRMED = "visit_confirmed", _("Visit confirmed")
+        NOT_INTERESTED = "not_interested", _("Not interested")
+        NO_ANSWER = "no_answer", _("No answer")
+
     dealership = models.ForeignKey(Dealership, on_delete=models.CASCADE, related_name="handoffs")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="handoffs")
     vehicle = models.ForeignKey(Vehicle, on_delete=models.SET_NULL, null=True, blank=True)
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="handoffs")
     kind = models.CharField(max_length=10, choices=Kind.choices)
+    topic = models.CharField(_("topic"), max_length=12, choices=Topic.choices, blank=True)
+    # The customer's temperature when handed over: the conversion figures count by it.
+    temperature = models.CharField(_("temperature"), max_length=4, choices=Customer.Temperature.choices, blank=True)
     notes = models.TextField(blank=True)
-    deadline = models.DateField(_("deadline"))
+    deadline = models.DateField(_("deadline"))  # the local day of due_at
+    # The SLA: answer (record an outcome) by this moment, counted in the dealership's working hours.
+    due_at = models.DateTimeField(_("answer by"), null=True, blank=True)
+    responded_at = models.DateTimeField(_("first answered at"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
     booked_on = models.DateField(_("booked for"), null=True, blank=True)
     # The visit's moment when the agent agreed a time with the customer (booked_on is its local day).
     booked_at = models.DateTimeField(_("booked at"), null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
     result = models.CharField(_("result"), max_length=200, blank=True)
+    sale = models.ForeignKey(Sale, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    service_visit = models.ForeignKey(ServiceVisit, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_from = models.ForeignKey(CallAttempt, on_delete=models.SET_NULL, null=True, blank=True)
     accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
+    objects = HandoffQuerySet.as_manager()
+
     class Meta:
         ordering = ["deadline", "id"]
+        indexes = [
+            # contacts.tasks.escalate_overdue_handoffs: open, unanswered, unescalated rows by due moment.
+            models.Index(fields=["due_at"], name="handoff_sla_due",
+                         condition=Q(responded_at__isnull=True, escalated_at__isnull=True) & ~Q(status="closed")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.department_id} by {self.deadline}"
 
     def is_overdue(self, today: dt.date) -> bool:
         return self.status != self.Status.CLOSED and self.deadline < today
+
+    def outcome_choices(self) -> list[tuple[str, Any]]:
+        """The outcomes that fit its department: a visit for service, a sale or a test drive for the others."""
+        unfit = {self.Outcome.SOLD, self.Outcome.TEST_DRIVE} if self.department.code == "service" else {
+            self.Outcome.VISIT_CONFIRMED}
+        return [(value, label) for value, label in self.Outcome.choices if value not in unfit]
+
+    def is_late(self, now: dt.datetime) -> bool:
+        """Past its SLA moment with no answer yet."""
+        return self.status != self.Status.CLOSED and self.responded_at is None and self.due_at is not None and self.due_at <= now
+
+
+class HandoffEvent(models.Model):
+    """What happened to a hand-off, who did it and when: forwarded, an outcome, a temperature, escalated."""
+
+    class Kind(models.TextChoices):
+        FORWARDED = "forwarded", _("Forwarded")
+        OUTCOME = "outcome", _("Outcome")
+        TEMPERATURE = "temperature", _("Temperature")
+        ESCALATED = "escalated", _("Escalated")
+
+    handoff = models.ForeignKey(Handoff, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    at = models.DateTimeField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    from_department = models.ForeignKey(Department, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    to_department = models.ForeignKey(Department, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    value = models.CharField(max_length=16, blank=True)  # the outcome or the temperature
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [
+            # Escalation happens once per hand-off, whatever the beat does (two beats, a re-run).
+            models.UniqueConstraint(fields=["handoff"], condition=Q(kind="escalated"), name="handoff_escalated_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.handoff_id} {self.kind} {self.value}"

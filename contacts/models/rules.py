@@ -47,6 +47,13 @@ class ContactRules(models.Model):
     # (docs/program.md version 2; read by contacts.sending.send_due_messages).
     message_hours_start = models.TimeField(_("messages from (local time)"), default=dt.time(10, 0))
     message_hours_end = models.TimeField(_("messages until (local time)"), default=dt.time(20, 0))
+    # The hand-off SLA: working hours (the dealership's call hours, on working days) to answer a
+    # hand-off of each temperature before it escalates to the department's head.
+    handoff_hours_hot = models.PositiveSmallIntegerField(_("answer a hot hand-off within, working hours"), default=2)
+    handoff_hours_warm = models.PositiveSmallIntegerField(_("answer a warm hand-off within, working hours"), default=8)
+    handoff_hours_cold = models.PositiveSmallIntegerField(_("answer a cold hand-off within, working hours"), default=24)
+    # A sale or a visit imported this many days after a "sold" / "visit confirmed" outcome is linked to it.
+    handoff_match_days = models.PositiveSmallIntegerField(_("link a later sale or visit within, days"), default=14)
     holdout_share_percent = models.PositiveSmallIntegerField(
         # xgettext:no-python-format
         _("hold-out group, % of new customers"), default=HOLDOUT_SHARE_DEFAULT

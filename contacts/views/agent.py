@@ -196,6 +196,7 @@ def record_outcome(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 odometer_km=data["odometer_km"], vehicle=data["vehicle"], callback_at=data["callback_at"],
                 booked_on=data["booked_on"], booked_time=data["booked_time"], department=data["department"], reason=data["reason"] or None,
                 results=form.results(), channels=data["channels"], purposes=data["purposes"], deadline=data["deadline"],
+                topic=data["topic"], temperature=data["temperature"],
                 claim_started_at=calls.claim_started_at(token=claim, task=task, agent=request.user),
             )
         except calls.OutcomeError as error:

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 
 from django.contrib.auth.models import User
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
@@ -53,9 +53,21 @@ def handoffs_for(request: AuthenticatedHttpRequest) -> QuerySet[Handoff]:
         "customer", "vehicle", "department", "accepted_by", "created_from__agent", "created_from__call_task", "dealership"
     )
     roles = access.roles_of(request.user)
-    if not roles & {access.SUPERVISOR, access.MANAGER, access.ADMIN}:
+    if not roles & access.SEES_ALL_HANDOFFS:
         handoffs = handoffs.filter(department__code__in=roles)
     return handoffs
+
+
+def unread_handoffs(request: AuthenticatedHttpRequest) -> int:
+    """The navigation badge: new hand-offs of the user's departments (all, for supervisors and managers),
+    plus, for a department head, the open escalated ones of the departments they head."""
+    mine = Handoff.objects.filter(dealership__in=access.dealerships_of(request.user))
+    if not access.roles_of(request.user) & access.SEES_ALL_HANDOFFS:
+        mine = mine.filter(department__code__in=access.departments_of(request.user))
+    headed = access.headed_departments_of(request.user)
+    return mine.filter(
+        Q(status=Handoff.Status.NEW) | Q(escalated_at__isnull=False, department__code__in=headed)
+    ).exclude(status=Handoff.Status.CLOSED).count()
 
 
 def is_htmx(request: HttpRequest) -> bool:

@@ -100,6 +100,13 @@ class Customer(models.Model):
         RU = "ru", _("Russian")
         EN = "en", _("English")
 
+    class Temperature(models.TextChoices):
+        """The method's scale: cold (no interest now), warm (interested, not yet ready), hot (ready to act)."""
+
+        COLD = "cold", _("Cold")
+        WARM = "warm", _("Warm")
+        HOT = "hot", _("Hot")
+
     dealership = models.ForeignKey(
         Dealership, on_delete=models.PROTECT, related_name="customers", verbose_name=_("dealership")
     )
@@ -131,6 +138,13 @@ class Customer(models.Model):
     merged_into = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_from",
         verbose_name=_("merged into"),
+    )
+    # Cold / warm / hot, set by the agent's outcome or by department staff (contacts.calls.handoffs).
+    temperature = models.CharField(_("temperature"), max_length=4, choices=Temperature.choices, blank=True)
+    temperature_set_at = models.DateTimeField(_("temperature set at"), null=True, blank=True)
+    temperature_set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("temperature set by"),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -74,6 +74,8 @@ def record_outcome(
     purposes: Sequence[str] = (),
     deadline: dt.date | None = None,
     claim_started_at: dt.datetime | None = None,
+    topic: str = "",
+    temperature: str = "",
 ) -> CallAttempt:
     """Record one call's outcome (see the module docstring). Raises OutcomeError, writing nothing.
 
@@ -86,7 +88,7 @@ def record_outcome(
             task=taken, agent=agent, outcome=outcome, now=now,
             note=(note or "").strip(), odometer_km=odometer_km, vehicle=vehicle, callback_at=callback_at,
             booked_on=booked_on, booked_time=booked_time, department=department, reason=reason, results=results or {},
-            channels=channels, purposes=purposes, deadline=deadline,
+            channels=channels, purposes=purposes, deadline=deadline, topic=topic, temperature=temperature,
         )
 
 
@@ -94,7 +96,7 @@ def _record_outcome(
     *, task: CallTask, agent: User, outcome: str, now: dt.datetime, note: str, odometer_km: int | None,
     vehicle: Vehicle | None, callback_at: dt.datetime | None, booked_on: dt.date | None, booked_time: dt.time | None,
     department: Department | None, reason: str | None, results: dict[str, str], channels: Sequence[str],
-    deadline: dt.date | None, purposes: Sequence[str] = (),
+    deadline: dt.date | None, purposes: Sequence[str] = (), topic: str = "", temperature: str = "",
 ) -> CallAttempt:
     """Validate everything, then write: the attempt, what every outcome records, then the outcome's own writer."""
     if outcome not in Outcome.values:
@@ -106,7 +108,7 @@ def _record_outcome(
         vehicles=list(Vehicle.objects.filter(owner=task.customer, is_active=True).order_by("id")),
         vehicle=vehicle, note=note, odometer_km=odometer_km, callback_at=callback_at, booked_on=booked_on,
         booked_time=booked_time, department=department, reason=reason, channels=channels, deadline=deadline,
-        purposes=purposes,
+        purposes=purposes, topic=topic, temperature=temperature,
     )
     validate(given, results)
     before = undo.remember_before_outcome(task=task, outcome=outcome)

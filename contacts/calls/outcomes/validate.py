@@ -15,11 +15,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from contacts.calls.errors import OutcomeError
-from contacts.calls.schedule import is_within_call_hours, is_working_day, local_now, next_working_day
-from contacts.models import CallAttempt, CallTask, ContactRules, Department
+from contacts.calls.handoffs import ROUTES, route, topic_of_agenda
+from contacts.calls.schedule import is_within_call_hours, is_working_day, local_now
+from contacts.models import CallAttempt, CallTask, ContactRules, Department, Handoff
 from customers.core.calendar import MONTH_DAYS
 from customers.core.readings import MAX_PLAUSIBLE_KM_PER_MONTH, PLAUSIBLE_SLACK_KM
-from customers.models import Channel, Dealership, OdometerReading, Purpose, Vehicle, VehicleForecast
+from customers.models import Channel, Customer, Dealership, OdometerReading, Purpose, Vehicle, VehicleForecast
 
 Outcome = CallAttempt.Outcome
 
@@ -65,6 +66,8 @@ class GivenOutcome:
     deadline: dt.date | None
     # The purposes a do-not-call refuses (none: every purpose), e.g. only sales and marketing offers.
     purposes: Sequence[str] = ()
+    topic: str = ""
+    temperature: str = ""
     agenda_results: dict[str, str] = field(default_factory=dict)
     booked_at: dt.datetime | None = None
     reading_id: int | None = None  # the mileage reading this outcome wrote
@@ -150,14 +153,26 @@ def _check_serviced_elsewhere(given: GivenOutcome) -> None:
 
 
 def _check_hot_lead(given: GivenOutcome) -> None:
+    # Routed by its topic (a trade-in wish to trade-in, an insurance question to insurance); a department
+    # the agent names (the API, an override) wins.
+    if given.topic and given.topic not in Handoff.Topic.values:
+        raise OutcomeError(_("Choose what the customer wants."))
+    given.topic = given.topic or (
+        next((t for t, codes in ROUTES.items() if given.department.code in codes), "") if given.department else ""
+    ) or topic_of_agenda(given.task.agenda)
+    given.department = given.department or route(given.topic)
     if given.department is None or not given.department.takes_handoffs:
         raise OutcomeError(_("Choose the department to hand the customer to."))
     if not given.note:
         raise OutcomeError(_("Write in the note what the customer wants, so the specialist need not ask again."))
-    given.deadline = given.deadline or next_working_day(given.today, dealership=given.task.dealership, rules=given.rules)
-    if given.deadline < given.today:
+    given.temperature = given.temperature or Customer.Temperature.HOT
+    if given.temperature not in (Customer.Temperature.WARM, Customer.Temperature.HOT):
+        raise OutcomeError(_("A hand-off is of a warm or a hot customer."))
+    if given.deadline is not None and given.deadline < given.today:
         raise OutcomeError(_("The hand-off deadline cannot be in the past."))
     given.detail["department"] = given.department.code
+    given.detail["topic"] = given.topic
+    given.detail["temperature"] = given.temperature
 
 
 def _check_sold_car(given: GivenOutcome) -> None:

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
+from contacts.calls.handoffs import create_handoff, set_temperature
 from contacts.calls.outcomes.validate import GivenOutcome
 from contacts.calls.schedule import first_working_day_from, is_within_call_hours, next_working_day
 from contacts.models import REACHED_OUTCOMES, CallAttempt, CallTask, ContactRules, Handoff, Touchpoint
@@ -60,8 +61,15 @@ def _write_agenda_done(given: GivenOutcome, attempt: CallAttempt) -> set[int]:
     return set()
 
 
+def _write_serviced_elsewhere(given: GivenOutcome, attempt: CallAttempt) -> set[int]:
+    _write_agenda_done(given, attempt)
+    set_temperature(customer=given.task.customer, temperature=Customer.Temperature.COLD, by=given.agent, now=given.now)
+    return set()
+
+
 def _write_do_not_call(given: GivenOutcome, attempt: CallAttempt) -> set[int]:
     _write_agenda_done(given, attempt)
+    set_temperature(customer=given.task.customer, temperature=Customer.Temperature.COLD, by=given.agent, now=given.now)
     set_do_not_contact(
         customer=given.task.customer, channels=given.channels, now=given.now,
         reason=given.note or _("Asked during a call not to be contacted"),
@@ -73,13 +81,13 @@ def _write_do_not_call(given: GivenOutcome, attempt: CallAttempt) -> set[int]:
 def _write_booked(given: GivenOutcome, attempt: CallAttempt) -> set[int]:
     _write_agenda_done(given, attempt)
     assert given.department is not None and given.booked_on is not None
-    dealership = given.task.dealership
-    Handoff.objects.create(
-        dealership=dealership, customer=given.task.customer, vehicle=given.vehicle, department=given.department,
-        kind=Handoff.Kind.BOOKING, notes=given.note, booked_on=given.booked_on, booked_at=given.booked_at,
+    # A booked customer is hot for service: it confirms within the hot SLA, and never after the visit's day.
+    create_handoff(
+        dealership=given.task.dealership, customer=given.task.customer, department=given.department,
+        kind=Handoff.Kind.BOOKING, temperature=Customer.Temperature.HOT, topic=Handoff.Topic.SERVICE, now=given.now,
+        rules=given.rules, by=given.agent, latest_day=given.booked_on,
+        vehicle=given.vehicle, notes=given.note, booked_on=given.booked_on, booked_at=given.booked_at,
         created_from=attempt,
-        # Service confirms the booking by the next working day, and never after the visit itself.
-        deadline=min(given.booked_on, next_working_day(given.today, dealership=dealership, rules=given.rules)),
     )
     return set()
 
@@ -93,11 +101,11 @@ def _write_sold_car(given: GivenOutcome, attempt: CallAttempt) -> set[int]:
 
 def _write_hot_lead(given: GivenOutcome, attempt: CallAttempt) -> set[int]:
     _write_agenda_done(given, attempt)
-    assert given.department is not None and given.deadline is not None
-    Handoff.objects.create(
-        dealership=given.task.dealership, customer=given.task.customer, vehicle=given.vehicle,
-        department=given.department, kind=Handoff.Kind.HOT_LEAD, notes=given.note, deadline=given.deadline,
-        created_from=attempt,
+    assert given.department is not None
+    create_handoff(
+        dealership=given.task.dealership, customer=given.task.customer, department=given.department,
+        kind=Handoff.Kind.HOT_LEAD, temperature=given.temperature, topic=given.topic, now=given.now, rules=given.rules,
+        by=given.agent, latest_day=given.deadline, vehicle=given.vehicle, notes=given.note, created_from=attempt,
     )
     return set()
 
@@ -109,7 +117,7 @@ WRITERS: dict[str, Callable[[GivenOutcome, CallAttempt], set[int]]] = {
     Outcome.BOOKED: _write_booked,
     Outcome.HOT_LEAD: _write_hot_lead,
     Outcome.WRONG_NUMBER: _write_wrong_number,
-    Outcome.SERVICED_ELSEWHERE: _write_agenda_done,
+    Outcome.SERVICED_ELSEWHERE: _write_serviced_elsewhere,
     Outcome.SOLD_CAR: _write_sold_car,
     Outcome.DO_NOT_CALL: _write_do_not_call,
 }

@@ -187,7 +187,7 @@ def test_the_inbox_and_the_dashboard_work_on_a_phone(browser, live_server, mosco
     # then: every hand-off is a card whose Accept and Close buttons and result field are on screen
     assert page.locator("table.inbox tbody tr").count() == 4
     fits_the_screen(page, "table.inbox button")
-    fits_the_screen(page, "table.inbox input[name=result]")
+    fits_the_screen(page, "table.inbox input[name=note]")
     shoot(page, f"phone-inbox-{language}")
     # and a hand-off is accepted with a thumb
     page.locator("table.inbox button.primary").first.tap()

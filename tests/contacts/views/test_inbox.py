@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from django.urls import reverse
 
+from contacts import calls, tasks
 from contacts.models import Department, Handoff
 from tests import factories
 from tests.contacts.calls.helpers import (
@@ -80,3 +82,125 @@ def test_the_results_typed_per_topic_show_in_the_history_and_the_hand_off(client
         assert "<b>Maintenance invitation</b>: TO-2 on Friday" in body
         assert "<b>Insurance renewal offer</b>: insured elsewhere until May" in body
     assert "27.11.2026 10:30" in inbox
+
+
+# ------------------------------------------------------------------------------------ the pipeline
+
+
+def _lead(moscow, agent, topic="purchase"):
+    record(claimed(moscow, agent), agent, "hot_lead", topic=topic, note="wants a Sportage")
+    return Handoff.objects.latest("id")
+
+
+def test_an_outcome_button_closes_the_hand_off_with_the_picked_sale(client, moscow, agent, at_now):
+    # given
+    handoff = _lead(moscow, agent)
+    sale = factories.SaleFactory(customer=handoff.customer, vehicle__owner=handoff.customer, dealership=moscow,
+                                 sold_on=NOW.date())
+    seller = factories.make_user("sam", "sales", dealerships=(moscow,))
+    client.force_login(seller)
+    page = client.get(reverse("contacts:inbox")).content.decode()
+    # when
+    row = client.post(reverse("contacts:handoff", args=[handoff.pk, "outcome"]),
+                      {"outcome": "sold", "note": "Sportage GT", "sale": sale.pk}, HTTP_HX_REQUEST="true").content.decode()
+    # then
+    for value, label in (("sold", "Sold"), ("test_drive", "Test drive booked"), ("not_interested", "Not interested"),
+                         ("no_answer", "No answer")):
+        assert f'name="outcome" value="{value}">{label}</button>' in page
+    assert 'value="visit_confirmed"' not in page  # a sales lead: no visit to confirm
+    assert f'<option value="{sale.pk}">' in page
+    handoff.refresh_from_db()
+    assert (handoff.outcome, handoff.status, handoff.sale, handoff.result, handoff.accepted_by) == (
+        "sold", "closed", sale, "Sportage GT", seller)
+    assert "Sold: Sportage GT" in row
+
+
+def test_forwarding_from_the_inbox_hands_it_to_trade_in(client, moscow, agent, at_now):
+    # given
+    handoff = _lead(moscow, agent)
+    seller = factories.make_user("sam", "sales", dealerships=(moscow,))
+    trader = factories.make_user("tom", "trade_in", dealerships=(moscow,))
+    client.force_login(seller)
+    trade_in = Department.objects.get(code="trade_in")
+    # when
+    refused = client.post(reverse("contacts:handoff", args=[handoff.pk, "forward"]), {"department": trade_in.pk, "note": ""},
+                          HTTP_HX_REQUEST="true").content.decode()
+    gone = client.post(reverse("contacts:handoff", args=[handoff.pk, "forward"]),
+                       {"department": trade_in.pk, "note": "has a Rio to trade in"}, HTTP_HX_REQUEST="true").content.decode()
+    client.force_login(trader)
+    theirs = client.get(reverse("contacts:inbox")).context["handoffs"]
+    # then
+    assert "Choose the department and write a note" in refused
+    assert 'class="gone"' in gone
+    assert [h.pk for h in theirs] == [handoff.pk]
+
+
+def test_staff_set_the_customer_s_temperature(client, moscow, agent, at_now):
+    handoff = _lead(moscow, agent)
+    seller = factories.make_user("sam", "sales", dealerships=(moscow,))
+    client.force_login(seller)
+    client.post(reverse("contacts:handoff", args=[handoff.pk, "temperature"]), {"temperature": "warm"}, HTTP_HX_REQUEST="true")
+    customer = handoff.customer
+    customer.refresh_from_db()
+    assert (customer.temperature, customer.temperature_set_by, customer.temperature_set_at) == ("warm", seller, NOW)
+
+
+def test_the_badge_counts_new_hand_offs_of_the_user_s_departments(client, moscow, agent, at_now):
+    # given: two new for sales, one accepted, one for service
+    first = _lead(moscow, agent)
+    _lead(moscow, agent)
+    third = _lead(moscow, agent)
+    _lead(moscow, agent, topic="service")
+    seller = factories.make_user("sam", "sales", dealerships=(moscow,))
+    calls.accept_handoff(handoff=third, by=seller)
+    client.force_login(seller)
+    # when
+    badge = client.get(reverse("contacts:inbox_badge")).content.decode()
+    page = client.get(reverse("contacts:inbox")).content.decode()
+    calls.accept_handoff(handoff=first, by=seller)
+    after = client.get(reverse("contacts:inbox_badge")).content.decode()
+    # then
+    assert '<span id="inbox-badge" class="badge bad"' in badge and ">2</span>" in badge
+    assert 'hx-trigger="every 30s, handoffs-changed from:body"' in badge
+    assert f'hx-get="{reverse("contacts:inbox_badge")}"' in page  # the navigation polls it
+    assert ">1</span>" in after
+    assert "<script>" not in page and "onclick" not in page
+
+
+def test_an_escalated_hand_off_shows_in_the_head_s_inbox_and_badge(client, moscow, agent):
+    # given: a hot lead at 11:00 Moscow nobody answered by 13:00
+    with time_machine.travel(NOW, tick=False):
+        handoff = _lead(moscow, agent)
+        seller = factories.make_user("sam", "sales", dealerships=(moscow,))
+        head = factories.make_user("hank", "sales", "department_head", dealerships=(moscow,))
+        calls.accept_handoff(handoff=handoff, by=seller)
+    # when
+    with time_machine.travel(NOW + dt.timedelta(hours=2, minutes=5), tick=False):
+        tasks.sweep_handoffs()
+        client.force_login(head)
+        page = client.get(reverse("contacts:inbox"))
+        badge = client.get(reverse("contacts:inbox_badge")).content.decode()
+        client.force_login(seller)
+        sellers = client.get(reverse("contacts:inbox"))
+    # then
+    assert [h.pk for h in page.context["escalated"]] == [handoff.pk]
+    assert "Escalated to you" in page.content.decode()
+    assert ">1</span>" in badge
+    assert sellers.context["escalated"] == [] and [h.pk for h in sellers.context["handoffs"]] == [handoff.pk]
+    assert "escalated" in sellers.content.decode()
+
+
+def test_the_inbox_refreshes_its_list_as_a_partial(client, moscow, agent, supervisor, at_now):
+    _lead(moscow, agent)
+    client.force_login(supervisor)
+    response = client.get(reverse("contacts:inbox"), {"part": "list"}, HTTP_HX_REQUEST="true").content.decode()
+    assert response.startswith('\n<div id="inbox-list"') or response.lstrip().startswith('<div id="inbox-list"')
+    assert "<html" not in response and "wants a Sportage" in response
+
+
+def test_the_customer_card_shows_the_temperature_with_who_and_when(client, moscow, agent, supervisor, at_now):
+    handoff = _lead(moscow, agent)
+    client.force_login(supervisor)
+    page = client.get(reverse("customers:detail", args=[handoff.customer_id])).content.decode()
+    assert 'id="customer-temperature"' in page and ">Hot</span>" in page
+    assert "alice, 23.11.2026 11:00" in page  # the agent, in Moscow time

@@ -167,8 +167,10 @@ def test_maintenance_booked_hands_a_booking_to_service(moscow, agent):
     attempt = record(task, agent, "booked", booked_on=dt.date(2026, 11, 27), note="morning")
     # then
     handoff = Handoff.objects.get()
+    # a booked customer is hot: service confirms within the hot SLA (2 working hours from 11:00 Moscow)
     assert (handoff.kind, handoff.department.code, handoff.booked_on, handoff.deadline, handoff.notes, handoff.created_from) == (
-        "booking", "service", dt.date(2026, 11, 27), dt.date(2026, 11, 24), "morning", attempt)
+        "booking", "service", dt.date(2026, 11, 27), dt.date(2026, 11, 23), "morning", attempt)
+    assert (handoff.temperature, handoff.topic, handoff.due_at) == ("hot", "service", dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC))
     assert Touchpoint.objects.get(call_item__call_task=task).status == "done"
 
 
@@ -190,7 +192,7 @@ def test_sold_the_car_deactivates_it_and_replans(moscow, agent, django_capture_o
     assert len(callbacks) == 1
 
 
-def test_a_hot_lead_is_handed_to_the_department_by_the_next_working_day(moscow, agent):
+def test_a_hot_lead_is_handed_to_the_department_within_the_hot_sla(moscow, agent):
     # given
     task = claimed(moscow, agent)
     sales = Department.objects.get(code="sales")
@@ -200,7 +202,8 @@ def test_a_hot_lead_is_handed_to_the_department_by_the_next_working_day(moscow, 
     record(task, agent, "hot_lead", department=sales, note="wants a Sportage")
     handoff = Handoff.objects.get()
     assert (handoff.kind, handoff.department, handoff.deadline, handoff.notes) == (
-        "hot_lead", sales, dt.date(2026, 11, 24), "wants a Sportage")
+        "hot_lead", sales, dt.date(2026, 11, 23), "wants a Sportage")
+    assert (handoff.temperature, handoff.topic, handoff.due_at) == ("hot", "purchase", dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC))
 
 
 def test_a_retry_that_would_break_the_call_gap_closes_on_postgresql(moscow, agent):
