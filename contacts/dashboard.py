@@ -426,7 +426,7 @@ MEASURE_NAMES = {
 }
 
 
-def _percent(rate: float | None) -> str:
+def _percent_text(rate: float | None) -> str:
     return "—" if rate is None else f"{100 * rate:.1f} %"
 
 
@@ -447,7 +447,7 @@ def experiment_tables(value: dict[str, Any], names: dict[str, str]) -> list[dict
             cells = []
             for name in metrics.MEASURES:
                 part = variant[name]
-                cells.append({"count": part["count"], "rate": _percent(part["rate"]), "ci95": _span(part["ci95"]),
+                cells.append({"count": part["count"], "rate": _percent_text(part["rate"]), "ci95": _span(part["ci95"]),
                               "difference": _span(part["difference_ci95"], signed=True), "proven": part["proven"],
                               "compared": variant["key"] != "A" and part["difference_ci95"] is not None})
             rows.append({"key": variant["key"], "calls": variant["calls"], "cells": cells})
@@ -458,7 +458,7 @@ def experiment_tables(value: dict[str, Any], names: dict[str, str]) -> list[dict
 def touchpoint_table(value: dict[str, Any], names: dict[str, str]) -> list[dict[str, Any]]:
     return [
         {"code": row["code"], "name": names.get(row["code"], row["code"]), "calls": row["calls"],
-         "cells": [{"count": row[name]["count"], "rate": _percent(row[name]["rate"]), "ci95": _span(row[name]["ci95"])}
+         "cells": [{"count": row[name]["count"], "rate": _percent_text(row[name]["rate"]), "ci95": _span(row[name]["ci95"])}
                    for name in metrics.MEASURES]}
         for row in value.get("touchpoints", [])
     ]
