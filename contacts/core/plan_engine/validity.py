@@ -51,8 +51,8 @@ def plan_valid_until(
         if day is not None and day > today:
             candidates.append(day)
 
-    for sale in facts.sales:
-        ahead(sale.sold_on)
+    for sold in facts.sales:
+        ahead(sold.sold_on)
     for visit in facts.maintenance_visits:
         ahead(visit)
     ahead(facts.last_visit_on)
