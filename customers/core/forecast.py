@@ -176,8 +176,11 @@ def _valid_until(
     later = [next_fact_day(readings, sales, maintenance, today=today)]
     if due.due_on >= today:
         later.append(due.due_on + timedelta(days=1))  # overdue from then on
-    if beyond:  # the projection's horizon reaches one more due date
-        later.append(first_day_when_months_reach(beyond[0].due_on, projection_months, after=today))
+    raw_due, *after_horizon = beyond
+    if raw_due.due_on >= today:
+        later.append(raw_due.due_on + timedelta(days=1))
+    if after_horizon:  # the projection's horizon reaches one more due date
+        later.append(first_day_when_months_reach(after_horizon[0].due_on, projection_months, after=today))
     return min(later, default=date.max)
 
 
@@ -216,6 +219,8 @@ def _due_dates(
         )
     )
     next_km, next_months = maintenance_intervals(done, interval.km, interval.months, first_km, first_months)
+    if beyond is not None:  # its overdue flag is kept when the point moves: it changes on its own day
+        beyond.insert(0, due)
     due = most_likely_due(
         due, estimate, start_on=start_on, start_km=start_km, interval_km=next_km, interval_months=next_months
     )
