@@ -3,7 +3,8 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/clm_bench_100k REDIS_URL=redis://127.0.0.1:6379/12 \
         .venv/bin/python bench/bench_replan.py --workers 2
 
-Runs the cold re-plan (touchpoints and forecasts emptied first), then the unchanged rerun, through
+Runs the cold re-plan (touchpoints and forecasts emptied first), then the unchanged rerun, the next
+night (no fact changed, the day did), and a night with 3 % of the vehicles given a new reading, through
 ``contacts.tasks.replan_vehicle_range`` chunks on real workers (Redis broker, Redis results); samples
 each worker process's RSS; then times a raw COPY of the same touchpoint rows into a temporary table
 (the write ceiling). Prints one JSON object.
@@ -41,7 +42,7 @@ from django.db.models import Max, Min  # noqa: E402
 from contacts import tasks  # noqa: E402
 from contacts.models import Touchpoint  # noqa: E402
 from customers.forecasting import PRIORS_CACHE_KEY  # noqa: E402
-from customers.models import Vehicle  # noqa: E402
+from customers.models import OdometerReading, Vehicle, VehicleForecast  # noqa: E402
 
 
 def rss_of_tree(pid: int) -> int:
@@ -68,6 +69,17 @@ def run_sweep(chunk: int, now: dt.datetime) -> tuple[float, int]:
     started = time.monotonic()
     written = sum(group(signatures).apply_async().get(timeout=7200, interval=0.5))
     return time.monotonic() - started, written
+
+
+def give_new_readings(share: float, day: dt.date) -> int:
+    """A new call reading for every 1/share-th vehicle with a forecast: its estimated odometer + 50 km."""
+    step = round(1 / share)
+    readings = [
+        OdometerReading(vehicle_id=f.vehicle_id, read_on=day, odometer_km=f.odometer_on_day(day) + 50, source="call")
+        for f in VehicleForecast.objects.filter(vehicle_id__in=Vehicle.objects.values("id")).order_by("vehicle_id")[::step]
+    ]
+    OdometerReading.objects.bulk_create(readings, batch_size=5000)
+    return len(readings)
 
 
 def copy_ceiling() -> tuple[float, int]:
@@ -130,9 +142,13 @@ def main() -> None:
         print(f"cold: {cold_seconds:.1f} s, {cold_rows} rows, peak RSS kB {peak}", file=sys.stderr, flush=True)
         rerun_seconds, rerun_rows = run_sweep(args.chunk, now)
         print(f"rerun: {rerun_seconds:.1f} s, {rerun_rows} rows", file=sys.stderr, flush=True)
-        # The next night: no fact changed, but the day did, so every vehicle is forecast and planned again.
+        # The next night: no fact changed, but the day did; only the vehicles whose plan's validity ended
+        # are forecast and planned again.
         next_seconds, next_rows = run_sweep(args.chunk, now + dt.timedelta(days=1))
         print(f"next night: {next_seconds:.1f} s, {next_rows} rows", file=sys.stderr, flush=True)
+        changed = give_new_readings(0.03, (now + dt.timedelta(days=2)).date())
+        changed_seconds, changed_rows = run_sweep(args.chunk, now + dt.timedelta(days=2))
+        print(f"3 % night: {changed_seconds:.1f} s, {changed_rows} rows, {changed} vehicles changed", file=sys.stderr, flush=True)
     finally:
         stop.set()
         for w in workers:
@@ -153,6 +169,10 @@ def main() -> None:
         "rerun_rows_written": rerun_rows,
         "next_night_seconds": round(next_seconds, 1),
         "next_night_rows_written": next_rows,
+        "changed_vehicles": changed,
+        "three_percent_night_seconds": round(changed_seconds, 1),
+        "three_percent_night_rows_written": changed_rows,
+        "three_percent_night_over_rerun": round(changed_seconds / rerun_seconds, 2),
         "load_average_after": os.getloadavg(),
         "peak_rss_mb_per_worker": [round(kb / 1024) for kb in peak.values()],
         "raw_copy_seconds_same_rows": round(copy_seconds, 2),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
 from django.core.cache import cache
@@ -40,7 +40,8 @@ STORED_FIELDS = (
     "km_per_month_low",
     "km_per_month_high",
     "source",
-    "odometer_today_km",
+    "odometer_km",
+    "odometer_on",
     "next_due_on",
     "due_earliest_on",
     "due_latest_on",
@@ -103,12 +104,16 @@ class PlanningForecast:
     km_per_month: float
     upcoming_due_dates: tuple[dt.date, ...]
     upcoming_due_drivers: tuple[str, ...]
+    valid_until: dt.date = dt.date.max  # the first day the same facts may forecast differently
 
 
 @dataclass
 class ForecastBatch:
     by_vehicle: dict[int, PlanningForecast]
     written: int
+    # The first day each vehicle's facts may forecast differently (also those with no forecast yet:
+    # a sale or visit dated after today).
+    valid_until: dict[int, dt.date] = field(default_factory=dict)
 
 
 def schedules() -> dict[tuple[str, str], Interval]:
@@ -222,7 +227,8 @@ def _stored_values(computed: forecast.Forecast, today: dt.date) -> dict[str, Any
         "km_per_month_low": round(estimate.low_km_per_month, 1),
         "km_per_month_high": round(estimate.high_km_per_month, 1),
         "source": estimate.source,
-        "odometer_today_km": computed.odometer_today_km,
+        "odometer_km": max(0, computed.odometer_km),
+        "odometer_on": computed.odometer_on,
         "next_due_on": due.due_on,
         "due_earliest_on": min(due.earliest_on, due.due_on),
         "due_latest_on": max(due.latest_on, due.due_on),
@@ -259,6 +265,7 @@ def forecast_vehicles(
     to_create: list[VehicleForecast] = []
     to_update: list[VehicleForecast] = []
     snapshots: list[ForecastSnapshot] = []
+    valid_until: dict[int, dt.date] = {}
     for item in inputs:
         vehicle = item.vehicle
         computed = forecast.forecast_vehicle(
@@ -270,11 +277,14 @@ def forecast_vehicles(
             today=item.today,
         )
         if computed is None:
+            valid_until[vehicle.id] = forecast.next_fact_day(item.readings, item.sales, item.maintenance, today=item.today)
             continue
+        valid_until[vehicle.id] = computed.valid_until
         by_vehicle[vehicle.id] = PlanningForecast(
             km_per_month=computed.estimate.km_per_month,
             upcoming_due_dates=tuple(d.due_on for d in computed.upcoming),
             upcoming_due_drivers=tuple(d.driver for d in computed.upcoming),
+            valid_until=computed.valid_until,
         )
         values = _stored_values(computed, item.today)
         row = existing.get(vehicle.id)
@@ -299,9 +309,9 @@ def forecast_vehicles(
             )
         )
     if not store:
-        return ForecastBatch(by_vehicle=by_vehicle, written=0)
+        return ForecastBatch(by_vehicle=by_vehicle, written=0, valid_until=valid_until)
     _write_forecasts(to_create, to_update, snapshots)
-    return ForecastBatch(by_vehicle=by_vehicle, written=len(to_create) + len(to_update))
+    return ForecastBatch(by_vehicle=by_vehicle, written=len(to_create) + len(to_update), valid_until=valid_until)
 
 
 SNAPSHOT_COLUMNS = (
@@ -351,7 +361,7 @@ def forecast_view_data(*, vehicle: Vehicle, readings: list[OdometerReading], tod
     }
     if forecast is not None:
         chart["projection"] = [
-            {"x": today.isoformat(), "y": forecast.odometer_today_km},
+            {"x": today.isoformat(), "y": forecast.odometer_on_day(today)},
             {"x": forecast.next_due_on.isoformat(), "y": forecast.due_odometer_km},
         ]
     return {"forecast": forecast, "flags": flags, "chart": chart, "today": today}

@@ -84,12 +84,15 @@ class Touchpoint(models.Model):
 
 class PlanFingerprint(models.Model):
     """What a vehicle's stored forecast and plan were computed from, as a 64-bit digest of its facts,
-    the local day, its mileage prior, the templates and the schedules (contacts.planning.computing).
-    The nightly re-plan skips a vehicle whose digest is unchanged; ``replan --force`` ignores it."""
+    its mileage prior, the templates and the schedules (contacts.planning.computing), and the local day
+    from which the same facts may plan differently (``valid_until``: a window, threshold or horizon
+    reached; contacts.core.plan_engine.validity). The nightly re-plan skips a vehicle whose digest is
+    unchanged and whose validity has not ended; ``replan --force`` ignores both."""
 
     vehicle = models.OneToOneField(Vehicle, on_delete=models.CASCADE, primary_key=True, related_name="plan_fingerprint")
     digest = models.BigIntegerField()
     planned_at = models.DateTimeField()
+    valid_until = models.DateField(null=True, db_index=True)  # exclusive; None: re-plan the next night
 
     def __str__(self) -> str:
         return f"{self.vehicle_id}: {self.digest:016x}"

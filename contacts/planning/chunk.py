@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from contacts.core.plan_engine import TemplateSpec
 from contacts.models import PlanFingerprint, TouchpointTemplate
-from contacts.planning.computing import fingerprint, global_inputs, plan_facts, plan_inputs
+from contacts.planning.computing import fingerprint, global_inputs, plan_inputs, plan_with_validity
 from contacts.planning.facts import ChunkFacts, active_templates, load_facts, season_dates, vehicle_filter
 from contacts.planning.writing import PlanWriteResult, withdraw_calls_about_gone_cars, write_difference
 from customers.forecasting import Interval, VehicleRow, mileage_priors, prior_for, schedules
@@ -50,7 +50,7 @@ def _chunk_inputs(facts: ChunkFacts, now: dt.datetime) -> _ChunkInputs:
     priors = mileage_priors()
     digests = {
         v.id: fingerprint(
-            facts, v, today=today_by_dealership[v.dealership_id], seasons=seasons[v.dealership_id],
+            facts, v, seasons=seasons[v.dealership_id],
             prior=prior_for(v, priors), common=common,
         )
         for v in facts.vehicles
@@ -58,20 +58,32 @@ def _chunk_inputs(facts: ChunkFacts, now: dt.datetime) -> _ChunkInputs:
     return _ChunkInputs(today_by_dealership, seasons, templates, table, priors, digests)
 
 
-def _changed_vehicles(facts: ChunkFacts, digests: dict[int, int], *, force: bool) -> list[VehicleRow]:
-    """The vehicles whose fingerprint differs from the one their last re-plan stored (all, with ``force``)."""
+def _changed_vehicles(facts: ChunkFacts, inputs: _ChunkInputs, *, force: bool) -> list[VehicleRow]:
+    """The vehicles whose fingerprint differs from the one their last re-plan stored, or whose plan's
+    validity has ended by their local day (all, with ``force``)."""
     if force:
         return list(facts.vehicles)
-    stored = dict(PlanFingerprint.objects.filter(**vehicle_filter(set(digests))).values_list("vehicle_id", "digest"))
-    return [v for v in facts.vehicles if stored.get(v.id) != digests[v.id]]
+    digests, today = inputs.digests, inputs.today_by_dealership
+    stored = {
+        vehicle_id: (digest, valid_until)
+        for vehicle_id, digest, valid_until in PlanFingerprint.objects.filter(**vehicle_filter(set(digests))).values_list(
+            "vehicle_id", "digest", "valid_until"
+        )
+    }
+    changed = []
+    for v in facts.vehicles:
+        digest, valid_until = stored.get(v.id, (None, None))
+        if digest != digests[v.id] or valid_until is None or valid_until <= today[v.dealership_id]:
+            changed.append(v)
+    return changed
 
 
 def replan(*, vehicle_ids: Sequence[int], now: dt.datetime | None = None, force: bool = False) -> PlanWriteResult:
     """Forecast and re-plan these vehicles, writing only the difference.
 
-    A vehicle whose inputs (its facts, the local day, its mileage prior, the templates and schedules)
-    hash to the fingerprint stored by its last re-plan is skipped before anything is computed, unless
-    ``force``: the nightly sweep run twice, or rerun after a killed worker, redoes only what is missing.
+    A vehicle whose inputs (its facts, its mileage prior, the templates and schedules) hash to the
+    fingerprint stored by its last re-plan, and whose plan is still valid on its local day (the stored
+    ``valid_until``), is skipped before anything is computed, unless ``force``: the nightly sweep run twice, or rerun after a killed worker, redoes only what is missing.
     """
     frozen_now = now or timezone.now()
     result = PlanWriteResult()
@@ -82,15 +94,16 @@ def replan(*, vehicle_ids: Sequence[int], now: dt.datetime | None = None, force:
     inputs = _chunk_inputs(facts, frozen_now)
     with transaction.atomic():
         _commit_without_waiting_for_the_disk()
-        changed = _changed_vehicles(facts, inputs.digests, force=force)
+        changed = _changed_vehicles(facts, inputs, force=force)
         result.skipped = result.vehicles - len(changed)
         if not changed:
             return result
+        valid_until: dict[int, dt.date] = {}
         vehicle_facts, result.forecasts_written = plan_inputs(
             facts, changed, today_by_dealership=inputs.today_by_dealership, seasons_by_dealership=inputs.seasons,
-            table=inputs.table, priors=inputs.priors,
+            table=inputs.table, priors=inputs.priors, valid_until=valid_until,
         )
-        planned = plan_facts(vehicle_facts, [spec for _row, spec in inputs.templates])
+        planned = plan_with_validity(vehicle_facts, [spec for _row, spec in inputs.templates], valid_until)
         write_difference(
             planned=planned,
             vehicle_ids=[v.id for v in changed],
@@ -102,10 +115,16 @@ def replan(*, vehicle_ids: Sequence[int], now: dt.datetime | None = None, force:
             {v.id: (facts.is_active[v.id], facts.owner_of.get(v.id)) for v in changed}
         )
         PlanFingerprint.objects.bulk_create(
-            [PlanFingerprint(vehicle_id=v.id, digest=inputs.digests[v.id], planned_at=frozen_now) for v in changed],
+            [
+                PlanFingerprint(
+                    vehicle_id=v.id, digest=inputs.digests[v.id], planned_at=frozen_now,
+                    valid_until=valid_until.get(v.id, dt.date.max),
+                )
+                for v in changed
+            ],
             batch_size=2000,
             update_conflicts=True,
             unique_fields=["vehicle"],
-            update_fields=["digest", "planned_at"],
+            update_fields=["digest", "planned_at", "valid_until"],
         )
     return result

@@ -7,7 +7,14 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from contacts.core.plan_engine import PlannedTouchpoint, SaleFact, TemplateSpec, VehicleFacts, plan_vehicle
+from contacts.core.plan_engine import (
+    PlannedTouchpoint,
+    SaleFact,
+    TemplateSpec,
+    VehicleFacts,
+    plan_valid_until,
+    plan_vehicle,
+)
 from contacts.models import TouchpointTemplate
 from contacts.planning.facts import ChunkFacts, load_facts, season_dates
 from customers.core.readings import Reading
@@ -16,7 +23,7 @@ from customers.models import Vehicle
 
 # Bump when the forecast or the plan engine computes differently from the same facts: every stored
 # fingerprint then differs, and the next sweep re-plans every vehicle.
-FINGERPRINT_VERSION = 1
+FINGERPRINT_VERSION = 2  # 2: the local day left out (validity, contacts.core.plan_engine.validity)
 
 
 def global_inputs(templates: Sequence[tuple[TouchpointTemplate, TemplateSpec]], table: dict[tuple[str, str], Interval]) -> str:
@@ -26,12 +33,13 @@ def global_inputs(templates: Sequence[tuple[TouchpointTemplate, TemplateSpec]], 
     return hashlib.blake2b(inputs.encode(), digest_size=16).hexdigest()
 
 
-def fingerprint(facts: ChunkFacts, vehicle: VehicleRow, *, today: dt.date, seasons: Any, prior: float | None, common: str) -> int:
-    """A 64-bit digest of everything a vehicle's forecast and plan are computed from. The facts are
-    plain tuples of ints, strings and dates, whose repr is the same in every process (unlike hash())."""
+def fingerprint(facts: ChunkFacts, vehicle: VehicleRow, *, seasons: Any, prior: float | None, common: str) -> int:
+    """A 64-bit digest of everything a vehicle's forecast and plan are computed from but the day (the
+    plan's validity covers the day: ``plan_with_validity``). The facts are plain tuples of ints,
+    strings and dates, whose repr is the same in every process (unlike hash())."""
     owner_id = facts.owner_of[vehicle.id]
     inputs = (
-        common, today, seasons, prior, vehicle, owner_id, facts.is_active[vehicle.id], facts.warranty[vehicle.id],
+        common, seasons, prior, vehicle, owner_id, facts.is_active[vehicle.id], facts.warranty[vehicle.id],
         facts.birthday.get(owner_id) if owner_id else None, facts.sales.get(vehicle.id), facts.visits.get(vehicle.id),
         facts.readings.get(vehicle.id), facts.last_reached.get(owner_id) if owner_id else None,
         facts.booked.get(vehicle.id),
@@ -48,9 +56,11 @@ def plan_inputs(
     store_forecasts: bool = True,
     table: dict[tuple[str, str], Interval] | None = None,
     priors: dict[str, float] | None = None,
+    valid_until: dict[int, dt.date] | None = None,
 ) -> tuple[list[VehicleFacts], int]:
     """The plan engine's inputs for these vehicles; also stores their forecasts (unless told not to).
-    Returns the facts and the number of forecast rows written."""
+    Returns the facts and the number of forecast rows written; ``valid_until``, when given, receives
+    the first day each vehicle's forecast may change."""
     batch = forecast_vehicles(
         inputs=[
             VehicleForecastInput(
@@ -68,6 +78,8 @@ def plan_inputs(
         table=table,
         priors=priors,
     )
+    if valid_until is not None:
+        valid_until.update(batch.valid_until)
     result: list[VehicleFacts] = []
     for vehicle in vehicles:
         owner_id = facts.owner_of[vehicle.id]
@@ -110,6 +122,21 @@ def build_facts(
         facts, facts.vehicles, today_by_dealership=today_by_dealership, seasons_by_dealership=seasons,
         store_forecasts=store_forecasts,
     )
+
+
+def plan_with_validity(
+    facts: Iterable[VehicleFacts], specs: Sequence[TemplateSpec], valid_until: dict[int, dt.date]
+) -> list[PlannedTouchpoint]:
+    """The planned touchpoints; ``valid_until`` (holding each vehicle's forecast's) is lowered to the
+    first day each vehicle's plan may change."""
+    planned: list[PlannedTouchpoint] = []
+    for vehicle_facts in facts:
+        touchpoints = plan_vehicle(specs, vehicle_facts)
+        planned.extend(touchpoints)
+        until = plan_valid_until(specs, vehicle_facts, touchpoints)
+        vehicle_id = vehicle_facts.vehicle_id
+        valid_until[vehicle_id] = min(valid_until.get(vehicle_id, dt.date.max), until)
+    return planned
 
 
 def plan_facts(facts: Iterable[VehicleFacts], specs: Sequence[TemplateSpec]) -> list[PlannedTouchpoint]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-__all__ = ["MONTH_DAYS", "add_months", "advance_months", "days_in_month", "is_leap"]
+__all__ = ["MONTH_DAYS", "add_months", "advance_months", "days_in_month", "first_day_when_months_reach", "is_leap"]
 
 MONTH_DAYS = 30.4375
 _WHOLE_EPS = 1e-9
@@ -62,3 +62,14 @@ def advance_months(anchor: date, months: float) -> date:
         if result > cap:
             return cap
     return result
+
+
+def first_day_when_months_reach(target: date, months: int, *, after: date) -> date:
+    """The first day d > ``after`` with ``add_months(d, months) >= target`` (``add_months`` is monotone)."""
+    one = timedelta(days=1)
+    day = add_months(target, -months)
+    while day > after and add_months(day - one, months) >= target:
+        day -= one
+    while add_months(day, months) < target:
+        day += one
+    return max(day, after + one)

@@ -188,8 +188,10 @@ def project_maintenance_due_dates(
     first_interval_km: int | None = None,
     first_interval_months: int | None = None,
     margin_days: int = BEHAVIOUR_MARGIN_DAYS,
+    beyond: list[MaintenanceDue] | None = None,
 ) -> list[MaintenanceDue]:
-    """Successive due dates up to ``until`` (docs/forecast.md)."""
+    """Successive due dates up to ``until`` (docs/forecast.md); ``beyond``, when given, receives the
+    first due date after ``until``."""
     margin = _DEFAULT_MARGIN if margin_days == BEHAVIOUR_MARGIN_DAYS else _ONE_DAY * margin_days
     est_hi = replace(
         estimate,
@@ -222,6 +224,8 @@ def project_maintenance_due_dates(
         ]
         due, due_hi, due_lo = dues
         if due.due_on > until:
+            if beyond is not None:
+                beyond.append(due)
             break
         if results:
             due = replace(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Literal, Protocol
 
-from customers.core.calendar import MONTH_DAYS, add_months
+from customers.core.calendar import MONTH_DAYS, add_months, first_day_when_months_reach
 from customers.core.due_dates import (
     MaintenanceDue,
     maintenance_intervals,
@@ -32,6 +32,8 @@ __all__ = [
     "SaleLike",
     "SkippedVisit",
     "forecast_vehicle",
+    "next_fact_day",
+    "odometer_on_day",
     "replay_maintenance",
 ]
 
@@ -80,6 +82,18 @@ class Forecast:
     start_km: int
     interval_km: int  # the interval of the next maintenance (the first one's own after a new-car sale)
     interval_months: int
+    # The odometer is ``odometer_km`` on ``odometer_on`` and grows at the rate after it: the odometer on
+    # any later day is computed on read (``odometer_on_day``), so the forecast does not change daily.
+    odometer_on: date = date.min
+    odometer_km: int = 0
+    # The first day after ``today`` on which the same facts may forecast differently (a fact dated after
+    # today comes into view, the next due date becomes overdue, the projection reaches one more).
+    valid_until: date = date.max
+
+
+def odometer_on_day(km_per_month: float, odometer_on: date, odometer_km: int, day: date) -> int:
+    """The estimated odometer on ``day`` (on or after ``odometer_on``), from a stored forecast."""
+    return max(0, round_km(odometer_km + km_per_month * (day - odometer_on).days / MONTH_DAYS))
 
 
 def forecast_vehicle(
@@ -123,9 +137,10 @@ def forecast_vehicle(
     first_km = interval.first_km if is_first else None
     first_months = interval.first_months if is_first else None
     next_km, next_months = maintenance_intervals(done, interval.km, interval.months, first_km, first_months)
+    beyond: list[MaintenanceDue] = []
     due, upcoming = _due_dates(
         estimate, start_on=start_on, start_km=start_km, interval=interval, done=done, first_km=first_km,
-        first_months=first_months, today=today, projection_months=projection_months,
+        first_months=first_months, today=today, projection_months=projection_months, beyond=beyond,
     )
     shift = 0
     if with_habit and past_maintenance:
@@ -140,14 +155,39 @@ def forecast_vehicle(
             shift = habit_shift_days(errors)
             due, upcoming = _shifted_by_habit(due, upcoming, errors, shift, today=today)
     odometer_today = _odometer_today(estimate, start_on, start_km, today)
-    return Forecast(
-        estimate, due, tuple(upcoming), max(0, odometer_today), is_first, shift, start_on, start_km, next_km, next_months
+    if estimate.last_odometer_km is None or estimate.last_reading_on is None:
+        base_on, base_km = start_on, start_km
+    else:
+        base_on, base_km = estimate.last_reading_on, estimate.last_odometer_km
+    valid_until = _valid_until(
+        readings, sales, maintenance, due, beyond, today=today, projection_months=projection_months
     )
+    return Forecast(
+        estimate, due, tuple(upcoming), max(0, odometer_today), is_first, shift, start_on, start_km, next_km,
+        next_months, base_on, base_km, valid_until,
+    )
+
+
+def _valid_until(
+    readings: Sequence[Reading], sales: Sequence[SaleLike], maintenance: Sequence[tuple[date, int]],
+    due: MaintenanceDue, beyond: Sequence[MaintenanceDue], *, today: date, projection_months: int,
+) -> date:
+    """The first day after ``today`` on which these facts may forecast differently."""
+    later = [next_fact_day(readings, sales, maintenance, today=today)]
+    if due.due_on >= today:
+        later.append(due.due_on + timedelta(days=1))  # overdue from then on
+    raw_due, *after_horizon = beyond
+    if raw_due.due_on >= today:
+        later.append(raw_due.due_on + timedelta(days=1))
+    if after_horizon:  # the projection's horizon reaches one more due date
+        later.append(first_day_when_months_reach(after_horizon[0].due_on, projection_months, after=today))
+    return min(later, default=date.max)
+
 
 
 def _due_dates(
     estimate: MileageEstimate, *, start_on: date, start_km: int, interval: Interval, done: int, first_km: int | None,
-    first_months: int | None, today: date, projection_months: int,
+    first_months: int | None, today: date, projection_months: int, beyond: list[MaintenanceDue] | None = None,
 ) -> tuple[MaintenanceDue, list[MaintenanceDue]]:
     """The next due date (its point where it catches the most visits) and the due dates ahead, the first being it."""
     upcoming = project_maintenance_due_dates(
@@ -161,6 +201,7 @@ def _due_dates(
         maintenances_done=done,
         first_interval_km=first_km,
         first_interval_months=first_months,
+        beyond=beyond,
     ) if projection_months > 0 else []
     due = (
         upcoming[0]
@@ -178,6 +219,8 @@ def _due_dates(
         )
     )
     next_km, next_months = maintenance_intervals(done, interval.km, interval.months, first_km, first_months)
+    if beyond is not None:  # its overdue flag is kept when the point moves: it changes on its own day
+        beyond.insert(0, due)
     due = most_likely_due(
         due, estimate, start_on=start_on, start_km=start_km, interval_km=next_km, interval_months=next_months
     )
@@ -221,6 +264,16 @@ def _with_fact_readings(
             seen.add(key)
             known.append(Reading(*key))
     return known
+
+
+def next_fact_day(
+    readings: Sequence[Reading], sales: Sequence[SaleLike], maintenance: Sequence[tuple[date, int]], *, today: date
+) -> date:
+    """The first day after ``today`` on which one of these facts comes into view (``date.max``: none)."""
+    later = [r.read_on for r in readings if r.read_on > today]
+    later.extend(s.sold_on for s in sales if s.sold_on > today)
+    later.extend(day for day, _km in maintenance if day > today)
+    return min(later, default=date.max)
 
 
 @dataclass(frozen=True, slots=True)

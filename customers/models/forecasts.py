@@ -3,10 +3,14 @@ of it that planned calls."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from customers.core.forecast import odometer_on_day
 from customers.models.vehicles import Vehicle
 
 
@@ -48,7 +52,10 @@ class VehicleForecast(models.Model):
     km_per_month_low = models.FloatField(_("km per month, low"))
     km_per_month_high = models.FloatField(_("km per month, high"))
     source = models.CharField(_("source"), max_length=10)
-    odometer_today_km = models.PositiveIntegerField(_("estimated odometer today, km"))
+    # The odometer as estimated on ``odometer_on`` (the latest usable reading, else the start of the
+    # cycle); the odometer today is computed on read from it and the rate (``odometer_today_km``).
+    odometer_km = models.PositiveIntegerField(_("estimated odometer, km"))
+    odometer_on = models.DateField(_("odometer estimated on"))
     next_due_on = models.DateField(_("next maintenance due"))
     due_earliest_on = models.DateField(_("due, earliest"))
     due_latest_on = models.DateField(_("due, latest"))
@@ -71,6 +78,15 @@ class VehicleForecast(models.Model):
 
     def __str__(self) -> str:
         return f"{self.vehicle_id}: due {self.next_due_on}"
+
+    def odometer_on_day(self, day: dt.date) -> int:
+        """The estimated odometer on ``day``, from the stored estimate and rate."""
+        return odometer_on_day(self.km_per_month, self.odometer_on, self.odometer_km, max(day, self.odometer_on))
+
+    @property
+    def odometer_today_km(self) -> int:
+        """The estimated odometer today (the dealership's day; computed on read, never stored)."""
+        return self.odometer_on_day(self.vehicle.dealership.local_date(timezone.now()))
 
 
 class ForecastSnapshot(models.Model):

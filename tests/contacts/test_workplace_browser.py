@@ -61,7 +61,7 @@ def realistic_call(dealership, day, *, priority=1):
     OdometerReading.objects.create(vehicle=vehicle, read_on=dt.date(2026, 3, 30), odometer_km=45839, source="visit")
     VehicleForecast.objects.create(
         vehicle=vehicle, computed_on=day, km_per_month=1876, km_per_month_low=1500, km_per_month_high=2200,
-        source="readings", odometer_today_km=60444, next_due_on=day + dt.timedelta(days=7),
+        source="readings", odometer_km=60444, odometer_on=day, next_due_on=day + dt.timedelta(days=7),
         due_earliest_on=day - dt.timedelta(days=7), due_latest_on=day + dt.timedelta(days=30), due_driver="km",
         due_odometer_km=60000, interval_number=4,
     )

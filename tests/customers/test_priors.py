@@ -21,7 +21,7 @@ def _forecast(vehicle, km_per_month: float, source: str = "readings") -> Vehicle
     day = dt.date(2026, 11, 1)
     return VehicleForecast.objects.create(
         vehicle=vehicle, computed_on=day, km_per_month=km_per_month, km_per_month_low=km_per_month,
-        km_per_month_high=km_per_month, source=source, odometer_today_km=10_000, next_due_on=day,
+        km_per_month_high=km_per_month, source=source, odometer_km=10_000, odometer_on=day, next_due_on=day,
         due_earliest_on=day, due_latest_on=day, due_driver="km", due_odometer_km=15_000, interval_number=1,
     )
 

@@ -60,6 +60,7 @@ from contacts.core.plan_engine.types import (
     TemplateSpec,
     VehicleFacts,
 )
+from contacts.core.plan_engine.validity import plan_valid_until
 
 __all__ = [
     "AFTER_CYCLE_HORIZON_MONTHS",
@@ -87,6 +88,7 @@ __all__ = [
     "VehicleFacts",
     "cycle_sale",
     "parse_season_dates",
+    "plan_valid_until",
     "plan_vehicle",
     "reference_vehicle_facts",
     "warranty_end",

@@ -55,7 +55,7 @@ def test_the_sweep_skips_vehicles_whose_inputs_have_not_changed(moscow):
     assert PlanFingerprint.objects.count() == 2
 
 
-def test_a_new_day_a_template_edit_or_force_replans_an_unchanged_vehicle(moscow):
+def test_the_end_of_validity_a_template_edit_or_force_replans_an_unchanged_vehicle(moscow):
     # given
     vehicle = bought_new(moscow)
     replan(vehicle_ids=[vehicle.id], now=NOW)
@@ -65,10 +65,16 @@ def test_a_new_day_a_template_edit_or_force_replans_an_unchanged_vehicle(moscow)
     # when / then: forced, it is computed again (and writes nothing, since nothing changed)
     forced = replan(vehicle_ids=[vehicle.id], now=NOW, force=True)
     assert (forced.skipped, forced.rows_written) == (0, 0)
-    # when / then: the next local day is another input
-    tomorrow = replan(vehicle_ids=[vehicle.id], now=NOW + dt.timedelta(days=1))
-    assert tomorrow.skipped == 0
-    assert PlanFingerprint.objects.get(vehicle=vehicle).digest != digest
+    # when / then: the next local day is not another input while the plan stays valid
+    stored = PlanFingerprint.objects.get(vehicle=vehicle)
+    today = moscow.local_date(NOW)
+    assert stored.valid_until is not None and stored.valid_until > today + dt.timedelta(days=1)
+    assert replan(vehicle_ids=[vehicle.id], now=NOW + dt.timedelta(days=1)).skipped == 1
+    # when / then: on the day its validity ends it is planned again, from the same inputs
+    expired = NOW + dt.timedelta(days=(stored.valid_until - today).days)
+    assert replan(vehicle_ids=[vehicle.id], now=expired).skipped == 0
+    assert PlanFingerprint.objects.get(vehicle=vehicle).digest == digest
+    assert PlanFingerprint.objects.get(vehicle=vehicle).valid_until > stored.valid_until
     # when / then: an admin edits a template: every vehicle is planned again
     TouchpointTemplate.objects.filter(code="service_invite").update(offset_days=-28)
     edited = replan(vehicle_ids=[vehicle.id], now=NOW + dt.timedelta(days=1))

@@ -27,7 +27,7 @@ facts = ChunkFacts(vehicles=[car], owner_of={7: 3}, is_active={7: True}, warrant
 facts.sales[7].append(SaleRow(3, dt.date(2025, 1, 15), "new", 0))
 facts.visits[7].append(("maintenance", dt.date(2026, 1, 20), 15200))
 facts.readings[7].append((11, dt.date(2025, 1, 15), 0))
-print(fingerprint(facts, car, today=dt.date(2026, 12, 1), seasons=((3, 20), (10, 5)), prior=1450.0, common="templates"))
+print(fingerprint(facts, car, seasons=((3, 20), (10, 5)), prior=1450.0, common="templates"))
 """
 
 

@@ -73,7 +73,7 @@ def test_the_copy_path_writes_what_the_orm_path_writes(moscow, monkeypatch):
             "reason_detail",
         ))
         forecasts = sorted(VehicleForecast.objects.values_list("vehicle_id", "computed_on", "km_per_month", "next_due_on",
-                                                               "odometer_today_km", "flagged_readings"))
+                                                               "odometer_km", "odometer_on", "flagged_readings"))
         return touchpoints, forecasts
 
     results = []

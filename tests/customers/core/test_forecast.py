@@ -119,3 +119,53 @@ def test_replay_counts_the_visits_it_cannot_replay() -> None:
     assert skipped == [SkippedVisit(date(2024, 1, 1), "nothing_before"),
                        SkippedVisit(date(9999, 12, 30), "date_out_of_range"),
                        SkippedVisit(date(2025, 2, 1), "after_today")]
+
+
+def test_the_forecast_is_the_same_every_day_until_its_validity_ends() -> None:
+    """``valid_until``: from ``today`` up to the day before it, the same facts forecast the same (but
+    the odometer today, which is computed on read from the stored point and rate)."""
+    import random
+
+    from customers.core.forecast import odometer_on_day
+
+    rng = random.Random(5)
+    checked = 0
+    for _ in range(150):
+        today = date(2026, 1, 1) + timedelta(days=rng.randint(0, 400))
+        sold_on = today - timedelta(days=rng.randint(-20, 1500))
+        rate = rng.uniform(300, 3_000)
+        maintenance = []
+        day, km = sold_on, 0
+        while True:
+            day += timedelta(days=rng.randint(200, 420))
+            if day > today + timedelta(days=60):
+                break
+            km += int(rate * 11)
+            maintenance.append((day, km))
+        readings = [
+            Reading(sold_on + timedelta(days=d), int(rate * d / MONTH_DAYS))
+            for d in sorted(rng.sample(range(1, 1600), rng.randint(0, 4)))
+        ]
+        sales = [Sale(sold_on, "new", 0)]
+        first = forecast_vehicle(readings=readings, sales=sales, maintenance=maintenance, interval=_INTERVAL,
+                                 prior_km_per_month=1_250.0, today=today)
+        if first is None:
+            continue
+        assert first.valid_until > today
+        assert odometer_on_day(first.estimate.km_per_month, first.odometer_on, first.odometer_km, today) == first.odometer_today_km
+        for offset in range(1, min(90, (first.valid_until - today).days)):
+            later = forecast_vehicle(readings=readings, sales=sales, maintenance=maintenance, interval=_INTERVAL,
+                                     prior_km_per_month=1_250.0, today=today + timedelta(days=offset))
+            assert later is not None
+            assert replace_odometer(later) == replace_odometer(first), (today, offset)
+            checked += 1
+    assert checked > 3_000
+
+
+def replace_odometer(forecast):  # type: ignore[no-untyped-def]
+    """The forecast but its odometer today and the later due dates' own overdue flags (neither is
+    stored nor planned from: the plan reads the later due dates' days and drivers)."""
+    from dataclasses import replace
+
+    upcoming = tuple(replace(d, is_overdue=False) for d in forecast.upcoming[1:])
+    return replace(forecast, odometer_today_km=0, upcoming=(forecast.upcoming[:1] + upcoming))

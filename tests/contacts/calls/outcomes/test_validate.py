@@ -44,7 +44,7 @@ def test_a_reading_the_estimator_set_aside_does_not_block_an_honest_mileage(mosc
     typo = OdometerReading.objects.create(vehicle=vehicle, read_on=dt.date(2026, 9, 1), odometer_km=80000)
     VehicleForecast.objects.create(
         vehicle=vehicle, computed_on=DAY, km_per_month=1000, km_per_month_low=800, km_per_month_high=1200,
-        source="readings", odometer_today_km=14000, next_due_on=DAY, due_earliest_on=DAY, due_latest_on=DAY,
+        source="readings", odometer_km=14000, odometer_on=DAY, next_due_on=DAY, due_earliest_on=DAY, due_latest_on=DAY,
         due_driver="km", due_odometer_km=15000, interval_number=1,
         flagged_readings=[{"read_on": "2026-09-01", "odometer_km": 80000, "reason": "implausible_jump", "reading_id": typo.pk}],
     )

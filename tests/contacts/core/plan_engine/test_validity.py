@@ -1,0 +1,47 @@
+"""``plan_valid_until``: from ``today`` up to the day before it, the same facts plan the same touchpoints."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from datetime import date, timedelta
+
+from contacts.core.plan_engine import SaleFact, VehicleFacts, plan_valid_until, plan_vehicle
+from contacts.core.program import DEFAULT_PROGRAM
+
+
+def _facts(rng: random.Random) -> VehicleFacts:
+    today = date(2026, 1, 1) + timedelta(days=rng.randint(0, 365))
+    sold_on = today - timedelta(days=rng.randint(-30, 1900))
+    kind = rng.choice(["new", "new", "used"])
+    dues = tuple(sorted({sold_on + timedelta(days=rng.randint(150, 400) * k) for k in range(1, 6)}))
+    visits = tuple(sorted({d + timedelta(days=rng.randint(-40, 40)) for d in dues if rng.random() < 0.6}))
+    ahead = today + timedelta(days=rng.randint(1, 40))
+    return VehicleFacts(
+        vehicle_id=1, customer_id=1, sales=(SaleFact(sold_on, kind, 0 if kind == "new" else 30_000),), today=today,
+        birthday=date(1980, rng.randint(1, 12), rng.randint(1, 28)) if rng.random() < 0.7 else None,
+        km_per_month=rng.uniform(400, 2500), maintenance_due_dates=dues,
+        maintenance_due_drivers=tuple(rng.choice(["km", "time"]) for _ in dues), maintenance_visits=visits,
+        maintenance_booked_on=ahead if rng.random() < 0.15 else None,
+        last_reached_contact_on=today - timedelta(days=rng.randint(0, 500)) if rng.random() < 0.6 else None,
+        last_visit_on=max(visits) if visits and rng.random() < 0.8 else None,
+        traded_in_on=today - timedelta(days=rng.randint(0, 200)) if rng.random() < 0.05 else None,
+    )
+
+
+def test_the_plan_is_the_same_every_day_until_its_validity_ends() -> None:
+    rng = random.Random(3)
+    checked = 0
+    lengths = []
+    for _ in range(300):
+        facts = _facts(rng)
+        planned = plan_vehicle(DEFAULT_PROGRAM, facts)
+        until = plan_valid_until(DEFAULT_PROGRAM, facts, planned)
+        assert until > facts.today
+        lengths.append(min((until - facts.today).days, 400))
+        for offset in range(1, min(120, (until - facts.today).days)):
+            later = dataclasses.replace(facts, today=facts.today + timedelta(days=offset))
+            assert plan_vehicle(DEFAULT_PROGRAM, later) == planned, (facts, offset)
+            checked += 1
+    assert checked > 5_000
+    assert sorted(lengths)[len(lengths) // 2] > 14  # the median plan stays valid for weeks
