@@ -160,7 +160,9 @@ def estimate_mileage(
         flags: tuple[FlaggedReading, ...] = ()
     else:
         os, ks, used, flags = clean(seq, t_today, max_per_day)
-    if len(os) >= 4:
+    # The newest reading is checked against the car's steady rate, unless its segment spans a reading
+    # the chain already dropped: over that gap the rate of the short segments before says nothing.
+    if len(os) >= 4 and not any(used[-2].read_on < f.reading.read_on < used[-1].read_on for f in flags):
         reason = newest_typo(os, ks)
         if reason is not None:
             flags = tuple(sorted([*flags, FlaggedReading(used[-1], reason)], key=lambda f: f.reading.read_on))

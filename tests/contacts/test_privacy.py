@@ -16,7 +16,7 @@ from django.utils import timezone
 from contacts.models import CallAttempt, CallTask, OutboxMessage
 from contacts.privacy import erase_customer
 from customers.models import Consent, Customer, Sale, Suppression, Vehicle
-from customers.refusals import apply_suppression_list, suppressed_channels
+from customers.refusals import apply_suppression_list, suppressed_pairs
 from tests import factories
 from tests.contacts.factories import make_call_task, make_outbox_message
 
@@ -97,7 +97,8 @@ def test_erasure_keeps_the_refusal_as_a_hash_and_the_counts(held, caplog):
     # and the same phone or e-mail, imported again, comes back refused
     again = factories.CustomerFactory(dealership=held.dealership, phone="+79161112233", email="olga@example.ru")
     other = factories.CustomerFactory(dealership=held.dealership)
-    assert suppressed_channels([(again.pk, again.phone, "", again.email), (other.pk, other.phone, "", "")]) == {
+    refused = suppressed_pairs([(again.pk, again.phone, "", again.email), (other.pk, other.phone, "", "")])
+    assert {pk: {channel for channel, _purpose in pairs} for pk, pairs in refused.items()} == {
         again.pk: {"call", "sms", "email"}}
     assert apply_suppression_list(customer_ids=[again.pk], now=timezone.now()) == 3
     assert not again.allows("call")
