@@ -33,7 +33,7 @@ class DepartmentAdmin(admin.ModelAdmin):
 @admin.register(TouchpointTemplate)
 class TouchpointTemplateAdmin(admin.ModelAdmin):
     list_display = ["code", "name_en", "department", "channel", "anchor", "recurrence", "priority", "is_active", "version"]
-    list_filter = ["department", "channel", "anchor", "phase", "is_active"]
+    list_filter = ["department", "channel", "anchor", "phase", "is_active", "may_go_on_days_off"]
     search_fields = ["code", "name_en", "name_ru"]
     readonly_fields = ["version"]
     change_form_template = "admin/contacts/touchpointtemplate/change_form.html"

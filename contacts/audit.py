@@ -11,7 +11,6 @@ from collections import defaultdict
 from typing import Any
 
 from contacts.core import pressure_audit
-from contacts.core.message_hours import is_greeting
 from contacts.models import CallTask, CallTaskItem, ContactRules, OutboxMessage
 from contacts.queues import resolver_rules
 from customers.models import Consent, Customer, Dealership
@@ -63,12 +62,12 @@ def audit_stored_contacts() -> dict[str, Any]:
                 channel=channel,
                 on=send_on,
                 window=(start, end),
-                is_greeting=is_greeting(anchor),
+                may_go_on_days_off=may_go_on_days_off,
             )
-            for customer_id, channel, send_on, start, end, anchor in OutboxMessage.objects.filter(dealership=dealership)
+            for customer_id, channel, send_on, start, end, may_go_on_days_off in OutboxMessage.objects.filter(dealership=dealership)
             .exclude(status=OutboxMessage.Status.CANCELLED)
             .values_list("customer_id", "channel", "send_on", "touchpoint__window_start", "touchpoint__window_end",
-                         "touchpoint__template__anchor")
+                         "touchpoint__template__may_go_on_days_off")
         ]
         checked += len(calls) + len(messages)
         for rule, count in pressure_audit.audit(
