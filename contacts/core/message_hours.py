@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
+
 class Verdict(StrEnum):
     SEND = "send"
     # Not yet: before the hours of its day, after them (it is then missed at local midnight), or a later day.

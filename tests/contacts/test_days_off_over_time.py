@@ -71,3 +71,16 @@ def test_over_four_weeks_the_setting_decides_the_days_and_the_auditor_finds_noth
     TouchpointTemplate.objects.filter(code="accessories").update(may_go_on_days_off=False)
     violations = audit_stored_contacts()["violations"]
     assert violations["weekend"] + violations["holiday"] > 0
+
+
+def test_only_a_message_template_may_go_on_weekends_and_holidays():
+    # given: a call template with the setting ticked (the admin and the program pages both call clean)
+    from django.core.exceptions import ValidationError
+
+    template = TouchpointTemplate.objects.get(code="first_weeks")
+    assert template.channel == "call"
+    template.may_go_on_days_off = True
+    # when / then: refused on that field, in plain words
+    with pytest.raises(ValidationError) as refused:
+        template.full_clean()
+    assert "a call never goes on them" in str(refused.value.message_dict["may_go_on_days_off"])
