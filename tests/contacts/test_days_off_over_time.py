@@ -32,6 +32,12 @@ def _buyers(dealership: Dealership) -> None:
             vehicle__owner__birthday=dt.date(1980, due.month, due.day), sold_on=sold_on,
         )
         factories.OdometerReadingFactory(vehicle=sale.vehicle, read_on=sold_on, odometer_km=0, source="sale")
+    # and buyers whose first maintenance falls due in those weeks: calls, so the auditor has a calendar
+    for n in range(4):
+        sold_on = START - dt.timedelta(days=330 - 5 * n)
+        sale = factories.SaleFactory(vehicle__owner__dealership=dealership, sold_on=sold_on)
+        factories.OdometerReadingFactory(vehicle=sale.vehicle, read_on=sold_on, odometer_km=0, source="sale")
+        factories.OdometerReadingFactory(vehicle=sale.vehicle, read_on=START - dt.timedelta(days=40), odometer_km=9000 + 700 * n)
 
 
 def _one_day(day: dt.date) -> None:
