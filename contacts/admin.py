@@ -36,7 +36,7 @@ class DepartmentAdmin(admin.ModelAdmin):
 class TouchpointTemplateAdmin(AuditHistoryMixin, admin.ModelAdmin):
     audit_object_type = trail.ObjectType.TEMPLATE
     list_display = ["code", "name_en", "department", "channel", "anchor", "recurrence", "priority", "is_active", "version"]
-    list_filter = ["department", "channel", "anchor", "phase", "is_active"]
+    list_filter = ["department", "channel", "anchor", "phase", "is_active", "may_go_on_days_off"]
     search_fields = ["code", "name_en", "name_ru"]
     # Script variants are edited (and validated as a whole) on the program designer's template page.
     readonly_fields = ["version", "script_share", "script_variants"]

@@ -12,7 +12,6 @@ from collections import defaultdict
 from typing import Any
 
 from contacts.core import pressure_audit
-from contacts.core.message_hours import is_greeting
 from contacts.core.purposes import purpose_of
 from contacts.models import CallTask, CallTaskItem, ContactRules, OutboxMessage
 from contacts.queues import resolver_rules
@@ -66,15 +65,15 @@ def audit_stored_contacts() -> dict[str, Any]:
                 channel=channel,
                 on=send_on,
                 window=(start, end),
-                is_greeting=is_greeting(anchor),
+                may_go_on_days_off=may_go_on_days_off,
                 purpose=purpose_of(code=code, department=department),
             )
-            for customer_id, channel, send_on, start, end, anchor, code, department in OutboxMessage.objects.filter(
+            for customer_id, channel, send_on, start, end, may_go_on_days_off, code, department in OutboxMessage.objects.filter(
                 dealership=dealership
             )
             .exclude(status=OutboxMessage.Status.CANCELLED)
             .values_list("customer_id", "channel", "send_on", "touchpoint__window_start", "touchpoint__window_end",
-                         "touchpoint__template__anchor", "touchpoint__template__code",
+                         "touchpoint__template__may_go_on_days_off", "touchpoint__template__code",
                          "touchpoint__template__department__code")
         ]
         checked += len(calls) + len(messages)

@@ -20,7 +20,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from contacts.calls import is_working_day
-from contacts.core.message_hours import MessageHours, Verdict, is_greeting, sending_verdict
+from contacts.core.message_hours import MessageHours, Verdict, sending_verdict
 from contacts.models import ContactRules, OutboxMessage, Touchpoint
 from contacts.refusals import refusal_resolution
 from contacts.senders import LooksUp, Sender, SendError, get_sender
@@ -87,15 +87,15 @@ def _send_for_dealership(
     ).order_by("send_on", "id")
     to_send: list[int] = []
     to_give_back: dict[Verdict, list[int]] = {Verdict.MISSED: [], Verdict.CLOSED_DAY: []}
-    greetings: set[int] = set()
-    for message_id, send_on, anchor, next_attempt_at in due.values_list(
-        "id", "send_on", "touchpoint__template__anchor", "next_attempt_at"
+    any_day: set[int] = set()  # its template lets it go on a weekend or a holiday
+    for message_id, send_on, may_go_on_days_off, next_attempt_at in due.values_list(
+        "id", "send_on", "touchpoint__template__may_go_on_days_off", "next_attempt_at"
     ):
-        if is_greeting(anchor):
-            greetings.add(message_id)
+        if may_go_on_days_off:
+            any_day.add(message_id)
         verdict = sending_verdict(
             send_on=send_on, local_now=now.astimezone(dealership.zone), hours=hours,
-            is_greeting=message_id in greetings, is_working_day=is_working,
+            may_go_on_days_off=message_id in any_day, is_working_day=is_working,
         )
         if verdict in to_give_back:
             to_give_back[verdict].append(message_id)
@@ -120,7 +120,7 @@ def _send_for_dealership(
         now = timezone.now()
         verdict = sending_verdict(
             send_on=message.send_on, local_now=now.astimezone(dealership.zone), hours=hours,
-            is_greeting=message.pk in greetings, is_working_day=is_working,
+            may_go_on_days_off=message.pk in any_day, is_working_day=is_working,
         )
         if verdict is not Verdict.SEND:
             break

@@ -1,4 +1,4 @@
-"""SMS through SMSC.ru's HTTP API (https://smsc.ru/api/http/), the Russian provider.
+"""SMS through SMSC.ru's HTTP API, the Russian provider.
 
 Why SMSC.ru: it takes the sender's own message ``id`` on ``send.php`` and answers ``status.php`` by
 (phone, id), so the message's idempotency key is also the provider's id. A worker killed between
@@ -6,11 +6,30 @@ handing a message over and recording it can ask SMSC whether it has the message 
 again: exactly once from the customer's side. SMSC also refuses an identical request repeated
 within a minute (error 9), which here means the first one went through.
 
-Requests: ``POST /sys/send.php`` login, psw, phones, mes, id, sender, fmt=3 (JSON), charset=utf-8;
-answer ``{"id": ..., "cnt": n}`` or ``{"error": "...", "error_code": N}``. ``GET /sys/status.php``
-login, psw, phone, id, fmt=3; answer ``{"status": S, ...}`` (S = -3: no such message). Delivery
-reports come to the callback URL set in the SMSC account (contacts.channels.urls) with id, phone,
-status and err.
+Checked against SMSC's published documentation (stored copies read on 2026-12-02):
+https://smsc.ru/api/http/ (English: https://smscentre.com/api/http/) for ``send.php``;
+https://smscentre.com/api/http/status_messages/ and
+https://smscentre.com/api/http/status_messages/status_answer/ for ``status.php``; the error list of
+``send.php`` as SMSC's page gives it, mirrored at http://s1.sm-s.ru/api/http/send/sms/sms_answer/.
+
+- ``POST /sys/send.php``: login, psw, phones (international format, "+" may be left out), mes, id,
+  sender, fmt=3 (JSON), charset=utf-8 (the default is windows-1251). As documented. An error answers
+  ``{"error": "...", "error_code": N}``, with the message's ``"id"`` too for errors 3, 6, 7 and 8;
+  N is 1 parameters, 2 login or password, 3 not enough money, 4 IP blocked for a while, 5 date format,
+  6 message forbidden (text or sender name), 7 phone number format, 8 cannot be delivered to this
+  number, 9 the same request sent again too soon. As documented (SEND_ERRORS below).
+- The success answer ``{"id": ..., "cnt": n}`` (n = SMS parts) is the shape the fake server in
+  tests/contacts/channels/conftest.py gives; the stored pages did not show that part of the page, so
+  it is not checked. The adapter reads only ``error_code`` from it, so nothing hangs on it.
+- ``GET /sys/status.php``: login, psw, phone, id, fmt=3. As documented. The fmt=3 answer is
+  ``{"status": S, "last_date": "...", "last_timestamp": T, "flag": F, "err": E}``; errors are
+  ``{"error": "...", "error_code": N}`` with N 1, 2, 4, 5 (deleting a message) or 9 (too many
+  requests). As documented.
+- NOT CHECKED, the stored pages did not include them: the meaning of each status number S (here
+  -3 no such message; 1, 2, 4 delivered / read / link followed; 3, 20, 23, 24 failed; 22, 25 a bad
+  number; anything else still under way), and the field names of the delivery callback SMSC posts
+  to the URL set in the account ("Передача статусов на обработчик клиента"; read here as id, phone,
+  status, err). Check both against the account's documentation before going live.
 """
 
 from __future__ import annotations

@@ -52,8 +52,8 @@ class TemplateForm(forms.ModelForm):
         fields = [
             "code", "name_en", "name_ru", "department", "channel", "anchor", "recurrence", "offset_months",
             "offset_days", "window_start_days", "window_end_days", "priority", "sale_kinds", "requires_birthday",
-            "skip_when_maintenance_booked_or_done", "min_vehicle_age_months", "max_vehicle_age_months", "phase",
-            "is_active", "script_en", "script_ru", "script_share", "script_variants",
+            "may_go_on_days_off", "skip_when_maintenance_booked_or_done", "min_vehicle_age_months", "max_vehicle_age_months",
+            "phase", "is_active", "script_en", "script_ru", "script_share", "script_variants",
         ]
         widgets = {"script_en": forms.Textarea(attrs={"rows": 9}), "script_ru": forms.Textarea(attrs={"rows": 9})}
 

@@ -36,6 +36,7 @@ class TemplateFields(TypedDict):
     priority: int
     sale_kinds: list[str]
     requires_birthday: bool
+    may_go_on_days_off: bool
     skip_when_maintenance_booked_or_done: bool
     min_vehicle_age_months: int | None
     max_vehicle_age_months: int | None

@@ -2,8 +2,9 @@
 
 docs/program.md version 2: messages go out only inside the dealership's message hours (default
 10:00-20:00 local), on the message's own local calendar day; a greeting (a birthday) may go on a
-weekend or a public holiday, any other message only on a working day. Calls never go on those days;
-the call side keeps its own rules (contacts.calls).
+weekend or a public holiday, any other message only on a working day, unless its template says it may
+(TouchpointTemplate.may_go_on_days_off: on for the birthday template, off by default). Calls never go on
+those days; the call side keeps its own rules (contacts.calls).
 """
 
 from __future__ import annotations
@@ -11,16 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
-
-# The anchors of greetings: they may go on a weekend or a public holiday (docs/program.md version 2). The
-# resolver places them there (contacts.core.pressure), the sender sends them (contacts.sending) and the
-# auditor accepts them (contacts.core.pressure_audit).
-GREETING_ANCHORS: Final[frozenset[str]] = frozenset({"birthday"})
-
-
-def is_greeting(anchor: str) -> bool:
-    return anchor in GREETING_ANCHORS
 
 
 class Verdict(StrEnum):
@@ -29,7 +20,7 @@ class Verdict(StrEnum):
     WAIT = "wait"
     # Its local day is over and it did not go out: it must not go out on another day.
     MISSED = "missed"
-    # Its day is a weekend or a holiday and it is not a greeting.
+    # Its day is a weekend or a holiday and its template does not let it go on those days.
     CLOSED_DAY = "closed_day"
 
 
@@ -49,18 +40,20 @@ class MessageHours:
 
 
 def sending_verdict(
-    *, send_on: dt.date, local_now: dt.datetime, hours: MessageHours, is_greeting: bool, is_working_day: bool
+    *, send_on: dt.date, local_now: dt.datetime, hours: MessageHours, may_go_on_days_off: bool,
+    is_working_day: bool
 ) -> Verdict:
     """May a message meant for ``send_on`` go out at ``local_now`` (the dealership's wall clock)?
 
-    ``is_working_day`` is about ``local_now``'s date (it only matters when that is ``send_on``).
+    ``is_working_day`` is about ``local_now``'s date (it only matters when that is ``send_on``);
+    ``may_go_on_days_off`` is the message's template's setting (weekends and holidays allowed).
     """
     today = local_now.date()
     if send_on < today:
         return Verdict.MISSED
     if send_on > today:
         return Verdict.WAIT
-    if not is_greeting and not is_working_day:
+    if not may_go_on_days_off and not is_working_day:
         return Verdict.CLOSED_DAY
     if not hours.contains(local_now.time().replace(tzinfo=None)):
         return Verdict.WAIT

@@ -58,8 +58,8 @@ class AuditMessage:
     is_requested: bool = False
     window: tuple[date, date] | None = None
     is_planned: bool = True
-    # A greeting may go on a weekend or a holiday (docs/program.md version 2).
-    is_greeting: bool = False
+    # The template's setting: it may go on a weekend or a holiday (docs/program.md version 2).
+    may_go_on_days_off: bool = False
     purpose: str = ""
 
 
@@ -133,7 +133,7 @@ def audit(
             (day, message.is_planned, message.is_requested)
         )
         if message.is_planned:
-            check_contact(message.customer_id, message.channel, day, message.is_greeting,
+            check_contact(message.customer_id, message.channel, day, message.may_go_on_days_off,
                           purposes=(message.purpose,) if message.purpose else ())
             if message.window is not None and not message.window[0] <= message.on <= message.window[1]:
                 counts["outside_window"] += 1

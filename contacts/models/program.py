@@ -160,6 +160,10 @@ def _condition_errors(template: TouchpointTemplate) -> dict[str, list[str]]:
         errors["max_vehicle_age_months"] = [
             _("Vehicle age: the maximum (%(high)s months) is below the minimum (%(low)s months).") % {"low": low, "high": high}
         ]
+    if template.may_go_on_days_off and template.channel == Channel.CALL:
+        errors["may_go_on_days_off"] = [
+            str(_("Weekends and holidays: a call never goes on them; only a message may."))
+        ]
     return errors
 
 
@@ -243,6 +247,14 @@ class TouchpointTemplate(models.Model):
     # Conditions.
     sale_kinds = models.JSONField(_("sale kinds (empty = any)"), default=list, blank=True)
     requires_birthday = models.BooleanField(_("needs a known birthday"), default=False)
+    # Messages only (docs/program.md version 2): weekends and holidays block calls, not this message.
+    may_go_on_days_off = models.BooleanField(
+        _("may go on weekends and holidays"), default=False,
+        help_text=_(
+            "Messages only. Ticked, the message goes on its day even when that is a weekend or a public "
+            "holiday (inside message hours), as a birthday greeting does; not ticked, it waits for a working day."
+        ),
+    )
     skip_when_maintenance_booked_or_done = models.BooleanField(
         _("skip when maintenance is booked or done"), default=False
     )

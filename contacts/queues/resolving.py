@@ -14,9 +14,9 @@ from typing import Any
 from django.db import transaction
 
 from contacts.core import pressure
-from contacts.core.message_hours import is_greeting
 from contacts.core.program import ESSENTIAL_CODES
 from contacts.models import (
+    Anchor,
     Explanation,
     ExplanationItem,
     OutboxMessage,
@@ -278,7 +278,8 @@ def resolve_household(
                 window_end=window_end,
                 priority=template.priority,
                 reason=reason,
-                is_greeting=is_greeting(template.anchor),
+                is_greeting=template.anchor == Anchor.BIRTHDAY,
+                may_go_on_days_off=template.may_go_on_days_off,
                 is_essential=template.code in ESSENTIAL_CODES,
             )
         )

@@ -10,7 +10,7 @@ import time_machine
 
 from contacts import tasks
 from contacts.core.message_hours import MessageHours, Verdict, sending_verdict
-from contacts.models import ContactRules, OutboxMessage, Touchpoint
+from contacts.models import ContactRules, OutboxMessage, Touchpoint, TouchpointTemplate
 from customers.models import Consent
 from tests import factories
 from tests.contacts.factories import make_outbox_message
@@ -125,7 +125,7 @@ def test_a_holiday_stops_other_messages_but_not_a_greeting(moscow, tmp_path, set
 
 
 @pytest.mark.parametrize(
-    ("local_now", "send_on", "is_greeting", "is_working_day", "expected"),
+    ("local_now", "send_on", "may_go_on_days_off", "is_working_day", "expected"),
     [
         (dt.datetime(2026, 12, 4, 9, 59, tzinfo=MSK), FRIDAY, False, True, Verdict.WAIT),
         (dt.datetime(2026, 12, 4, 10, 0, tzinfo=MSK), FRIDAY, False, True, Verdict.SEND),
@@ -139,9 +139,10 @@ def test_a_holiday_stops_other_messages_but_not_a_greeting(moscow, tmp_path, set
         (dt.datetime(2026, 12, 5, 8, 0, tzinfo=ZoneInfo("Asia/Yekaterinburg")), SATURDAY, True, False, Verdict.WAIT),
     ],
 )
-def test_sending_verdict(local_now, send_on, is_greeting, is_working_day, expected):
+def test_sending_verdict(local_now, send_on, may_go_on_days_off, is_working_day, expected):
     assert sending_verdict(
-        send_on=send_on, local_now=local_now, hours=HOURS, is_greeting=is_greeting, is_working_day=is_working_day
+        send_on=send_on, local_now=local_now, hours=HOURS, may_go_on_days_off=may_go_on_days_off,
+        is_working_day=is_working_day
     ) is expected
 
 
@@ -186,3 +187,29 @@ def test_the_last_moment_check_stops_an_offer_the_customer_refused_and_sends_the
     reminder.refresh_from_db()
     assert (offer.status, offer.error, reminder.status) == ("cancelled", "do_not_contact:sms:marketing", "sent")
     assert Touchpoint.objects.get(pk=offer.touchpoint_id).resolution == "do_not_contact:sms:marketing"
+
+
+@pytest.mark.parametrize("may_go_on_days_off", [True, False])
+def test_a_message_on_a_saturday_goes_by_its_templates_setting(moscow, tmp_path, settings, may_go_on_days_off):
+    # given: a service reminder (not a greeting) for Saturday, its template's "may go on weekends and
+    # holidays" set one way or the other
+    settings.MESSAGE_FILE_DIR = tmp_path
+    TouchpointTemplate.objects.filter(code="service_reminder").update(may_go_on_days_off=may_go_on_days_off)
+    reminder = make_message(moscow, send_on=SATURDAY)
+    # when: the sender runs every ten minutes through Saturday
+    run_sender_every_ten_minutes(dt.datetime(2026, 12, 4, 21, 0, tzinfo=UTC), dt.datetime(2026, 12, 5, 21, 0, tzinfo=UTC))
+    # then: on, it went at 10:00 Moscow on Saturday; off, it went back to the plan to go on a working day
+    if may_go_on_days_off:
+        reminder.refresh_from_db()
+        assert (reminder.status, reminder.sent_at) == ("sent", dt.datetime(2026, 12, 5, 7, 0, tzinfo=UTC))
+    else:
+        # its window is still open: the row is taken back and the touchpoint waits for a working day
+        assert not OutboxMessage.objects.filter(pk=reminder.pk).exists()
+        touchpoint = Touchpoint.objects.get(pk=reminder.touchpoint_id)
+        assert (touchpoint.status, touchpoint.resolution) == ("planned", "message_closed_day")
+
+
+@pytest.mark.django_db
+def test_a_birthday_template_may_go_on_days_off_and_no_other_does_by_default():
+    # the data migration's default (docs/program.md version 2): only the birthday message has it on
+    assert list(TouchpointTemplate.objects.filter(may_go_on_days_off=True).values_list("code", flat=True)) == ["birthday"]

@@ -172,7 +172,7 @@ class _Household:
 
     def first_message_day(self, low: int, high: int, is_counted: bool, any_day: bool = False) -> int:
         """The earliest allowed message day in [low, high], or -1. ``any_day``: weekends and holidays
-        allowed (a greeting)."""
+        allowed (the template's setting, Item.may_go_on_days_off)."""
         holidays = self.holidays
         is_working = self.is_working
         call_days = self.call_days_blocking_messages

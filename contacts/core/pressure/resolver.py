@@ -32,7 +32,7 @@ def _place_messages(
     plans: list[MessagePlan] = []
     for wish, _rank, end, touchpoint_id, start, item in entries:
         is_counted = not item.is_requested
-        day = household.first_message_day(start, end, is_counted, item.is_greeting)
+        day = household.first_message_day(start, end, is_counted, item.may_go_on_days_off)
         if day < 0:
             decisions.append(_window_closed(item, household.tally(start, end, False, is_counted)))
             continue

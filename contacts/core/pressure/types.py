@@ -75,8 +75,11 @@ class Item:
     # The customer asked for it (a callback, a hot hand-off): not budgeted against the gap and caps.
     is_requested: bool = False
     reason: str = ""
-    # A greeting (a birthday message) may go on a weekend or a public holiday; other contacts may not.
+    # A greeting (a birthday): one per person and day, whichever car it came from.
     is_greeting: bool = False
+    # The template's setting: this message may go on a weekend or a public holiday (on for the birthday
+    # greeting by default); off, it waits for a working day. Calls never go on those days.
+    may_go_on_days_off: bool = False
     # One of the program's essentials: when the budget forces a choice, placed before the others.
     is_essential: bool = False
 

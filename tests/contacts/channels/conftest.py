@@ -144,7 +144,9 @@ def smsc_answer(provider: FakeProvider, path: str, fields: dict[str, str], heade
         return 200, {"id": message_id, "cnt": 1}
     if path == "/sys/status.php":
         known = (fields.get("phone", ""), fields.get("id", "")) in sent
-        return 200, {"status": 1 if known else -3, "last_date": "02.12.2026 10:00:00", "last_timestamp": 1796205600}
+        # the documented fmt=3 answer: status, last_date, last_timestamp, flag, err
+        return 200, {"status": 1 if known else -3, "last_date": "02.12.2026 10:00:00", "last_timestamp": 1796205600,
+                     "flag": 0, "err": 0}
     return 404, {"error": "no such method"}
 
 

@@ -162,7 +162,7 @@ def test_the_auditor_accepts_a_greeting_on_a_holiday_and_not_another_message() -
     # given: two messages on a public holiday, one of them a greeting
     holiday = day("2026-12-08")
     messages = [
-        AuditMessage(household_key="a", customer_id=1, channel="sms", on=holiday, is_greeting=True),
+        AuditMessage(household_key="a", customer_id=1, channel="sms", on=holiday, may_go_on_days_off=True),
         AuditMessage(household_key="b", customer_id=2, channel="sms", on=holiday),
     ]
     # when

@@ -71,10 +71,13 @@ def message(
     customer_id: int = 1,
     is_requested: bool = False,
     is_greeting: bool = False,
+    may_go_on_days_off: bool | None = None,
 ) -> Item:
     due = day(due_on)
     return Item(
         is_greeting=is_greeting,
+        # a birthday greeting's template has the setting on (migration 0017); other tests may set it
+        may_go_on_days_off=is_greeting if may_go_on_days_off is None else may_go_on_days_off,
         touchpoint_id=touchpoint_id,
         customer_id=customer_id,
         vehicle_id=10,

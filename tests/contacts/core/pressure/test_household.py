@@ -361,3 +361,16 @@ def test_a_greeting_goes_on_a_weekend_or_holiday_and_other_messages_wait_for_a_w
     assert dict(message_days(greeted)) == {1: day("2026-11-28"), 3: day("2026-12-08")}
     assert dict(message_days(informed)) == {2: day("2026-11-30")}
     assert outcome(informed, 2)[0:2] == ("deferred", "deferred:weekend")
+
+
+def test_a_message_follows_its_templates_days_off_setting_not_its_anchor() -> None:
+    # given: Saturday 2026-11-28; two tyre-season messages (not greetings) due that day, in two households,
+    # one whose template may go on weekends and holidays and one whose template may not
+    allowed = [message(1, "2026-11-28", code="tyre_season", may_go_on_days_off=True)]
+    kept = [message(2, "2026-11-28", code="tyre_season", may_go_on_days_off=False)]
+    # when
+    on_saturday, on_monday = run(allowed), run(kept)
+    # then: the one with the setting goes on Saturday; the other waits for Monday
+    assert dict(message_days(on_saturday)) == {1: day("2026-11-28")}
+    assert dict(message_days(on_monday)) == {2: day("2026-11-30")}
+    assert outcome(on_monday, 2)[0:2] == ("deferred", "deferred:weekend")
