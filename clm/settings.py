@@ -356,7 +356,8 @@ CELERY_BEAT_SCHEDULE = {
 # --- REST framework -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # Our own tokens (customers.models.ApiToken): expiry, scopes, use recorded; then the web session.
+        "customers.token_authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -374,6 +375,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["customers.throttling.FailOpenUserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": env_str("API_THROTTLE_RATE", "6000/minute")},
 }
+# A new API token's lifetime unless its creator chooses another (at most API_TOKEN_MAX_DAYS).
+API_TOKEN_DEFAULT_DAYS = env_int("API_TOKEN_DEFAULT_DAYS", 90)
+API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 366)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Dealer CLM API",
     "VERSION": "1.0.0",

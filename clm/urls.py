@@ -8,6 +8,7 @@ from django.views.i18n import set_language
 
 from contacts import operations_views
 from contacts.configuration import views as configuration_views
+from customers import token_views
 from customers import views as customer_views
 
 urlpatterns = [
@@ -26,6 +27,8 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("accounts/invite/<uidb64>/<token>/", configuration_views.InviteAcceptView.as_view(), name="invite_accept"),
     path("accounts/invite/done/", configuration_views.invite_accepted, name="invite_done"),
+    path("account/tokens/", token_views.tokens, name="api_tokens"),
+    path("account/tokens/<int:pk>/revoke/", token_views.revoke, name="api_token_revoke"),
     path("admin/", admin.site.urls),
     path("customers/", include("customers.urls")),
     path("calls/", include("contacts.urls")),

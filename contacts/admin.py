@@ -25,16 +25,19 @@ from contacts.models import (
     Touchpoint,
     TouchpointTemplate,
 )
+from customers.admin_scoping import DealershipScopedAdmin
 
 
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
+class DepartmentAdmin(DealershipScopedAdmin, admin.ModelAdmin):
+    dealership_path = None
     list_display = ["code", "name_en", "name_ru", "priority", "takes_handoffs", "is_active"]
 
 
 @admin.register(TouchpointTemplate)
-class TouchpointTemplateAdmin(AuditHistoryMixin, admin.ModelAdmin):
+class TouchpointTemplateAdmin(AuditHistoryMixin, DealershipScopedAdmin, admin.ModelAdmin):
     audit_object_type = trail.ObjectType.TEMPLATE
+    dealership_path = None
     list_display = ["code", "name_en", "department", "channel", "anchor", "recurrence", "priority", "is_active", "version"]
     list_filter = ["department", "channel", "anchor", "phase", "is_active", "may_go_on_days_off"]
     search_fields = ["code", "name_en", "name_ru"]
@@ -77,7 +80,8 @@ class TouchpointTemplateAdmin(AuditHistoryMixin, admin.ModelAdmin):
 
 
 @admin.register(Touchpoint)
-class TouchpointAdmin(admin.ModelAdmin):
+class TouchpointAdmin(DealershipScopedAdmin, admin.ModelAdmin):
+    dealership_path = "customer__dealership"
     list_display = ["due_on", "template", "vehicle", "customer", "status", "resolution"]
     list_filter = ["status", "template"]
     search_fields = ["vehicle__vin", "customer__last_name"]
@@ -85,7 +89,7 @@ class TouchpointAdmin(admin.ModelAdmin):
 
 
 @admin.register(ContactRules)
-class ContactRulesAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class ContactRulesAdmin(AuditedAdminMixin, DealershipScopedAdmin, admin.ModelAdmin):
     audit_object_type = trail.ObjectType.CONTACT_RULES
     list_display = [
         "dealership",
@@ -98,13 +102,13 @@ class ContactRulesAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(DailyCapacity)
-class DailyCapacityAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class DailyCapacityAdmin(AuditedAdminMixin, DealershipScopedAdmin, admin.ModelAdmin):
     audit_object_type = trail.ObjectType.CAPACITY
     list_display = ["dealership", "day", "agents_on_shift", "set_by"]
 
 
 @admin.register(CallTask)
-class CallTaskAdmin(admin.ModelAdmin):
+class CallTaskAdmin(DealershipScopedAdmin, admin.ModelAdmin):
     list_display = ["scheduled_on", "customer", "dealership", "kind", "status", "priority", "claimed_by"]
     list_filter = ["dealership", "status", "kind"]
     search_fields = ["customer__last_name", "customer__phone"]
@@ -112,21 +116,22 @@ class CallTaskAdmin(admin.ModelAdmin):
 
 
 @admin.register(CallAttempt)
-class CallAttemptAdmin(admin.ModelAdmin):
+class CallAttemptAdmin(DealershipScopedAdmin, admin.ModelAdmin):
+    dealership_path = "call_task__dealership"
     list_display = ["ended_at", "customer", "agent", "outcome"]
     list_filter = ["outcome"]
     raw_id_fields = ["call_task", "customer", "vehicle"]
 
 
 @admin.register(Handoff)
-class HandoffAdmin(admin.ModelAdmin):
+class HandoffAdmin(DealershipScopedAdmin, admin.ModelAdmin):
     list_display = ["deadline", "customer", "department", "kind", "status"]
     list_filter = ["department", "kind", "status"]
     raw_id_fields = ["customer", "vehicle", "created_from"]
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
+class OutboxMessageAdmin(DealershipScopedAdmin, admin.ModelAdmin):
     list_display = ["send_on", "customer", "channel", "status", "provider", "attempts", "sent_at", "error"]
     list_filter = ["channel", "status", "provider"]
     raw_id_fields = ["customer", "touchpoint"]
@@ -145,13 +150,14 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(TemplateVersion)
-class TemplateVersionAdmin(ReadOnlyAdmin):
+class TemplateVersionAdmin(DealershipScopedAdmin, ReadOnlyAdmin):
+    dealership_path = None
     list_display = ["code", "status", "number", "published_at", "published_by", "created_at", "created_by"]
     list_filter = ["status"]
     search_fields = ["code"]
 
 
 @admin.register(ConfigurationChange)
-class ConfigurationChangeAdmin(ReadOnlyAdmin):
+class ConfigurationChangeAdmin(DealershipScopedAdmin, ReadOnlyAdmin):
     list_display = ["changed_at", "dealership", "subject", "changed_by"]
     list_filter = ["subject", "dealership"]

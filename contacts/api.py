@@ -20,7 +20,12 @@ from rest_framework.views import APIView
 from contacts import calls, metrics
 from contacts.models import CallAttempt, CallTask, Department, Touchpoint
 from customers import access
-from customers.api import MAX_ID, IdFilter
+from customers.api import MAX_ID, IdFilter, TokenScope
+from customers.models import ApiToken
+
+# What a dialer integration's token (scope dialer) may do: read call tasks, claim one, record its outcome.
+DIALER_READS = (ApiToken.Scope.READ, ApiToken.Scope.DIALER)
+DIALER_ONLY = (ApiToken.Scope.DIALER,)
 
 
 def agent_of(request: Request) -> User:
@@ -131,7 +136,7 @@ def call_tasks_of(user: Any) -> QuerySet[CallTask]:
 class TouchpointListApi(generics.ListAPIView):
     """Planned touchpoints of your dealerships' customers."""
 
-    permission_classes = [permissions.IsAuthenticated, CanSeeCustomers]
+    permission_classes = [permissions.IsAuthenticated, TokenScope, CanSeeCustomers]
     serializer_class = TouchpointOutput
     filterset_class = TouchpointFilter
 
@@ -140,7 +145,7 @@ class TouchpointListApi(generics.ListAPIView):
 
 
 class TouchpointDetailApi(generics.RetrieveAPIView):
-    permission_classes = [permissions.IsAuthenticated, CanSeeCustomers]
+    permission_classes = [permissions.IsAuthenticated, TokenScope, CanSeeCustomers]
     serializer_class = TouchpointOutput
 
     def get_queryset(self) -> QuerySet[Touchpoint]:
@@ -150,7 +155,8 @@ class TouchpointDetailApi(generics.RetrieveAPIView):
 class CallTaskListApi(generics.ListAPIView):
     """Call tasks of your dealerships."""
 
-    permission_classes = [permissions.IsAuthenticated, CanSeeCustomers]
+    permission_classes = [permissions.IsAuthenticated, TokenScope, CanSeeCustomers]
+    token_scopes = DIALER_READS
     serializer_class = CallTaskOutput
     filterset_class = CallTaskFilter
 
@@ -159,7 +165,8 @@ class CallTaskListApi(generics.ListAPIView):
 
 
 class CallTaskDetailApi(generics.RetrieveAPIView):
-    permission_classes = [permissions.IsAuthenticated, CanSeeCustomers]
+    permission_classes = [permissions.IsAuthenticated, TokenScope, CanSeeCustomers]
+    token_scopes = DIALER_READS
     serializer_class = CallTaskOutput
 
     def get_queryset(self) -> QuerySet[CallTask]:
@@ -174,7 +181,8 @@ class ClaimNextOut(serializers.Serializer):
 class CallTaskClaimApi(APIView):
     """A softphone or dialer takes the next call for the authenticated agent."""
 
-    permission_classes = [permissions.IsAuthenticated, CanWorkQueue]
+    permission_classes = [permissions.IsAuthenticated, TokenScope, CanWorkQueue]
+    token_scopes = DIALER_ONLY
 
     @extend_schema(request=None, responses=ClaimNextOut, summary="Claim the next call")
     def post(self, request: Request) -> Response:
@@ -200,7 +208,8 @@ class OutcomeOut(serializers.Serializer):
 
 
 class CallTaskOutcomeApi(APIView):
-    permission_classes = [permissions.IsAuthenticated, CanWorkQueue]
+    permission_classes = [permissions.IsAuthenticated, TokenScope, CanWorkQueue]
+    token_scopes = DIALER_ONLY
 
     @extend_schema(request=OutcomeIn, responses=OutcomeOut, summary="Record a call's outcome")
     def post(self, request: Request, pk: int) -> Response:
@@ -227,7 +236,7 @@ class CallTaskOutcomeApi(APIView):
 
 
 class FiguresApi(APIView):
-    permission_classes = [permissions.IsAuthenticated, CanSeeDashboards]
+    permission_classes = [permissions.IsAuthenticated, TokenScope, CanSeeDashboards]
 
     @extend_schema(
         parameters=[OpenApiParameter("from", dt.date, required=True), OpenApiParameter("to", dt.date, required=True),

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from audit import trail
 from audit.admin import AuditedAdminMixin
 from customers import hooks, refusals
+from customers.admin_scoping import DealershipScopedAdmin, DealershipScopedInline
 from customers.models import (
     Consent,
     Customer,
@@ -49,13 +50,14 @@ class ReplanOnSaveMixin:
 
 
 @admin.register(Dealership)
-class DealershipAdmin(admin.ModelAdmin):
+class DealershipAdmin(DealershipScopedAdmin, admin.ModelAdmin):
+    dealership_path = "id"
     list_display = ["name", "code", "time_zone", "country", "call_hours_start", "call_hours_end"]
     search_fields = ["name", "code"]
     filter_horizontal = ["staff"]
 
 
-class VehicleInline(admin.TabularInline):
+class VehicleInline(DealershipScopedInline, admin.TabularInline):
     model = Vehicle
     fk_name = "owner"
     fields = ["vin", "make", "model", "year", "plate", "is_active"]
@@ -78,7 +80,8 @@ class ConsentForm(forms.ModelForm):
         return self.cleaned_data.get("purpose") or Purpose.ALL
 
 
-class ConsentInline(admin.TabularInline):
+class ConsentInline(DealershipScopedInline, admin.TabularInline):
+    dealership_path = "customer__dealership"
     model = Consent
     form = ConsentForm
     extra = 0
@@ -88,7 +91,7 @@ class ConsentInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(AuditedAdminMixin, ReplanOnSaveMixin, admin.ModelAdmin):
+class CustomerAdmin(AuditedAdminMixin, DealershipScopedAdmin, ReplanOnSaveMixin, admin.ModelAdmin):
     audit_object_type = trail.ObjectType.CUSTOMER
     list_display = ["name", "phone", "email", "dealership", "status", "is_holdout"]
     list_filter = ["dealership", "status", "language", "is_holdout"]
@@ -130,9 +133,10 @@ class CustomerAdmin(AuditedAdminMixin, ReplanOnSaveMixin, admin.ModelAdmin):
 
 
 @admin.register(Suppression)
-class SuppressionAdmin(admin.ModelAdmin):
+class SuppressionAdmin(DealershipScopedAdmin, admin.ModelAdmin):
     """The refusals kept by phone and e-mail. Deleting an entry lets that address be contacted again
     once its customer's consent is changed too."""
+    dealership_path = "customer__dealership"
 
     list_display = ["value", "kind", "channel", "refused_at", "source", "reason"]
     list_filter = ["kind", "channel", "source"]
@@ -140,24 +144,25 @@ class SuppressionAdmin(admin.ModelAdmin):
     readonly_fields = ["customer"]
 
 
-class SaleInline(admin.TabularInline):
+class SaleInline(DealershipScopedInline, admin.TabularInline):
     model = Sale
     extra = 0
     raw_id_fields = ["customer"]
 
 
-class ServiceVisitInline(admin.TabularInline):
+class ServiceVisitInline(DealershipScopedInline, admin.TabularInline):
     model = ServiceVisit
     extra = 0
 
 
-class OdometerReadingInline(admin.TabularInline):
+class OdometerReadingInline(DealershipScopedInline, admin.TabularInline):
+    dealership_path = "vehicle__dealership"
     model = OdometerReading
     extra = 0
 
 
 @admin.register(Vehicle)
-class VehicleAdmin(ReplanOnSaveMixin, admin.ModelAdmin):
+class VehicleAdmin(DealershipScopedAdmin, ReplanOnSaveMixin, admin.ModelAdmin):
     list_display = ["vin", "make", "model", "year", "plate", "owner", "dealership", "is_active"]
     list_filter = ["dealership", "make", "is_active"]
     search_fields = ["vin", "plate", "model", "owner__last_name", "owner__phone"]
@@ -167,7 +172,7 @@ class VehicleAdmin(ReplanOnSaveMixin, admin.ModelAdmin):
 
 
 @admin.register(Sale)
-class SaleAdmin(ReplanOnSaveMixin, admin.ModelAdmin):
+class SaleAdmin(DealershipScopedAdmin, ReplanOnSaveMixin, admin.ModelAdmin):
     list_display = ["sold_on", "vehicle", "customer", "dealership", "kind", "salesperson"]
     list_filter = ["dealership", "kind"]
     search_fields = ["vehicle__vin", "customer__last_name", "external_id"]
@@ -176,7 +181,7 @@ class SaleAdmin(ReplanOnSaveMixin, admin.ModelAdmin):
 
 
 @admin.register(ServiceVisit)
-class ServiceVisitAdmin(ReplanOnSaveMixin, admin.ModelAdmin):
+class ServiceVisitAdmin(DealershipScopedAdmin, ReplanOnSaveMixin, admin.ModelAdmin):
     list_display = ["visited_on", "vehicle", "dealership", "kind", "odometer_km"]
     list_filter = ["dealership", "kind"]
     search_fields = ["vehicle__vin", "external_id"]
@@ -185,7 +190,8 @@ class ServiceVisitAdmin(ReplanOnSaveMixin, admin.ModelAdmin):
 
 
 @admin.register(OdometerReading)
-class OdometerReadingAdmin(ReplanOnSaveMixin, admin.ModelAdmin):
+class OdometerReadingAdmin(DealershipScopedAdmin, ReplanOnSaveMixin, admin.ModelAdmin):
+    dealership_path = "vehicle__dealership"
     list_display = ["read_on", "vehicle", "odometer_km", "source"]
     list_filter = ["source"]
     search_fields = ["vehicle__vin"]
@@ -193,13 +199,15 @@ class OdometerReadingAdmin(ReplanOnSaveMixin, admin.ModelAdmin):
 
 
 @admin.register(MaintenanceSchedule)
-class MaintenanceScheduleAdmin(admin.ModelAdmin):
+class MaintenanceScheduleAdmin(DealershipScopedAdmin, admin.ModelAdmin):
+    dealership_path = None
     list_display = ["make", "model", "interval_km", "interval_months", "first_interval_km", "first_interval_months"]
     search_fields = ["make", "model"]
 
 
 @admin.register(VehicleForecast)
-class VehicleForecastAdmin(admin.ModelAdmin):
+class VehicleForecastAdmin(DealershipScopedAdmin, admin.ModelAdmin):
+    dealership_path = "vehicle__dealership"
     list_display = ["vehicle", "km_per_month", "next_due_on", "due_driver", "is_overdue", "computed_on"]
     list_filter = ["due_driver", "is_overdue"]
     search_fields = ["vehicle__vin"]
@@ -207,7 +215,9 @@ class VehicleForecastAdmin(admin.ModelAdmin):
 
 
 @admin.register(ImportBatch)
-class ImportBatchAdmin(admin.ModelAdmin):
+class ImportBatchAdmin(DealershipScopedAdmin, admin.ModelAdmin):
     list_display = ["created_at", "kind", "file_name", "dealership", "uploaded_by", "status", "refused_count"]
     list_filter = ["kind", "status", "dealership"]
     exclude = ["file_content"]
+
+from customers import admin_tokens  # noqa: E402, F401  (API tokens: their own module)

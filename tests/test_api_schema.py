@@ -9,7 +9,6 @@ import datetime as dt
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 from contacts.models import CallTask, Touchpoint, TouchpointTemplate
@@ -36,7 +35,7 @@ def manager_token(transactional_db, moscow, tasks_queued_not_run) -> str:
     day = dt.date(2026, 11, 23)
     CallTask.objects.create(dealership=moscow, customer=customer, scheduled_on=day, window_start=day, window_end=day,
                             blocks_until=day + dt.timedelta(days=7))
-    return Token.objects.create(user=user).key
+    return factories.api_token(user)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from rest_framework.request import Request
 
 from customers import access
 from customers.models import (
+    ApiToken,
     Dealership,
 )
 
@@ -23,6 +24,28 @@ DEALERSHIP_CODE = re.compile(r"[-a-zA-Z0-9_]{1,30}")
 
 
 # ------------------------------------------------------------------------------- access, dealership
+
+
+class TokenScope(permissions.BasePermission):
+    """A request with an API token needs one of the view's scopes (``token_scopes``; by default read for
+    GET and write for the rest). A web session is limited by its roles alone. 403 naming the scope."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        token = request.auth
+        if not isinstance(token, ApiToken):
+            return True
+        needed = getattr(view, "token_scopes", None) or (
+            (ApiToken.Scope.READ,) if request.method in permissions.SAFE_METHODS else (ApiToken.Scope.WRITE,))
+        if token.has_scope(*needed):
+            return True
+        self.message = _("This API token lacks the %(scope)s scope that this request needs; create a token "
+                         "with it under API tokens.") % {"scope": _(" or ").join(str(scope) for scope in needed)}
+        return False
+
+
+def may_list_phones(user: Any) -> bool:
+    """Phones and e-mails come out of the customer endpoints only to the roles that put them in."""
+    return access.has_role(user, access.CAN_IMPORT)
 
 
 class CanReadFacts(permissions.BasePermission):

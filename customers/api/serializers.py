@@ -14,7 +14,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 
 from customers import importing
-from customers.api.access import MAX_BULK_ROWS
+from customers.api.access import MAX_BULK_ROWS, may_list_phones
 from customers.models import (
     VIN_PATTERN,
 )
@@ -38,6 +38,17 @@ class CustomerOutput(serializers.Serializer):
     status = serializers.CharField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+    CONTACT_FIELDS = ("phone", "phone_alt", "email")
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        """Phones and e-mail only to the roles that may list them (access.may_list_phones): an agent's
+        token pages out names, not a phone book; empty, as for a customer without them."""
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is not None and not self.context.setdefault("may_list_phones", may_list_phones(request.user)):
+            data.update(dict.fromkeys(self.CONTACT_FIELDS, ""))
+        return data
 
 
 class VehicleOutput(serializers.Serializer):

@@ -24,6 +24,7 @@ from customers.api.access import (
     MAX_BULK_ROWS,
     CanReadFacts,
     CanWriteFacts,
+    TokenScope,
     scoped,
     target_dealership,
     vehicle_scope,
@@ -58,7 +59,7 @@ from customers.parsers import LimitedJSONParser
 
 
 class FactListApi(generics.ListAPIView):
-    permission_classes = [permissions.IsAuthenticated, CanReadFacts]
+    permission_classes = [permissions.IsAuthenticated, TokenScope, CanReadFacts]
     model: ClassVar[type[models.Model]]
     dealership_path: ClassVar[str] = "dealership"
     related: ClassVar[tuple[str, ...]] = ("dealership",)
@@ -68,7 +69,7 @@ class FactListApi(generics.ListAPIView):
 
 
 class FactDetailApi(generics.RetrieveAPIView):
-    permission_classes = [permissions.IsAuthenticated, CanReadFacts]
+    permission_classes = [permissions.IsAuthenticated, TokenScope, CanReadFacts]
     model: ClassVar[type[models.Model]]
     dealership_path: ClassVar[str] = "dealership"
     related: ClassVar[tuple[str, ...]] = ("dealership",)
@@ -80,7 +81,7 @@ class FactDetailApi(generics.RetrieveAPIView):
 class FactWriteApi(APIView):
     """What the write operations share: JSON only, manager/admin, one row through the import's rules."""
 
-    permission_classes = [permissions.IsAuthenticated, CanWriteFacts]
+    permission_classes = [permissions.IsAuthenticated, TokenScope, CanWriteFacts]
     parser_classes = [LimitedJSONParser]
     kind: ClassVar[str]
     model: ClassVar[type[models.Model]]
@@ -253,7 +254,7 @@ class CustomerRefusalApi(APIView):
     admin's (customers.refusals): open calls and pending messages on them are cancelled at once, and
     the phone and e-mail join the suppression list. Any role that sees customers may record one."""
 
-    permission_classes = [permissions.IsAuthenticated, CanReadFacts]
+    permission_classes = [permissions.IsAuthenticated, TokenScope, CanReadFacts]
     parser_classes = [LimitedJSONParser]
 
     @extend_schema(request=RefusalInput, responses={200: RefusalOutput}, operation_id="customers_refusal_create")

@@ -10,6 +10,7 @@ live in the database as constraints, not only in forms (CONVENTIONS 13).
 - ``forecasts``: maintenance schedules, vehicle forecasts and forecast snapshots;
 - ``imports``: import batches;
 - ``duplicates``: pairs of customers who may be one person.
+- ``tokens``: API tokens.
 """
 
 from customers.models.dealerships import (
@@ -36,6 +37,7 @@ from customers.models.people import (
     normalize_email,
     normalize_phone,
 )
+from customers.models.tokens import ApiToken, hash_secret
 from customers.models.vehicles import (
     VIN_PATTERN,
     OdometerReading,
@@ -70,4 +72,6 @@ __all__ = [
     "ForecastSnapshot",
     "ImportBatch",
     "DuplicateCandidate",
+    "ApiToken",
+    "hash_secret",
 ]

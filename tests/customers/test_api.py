@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from contacts.models import CallTask, Touchpoint, TouchpointTemplate
@@ -21,7 +20,7 @@ VIN_1, VIN_2 = "XTA21099043567891", "XTA21099043567892"
 def client_for(user) -> APIClient:
     """An integration's client: its own token."""
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {factories.api_token(user)}")
     return client
 
 

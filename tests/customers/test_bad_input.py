@@ -10,7 +10,6 @@ import zipfile
 import openpyxl
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
 from customers import tasks
 from customers.exports import neutralise_cell
@@ -24,7 +23,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def manager_headers(moscow) -> dict[str, str]:
     user = factories.make_user("integration", "manager", dealerships=(moscow,))
-    return {"Authorization": f"Token {Token.objects.create(user=user).key}"}
+    return {"Authorization": f"Token {factories.api_token(user)}"}
 
 
 def _post_raw(client, headers, body: str | bytes):

@@ -17,7 +17,6 @@ import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
 from clm.celery import app as celery_app
 from customers.models import Customer, ImportBatch
@@ -92,7 +91,7 @@ def test_the_api_answers_with_redis_down_and_logs_it(client, moscow, own_redis, 
     # given: a token user, and a first call counted by the rate limit while Redis is up
     user = factories.make_user("integration", "manager", dealerships=(moscow,))
     factories.CustomerFactory(dealership=moscow, external_id="C-1")
-    headers = {"Authorization": f"Token {Token.objects.create(user=user).key}"}
+    headers = {"Authorization": f"Token {factories.api_token(user)}"}
     assert client.get(reverse("api-customers"), headers=headers).status_code == 200
     # when
     own_redis.stop()

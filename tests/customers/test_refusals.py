@@ -9,7 +9,6 @@ import pytest
 import time_machine
 from django.contrib.auth.models import User
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
 from contacts.calls import set_do_not_contact
 from contacts.models import CallTask, OutboxMessage, Touchpoint, TouchpointTemplate
@@ -140,7 +139,7 @@ def test_consent_given_again_in_the_admin_lifts_the_suppression(client, moscow):
 def test_a_refusal_through_the_api_cancels_the_open_call(client, moscow):
     # given
     user = factories.make_user("integration", "agent", dealerships=(moscow,))
-    token = Token.objects.create(user=user).key
+    token = factories.api_token(user)
     customer = factories.CustomerFactory(dealership=moscow, phone=PHONE)
     task = make_call_task(moscow, customer=customer)
     # when
@@ -317,7 +316,7 @@ def test_refusals_recorded_before_the_list_existed_join_it_on_migration(moscow):
 def test_a_refusal_of_one_purpose_through_the_api_records_who_and_leaves_the_others(client, moscow):
     # given
     user = factories.make_user("integration", "agent", dealerships=(moscow,))
-    token = Token.objects.create(user=user).key
+    token = factories.api_token(user)
     customer = factories.CustomerFactory(dealership=moscow, phone=PHONE)
     headers = {"Authorization": f"Token {token}"}
     url = reverse("api-customers-refusal", args=[customer.pk])
