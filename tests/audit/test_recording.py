@@ -7,7 +7,6 @@ import datetime as dt
 
 import pytest
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from audit.models import AuditEntry
@@ -116,7 +115,7 @@ def test_a_dry_run_records_nothing(moscow, ivanov):
 def test_an_api_write_records_the_token_user_and_the_api(moscow, ivanov):
     dms = factories.make_user("dms", "manager", dealerships=(moscow,))
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=dms).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {factories.api_token(dms)}")
     response = client.post("/api/customers/bulk/", {"dealership": "msk", "rows": [
         {"external_id": "C-1", "last_name": "Иванов", "first_name": "Павел"}]}, format="json", REMOTE_ADDR="192.0.2.7")
     assert response.status_code == 200, response.content
