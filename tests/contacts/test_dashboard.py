@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from contacts import metrics, tasks
-from contacts.dashboard import COLUMN_LABELS, EXPORTS
+from contacts.dashboard_exports import COLUMN_LABELS, EXPORTS
 from contacts.models import (
     CallAttempt,
     CallTask,

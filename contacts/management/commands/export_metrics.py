@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone, translation
 
 from contacts import metrics
-from contacts.dashboard import EXPORTS, export_table
+from contacts.dashboard_exports import EXPORTS, export_table
 from customers.exports import write_csv
 from customers.models import Dealership
 
