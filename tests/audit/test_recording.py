@@ -132,9 +132,10 @@ def test_a_refusal_and_a_consent_are_recorded_per_channel_with_the_reason(ivanov
         refusals.record_refusal(customer=ivanov, channels=["call", "sms"], now=NOW, reason="не звоните",
                                 source=RefusalSource.CALL)
     call, sms = entries(object_type="consent")
-    assert (call.object_id, call.action, call.source) == (f"{ivanov.pk}:call", "refuse", "call_screen")
+    # one entry per channel and purpose: a refusal without a purpose is the channel's "all purposes" row
+    assert (call.object_id, call.action, call.source) == (f"{ivanov.pk}:call:all", "refuse", "call_screen")
     assert call.changes == {"is_allowed": [None, False], "reason": [None, "не звоните"]}
-    assert sms.object_id == f"{ivanov.pk}:sms"
+    assert sms.object_id == f"{ivanov.pk}:sms:all"
     refusals.record_consent(customer=ivanov, channel="sms", now=NOW, reason="передумал")
     consent = entries(object_type="consent")[-1]
     assert (consent.action, consent.changes["is_allowed"], consent.customer_id) == ("consent", [False, True], ivanov.pk)

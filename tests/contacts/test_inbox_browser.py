@@ -92,5 +92,5 @@ def test_a_head_of_sales_works_the_inbox(browser, live_server, moscow, language,
     page.wait_for_selector(f"#handoff-{warm.pk}.gone")
     # then
     assert Handoff.objects.get(pk=warm.pk).department.code == "trade_in"
-    page.wait_for_function("document.getElementById('inbox-badge').innerText === '1'")  # only the escalated one left
+    page.wait_for_function("() => document.getElementById('inbox-badge').innerText === '1'")  # only the escalated one left
     page.screenshot(path=str(ARTIFACTS / f"inbox-after-{tag}.png"), full_page=True)

@@ -319,10 +319,12 @@ def test_the_dashboard_shows_the_variants_and_exports_them(client, moscow, manag
     # then
     assert 'id="script-ab"' in page and "Maintenance invitation" in page
     assert "50.0 %" in page and "proven" in page and "not proven yet" in page
-    assert rows[0] == ["template", "variant", "measure", "calls", "count", "rate", "ci95_low", "ci95_high",
-                       "difference_from_a_low", "difference_from_a_high", "verdict"]
-    booked_b = next(row for row in rows if row[1] == "B" and row[2] == "booked")
-    assert booked_b[:6] == ["service_invite", "B", "booked", "60", "30", "0.5"]
+    # the CSV is laid out as every export (customers.exports): headers in words, rates as the page's percentages
+    assert rows[0] == ["Touchpoint", "Script variant", "Measure", "Calls", "Count", "Rate, %", "95 % interval from, %",
+                       "95 % interval to, %", "Difference from A from, percentage points",
+                       "Difference from A to, percentage points", "Verdict"]
+    booked_b = next(row for row in rows if row[1] == "B" and row[2] == "Booked")
+    assert booked_b[:6] == ["service_invite", "B", "Booked", "60", "30", "50.0"]
     assert booked_b[-1] == "proven" and float(booked_b[8]) > 0
-    assert next(row for row in rows if row[1] == "B" and row[2] == "reached")[-1] == "not proven yet"
-    assert touchpoints[1][:6] == ["service_invite", "120", "120", "1.0", "42", "0.35"]
+    assert next(row for row in rows if row[1] == "B" and row[2] == "Reached")[-1] == "not proven yet"
+    assert touchpoints[1][:6] == ["service_invite", "120", "120", "100.0", "42", "35.0"]
