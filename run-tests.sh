@@ -17,10 +17,6 @@ if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/
   (apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }) \
     || echo "Could not install chromium; browser tests will be skipped."
 fi
-# A local run (the embedded SQLite default) spreads the tests over the machine's cores. With DATABASE_URL
-# and REDIS_URL (CI) they run one after another: the real-worker tests share one Redis database.
-parallel=()
-if [ -z "${DATABASE_URL:-}" ] && [[ " $* " != *" -n "* ]] && [[ " $* " != *" -p no:xdist "* ]]; then
-  parallel=(-n "$(nproc 2>/dev/null || echo 2)")
-fi
-exec .venv/bin/python -m pytest "${parallel[@]}" "$@"
+# One test after another: a parallel run (pytest-xdist, installed: add `-n 2`) is quicker on a quiet
+# machine, but twice hung at its end on a live-server browser test, so it is not the default.
+exec .venv/bin/python -m pytest "$@"
