@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contacts.core import pressure
@@ -54,7 +55,8 @@ def script_context(customer: Customer, tp: Touchpoint, forecast: VehicleForecast
         else {
             "next_due_on": forecast.next_due_on,
             "km_per_month": round(forecast.km_per_month),
-            "odometer_today_km": forecast.odometer_today_km,
+            # From the dealership at hand: the property would load the car and its dealership per touchpoint.
+            "odometer_today_km": forecast.odometer_on_day(dealership.local_date(timezone.now())),
             "due_odometer_km": forecast.due_odometer_km,
             "interval_number": forecast.interval_number,
         },
