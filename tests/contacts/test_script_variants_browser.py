@@ -60,7 +60,8 @@ def test_admin_adds_a_script_variant_and_the_dashboard_compares_them(browser, li
     page.click("#save-draft")
     page.wait_for_selector("#draftbar")
     shoot(page, "editor-en", "#ab")
-    page.click("#publish")
+    with page.expect_navigation():  # a success message of the page before may still show
+        page.click("#publish")
     page.wait_for_selector(".messages li.success")
     # then
     template = TouchpointTemplate.objects.get(code="service_invite")

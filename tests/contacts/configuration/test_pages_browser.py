@@ -64,7 +64,8 @@ def test_admin_edits_a_script_previews_the_draft_and_publishes_it(browser, live_
     assert page.locator("#load tbody tr").count() == 1
     shoot(page, "template-preview-en")
     # when: published
-    page.click("#publish")
+    with page.expect_navigation():  # a success message of the page before may still show
+        page.click("#publish")
     page.wait_for_selector(".messages li.success")
     # then
     template = TouchpointTemplate.objects.get(code="first_weeks")
@@ -95,7 +96,8 @@ def test_admin_reorders_departments_ticks_saturday_and_adds_a_person(browser, li
         page.click("#department-order li[data-code='sales'] button.up")
     assert page.inner_text("#department-order li:first-child .name") == "Sales"
     shoot(page, "rules-en")
-    page.click("#save-rules")
+    with page.expect_navigation():  # a success message of the page before may still show
+        page.click("#save-rules")
     page.wait_for_selector(".messages li.success")
     # then
     rules = ContactRules.objects.get(dealership=moscow)
@@ -110,7 +112,8 @@ def test_admin_reorders_departments_ticks_saturday_and_adds_a_person(browser, li
     page.fill("#id_password", "a-long-first-password")
     page.check("input[name=roles][value='agent']")
     page.check(f"input[name=dealerships][value='{moscow.pk}']")
-    page.click("#add-member button[type=submit]")
+    with page.expect_navigation():  # a success message of the page before may still show
+        page.click("#add-member button[type=submit]")
     page.wait_for_selector(".messages li.success")
     assert "Оператор колл-центра" in page.inner_text("#team")
     assert list(User.objects.get(username="olga").dealerships.all()) == [moscow]
