@@ -23,7 +23,9 @@ from customers.models import Vehicle
 
 # Bump when the forecast or the plan engine computes differently from the same facts: every stored
 # fingerprint then differs, and the next sweep re-plans every vehicle.
-FINGERPRINT_VERSION = 2  # 2: the local day left out (validity, contacts.core.plan_engine.validity)
+# 2: the local day left out (validity, contacts.core.plan_engine.validity); 3: conditional touchpoints
+# keep the day they were planned for
+FINGERPRINT_VERSION = 3
 
 
 def global_inputs(templates: Sequence[tuple[TouchpointTemplate, TemplateSpec]], table: dict[tuple[str, str], Interval]) -> str:
@@ -42,7 +44,7 @@ def fingerprint(facts: ChunkFacts, vehicle: VehicleRow, *, seasons: Any, prior: 
         common, seasons, prior, vehicle, owner_id, facts.is_active[vehicle.id], facts.warranty[vehicle.id],
         facts.birthday.get(owner_id) if owner_id else None, facts.sales.get(vehicle.id), facts.visits.get(vehicle.id),
         facts.readings.get(vehicle.id), facts.last_reached.get(owner_id) if owner_id else None,
-        facts.booked.get(vehicle.id),
+        facts.booked.get(vehicle.id), facts.conditional_planned_on.get(vehicle.id),
     )
     return int.from_bytes(hashlib.blake2b(repr(inputs).encode(), digest_size=8).digest(), "big", signed=True)
 
@@ -107,6 +109,7 @@ def plan_inputs(
                 last_reached_contact_on=facts.last_reached.get(owner_id),
                 last_visit_on=max((day for _kind, day, _km in visits), default=None),
                 season_dates=seasons_by_dealership[vehicle.dealership_id],
+                conditional_planned_on=facts.conditional_planned_on.get(vehicle.id, ()),
             )
         )
     return result, batch.written

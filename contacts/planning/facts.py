@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import Max
 
 from contacts.core.plan_engine import TemplateSpec
-from contacts.models import REACHED_OUTCOMES, CallAttempt, Handoff, TouchpointTemplate
+from contacts.models import REACHED_OUTCOMES, Anchor, CallAttempt, Handoff, Touchpoint, TouchpointTemplate
 from customers.forecasting import SaleRow, VehicleRow
 from customers.models import Dealership, OdometerReading, Sale, ServiceVisit, Vehicle
 
@@ -66,6 +66,9 @@ class ChunkFacts:
     readings: dict[int, list[tuple[int, dt.date, int]]] = field(default_factory=lambda: defaultdict(list))  # id, day, km
     last_reached: dict[int, dt.date] = field(default_factory=dict)  # by customer id
     booked: dict[int, dt.date] = field(default_factory=dict)
+    # the conditional touchpoints' planned days (code, cycle start, occurrence, day), by vehicle:
+    # VehicleFacts.conditional_planned_on
+    conditional_planned_on: dict[int, tuple[tuple[str, dt.date, int, dt.date], ...]] = field(default_factory=dict)
 
     def maintenance(self, vehicle_id: int) -> tuple[tuple[dt.date, int], ...]:
         return tuple(sorted((day, km) for kind, day, km in self.visits[vehicle_id] if kind == ServiceVisit.Kind.MAINTENANCE))
@@ -109,6 +112,7 @@ def load_facts(vehicle_ids: Sequence[int]) -> ChunkFacts:
     )
     _load_vehicle_facts(facts, in_chunk, wanted)
     _load_contact_facts(facts, in_chunk, wanted)
+    _load_conditional_days(facts, in_chunk, wanted)
     return facts
 
 
@@ -148,3 +152,22 @@ def _load_contact_facts(facts: ChunkFacts, in_chunk: dict[str, Any], wanted: set
     ):
         if vehicle_id in wanted:
             facts.booked[vehicle_id] = booked_on
+
+
+#: The anchors whose touchpoints are dated when their condition is found (contacts.core.plan_engine.anchors).
+CONDITIONAL_ANCHORS = (Anchor.MISSED_MAINTENANCE, Anchor.LAPSED, Anchor.KEEP_ALIVE)
+
+
+def _load_conditional_days(facts: ChunkFacts, in_chunk: dict[str, Any], wanted: set[int]) -> None:
+    """The day each stored conditional touchpoint was planned for (cancelled ones are not: a condition
+    that went away and came back is found anew)."""
+    days: dict[int, list[tuple[str, dt.date, int, dt.date]]] = defaultdict(list)
+    for vehicle_id, code, cycle_start, occurrence, due_on in (
+        Touchpoint.objects.filter(**in_chunk, template__anchor__in=CONDITIONAL_ANCHORS)
+        .exclude(status=Touchpoint.Status.CANCELLED)
+        .order_by("vehicle_id", "template__code", "cycle_start", "occurrence")
+        .values_list("vehicle_id", "template__code", "cycle_start", "occurrence", "due_on")
+    ):
+        if vehicle_id in wanted:
+            days[vehicle_id].append((code, cycle_start, occurrence, due_on))
+    facts.conditional_planned_on = {vehicle_id: tuple(rows) for vehicle_id, rows in days.items()}

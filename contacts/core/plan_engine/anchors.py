@@ -165,7 +165,8 @@ def plan_season(planner: _Planner, rule: _Rule) -> None:
 
 def plan_missed_maintenance(planner: _Planner, rule: _Rule) -> None:
     """An unfulfilled due date: threshold (due + offset) <= today, no maintenance visit since
-    due - 60 days, no booking still ahead. Dated at the threshold, not earlier than today.
+    due - 60 days, no booking still ahead. Dated at the threshold, not earlier than the day it was
+    first planned for (``_Planner.conditional_day``).
 
     Once per car (docs/program.md version 2): a car that missed several maintenances gets one touchpoint,
     for the latest miss, whose detail names them all ("TO-4 and TO-5, due since ...")."""
@@ -182,11 +183,13 @@ def plan_missed_maintenance(planner: _Planner, rule: _Rule) -> None:
             continue
         if booked is not None and booked >= since and booked >= today:
             continue
-        day = max(threshold, today)
-        if lower <= day < upper:
-            missed.append((number, due.isoformat(), driver, day))
+        if lower <= max(threshold, today) < upper:
+            missed.append((number, due.isoformat(), driver, threshold))
     if missed:
-        number, due_iso, driver, day = missed[-1]
+        number, due_iso, driver, threshold = missed[-1]
+        day = planner.conditional_day(rule, number, threshold)
+        if not lower <= day < upper:
+            return
         detail = planner.due_detail(number, due_iso, driver)
         if len(missed) > 1:
             detail["missed_numbers"] = ",".join(str(n) for n, _due, _driver, _day in missed)
@@ -195,38 +198,49 @@ def plan_missed_maintenance(planner: _Planner, rule: _Rule) -> None:
 
 
 def plan_lapsed(planner: _Planner, rule: _Rule) -> None:
-    """No visit and no reached contact for longer than the threshold (12 months + 1 day): dated today."""
+    """No visit and no reached contact for longer than the threshold (12 months + 1 day): dated the day
+    it was first planned for (today, the first time)."""
     last, source = planner.last_contact()
-    if rule.shift(last) > planner.today:
+    threshold = rule.shift(last)
+    if threshold > planner.today:
         return
     lower, upper = planner.bounds[rule.phase]
-    day = planner.today
+    occurrence = _months_between(planner.start, last) + 1
+    day = planner.conditional_day(rule, occurrence, threshold)
     if lower <= day < upper:
-        occurrence = _months_between(planner.start, last) + 1
         last_iso = last.isoformat()
         detail = {"last_contact_on": last_iso, "last_contact": source}
         planner.emit(rule, occurrence, day, "lapsed:" + last_iso, detail)
 
 
 def plan_keep_alive(planner: _Planner, rule: _Rule, lapsed_planned: bool) -> None:
-    """No reached contact for the threshold (11 months): last contact + threshold, not earlier than today;
-    not when the customer has lapsed (the reactivation call covers it) or another call is planned
-    between today and that date."""
+    """No reached contact for the threshold (11 months): last contact + threshold, not earlier than the
+    day it was first planned for; not when the customer has lapsed (the reactivation call covers it) or
+    another call is planned between today and that date."""
     if lapsed_planned:
         return
     last, source = planner.last_contact()
     today = planner.today
-    day = max(rule.shift(last), today)
+    occurrence = _months_between(planner.start, last) + 1
+    day = planner.conditional_day(rule, occurrence, rule.shift(last))
     lower, upper = planner.bounds[rule.phase]
     if not lower <= day < upper:
         return
     for due_on, _, _, _, other, _, _ in planner.out:
-        if other.channel == "call" and today <= due_on <= day:
+        if other.channel == "call" and (today <= due_on <= day or _still_open_conditional(other, due_on, today)):
             return
-    occurrence = _months_between(planner.start, last) + 1
     last_iso = last.isoformat()
     detail = {"last_contact_on": last_iso, "last_contact": source}
     planner.emit(rule, occurrence, day, "keep_alive:" + last_iso, detail)
+
+
+def _still_open_conditional(rule: _Rule, due_on: date, today: date) -> bool:
+    """A missed-maintenance or reactivation call dated before today whose window is still open: it
+    keeps its day (``_Planner.conditional_day``) and is still to come, as a call dated ahead is."""
+    return rule.anchor in _CONDITIONAL_ANCHORS and due_on < today <= due_on + rule.window_end
+
+
+_CONDITIONAL_ANCHORS: Final = frozenset({"missed_maintenance", "lapsed"})
 
 
 _PLANNERS: Final[dict[str, Callable[[_Planner, _Rule], None]]] = {

@@ -139,6 +139,7 @@ class _Planner:
         "_visits",
         "_registered_on",
         "_kpm",
+        "_planned_on",
     )
 
     def __init__(self, facts: VehicleFacts, sale: SaleFact, horizon_end: date | None) -> None:
@@ -172,6 +173,25 @@ class _Planner:
         self._registered_on: date | None = None
         kpm = facts.km_per_month
         self._kpm = "" if kpm is None else f"{kpm:.0f}"
+        self._planned_on: dict[tuple[str, int], date] | None = None
+
+    def conditional_day(self, rule: _Rule, occurrence: int, threshold: date) -> date:
+        """The day of a conditional touchpoint whose threshold has come: the day it was planned for
+        when it is still stored so (and on or after the threshold), else today. It does not move with
+        every new today: its window runs out as the program says every touchpoint's does."""
+        planned_on = self._planned_on
+        if planned_on is None:
+            start = self.start
+            planned_on = self._planned_on = {
+                (code, occurrence): day
+                for code, cycle_start, occurrence, day in self.facts.conditional_planned_on
+                if cycle_start == start
+            }
+        today = self.today
+        stored = planned_on.get((rule.code, occurrence))
+        if stored is not None and threshold <= stored <= today:
+            return stored
+        return max(threshold, today)
 
     def emit(self, rule: _Rule, occurrence: int, due_on: date, reason: str, detail: dict[str, str]) -> None:
         if rule.age_limited and not self._age_allows(rule, due_on):

@@ -163,6 +163,10 @@ class VehicleFacts:
     ``first_registered_on``: for the vehicle-age conditions (None = the earliest "new" sale, else the
     cycle's sale). ``insurance_renews_on``: a known policy renewal date, whose month-day repeats yearly
     (None = the sale anniversary). ``season_dates``: the dealership's seasons (None = the template's).
+    ``conditional_planned_on``: the day each conditional touchpoint (missed maintenance, lapsed,
+    keep-alive) still planned or closed by the queue build was planned for, as (code, cycle start,
+    occurrence, day): such a touchpoint keeps that day instead of moving to every new ``today``, so its
+    window runs out as every other touchpoint's does, and a plan stays the same from night to night.
     """
 
     vehicle_id: int
@@ -184,6 +188,7 @@ class VehicleFacts:
     first_registered_on: date | None = None
     insurance_renews_on: date | None = None
     season_dates: tuple[MonthDay, ...] | None = None
+    conditional_planned_on: tuple[tuple[str, date, int, date], ...] = ()
 
     def __post_init__(self) -> None:
         drivers = self.maintenance_due_drivers

@@ -108,23 +108,44 @@ def _conditional_days(
             threshold = shift(last)
             ahead(threshold)
             pinned = threshold <= today
-            if rule.anchor == "keep_alive" and not pinned:
-                # the calls planned between today and the keep-alive's day keep it back until the last is past
-                blocking = [tp.due_on for tp in planned if tp.channel == "call" and today <= tp.due_on <= threshold]
-                if blocking:
-                    candidates.append(max(blocking) + _ONE_DAY)
+            if rule.anchor == "keep_alive" and rule.code not in {tp.code for tp in planned}:
+                # the calls planned between today and the keep-alive's day keep it back until the last is
+                # past; a missed-maintenance or reactivation call until its window ends
+                _keep_alive_blocked_until(max(threshold, today), planned, rules, today, candidates)
         if pinned:
             pinned_codes.add(rule.code)
             age_limited_pinned = age_limited_pinned or rule.age_limited
     if pinned_codes:
-        # dated today (not earlier than today): moves every day while planned
-        if any(tp.code in pinned_codes and tp.due_on <= today for tp in planned):
-            candidates.append(tomorrow)
-        # a keep-alive dated today is kept back by a call due today
-        if any(tp.channel == "call" and tp.due_on == today for tp in planned):
+        # dated today the first time it is found: tomorrow it keeps that day once stored (a fact the
+        # fingerprint sees), else it moves to tomorrow
+        stored = {
+            (code, occurrence): day
+            for code, cycle_start, occurrence, day in planner.facts.conditional_planned_on
+            if cycle_start == planner.start
+        }
+        if any(
+            tp.code in pinned_codes and tp.due_on <= today and stored.get((tp.code, tp.occurrence)) != tp.due_on
+            for tp in planned
+        ):
             candidates.append(tomorrow)
         if age_limited_pinned:
             # the vehicle's age on today changes once a month
             registered = planner.registered_on()
             months = _months_between(registered, today)
             candidates.append(add_months(registered, months + 1))
+
+
+def _keep_alive_blocked_until(
+    day: date, planned: Sequence[PlannedTouchpoint], rules: Sequence[_Rule], today: date, candidates: list[date]
+) -> None:
+    """The day the calls keeping a keep-alive (dated ``day``) back are past: a call dated between today
+    and ``day`` the day after its date, a conditional one dated before today the day after its window."""
+    conditional = {r.code for r in rules if r.anchor in ("missed_maintenance", "lapsed")}
+    ends = [
+        (tp.window_end if tp.code in conditional else tp.due_on) + _ONE_DAY
+        for tp in planned
+        if tp.channel == "call"
+        and (today <= tp.due_on <= day or (tp.code in conditional and tp.due_on < today <= tp.window_end))
+    ]
+    if ends:
+        candidates.append(max(ends))

@@ -120,3 +120,24 @@ def test_skipping_valid_vehicles_plans_exactly_what_a_full_replan_plans_every_ni
     assert len(full[-1][0]) > 500
     # and: most vehicle-nights were skipped
     assert computed < 0.25 * NIGHTS * len(ids), computed
+
+
+def test_a_missed_maintenance_or_reactivation_call_keeps_the_day_it_was_first_planned_for(moscow):
+    # given: the fleet, with lapsed cars and missed maintenances
+    cache.delete(PRIORS_CACHE_KEY)
+    ids = _fleet(moscow)
+    conditional = Touchpoint.objects.filter(template__anchor__in=("missed_maintenance", "lapsed", "keep_alive"))
+    first_day: dict[int, dt.date] = {}
+    recomputed = []
+    # when: 20 nights of the sweep, nobody calling
+    for n in range(20):
+        night = FIRST_NIGHT + dt.timedelta(days=n)
+        with time_machine.travel(dt.datetime.combine(night, dt.time(0, 30), tzinfo=dt.UTC), tick=False):
+            result = replan_isolating_failures(vehicle_ids=ids, force=False)
+        recomputed.append(result.vehicles - result.skipped)
+        # then: every conditional touchpoint keeps the day it was first planned for
+        for tp_id, due_on in conditional.filter(status=Touchpoint.Status.PLANNED).values_list("id", "due_on"):
+            assert first_day.setdefault(tp_id, due_on) == due_on, f"night {n}: touchpoint {tp_id} moved"
+    assert len(first_day) >= 5
+    # and: from the third night on, the lapsed cars are no longer re-planned every night
+    assert max(recomputed[2:]) < len(ids) // 4, recomputed

@@ -45,3 +45,40 @@ def test_the_plan_is_the_same_every_day_until_its_validity_ends() -> None:
             checked += 1
     assert checked > 5_000
     assert sorted(lengths)[len(lengths) // 2] > 14  # the median plan stays valid for weeks
+
+
+_CONDITIONAL_CODES = {t.code for t in DEFAULT_PROGRAM if t.anchor in ("missed_maintenance", "lapsed", "keep_alive")}
+
+
+def _stored(facts: VehicleFacts, planned) -> VehicleFacts:
+    """The facts of the next re-plan: the conditional touchpoints written, with the day each was planned for."""
+    return dataclasses.replace(facts, conditional_planned_on=tuple(
+        (tp.code, tp.cycle_start, tp.occurrence, tp.due_on) for tp in planned if tp.code in _CONDITIONAL_CODES
+    ))
+
+
+def test_a_stored_conditional_touchpoint_keeps_its_day_and_the_plan_stays_valid_for_weeks() -> None:
+    rng = random.Random(8)
+    checked = 0
+    one_day = moved = 0
+    for _ in range(300):
+        facts = _facts(rng)
+        first = plan_vehicle(DEFAULT_PROGRAM, facts)
+        stored = _stored(facts, first)
+        planned = plan_vehicle(DEFAULT_PROGRAM, stored)
+        assert planned == first  # storing what was planned changes nothing that night
+        until = plan_valid_until(DEFAULT_PROGRAM, stored, planned)
+        one_day += until == facts.today + timedelta(days=1)
+        for offset in range(1, min(120, (until - facts.today).days)):
+            later = dataclasses.replace(stored, today=facts.today + timedelta(days=offset))
+            assert plan_vehicle(DEFAULT_PROGRAM, later) == planned, (stored, offset)
+            checked += 1
+        # a day later, what was not stored moves on; what was keeps its day
+        tomorrow = dataclasses.replace(stored, today=facts.today + timedelta(days=1))
+        for tp in plan_vehicle(DEFAULT_PROGRAM, tomorrow):
+            if tp.code in _CONDITIONAL_CODES and tp.due_on <= facts.today:
+                assert (tp.code, tp.cycle_start, tp.occurrence, tp.due_on) in stored.conditional_planned_on
+                moved += 1
+    assert checked > 8_000
+    assert moved > 20  # the sample has conditional touchpoints that kept their day
+    assert one_day < 300 * 0.05  # without the stored days over a third of plans last one day
