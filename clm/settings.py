@@ -425,8 +425,13 @@ TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
 TWILIO_FROM = env_str("TWILIO_FROM", "")
 # Seconds one HTTP request to an SMS provider may take.
 SMS_HTTP_TIMEOUT = env_int("SMS_HTTP_TIMEOUT", 15)
-# E-mail through Django's SMTP backend (contacts.channels.email); the From name is the dealership's.
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+# E-mail, one block for every e-mail the product sends: customers' messages (contacts.channels.email,
+# the From name is the dealership's), team invitations and password resets. Through SMTP in production;
+# to the console in development (DEBUG on), unless EMAIL_BACKEND says otherwise.
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
@@ -434,7 +439,7 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
-DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "noreply@localhost")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "clm@localhost")
 MESSAGE_FILE_DIR = Path(env_str("MESSAGE_FILE_DIR", str(VAR_DIR / "outbox")))
 
 # --- Logging --------------------------------------------------------------------------------------
@@ -447,21 +452,11 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-# --- Sessions, password reset, e-mail ---------------------------------------------------------------
+# --- Sessions, password reset ------------------------------------------------------------------------
 # A session lasts one working shift, not Django's two weeks; a password-reset link one hour, not three days.
+# The reset e-mail goes through the e-mail settings above (Messages).
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE_SECONDS", 10 * 3600)
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_SECONDS", 3600)
-# Password-reset e-mails go through SMTP in production; to the console in development.
-EMAIL_BACKEND = env_str(
-    "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
-)
-EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
-EMAIL_PORT = env_int("EMAIL_PORT", 25)
-EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
-EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
-DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "clm@localhost")
 
 # --- Production security (DEBUG off): `manage.py check --deploy` reports nothing ----------------
 # Scripts and styles from this site only, none inline (no 'unsafe-inline', no eval): the pages' code is

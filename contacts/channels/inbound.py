@@ -1,10 +1,19 @@
 """Workflow: a customer's SMS or e-mail reply, from the signed inbound webhooks (contacts.channels.webhooks).
 
-STOP / СТОП / "не присылайте" records a refusal of that channel at once (through contacts.calls.set_do_not_contact
-until the shared refusal workflow lands); "45 000 km" / "пробег 45000" becomes an odometer reading of
-source "sms" for the customer's only active car, and the car is re-planned on commit. Anything else,
-and a mileage from a customer with several cars, becomes a call for an agent with the text (a requested
-call on the next working day, first in the queue; a second reply joins the open one).
+- STOP / СТОП / "не присылайте" refuses, at once, the purpose of the message answered on that channel
+  (a STOP to a sales offer stops sales offers by SMS, not the service reminders), through the one refusal
+  workflow (contacts.calls.set_do_not_contact → customers.refusals), which records the consent with the
+  customer's words, keeps it by phone and e-mail and cancels what is pending of it. The message answered
+  is the one an e-mail reply names (In-Reply-To / References, our Message-ID), else the latest message sent
+  to the customer on that channel. "STOP ALL" / "СТОП ВСЁ" / "не присылайте ничего", and a STOP when no
+  message of ours is known, refuse the whole channel.
+- "45 000 km" / "пробег 45000" becomes an odometer reading of source "sms" for the customer's car, and the
+  car is re-planned on commit. A customer with several cars names the car in the reply by its plate (with
+  or without the region) or by a model or make only that car has ("Rio 45 000", "А123ВС 45000 км").
+- Anything else, and a mileage from a customer with several cars that does not say which, becomes a call
+  for an agent with the text (a requested call on the next working day, first in the queue; a second
+  reply joins the open one). No "which car?" SMS is sent back: every outgoing message belongs to a planned
+  touchpoint (OutboxMessage.touchpoint), so the agent asks.
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import parseaddr
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -25,9 +35,10 @@ from django.utils.translation import gettext as _
 
 from contacts import queueing
 from contacts.calls import OutcomeError, first_working_day_from, set_do_not_contact, validate_reading
-from contacts.core.replies import ReplyKind, read_reply
-from contacts.models import CallTask, ContactRules
-from customers.models import Channel, Customer, OdometerReading, RefusalSource, normalize_phone
+from contacts.core.replies import Car, ReplyKind, named_car, read_reply
+from contacts.models import CallTask, ContactRules, OutboxMessage
+from contacts.sending import message_purpose
+from customers.models import Channel, Customer, OdometerReading, RefusalSource, Vehicle, normalize_phone
 
 REPLY_CODE = "sms_reply"
 
@@ -59,11 +70,11 @@ def handle_inbound_email(*, raw: bytes, now: dt.datetime) -> InboundResult:
     parsed = read_email(raw)
     if parsed is None:
         return InboundResult("unreadable")
-    address, text = parsed
-    customers = list(Customer.objects.filter(email__iexact=address).select_related("dealership"))
+    customers = list(Customer.objects.filter(email__iexact=parsed.address).select_related("dealership"))
     if not customers:
-        return InboundResult("unknown_sender", detail=address[:254])
-    return handle_reply(customers=customers, channel=Channel.EMAIL, text=text, now=now)
+        return InboundResult("unknown_sender", detail=parsed.address[:254])
+    return handle_reply(customers=customers, channel=Channel.EMAIL, text=parsed.text, now=now,
+                        answered_ids=parsed.answered_ids)
 
 
 # Where a mail client starts quoting the message answered ("On ... wrote:", "-----Original Message-----").
@@ -73,7 +84,23 @@ _QUOTE_START = re.compile(
 )
 
 
-def read_email(raw: bytes) -> tuple[str, str] | None:
+@dataclass(frozen=True)
+class EmailReply:
+    address: str
+    text: str
+    # Our messages the reply names in In-Reply-To and References (their Message-ID), the one answered first.
+    answered_ids: list[int]
+
+
+def answered_message_ids(in_reply_to: str, references: str) -> list[int]:
+    """The ids of our messages (Message-ID <prefix-id@...>) an e-mail answers: In-Reply-To first, then
+    References from the newest."""
+    ours = re.compile(rf"<{re.escape(settings.MESSAGE_ID_PREFIX)}-(\d+)@")
+    ids = [int(pk) for pk in ours.findall(in_reply_to)] + [int(pk) for pk in reversed(ours.findall(references))]
+    return list(dict.fromkeys(ids))
+
+
+def read_email(raw: bytes) -> EmailReply | None:
     message = email.message_from_bytes(raw, policy=policy.default)
     address = parseaddr(str(message.get("From", "")))[1]
     body = message.get_body(preferencelist=("plain",)) if isinstance(message, EmailMessage) else None
@@ -86,21 +113,30 @@ def read_email(raw: bytes) -> tuple[str, str] | None:
         lines.append(line)
     subject = str(message.get("Subject", ""))
     text = "\n".join(lines).strip() or subject
-    return address, text
+    answered = answered_message_ids(str(message.get("In-Reply-To", "")), str(message.get("References", "")))
+    return EmailReply(address, text, answered)
 
 
-def handle_reply(*, customers: list[Customer], channel: str, text: str, now: dt.datetime) -> InboundResult:
+def handle_reply(
+    *, customers: list[Customer], channel: str, text: str, now: dt.datetime, answered_ids: list[int] | None = None
+) -> InboundResult:
     ids = [c.pk for c in customers]
     reply = read_reply(text)
     if reply.kind is ReplyKind.STOP:
+        purpose = None if reply.is_whole_channel else purpose_answered(
+            customers=customers, channel=channel, answered_ids=answered_ids or [])
         with transaction.atomic():
             for customer in customers:
-                # STOP refuses the channel for every purpose.
                 set_do_not_contact(customer=customer, channels=[channel], now=now, reason=f"{channel} reply: {text[:200]}",
-                                   source=RefusalSource.REPLY)
-        return InboundResult("refused", ids)
+                                   purposes=None if purpose is None else [purpose], source=RefusalSource.REPLY)
+        return InboundResult("refused", ids, detail=purpose or "all")
+    vehicles = [v for c in customers for v in c.vehicles.filter(is_active=True)]
+    named_id, rest = named_car(text, [Car(v.pk, v.plate, v.make, v.model) for v in vehicles])
+    if named_id is not None and (named := read_reply(rest)).kind is ReplyKind.MILEAGE:
+        reply = named
     if reply.kind is ReplyKind.MILEAGE and reply.odometer_km is not None:
-        result = _record_reading(customers=customers, odometer_km=reply.odometer_km, now=now)
+        chosen = [v for v in vehicles if v.pk == named_id] if named_id is not None else vehicles
+        result = _record_reading(customers=customers, vehicles=chosen, odometer_km=reply.odometer_km, now=now)
         if result.outcome != "which_car":
             return result
     else:
@@ -108,6 +144,17 @@ def handle_reply(*, customers: list[Customer], channel: str, text: str, now: dt.
     for customer in customers:
         ask_an_agent(customer=customer, text=text, now=now)
     return result
+
+
+def purpose_answered(*, customers: list[Customer], channel: str, answered_ids: list[int]) -> str | None:
+    """The purpose of the message a refusal answers: the first of ``answered_ids`` that is ours to these
+    customers on this channel, else the latest sent to them on it; None when none is known."""
+    sent = OutboxMessage.objects.filter(customer__in=customers, channel=channel).select_related("touchpoint__template__department")
+    named = {m.pk: m for m in sent.filter(pk__in=answered_ids)} if answered_ids else {}
+    message = next((named[pk] for pk in answered_ids if pk in named), None) or sent.filter(
+        status__in=[OutboxMessage.Status.SENT, OutboxMessage.Status.DELIVERED], sent_at__isnull=False
+    ).order_by("-sent_at", "-id").first()
+    return message_purpose(message) if message is not None else None
 
 
 def ask_an_agent(*, customer: Customer, text: str, now: dt.datetime) -> CallTask | None:
@@ -140,11 +187,11 @@ def ask_an_agent(*, customer: Customer, text: str, now: dt.datetime) -> CallTask
         )
 
 
-def _record_reading(*, customers: list[Customer], odometer_km: int, now: dt.datetime) -> InboundResult:
+def _record_reading(*, customers: list[Customer], vehicles: list[Vehicle], odometer_km: int, now: dt.datetime) -> InboundResult:
     ids = [c.pk for c in customers]
-    vehicles = [v for c in customers for v in c.vehicles.filter(is_active=True)]
     if len(vehicles) != 1:
-        # Several cars (or none): a person has to ask which one; the number is kept in the result.
+        # Several cars the reply does not tell apart (or none): a person has to ask which one; the number
+        # is kept in the result.
         return InboundResult("which_car", ids, detail=f"{odometer_km} km, {len(vehicles)} cars")
     vehicle = vehicles[0]
     day = vehicle.dealership.local_date(now)

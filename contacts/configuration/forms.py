@@ -139,7 +139,17 @@ RULE_HELP = {
     "department_priorities": _("When touchpoints merge into one call, or the budget forces a choice, the department higher up goes first."),
     "call_hours_start": _("No call before this time, in the dealership's time zone."),
     "call_hours_end": _("No call after this time."),
+    "message_hours_start": _("No SMS or e-mail goes out before this time, in the dealership's time zone."),
+    "message_hours_end": _("No SMS or e-mail goes out after this time; a message not sent by then is not sent on another day."),
+    "handoff_hours_hot": _("A hot hand-off nobody answered within these working hours goes to the department's head."),
+    "handoff_hours_warm": _("The same for a warm hand-off."),
+    "handoff_hours_cold": _("The same for a cold hand-off."),
+    "handoff_match_days": _("A sale or visit imported this many days after a \"sold\" or \"visit confirmed\" is counted for the hand-off."),
 }
+
+# The hand-off SLA in working hours: at least one hour, at most this (about two working weeks).
+HANDOFF_HOURS_MAX = 120
+HANDOFF_MATCH_DAYS_MAX = 365
 
 
 class RulesForm(forms.ModelForm):
@@ -160,9 +170,15 @@ class RulesForm(forms.ModelForm):
             "min_days_between_calls", "min_days_between_messages", "max_calls_per_30_days", "max_calls_per_365_days",
             "merge_window_days", "working_weekdays", "department_priorities", "keep_alive_months",
             "unreachable_after_failures", "calls_per_agent", "default_agents_on_shift", "claim_timeout_minutes",
-            "queue_build_hour", "holdout_share_percent",
+            "queue_build_hour", "holdout_share_percent", "message_hours_start", "message_hours_end",
+            "handoff_hours_hot", "handoff_hours_warm", "handoff_hours_cold", "handoff_match_days",
         ]
-        widgets = {"department_priorities": forms.HiddenInput}
+        widgets = {
+            "department_priorities": forms.HiddenInput,
+            "message_hours_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "message_hours_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
+        labels = {"message_hours_start": _("Messages from"), "message_hours_end": _("Messages until")}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -181,6 +197,8 @@ class RulesForm(forms.ModelForm):
         "often": ["min_days_between_calls", "max_calls_per_30_days", "max_calls_per_365_days",
                   "min_days_between_messages", "merge_window_days", "keep_alive_months"],
         "when": ["call_hours_start", "call_hours_end", "queue_build_hour"],
+        "messages": ["message_hours_start", "message_hours_end"],
+        "handoffs": ["handoff_hours_hot", "handoff_hours_warm", "handoff_hours_cold", "handoff_match_days"],
         "centre": ["calls_per_agent", "default_agents_on_shift", "unreachable_after_failures", "claim_timeout_minutes",
                    "holdout_share_percent"],
     }
@@ -202,7 +220,34 @@ class RulesForm(forms.ModelForm):
         start, end = data.get("call_hours_start"), data.get("call_hours_end")
         if start and end and start >= end:
             self.add_error("call_hours_end", _("Calls until: it must be later than the start of call hours."))
+        self._clean_handoff_hours(data)
         return data
+
+    def _clean_handoff_hours(self, data: dict[str, Any]) -> None:
+        """Each SLA from 1 to HANDOFF_HOURS_MAX working hours, a hotter hand-off never waiting longer."""
+        labels = {"handoff_hours_hot": _("Hot hand-off"), "handoff_hours_warm": _("Warm hand-off"),
+                  "handoff_hours_cold": _("Cold hand-off")}
+        hours = {}
+        for name, label in labels.items():
+            value = data.get(name)
+            if value is None:
+                continue
+            if not 1 <= value <= HANDOFF_HOURS_MAX:
+                self.add_error(name, _("%(what)s: from 1 to %(most)s working hours.") % {
+                    "what": label, "most": HANDOFF_HOURS_MAX})
+            else:
+                hours[name] = value
+        hot, warm, cold = (hours.get(name) for name in labels)
+        if hot is not None and warm is not None and hot > warm:
+            self.add_error("handoff_hours_hot", _("Hot hand-off: it cannot wait longer than a warm one (%(n)s h).") % {
+                "n": warm})
+        if warm is not None and cold is not None and warm > cold:
+            self.add_error("handoff_hours_warm", _("Warm hand-off: it cannot wait longer than a cold one (%(n)s h).") % {
+                "n": cold})
+        days = data.get("handoff_match_days")
+        if days is not None and not 1 <= days <= HANDOFF_MATCH_DAYS_MAX:
+            self.add_error("handoff_match_days", _("Sale or visit: link within 1 to %(most)s days.") % {
+                "most": HANDOFF_MATCH_DAYS_MAX})
 
     def save(self, commit: bool = True) -> ContactRules:
         rules: ContactRules = super().save(commit=False)

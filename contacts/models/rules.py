@@ -109,7 +109,7 @@ class ContactRules(models.Model):
         if self.message_hours_start is not None and self.message_hours_end is not None and (
             self.message_hours_start >= self.message_hours_end
         ):
-            errors["message_hours_end"] = _("Message hours must end after they start.")
+            errors["message_hours_end"] = _("Messages until: it must be later than the start of message hours.")
         if errors:
             raise ValidationError(errors)
 
