@@ -19,10 +19,11 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter
+from dataclasses import dataclass
 
 from django.db.models.functions import Mod
 
-from contacts.core.plan_engine import TemplateSpec
+from contacts.core.plan_engine import PlannedTouchpoint, TemplateSpec
 from contacts.models import Touchpoint, TouchpointTemplate
 from contacts.planning.computing import build_facts, plan_facts
 from contacts.planning.facts import active_templates, template_spec
@@ -33,7 +34,7 @@ from contacts.preview.figures import (
     sample_customers,
     touchpoints_per_day,
 )
-from contacts.preview.resolving import Contacts, Key, load_resolver, open_in_period, signature
+from contacts.preview.resolving import Contacts, Key, Resolver, load_resolver, open_in_period, signature
 from contacts.preview.results import (
     PREVIEW_DAYS,
     SAMPLE_CUSTOMERS,
@@ -75,21 +76,44 @@ def preview_template_change(
     facts, _written = build_facts(
         vehicles=vehicles, today_by_dealership={v.dealership_id: today for v in vehicles}, store_forecasts=False
     )
-    planned_before, planned_after = plan_facts(facts, current), plan_facts(facts, replaced)
+    planned = _Planned(vehicles=vehicles, vehicle_count=len(facts), before=plan_facts(facts, current),
+                       after=plan_facts(facts, replaced))
     # From tomorrow: today holds the backlog of conditional touchpoints (keep-alive, lapsed, missed
     # maintenance) that fire at once, which would dwarf the daily rhythm; it is reported on its own.
     days = [today + dt.timedelta(days=offset) for offset in range(1, PREVIEW_DAYS + 1)]
-    end = days[-1]
-    closed: set[Key] = {
+    templates = [row for row in rows if row.code != edited.code] + [edited]
+    resolver = load_resolver(vehicles=vehicles, templates=templates, today=today, end=days[-1])
+    before, after = _resolve_both(resolver, planned, today=today, end=days[-1])
+    return _series(code=edited.code, planned=planned, dealership_of=resolver.dealership_of, before=before, after=after,
+                   today=today, days=days)
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """The sample's planned touchpoints with the current templates and with the edited one in its place."""
+
+    vehicles: list[Vehicle]
+    vehicle_count: int  # the sampled vehicles with facts to plan
+    before: list[PlannedTouchpoint]
+    after: list[PlannedTouchpoint]
+
+
+def _closed(vehicles: list[Vehicle]) -> set[Key]:
+    """The sample's touchpoints already issued or done: their calls are in the contact history."""
+    return {
         (vehicle_id, code, cycle_start, occurrence)
         for vehicle_id, code, cycle_start, occurrence in Touchpoint.objects.filter(
             vehicle_id__in=[v.id for v in vehicles], status__in=[Touchpoint.Status.ISSUED, Touchpoint.Status.DONE]
         ).values_list("vehicle_id", "template__code", "cycle_start", "occurrence")
     }
-    templates = [row for row in rows if row.code != edited.code] + [edited]
-    resolver = load_resolver(vehicles=vehicles, templates=templates, today=today, end=end)
-    open_before = open_in_period(planned_before, closed=closed, today=today, end=end)
-    open_after = open_in_period(planned_after, closed=closed, today=today, end=end)
+
+
+def _resolve_both(resolver: Resolver, planned: _Planned, *, today: dt.date,
+                  end: dt.date) -> tuple[dict[int, Contacts], dict[int, Contacts]]:
+    """Each sampled customer's contacts in the period, before and after the edit."""
+    closed = _closed(planned.vehicles)
+    open_before = open_in_period(planned.before, closed=closed, today=today, end=end)
+    open_after = open_in_period(planned.after, closed=closed, today=today, end=end)
     before: dict[int, Contacts] = {}
     after: dict[int, Contacts] = {}
     for customer_id in resolver.dealership_of:
@@ -97,9 +121,15 @@ def preview_template_change(
         before[customer_id] = resolver.resolve(customer_id, old)
         # Only the customers the edit touches are resolved twice.
         after[customer_id] = before[customer_id] if signature(old) == signature(new) else resolver.resolve(customer_id, new)
-    before_tp, _ = touchpoints_per_day(planned_before, today)
-    after_tp, _ = touchpoints_per_day(planned_after, today)
-    customers = len(resolver.dealership_of) or 1
+    return before, after
+
+
+def _series(*, code: str, planned: _Planned, dealership_of: dict[int, int], before: dict[int, Contacts],
+            after: dict[int, Contacts], today: dt.date, days: list[dt.date]) -> PreviewSeries:
+    vehicles = planned.vehicles
+    before_tp, _ = touchpoints_per_day(planned.before, today)
+    after_tp, _ = touchpoints_per_day(planned.after, today)
+    customers = len(dealership_of) or 1
     per_year = 365 / PREVIEW_DAYS / customers
 
     def daily(contacts: dict[int, Contacts], *, messages: bool) -> list[int]:
@@ -123,14 +153,14 @@ def preview_template_change(
         contacts_per_customer_year_after=contacts_a_year(after),
         backlog_today_before=sum(1 for f in before.values() for c in f.calls if c.day == today),
         backlog_today_after=sum(1 for f in after.values() for c in f.calls if c.day == today),
-        vehicles=len(facts),
+        vehicles=planned.vehicle_count,
         customers=customers,
-        dealerships=dealership_loads(before=before, after=after, dealership_of=resolver.dealership_of, scale=scale, days=days)
+        dealerships=dealership_loads(before=before, after=after, dealership_of=dealership_of, scale=scale, days=days)
         if vehicles
         else [],
-        samples=sample_customers(code=edited.code, before=before, after=after,
+        samples=sample_customers(code=code, before=before, after=after,
                                  vehicle_of={v.owner_id: v.id for v in vehicles if v.owner_id is not None}),
-        neighbours=neighbours(code=edited.code, before=before, after=after, factor=factor),
+        neighbours=neighbours(code=code, before=before, after=after, factor=factor),
     )
 
 
