@@ -15,7 +15,9 @@ The export holds the customer's audit entries too (those about the customer, its
 readings). Erasure scrubs what else would name the person: the old and new values of personal fields
 in those entries (names, phones, e-mail, address, VIN, plate, reasons in the customer's words), and any
 value mentioning them; the free text of call results, hand-off results and hand-off event notes; the
-plate in a call's agenda. Each becomes ``ERASED``; the rows stay, so the counts do not change.
+plate in a call's agenda, the object's name in the Django admin's history. Each becomes ``ERASED``;
+the rows stay, so the counts do not change. The customers merged into this one (tombstones: the same
+person, kept by name and external id) are erased with it.
 
 Both are recorded in the audit trail (Action.EXPORT, Action.ERASE, in the same transaction: who, which
 customer, how many rows of each kind, no personal data) and logged (logger ``contacts.privacy``).
@@ -95,16 +97,21 @@ def _suppressions(customer: Customer) -> QuerySet[Suppression]:
     return Suppression.objects.filter(condition)
 
 
+def _tombstones(customer: Customer) -> QuerySet[Customer]:
+    """The customers merged into this one (customers.duplicates): the same person, kept by name for the record."""
+    return Customer.objects.filter(merged_into=customer)
+
+
 def _audit_entries(customer: Customer) -> QuerySet[AuditEntry]:
-    """The entries about the customer: recorded with its id, or about one of its cars, visits or readings
-    (an import or the admin records those without the customer)."""
+    """The entries about the customer: recorded with its id or the id of a customer merged into it, or
+    about one of its cars, visits or readings (an import or the admin records those without the customer)."""
     vehicles = Vehicle.objects.filter(owner=customer)
     about = {
         ObjectType.VEHICLE: vehicles.values_list("pk", flat=True),
         ObjectType.VISIT: ServiceVisit.objects.filter(vehicle__in=vehicles).values_list("pk", flat=True),
         ObjectType.READING: OdometerReading.objects.filter(vehicle__in=vehicles).values_list("pk", flat=True),
     }
-    condition = Q(customer_id=customer.pk)
+    condition = Q(customer_id__in=[customer.pk, *_tombstones(customer).values_list("pk", flat=True)])
     for object_type, ids in about.items():
         condition |= Q(object_type=object_type, object_id__in=[str(pk) for pk in ids])
     return AuditEntry.objects.filter(condition)
@@ -135,6 +142,7 @@ def _customer_data(*, customer: Customer, now: dt.datetime) -> dict[str, Any]:
     data: dict[str, Any] = {
         "exported_at": now.isoformat(),
         "customer": _rows(Customer.objects.filter(pk=customer.pk))[0],
+        "merged_customers": _rows(_tombstones(customer)),
         "consents": _rows(Consent.objects.filter(customer=customer)),
         "refusals": _rows(_suppressions(customer)),
         "vehicles": _rows(vehicles),
@@ -182,11 +190,11 @@ def erase_customer(*, customer: Customer, now: dt.datetime, requested_by: str) -
             "messages": OutboxMessage.objects.filter(customer=locked).update(body="", recipient="", error=""),
             "consents": Consent.objects.filter(customer=locked).update(reason=""),
         }
-        Customer.objects.filter(pk=locked.pk).update(
-            external_id=None, first_name="", middle_name="", last_name=ERASED_NAME, phone="", phone_alt="", email="",
-            address="", birthday=None, preferred_hours_start=None, preferred_hours_end=None,
-            status=Customer.Status.INACTIVE, updated_at=now,
-        )
+        erased = {"external_id": None, "first_name": "", "middle_name": "", "last_name": ERASED_NAME, "phone": "",
+                  "phone_alt": "", "email": "", "address": "", "birthday": None, "preferred_hours_start": None,
+                  "preferred_hours_end": None, "updated_at": now}
+        kept["merged_customers"] = _tombstones(locked).update(**erased)
+        Customer.objects.filter(pk=locked.pk).update(**erased, status=Customer.Status.INACTIVE)
         _record(trail.Action.ERASE, customer=locked, now=now, requested_by=requested_by, counts=kept)
     logger.warning("customer %s erased on request by %s; kept: %s", customer.pk, requested_by,
                    ", ".join(f"{key} {value}" for key, value in kept.items()))
@@ -214,8 +222,9 @@ def _hash_refusals(customer: Customer) -> int:
 def _searched_values(customer: Customer, entries: list[AuditEntry]) -> list[str]:
     """The person's values as stored now and as its audit entries knew them (old names and phones),
     lower-cased, longest first."""
-    found = {str(getattr(customer, name) or "") for name in
-             ("first_name", "middle_name", "last_name", "phone", "phone_alt", "email", "address", "external_id")}
+    found = {str(value or "") for person in [customer, *_tombstones(customer)] for value in
+             (person.first_name, person.middle_name, person.last_name, person.phone, person.phone_alt, person.email,
+              person.address, person.external_id)}
     for vin, plate in Vehicle.objects.filter(owner=customer).values_list("vin", "plate"):
         found |= {vin, plate}
     for entry in entries:
@@ -267,7 +276,8 @@ def _scrub_audit_entries(entries: list[AuditEntry], searched: list[str]) -> int:
 def _scrub_admin_history(customer: Customer) -> int:
     """The Django admin's own history names the object it changed ("Ольга Смирнова", "Kia Rio A123BC77")."""
     kinds = ContentType.objects.get_for_models(Customer, Vehicle)
-    condition = Q(content_type=kinds[Customer], object_id=str(customer.pk))
+    people = [customer.pk, *_tombstones(customer).values_list("pk", flat=True)]
+    condition = Q(content_type=kinds[Customer], object_id__in=[str(pk) for pk in people])
     condition |= Q(content_type=kinds[Vehicle], object_id__in=[str(pk) for pk in
                                                               Vehicle.objects.filter(owner=customer).values_list("pk", flat=True)])
     return LogEntry.objects.filter(condition).update(object_repr=ERASED)

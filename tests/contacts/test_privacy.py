@@ -32,6 +32,7 @@ from contacts.models import (
 )
 from contacts.privacy import customer_data, erase_customer
 from customers.contact_details import correct_phones
+from customers.duplicates import merge_customers
 from customers.models import Consent, Customer, Sale, Suppression, Vehicle
 from customers.refusals import apply_suppression_list, suppressed_pairs
 from tests import factories
@@ -147,14 +148,16 @@ def test_the_erase_command(held):
 
 CALL_NOW = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)  # Monday, 11:00 in Moscow: the held call's day
 OLD_PHONE = "+79160001122"
+DUPLICATE_PHONE = "+79167778899"
 
 
 @pytest.fixture
 def talked_about(held, agent, manager):
     """``held``, and what the people at the dealership wrote about her through the product: her old phone
-    and her maiden name in the audit trail (corrected on the customer page, changed in the admin), a hot
-    lead with results typed per topic, a forwarded hand-off with notes and a result naming her. Beside
-    her, another customer the erasure must not touch."""
+    and her maiden name in the audit trail (corrected on the customer page, changed in the admin), a
+    duplicate of her merged into her (its own entry, its external id), a hot lead with results typed per
+    topic, a forwarded hand-off with notes and a result naming her. Beside her, another customer the
+    erasure must not touch."""
     customer = Customer.objects.get(pk=held.pk)
     Customer.objects.filter(pk=held.pk).update(phone=OLD_PHONE)
     customer.refresh_from_db()
@@ -166,6 +169,10 @@ def talked_about(held, agent, manager):
     LogEntry.objects.create(user=manager, content_type=ContentType.objects.get_for_model(Customer),
                             object_id=str(held.pk), object_repr=str(customer), action_flag=CHANGE,
                             change_message='[{"changed": {"fields": ["Last name"]}}]')
+    duplicate = factories.CustomerFactory(dealership=held.dealership, first_name="Ольга", last_name="Смирнова",
+                                          phone="+79160009988", external_id="DMS-OLGA-2")
+    correct_phones(customer=duplicate, phone=DUPLICATE_PHONE, phone_alt="")
+    merge_customers(survivor=customer, merged=duplicate, now=CALL_NOW, decided_by=manager)
     task = CallTask.objects.get(customer=held)
     CallTask.objects.filter(pk=task.pk).update(status="claimed", claimed_by=agent, claimed_at=CALL_NOW)
     calls.record_outcome(task=task, agent=agent, outcome="hot_lead", now=CALL_NOW, topic="purchase", temperature="hot",
@@ -178,7 +185,7 @@ def talked_about(held, agent, manager):
     bystander = factories.CustomerFactory(dealership=held.dealership, first_name="Пётр", last_name="Волков",
                                           phone="+79035556677", email="petr@example.ru")
     correct_phones(customer=bystander, phone="+79035556688", phone_alt="")
-    return held, bystander
+    return held, bystander, duplicate
 
 
 def _everything_stored() -> str:
@@ -194,12 +201,13 @@ def _everything_stored() -> str:
 
 
 def test_the_export_holds_the_customers_audit_entries_and_is_recorded(talked_about, manager):
-    held, bystander = talked_about
+    held, _bystander, duplicate = talked_about
     with trail.acting(actor=manager, source=trail.Source.CUSTOMER_PAGE):
         data = customer_data(customer=held, now=NOW, requested_by="mike")
     changed = {name for entry in data["audit_entries"] for name in entry["changes"]}
     assert changed == {"phone", "last_name"}
-    assert all(entry["customer_id"] == held.pk for entry in data["audit_entries"])
+    assert {entry["customer_id"] for entry in data["audit_entries"]} == {held.pk, duplicate.pk}
+    assert [row["external_id"] for row in data["merged_customers"]] == ["DMS-OLGA-2"]
     assert data["call_items"][0]["result"] == "Смирнова: звонить на +79161112233"
     # and the export is an entry of the trail, with its counts and nothing personal
     export = AuditEntry.objects.get(action=trail.Action.EXPORT)
@@ -210,12 +218,12 @@ def test_the_export_holds_the_customers_audit_entries_and_is_recorded(talked_abo
 
 
 SEARCHED = ("ольга", "смирнова", "кузнецова", "+79161112233", "9161112233", OLD_PHONE, "9160001122",
-            "olga@example.ru", "ленина")
+            DUPLICATE_PHONE, "9167778899", "dms-olga-2", "olga@example.ru", "ленина")
 
 
 def test_after_the_erasure_her_data_is_nowhere_in_the_database_and_the_figures_are_the_same(talked_about, manager):
     # given
-    held, bystander = talked_about
+    held, bystander, _duplicate = talked_about
     vehicle = held.vehicles.get()
     searched = (*SEARCHED, vehicle.vin.lower(), *([vehicle.plate.lower()] if vehicle.plate else []))
     stored = _everything_stored()
@@ -245,7 +253,9 @@ def test_after_the_erasure_her_data_is_nowhere_in_the_database_and_the_figures_a
     grown = {"AuditEntry", "Consent", "Suppression"}
     assert {name: n for name, n in counts.items() if name not in grown} == {
         model.__name__: model._base_manager.count() for model in apps.get_models() if model.__name__ not in grown}
-    assert (Consent.objects.count(), Suppression.objects.count()) == (counts["Consent"] + 2, counts["Suppression"] + 3)
+    # (her phones, the merged duplicate's as her second, and her e-mail: 2 + 2 + 1 refusals, hashed)
+    assert kept["refusals_hashed"] == 5
+    assert (Consent.objects.count(), Suppression.objects.count()) == (counts["Consent"] + 2, counts["Suppression"] + 5)
     refusals = AuditEntry.objects.filter(customer_id=held.pk, action=trail.Action.REFUSE)
     assert [entry.changes["reason"] for entry in refusals] == [[None, "erased on request"]] * refusals.count() != []
     assert AuditEntry.objects.count() == counts["AuditEntry"] + 1 + refusals.count()  # the erasure, its refusals
@@ -253,8 +263,8 @@ def test_after_the_erasure_her_data_is_nowhere_in_the_database_and_the_figures_a
     # and the erasure is an entry of the trail, with what was kept and nothing personal
     erasure = AuditEntry.objects.get(action=trail.Action.ERASE)
     assert (erasure.customer_id, erasure.actor, erasure.at) == (held.pk, manager, NOW)
-    assert erasure.changes["audit_entries"] == [None, kept["audit_entries"]] and kept["audit_entries"] == 2
-    assert kept["call_items"] == 1 and kept["handoff_events"] >= 2
+    assert erasure.changes["audit_entries"] == [None, kept["audit_entries"]] and kept["audit_entries"] == 3
+    assert kept["call_items"] == 1 and kept["handoff_events"] >= 2 and kept["merged_customers"] == 1
 
 
 @pytest.mark.parametrize("path", ["contacts:customer_data", "contacts:customer_erase"])
