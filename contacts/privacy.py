@@ -15,7 +15,8 @@ The export holds the customer's audit entries too (those about the customer, its
 readings). Erasure scrubs what else would name the person: the old and new values of personal fields
 in those entries (names, phones, e-mail, address, VIN, plate, reasons in the customer's words), and any
 value mentioning them; the free text of call results, hand-off results and hand-off event notes; the
-plate in a call's agenda, the object's name in the Django admin's history. Each becomes ``ERASED``;
+plate in a call's agenda, the object's name in the Django admin's history, mentions in the error text
+of a processing problem. Each becomes ``ERASED``;
 the rows stay, so the counts do not change. The customers merged into this one (tombstones: the same
 person, kept by name and external id) are erased with it.
 
@@ -45,6 +46,7 @@ from contacts.models import (
     Handoff,
     HandoffEvent,
     OutboxMessage,
+    Problem,
     Touchpoint,
 )
 from customers.models import (
@@ -305,4 +307,9 @@ def _scrub_free_text(customer: Customer, searched: list[str]) -> dict[str, int]:
     for attempt in attempts:
         attempt.detail = {**attempt.detail, "results": {position: ERASED for position in attempt.detail["results"]}}
     CallAttempt.objects.bulk_update(attempts, ["detail"], batch_size=trail.BULK_ROWS)
-    return counts
+    # A processing problem's error is an exception's text: it may quote a phone or an address.
+    problems = list(Problem.objects.filter(Q(customer=customer) | Q(vehicle__owner=customer)).only("pk", "error"))
+    for problem in problems:
+        problem.error = _without(problem.error, searched)
+    Problem.objects.bulk_update(problems, ["error"], batch_size=trail.BULK_ROWS)
+    return counts | {"problems": len(problems)}

@@ -29,8 +29,10 @@ from contacts.models import (
     Handoff,
     HandoffEvent,
     OutboxMessage,
+    Problem,
 )
 from contacts.privacy import customer_data, erase_customer
+from contacts.problems import record_problem
 from customers.contact_details import correct_phones
 from customers.duplicates import merge_customers
 from customers.models import Consent, Customer, Sale, Suppression, Vehicle
@@ -182,6 +184,8 @@ def talked_about(held, agent, manager):
                           note="Смирнова сдаёт машину в трейд-ин, Olga@Example.ru", now=CALL_NOW)
     handoffs.record_handoff_outcome(handoff=handoff, by=manager, outcome="test_drive", now=CALL_NOW,
                                  note="Ольга приедет на тест-драйв, +79161112233")
+    record_problem(stage="messages", day=CALL_NOW.date(), subject=f"customer:{held.pk}", now=CALL_NOW,
+                   error="SendError: the provider refused +79161112233 (Смирнова)", customer_id=held.pk)
     bystander = factories.CustomerFactory(dealership=held.dealership, first_name="Пётр", last_name="Волков",
                                           phone="+79035556677", email="petr@example.ru")
     correct_phones(customer=bystander, phone="+79035556688", phone_alt="")
@@ -265,6 +269,7 @@ def test_after_the_erasure_her_data_is_nowhere_in_the_database_and_the_figures_a
     assert (erasure.customer_id, erasure.actor, erasure.at) == (held.pk, manager, NOW)
     assert erasure.changes["audit_entries"] == [None, kept["audit_entries"]] and kept["audit_entries"] == 3
     assert kept["call_items"] == 1 and kept["handoff_events"] >= 2 and kept["merged_customers"] == 1
+    assert Problem.objects.get(customer=held).error == "SendError: the provider refused erased (erased)"
 
 
 @pytest.mark.parametrize("path", ["contacts:customer_data", "contacts:customer_erase"])
