@@ -1,4 +1,5 @@
-"""One row per change of a recorded object: kept for good, never edited."""
+"""One row per change of a recorded object: kept for good, never edited, except by an erasure on request,
+which replaces the erased person's values in their entries with a marker (contacts.privacy)."""
 
 from __future__ import annotations
 
@@ -44,6 +45,9 @@ class Action(models.TextChoices):
     RELEASE = "release", _("released")
     REASSIGN = "reassign", _("reassigned")
     APPLY = "apply", _("applied")
+    # A person's data on request (contacts.privacy): the export of everything held, the erasure.
+    EXPORT = "export", _("personal data exported")
+    ERASE = "erase", _("erased on request")
 
 
 class AuditEntry(models.Model):

@@ -34,48 +34,9 @@ def audit_stored_contacts() -> dict[str, Any]:
         days = [row[2] for row in tasks]
         resolver = resolver_rules(rules=rules, dealership=dealership, first=min(days), last=max(days))
         phones = dict(Customer.objects.filter(dealership=dealership).values_list("id", "phone"))
-        windows: dict[int, list[tuple[Any, Any]]] = defaultdict(list)
-        purposes: dict[int, set[str]] = defaultdict(set)
-        for task_id, start, end, code, department in CallTaskItem.objects.filter(
-            call_task__dealership=dealership
-        ).values_list(
-            "call_task_id", "touchpoint__window_start", "touchpoint__window_end", "touchpoint__template__code",
-            "touchpoint__template__department__code",
-        ):
-            windows[task_id].append((start, end))
-            purposes[task_id].add(purpose_of(code=code, department=department))
         blocked, refused_on, refused_purposes = _refusals(dealership)
-        calls = [
-            pressure_audit.AuditCall(
-                household_key=phones.get(customer_id) or f"c{customer_id}",
-                customer_id=customer_id,
-                on=day,
-                is_requested=is_requested,
-                item_windows=tuple(windows.get(task_id, ())),
-                # a retry after no answer, or a call back the customer asked for
-                is_continuation=kind != CallTask.Kind.PLANNED or attempts > 0,
-                purposes=tuple(sorted(purposes.get(task_id, ()))),
-            )
-            for task_id, customer_id, day, is_requested, kind, attempts in tasks
-        ]
-        messages = [
-            pressure_audit.AuditMessage(
-                household_key=phones.get(customer_id) or f"c{customer_id}",
-                customer_id=customer_id,
-                channel=channel,
-                on=send_on,
-                window=(start, end),
-                may_go_on_days_off=may_go_on_days_off,
-                purpose=purpose_of(code=code, department=department),
-            )
-            for customer_id, channel, send_on, start, end, may_go_on_days_off, code, department in OutboxMessage.objects.filter(
-                dealership=dealership
-            )
-            .exclude(status=OutboxMessage.Status.CANCELLED)
-            .values_list("customer_id", "channel", "send_on", "touchpoint__window_start", "touchpoint__window_end",
-                         "touchpoint__template__may_go_on_days_off", "touchpoint__template__code",
-                         "touchpoint__template__department__code")
-        ]
+        calls = _stored_calls(dealership, tasks, phones)
+        messages = _stored_messages(dealership, phones)
         checked += len(calls) + len(messages)
         for rule, count in pressure_audit.audit(
             calls, messages, rules=resolver, blocked_channels_by_customer=blocked, refused_on=refused_on,
@@ -83,6 +44,55 @@ def audit_stored_contacts() -> dict[str, Any]:
         ).items():
             violations[rule] = violations.get(rule, 0) + count
     return {"checked": checked, "violations": violations}
+
+
+def _stored_calls(dealership: Dealership, tasks: list[tuple[Any, ...]], phones: dict[int, str]) -> list[pressure_audit.AuditCall]:
+    """The dealership's calls (``tasks``: its stored call tasks' rows), with their agenda's windows and purposes."""
+    windows: dict[int, list[tuple[Any, Any]]] = defaultdict(list)
+    purposes: dict[int, set[str]] = defaultdict(set)
+    for task_id, start, end, code, department in CallTaskItem.objects.filter(
+        call_task__dealership=dealership
+    ).values_list(
+        "call_task_id", "touchpoint__window_start", "touchpoint__window_end", "touchpoint__template__code",
+        "touchpoint__template__department__code",
+    ):
+        windows[task_id].append((start, end))
+        purposes[task_id].add(purpose_of(code=code, department=department))
+    return [
+        pressure_audit.AuditCall(
+            household_key=phones.get(customer_id) or f"c{customer_id}",
+            customer_id=customer_id,
+            on=day,
+            is_requested=is_requested,
+            item_windows=tuple(windows.get(task_id, ())),
+            # a retry after no answer, or a call back the customer asked for
+            is_continuation=kind != CallTask.Kind.PLANNED or attempts > 0,
+            purposes=tuple(sorted(purposes.get(task_id, ()))),
+        )
+        for task_id, customer_id, day, is_requested, kind, attempts in tasks
+    ]
+
+
+def _stored_messages(dealership: Dealership, phones: dict[int, str]) -> list[pressure_audit.AuditMessage]:
+    """The dealership's messages not cancelled, with their touchpoint's window and purpose."""
+    return [
+        pressure_audit.AuditMessage(
+            household_key=phones.get(customer_id) or f"c{customer_id}",
+            customer_id=customer_id,
+            channel=channel,
+            on=send_on,
+            window=(start, end),
+            may_go_on_days_off=may_go_on_days_off,
+            purpose=purpose_of(code=code, department=department),
+        )
+        for customer_id, channel, send_on, start, end, may_go_on_days_off, code, department in OutboxMessage.objects.filter(
+            dealership=dealership
+        )
+        .exclude(status=OutboxMessage.Status.CANCELLED)
+        .values_list("customer_id", "channel", "send_on", "touchpoint__window_start", "touchpoint__window_end",
+                     "touchpoint__template__may_go_on_days_off", "touchpoint__template__code",
+                     "touchpoint__template__department__code")
+    ]
 
 
 def _refusals(

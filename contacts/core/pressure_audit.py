@@ -6,7 +6,7 @@ it checks: the product's own output must audit to zero (``manage.py audit_contac
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -84,10 +84,27 @@ def audit(
     the refusal), a non-working weekday, a holiday.
     """
     counts = dict.fromkeys(AUDIT_RULES, 0)
+    check_contact = _contact_checker(counts, rules=rules, blocked_channels_by_customer=blocked_channels_by_customer,
+                                     refused_on=refused_on, refused_purposes=refused_purposes)
+    calls_by_household, placed_by_household = _place_calls(calls, counts, check_contact)
+    messages_by_household = _place_messages(messages, counts, check_contact)
+    _count_call_spacing(calls_by_household, counts, rules)
+    _count_message_spacing(messages_by_household, placed_by_household, counts, rules)
+    return counts
+
+
+# A household's contacts as (day ordinal, is_planned, is_requested); its placed calls as (day, is_planned).
+_Contacts = dict[str, list[tuple[int, bool, bool]]]
+_Placed = dict[str, list[tuple[int, bool]]]
+_CheckContact = Callable[..., None]
+
+
+def _contact_checker(
+    counts: dict[str, int], *, rules: Rules, blocked_channels_by_customer: Mapping[int, frozenset[str]],
+    refused_on: Mapping[tuple[int, str], date] | None, refused_purposes: Mapping[tuple[int, str, str], date] | None,
+) -> _CheckContact:
+    """The check of one planned contact's day and channel (do_not_contact, weekend, holiday)."""
     holidays, is_working = _calendar(rules.working_weekdays, rules.holidays)
-    calls_by_household: dict[str, list[tuple[int, bool, bool]]] = {}
-    messages_by_household: dict[str, list[tuple[int, bool, bool]]] = {}
-    placed_by_household: dict[str, list[tuple[int, bool]]] = {}
 
     refused_days = {key: day.toordinal() for key, day in (refused_on or {}).items()}
 
@@ -114,6 +131,13 @@ def audit(
         if day in holidays:
             counts["holiday"] += 1
 
+    return check_contact
+
+
+def _place_calls(calls: Sequence[AuditCall], counts: dict[str, int], check_contact: _CheckContact) -> tuple[_Contacts, _Placed]:
+    """The calls by household; each planned one checked, and its placement against its agenda's windows."""
+    calls_by_household: _Contacts = {}
+    placed_by_household: _Placed = {}
     for call in calls:
         day = call.on.toordinal()
         calls_by_household.setdefault(call.household_key, []).append(
@@ -127,6 +151,12 @@ def audit(
                 counts["outside_window"] += sum(
                     1 for start, end in call.item_windows if not start <= call.on <= end
                 )
+    return calls_by_household, placed_by_household
+
+
+def _place_messages(messages: Sequence[AuditMessage], counts: dict[str, int], check_contact: _CheckContact) -> _Contacts:
+    """The messages by household; each planned one checked, and against its window."""
+    messages_by_household: _Contacts = {}
     for message in messages:
         day = message.on.toordinal()
         messages_by_household.setdefault(message.household_key, []).append(
@@ -137,7 +167,11 @@ def audit(
                           purposes=(message.purpose,) if message.purpose else ())
             if message.window is not None and not message.window[0] <= message.on <= message.window[1]:
                 counts["outside_window"] += 1
+    return messages_by_household
 
+
+def _count_call_spacing(calls_by_household: _Contacts, counts: dict[str, int], rules: Rules) -> None:
+    """min_gap, cap_30, cap_365 over each household's non-requested calls."""
     for household_calls in calls_by_household.values():
         counted = sorted(
             (day, is_planned) for day, is_planned, is_requested in household_calls if not is_requested
@@ -145,6 +179,11 @@ def audit(
         counts["min_gap"] += _count_close_pairs(counted, rules.min_days_between_calls)
         counts["cap_30"] += _count_over_cap(counted, rules.max_calls_per_30_days, _SPAN_30)
         counts["cap_365"] += _count_over_cap(counted, rules.max_calls_per_365_days, _SPAN_365)
+
+
+def _count_message_spacing(messages_by_household: _Contacts, placed_by_household: _Placed, counts: dict[str, int],
+                           rules: Rules) -> None:
+    """message_gap over each household's non-requested messages, and message_same_day_as_call."""
     for household_key, household_messages in messages_by_household.items():
         counted = sorted(
             (day, is_planned) for day, is_planned, is_requested in household_messages if not is_requested
@@ -158,7 +197,6 @@ def audit(
                 for is_call_planned in planned_by_call_day.get(day, ()):
                     if is_planned or is_call_planned:
                         counts["message_same_day_as_call"] += 1
-    return counts
 
 
 def _count_close_pairs(contacts: list[tuple[int, bool]], gap: int) -> int:

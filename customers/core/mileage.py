@@ -154,31 +154,31 @@ def estimate_mileage(
     elif keyed:
         max_per_day = max_rate_per_day(keyed, prior)
     if fast:
-        os = [t[0] for t in keyed]
-        ks = [t[1] for t in keyed]
+        ordinals = [t[0] for t in keyed]
+        odometers = [t[1] for t in keyed]
         used = tuple([seq[t[2]] for t in keyed])
         flags: tuple[FlaggedReading, ...] = ()
     else:
-        os, ks, used, flags = clean(seq, t_today, max_per_day)
+        ordinals, odometers, used, flags = clean(seq, t_today, max_per_day)
     # The newest reading is checked against the car's steady rate, unless its segment spans a reading
     # the chain already dropped: over that gap the rate of the short segments before says nothing.
-    if len(os) >= 4 and not any(used[-2].read_on < f.reading.read_on < used[-1].read_on for f in flags):
-        reason = newest_typo(os, ks)
+    if len(ordinals) >= 4 and not any(used[-2].read_on < f.reading.read_on < used[-1].read_on for f in flags):
+        reason = newest_typo(ordinals, odometers)
         if reason is not None:
             flags = tuple(sorted([*flags, FlaggedReading(used[-1], reason)], key=lambda f: f.reading.read_on))
-            os, ks, used = os[:-1], ks[:-1], used[:-1]
-    return _fit(os, ks, used, flags, prior)
+            ordinals, odometers, used = ordinals[:-1], odometers[:-1], used[:-1]
+    return _fit(ordinals, odometers, used, flags, prior)
 
 
 def _fit(
-    os: list[int],
-    ks: list[int],
+    ordinals: list[int],
+    odometers: list[int],
     used: tuple[Reading, ...],
     flags: tuple[FlaggedReading, ...],
     prior: float,
 ) -> MileageEstimate:
     """Rate, interval and prior weight from the kept readings (strictly increasing days)."""
-    n = len(os)
+    n = len(ordinals)
     if n < 2:
         sd = max(_PRIOR_REL_SD * prior, _MIN_SD_KM)
         half = _Z90 * sd
@@ -187,30 +187,30 @@ def _fit(
             max(0.0, prior - half),
             prior + half,
             used[0].read_on if n else None,
-            ks[0] if n else None,
+            odometers[0] if n else None,
             used,
             flags,
             1.0,
             "prior",
         )
 
-    m = _segment_moments(os, ks)
+    m = _segment_moments(ordinals, odometers)
     mu = m.sum_wr / m.sum_w
-    prior_w = PRIOR_STRENGTH_DAYS * math.exp(m.half_decay * (2 * os[0] - m.ref2))
-    pw = prior_w / (prior_w + m.sum_w)
-    rate_est = pw * prior + (1.0 - pw) * mu
-    half = _Z90 * math.sqrt(_variance(m, mu=mu, pw=pw, rate_est=rate_est, prior=prior))
+    prior_w = PRIOR_STRENGTH_DAYS * math.exp(m.half_decay * (2 * ordinals[0] - m.ref2))
+    prior_share = prior_w / (prior_w + m.sum_w)
+    rate_est = prior_share * prior + (1.0 - prior_share) * mu
+    half = _Z90 * math.sqrt(_variance(m, mu=mu, prior_share=prior_share, rate_est=rate_est, prior=prior))
     low = rate_est - half
     return MileageEstimate(
         rate_est,
         low if low > 0.0 else 0.0,
         rate_est + half,
         used[-1].read_on,
-        ks[-1],
+        odometers[-1],
         used,
         flags,
-        pw,
-        "readings" if pw < _READINGS_SOURCE_BELOW else "blend",
+        prior_share,
+        "readings" if prior_share < _READINGS_SOURCE_BELOW else "blend",
     )
 
 
@@ -228,19 +228,19 @@ class _Moments(NamedTuple):
     half_decay: float
 
 
-def _segment_moments(os: list[int], ks: list[int]) -> _Moments:
+def _segment_moments(ordinals: list[int], odometers: list[int]) -> _Moments:
     """Segment rates weighted by length x decay; decay measured from the newest segment's
     midpoint (weight 1 there), so no underflow and no drift with the clock."""
-    ref2 = os[-2] + os[-1]  # twice the newest midpoint
+    ref2 = ordinals[-2] + ordinals[-1]  # twice the newest midpoint
     half_decay = 0.5 * _DECAY_PER_DAY
     exp = math.exp
     sum_w = sum_wr = sum_w2 = sum_q = 0.0
     sum_wl = sum_wlr = sum_wlr2 = 0.0  # length-weighted moments for the volatility
-    prev_o = os[0]
-    prev_k = ks[0]
-    for k in range(1, len(os)):
-        o = os[k]
-        km = ks[k]
+    prev_o = ordinals[0]
+    prev_k = odometers[0]
+    for k in range(1, len(ordinals)):
+        o = ordinals[k]
+        km = odometers[k]
         d = o - prev_o
         dec = exp(half_decay * (prev_o + o - ref2))
         w = d * dec
@@ -259,7 +259,7 @@ def _segment_moments(os: list[int], ks: list[int]) -> _Moments:
     return _Moments(sum_w, sum_wr, sum_w2, sum_q, sum_wl, sum_wlr, sum_wlr2, ref2, half_decay)
 
 
-def _variance(m: _Moments, *, mu: float, pw: float, rate_est: float, prior: float) -> float:
+def _variance(m: _Moments, *, mu: float, prior_share: float, rate_est: float, prior: float) -> float:
     """The variance of the rate: the data's (volatility and horizon), the prior's, and their gap."""
     # Volatility sigma (km/month per sqrt(month)), model rate_k ~ N(mu, sigma^2 / L_k):
     # s2 = sum(w L (rate - mu)^2) / sum(w), shrunk towards a default while segments are few.
@@ -279,5 +279,5 @@ def _variance(m: _Moments, *, mu: float, pw: float, rate_est: float, prior: floa
     if sd_prior < _MIN_SD_KM:
         sd_prior = _MIN_SD_KM
     gap = mu - prior
-    var = (1.0 - pw) * var_data + pw * sd_prior * sd_prior + pw * (1.0 - pw) * gap * gap
+    var = (1.0 - prior_share) * var_data + prior_share * sd_prior * sd_prior + prior_share * (1.0 - prior_share) * gap * gap
     return var

@@ -96,9 +96,9 @@ def is_clean(keyed: list[tuple[int, int, int]], max_per_day: float) -> bool:
     return True
 
 
-def _trend_costs(os: list[int], ks: list[int]) -> list[float]:
+def _trend_costs(ordinals: list[int], odometers: list[int]) -> list[float]:
     """Absolute residuals from a Theil-Sen line (zeros for fewer than 4 readings)."""
-    n = len(os)
+    n = len(ordinals)
     if n < 4:
         return [0.0] * n
     slopes: list[float] = []
@@ -108,31 +108,31 @@ def _trend_costs(os: list[int], ks: list[int]) -> list[float]:
         half = n // 2
         pairs = [(i, i + half) for i in range(n - half)]
     for i, j in pairs:
-        if os[j] > os[i]:
-            slopes.append((ks[j] - ks[i]) / (os[j] - os[i]))
+        if ordinals[j] > ordinals[i]:
+            slopes.append((odometers[j] - odometers[i]) / (ordinals[j] - ordinals[i]))
     if not slopes:
         return [0.0] * n
     slope = statistics.median(slopes)
-    base = os[0]
-    intercept = statistics.median([k - slope * (o - base) for o, k in zip(os, ks, strict=True)])
-    return [abs(k - intercept - slope * (o - base)) for o, k in zip(os, ks, strict=True)]
+    base = ordinals[0]
+    intercept = statistics.median([k - slope * (o - base) for o, k in zip(ordinals, odometers, strict=True)])
+    return [abs(k - intercept - slope * (o - base)) for o, k in zip(ordinals, odometers, strict=True)]
 
 
-def _best_chain(os: list[int], ks: list[int], max_per_day: float) -> list[int]:
+def _best_chain(ordinals: list[int], odometers: list[int], max_per_day: float) -> list[int]:
     """Indices of the longest plausible chain (ties: trend cost, then earlier readings).
 
     A link skips at most ``CHAIN_WINDOW`` readings, so the search is O(n x window), not O(n^2): a run
     of more bad readings in a row than that is not a typo to step over."""
-    n = len(os)
-    costs = _trend_costs(os, ks)
+    n = len(ordinals)
+    costs = _trend_costs(ordinals, odometers)
     length = [1] * n
     cost = costs[:]
     nxt = [-1] * n
     for i in range(n - 2, -1, -1):
-        oi, ki = os[i], ks[i]
+        oi, ki = ordinals[i], odometers[i]
         best_len, best_cost, best_next = 1, costs[i], -1
         for j in range(i + 1, min(n, i + 1 + CHAIN_WINDOW)):
-            if _plausible(os[j] - oi, ks[j] - ki, max_per_day):
+            if _plausible(ordinals[j] - oi, odometers[j] - ki, max_per_day):
                 cand_len = length[j] + 1
                 cand_cost = costs[i] + cost[j]
                 if cand_len > best_len or (cand_len == best_len and cand_cost < best_cost - 1e-9):
@@ -150,9 +150,9 @@ def _best_chain(os: list[int], ks: list[int], max_per_day: float) -> list[int]:
     return chain
 
 
-def _reason(o: int, km: int, kept_os: list[int], kept_ks: list[int]) -> FlagReason:
+def _reason(o: int, km: int, kept_ordinals: list[int], kept_odometers: list[int]) -> FlagReason:
     pred_km: int | None = None
-    for ko, kk in zip(kept_os, kept_ks, strict=True):
+    for ko, kk in zip(kept_ordinals, kept_odometers, strict=True):
         if ko == o:
             return "duplicate"
         if ko > o:
@@ -163,7 +163,7 @@ def _reason(o: int, km: int, kept_os: list[int], kept_ks: list[int]) -> FlagReas
     return "implausible_jump"
 
 
-def newest_typo(os: list[int], ks: list[int]) -> FlagReason | None:
+def newest_typo(ordinals: list[int], odometers: list[int]) -> FlagReason | None:
     """Why the newest kept reading is a typo, judged against the car's own rate; None when it is not.
 
     Nothing after the newest reading can contradict it, so the chain keeps a plausible typo there and
@@ -175,24 +175,24 @@ def newest_typo(os: list[int], ks: list[int]) -> FlagReason | None:
     where the car's rate puts it, it is that typo.
     """
     rates = []
-    for k in range(len(os) - 2, 0, -1):
-        days = os[k] - os[k - 1]
+    for k in range(len(ordinals) - 2, 0, -1):
+        days = ordinals[k] - ordinals[k - 1]
         if days >= 7:
-            rates.append((ks[k] - ks[k - 1]) / days)
+            rates.append((odometers[k] - odometers[k - 1]) / days)
         if len(rates) == 6:
             break
     if len(rates) < 3 or min(rates) <= 0.0 or max(rates) > 2.0 * min(rates):
         return None  # only a steady car's rate says what its next reading should be
     own = statistics.median(rates)
-    days = os[-1] - os[-2]
-    driven = ks[-1] - ks[-2]
+    days = ordinals[-1] - ordinals[-2]
+    driven = odometers[-1] - odometers[-2]
     expected = own * days
     if own <= 0.0 or days < 7 or expected < 2000:  # too little driving to tell a typo from a habit
         return None
     if expected / 1.5 <= driven <= expected * OWN_RATE_FACTOR:  # a car may slow down more readily than speed up
         return None
     tolerance = max(0.25 * expected, 500.0)
-    km = ks[-1]
+    km = odometers[-1]
     digits = str(km)
     candidates: list[tuple[FlagReason, int]] = [("extra_digit", km // 10), ("miles_for_km", round(km * MILE_KM))]
     candidates.extend(
@@ -201,7 +201,7 @@ def newest_typo(os: list[int], ks: list[int]) -> FlagReason | None:
         if digits[i] != digits[i + 1] and (i > 0 or digits[i + 1] != "0")
     )
     for reason, fixed in candidates:
-        if abs(fixed - ks[-2] - expected) <= tolerance:
+        if abs(fixed - odometers[-2] - expected) <= tolerance:
             return reason
     return None
 
@@ -218,8 +218,8 @@ def clean(
         ]
     )
     flagged: list[tuple[int, FlaggedReading]] = []  # (position in content order, flag)
-    os: list[int] = []
-    ks: list[int] = []
+    ordinals: list[int] = []
+    odometers: list[int] = []
     rs: list[Reading] = []
     ps: list[int] = []
     for pos, (o, km, _, _, i) in enumerate(keyed):
@@ -229,21 +229,21 @@ def clean(
         elif o > t_today:
             flagged.append((pos, FlaggedReading(r, "future")))
         else:
-            os.append(o)
-            ks.append(km)
+            ordinals.append(o)
+            odometers.append(km)
             rs.append(r)
             ps.append(pos)
-    if os:
-        chain = _best_chain(os, ks, max_per_day)
-        kept_os = [os[i] for i in chain]
-        kept_ks = [ks[i] for i in chain]
+    if ordinals:
+        chain = _best_chain(ordinals, odometers, max_per_day)
+        kept_ordinals = [ordinals[i] for i in chain]
+        kept_odometers = [odometers[i] for i in chain]
         kept = set(chain)
         flagged.extend(
-            (ps[i], FlaggedReading(rs[i], _reason(os[i], ks[i], kept_os, kept_ks)))
-            for i in range(len(os))
+            (ps[i], FlaggedReading(rs[i], _reason(ordinals[i], odometers[i], kept_ordinals, kept_odometers)))
+            for i in range(len(ordinals))
             if i not in kept
         )
         flagged.sort(key=lambda item: item[0])
         rs = [rs[i] for i in chain]
-        os, ks = kept_os, kept_ks
-    return os, ks, tuple(rs), tuple(f for _, f in flagged)
+        ordinals, odometers = kept_ordinals, kept_odometers
+    return ordinals, odometers, tuple(rs), tuple(f for _, f in flagged)

@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from contacts.models import ContactRules
-from customers.demo import DEALERSHIPS, DemoGenerator
+from customers.demo import DEALERSHIPS, DemoCustomer, DemoGenerator, DemoVehicle
 from customers.models import (
     Consent,
     Customer,
@@ -107,81 +107,95 @@ class Command(BaseCommand):
         known_customers = set(Customer.objects.filter(external_id__startswith="DEMO").values_list("external_id", flat=True))
         known_vins = set(Vehicle.objects.filter(vin__in=generator.vins).values_list("vin", flat=True))
         fresh = [c for c in demo_customers if c.external_id not in known_customers]
-        now = timezone.now()
-        customer_rows = Customer.objects.bulk_create(
-            [
-                Customer(
-                    dealership=dealerships[c.dealership_code],
-                    external_id=c.external_id,
-                    first_name=c.first_name,
-                    middle_name=c.middle_name,
-                    last_name=c.last_name,
-                    phone=c.phone,
-                    email=c.email,
-                    address=c.address,
-                    birthday=c.birthday,
-                    status=Customer.Status.DEFECTED if c.habit == "defected" else Customer.Status.ACTIVE,
-                    phone_failures=3 if c.is_unreachable else 0,
-                    phone_unreachable_since=today - dt.timedelta(days=40) if c.is_unreachable else None,
-                    is_holdout=c.is_holdout,
+        customer_rows = _create_customers(fresh, dealerships, today=today, now=timezone.now())
+        vehicle_rows, pending = _create_vehicles(customer_rows, fresh, dealerships, known_vins=known_vins)
+        return {"customers": len(customer_rows), "vehicles": len(vehicle_rows),
+                **_create_history(vehicle_rows, pending, dealerships)}
+
+
+def _create_customers(fresh: list[DemoCustomer], dealerships: dict[str, Dealership], *, today: dt.date,
+                      now: dt.datetime) -> list[Customer]:
+    """The demo customers not stored yet, with their refusals of calls."""
+    customer_rows = Customer.objects.bulk_create(
+        [
+            Customer(
+                dealership=dealerships[c.dealership_code],
+                external_id=c.external_id,
+                first_name=c.first_name,
+                middle_name=c.middle_name,
+                last_name=c.last_name,
+                phone=c.phone,
+                email=c.email,
+                address=c.address,
+                birthday=c.birthday,
+                status=Customer.Status.DEFECTED if c.habit == "defected" else Customer.Status.ACTIVE,
+                phone_failures=3 if c.is_unreachable else 0,
+                phone_unreachable_since=today - dt.timedelta(days=40) if c.is_unreachable else None,
+                is_holdout=c.is_holdout,
+            )
+            for c in fresh
+        ],
+        batch_size=BATCH,
+    )
+    Consent.objects.bulk_create(
+        [
+            Consent(customer=row, channel="call", is_allowed=False, changed_at=now, reason="Попросил не звонить")
+            for row, c in zip(customer_rows, fresh, strict=True)
+            if c.is_do_not_call
+        ],
+        batch_size=BATCH,
+    )
+    return customer_rows
+
+
+def _create_vehicles(customer_rows: list[Customer], fresh: list[DemoCustomer], dealerships: dict[str, Dealership], *,
+                     known_vins: set[str]) -> tuple[list[Vehicle], list[tuple[Customer, DemoCustomer, DemoVehicle]]]:
+    """Their cars not stored yet; with each, its owner row and the demo owner and car it comes from."""
+    vehicle_rows: list[Vehicle] = []
+    pending = []
+    for row, c in zip(customer_rows, fresh, strict=True):
+        for v in c.vehicles:
+            if v.vin in known_vins:
+                continue
+            vehicle_rows.append(
+                Vehicle(
+                    vin=v.vin, make=v.make, model=v.model, year=v.year, plate=v.plate, owner=row,
+                    dealership=dealerships[c.dealership_code], is_active=v.is_active,
+                    maintenance_interval_km=v.interval_km,
                 )
-                for c in fresh
-            ],
-            batch_size=BATCH,
+            )
+            pending.append((row, c, v))
+    vehicle_rows = Vehicle.objects.bulk_create(vehicle_rows, batch_size=BATCH)
+    return vehicle_rows, pending
+
+
+def _create_history(vehicle_rows: list[Vehicle], pending: list[tuple[Customer, DemoCustomer, DemoVehicle]],
+                    dealerships: dict[str, Dealership]) -> dict[str, int]:
+    """Each new car's sale, service visits and odometer readings; how many of each."""
+    sales: list[Sale] = []
+    visits: list[ServiceVisit] = []
+    readings: list[OdometerReading] = []
+    for vehicle_row, (customer_row, c, v) in zip(vehicle_rows, pending, strict=True):
+        dealership = dealerships[c.dealership_code]
+        sales.append(
+            Sale(
+                vehicle=vehicle_row, customer=customer_row, dealership=dealership, sold_on=v.sale.sold_on,
+                kind=v.sale.kind, salesperson=v.sale.salesperson, odometer_km=v.sale.odometer_km,
+                external_id=f"DEMO-S-{v.vin}",
+            )
         )
-        Consent.objects.bulk_create(
-            [
-                Consent(customer=row, channel="call", is_allowed=False, changed_at=now, reason="Попросил не звонить")
-                for row, c in zip(customer_rows, fresh, strict=True)
-                if c.is_do_not_call
-            ],
-            batch_size=BATCH,
+        visits.extend(
+            ServiceVisit(
+                vehicle=vehicle_row, dealership=dealership, visited_on=visit.visited_on,
+                odometer_km=visit.odometer_km, kind=visit.kind, external_id=visit.external_id,
+            )
+            for visit in v.visits
         )
-        vehicle_rows: list[Vehicle] = []
-        pending = []
-        for row, c in zip(customer_rows, fresh, strict=True):
-            for v in c.vehicles:
-                if v.vin in known_vins:
-                    continue
-                vehicle_rows.append(
-                    Vehicle(
-                        vin=v.vin, make=v.make, model=v.model, year=v.year, plate=v.plate, owner=row,
-                        dealership=dealerships[c.dealership_code], is_active=v.is_active,
-                        maintenance_interval_km=v.interval_km,
-                    )
-                )
-                pending.append((row, c, v))
-        vehicle_rows = Vehicle.objects.bulk_create(vehicle_rows, batch_size=BATCH)
-        sales: list[Sale] = []
-        visits: list[ServiceVisit] = []
-        readings: list[OdometerReading] = []
-        for vehicle_row, (customer_row, c, v) in zip(vehicle_rows, pending, strict=True):
-            dealership = dealerships[c.dealership_code]
-            sales.append(
-                Sale(
-                    vehicle=vehicle_row, customer=customer_row, dealership=dealership, sold_on=v.sale.sold_on,
-                    kind=v.sale.kind, salesperson=v.sale.salesperson, odometer_km=v.sale.odometer_km,
-                    external_id=f"DEMO-S-{v.vin}",
-                )
-            )
-            visits.extend(
-                ServiceVisit(
-                    vehicle=vehicle_row, dealership=dealership, visited_on=visit.visited_on,
-                    odometer_km=visit.odometer_km, kind=visit.kind, external_id=visit.external_id,
-                )
-                for visit in v.visits
-            )
-            readings.extend(
-                OdometerReading(vehicle=vehicle_row, read_on=r.read_on, odometer_km=r.odometer_km, source=r.source)
-                for r in v.readings
-            )
-        Sale.objects.bulk_create(sales, batch_size=BATCH)
-        ServiceVisit.objects.bulk_create(visits, batch_size=BATCH)
-        OdometerReading.objects.bulk_create(readings, batch_size=BATCH)
-        return {
-            "customers": len(customer_rows),
-            "vehicles": len(vehicle_rows),
-            "sales": len(sales),
-            "visits": len(visits),
-            "readings": len(readings),
-        }
+        readings.extend(
+            OdometerReading(vehicle=vehicle_row, read_on=r.read_on, odometer_km=r.odometer_km, source=r.source)
+            for r in v.readings
+        )
+    Sale.objects.bulk_create(sales, batch_size=BATCH)
+    ServiceVisit.objects.bulk_create(visits, batch_size=BATCH)
+    OdometerReading.objects.bulk_create(readings, batch_size=BATCH)
+    return {"sales": len(sales), "visits": len(visits), "readings": len(readings)}
