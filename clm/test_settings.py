@@ -16,6 +16,7 @@ from clm.settings import *  # noqa: E402,F403
 # The SQLite test database is a file, not Django's shared in-memory one: the live server of the browser
 # tests then has its own connection instead of sharing the test's, which hung a run when a page's
 # polling request and the test's own query used the one connection at once. (PostgreSQL is unchanged.)
+# One file per test process, so two runs in one checkout do not drop each other's tables.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     VAR_DIR.mkdir(parents=True, exist_ok=True)  # noqa: F405
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-clm.sqlite3")}  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-clm-{os.getpid()}.sqlite3")}  # noqa: F405

@@ -134,6 +134,9 @@
       var undo = document.getElementById("undo-last");
       if (undo && event.code === "KeyU") { event.preventDefault(); undo.click(); return; }
       if (form) {
+        /* M (the key, whatever the layout) puts the cursor in the mileage: a call needs no mouse but Dial */
+        var mileage = document.getElementById("id_odometer_km");
+        if (mileage && event.code === "KeyM") { event.preventDefault(); mileage.focus(); mileage.select(); return; }
         var button = form.querySelector('button[data-key="' + event.key + '"]');
         if (button && !button.disabled) { event.preventDefault(); button.click(); }
         return;
