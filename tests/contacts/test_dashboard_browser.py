@@ -101,3 +101,24 @@ def test_the_dashboard_in_russian_names_the_agents_and_writes_numbers_and_times_
     ticks = page.evaluate(f"() => {calls}.scales.y1.ticks.map(t => t.label)")
     assert ticks and all(tick.endswith("\u00a0%") and "." not in tick for tick in ticks), ticks
     assert page.evaluate(f"() => {calls}.data.labels.slice(0, 2)") == ["01.2025", "02.2025"]
+
+
+def test_a_crr_above_100_is_explained_beside_it_in_russian(browser, live_server, moscow):
+    # given: Anna bought in March 2024; Vera bought in 2020 and came back for a service visit in February 2025
+    factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=dt.date(2024, 3, 1))
+    vera = factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=dt.date(2020, 1, 1)).vehicle
+    factories.ServiceVisitFactory(vehicle=vera, visited_on=dt.date(2025, 2, 15))
+    manager = factories.make_user("maria", "manager", dealerships=(moscow,))
+    page = login(browser, live_server, manager.username)
+    page.context.add_cookies([{"name": "django_language", "value": "ru", "url": live_server.url}])
+    # when: January and February 2025 (S = 1, N = 0, E = 2)
+    page.goto(f"{live_server.url}/calls/dashboard/?from=2025-01-01&to=2025-02-28")
+    page.wait_for_function("() => typeof Chart !== 'undefined' && Chart.getChart('chart-retention') !== undefined")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-crr-above-100-ru.png"))
+    page.locator("#chart-retention").locator("xpath=ancestor::div[contains(@class, 'card')]").screenshot(
+        path=str(ARTIFACTS / "dashboard-crr-chart-ru.png"))
+    # then: CRR 200 % and churn −100 %, each with its explanation in words; the chart explains its February
+    assert "больше 100 %: вернулось больше клиентов" in page.inner_text("#crr-note")
+    assert "меньше нуля: вернулось больше клиентов" in page.inner_text("#churn-note")
+    assert "вернувшиеся после перерыва" in page.inner_text(".chart-explanation")
