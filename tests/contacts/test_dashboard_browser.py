@@ -68,18 +68,24 @@ def test_manager_sees_the_figures_with_their_definitions_and_a_chart_for_each(br
         assert page.locator(f"a[href*='export={export}']").count() >= 1, export
 
 
+def dashboard_in_russian(browser, live_server, dealership, period, *, chart):
+    """The dashboard of ``period`` as a Russian-speaking manager of the dealership sees it, once ``chart`` is drawn."""
+    manager = factories.make_user("maria", "manager", dealerships=(dealership,))
+    page = login(browser, live_server, manager.username)
+    page.context.add_cookies([{"name": "django_language", "value": "ru", "url": live_server.url}])
+    page.goto(f"{live_server.url}/calls/dashboard/?{period}")
+    page.wait_for_function(f"() => typeof Chart !== 'undefined' && Chart.getChart('{chart}') !== undefined")
+    ARTIFACTS.mkdir(exist_ok=True)
+    return page
+
+
 def test_the_dashboard_in_russian_names_the_agents_and_writes_numbers_and_times_the_russian_way(browser, live_server, moscow):
     # given: a year of calls by Alisa Orlova and Boris Kim; a Russian-speaking manager at 1366x768
     a_year_of_history(moscow)
     for username, first, last in (("alice", "Алиса", "Орлова"), ("bob", "Борис", "Ким")):
         User.objects.filter(username=username).update(first_name=first, last_name=last)
-    manager = factories.make_user("maria", "manager", dealerships=(moscow,))
-    page = login(browser, live_server, manager.username)
-    page.context.add_cookies([{"name": "django_language", "value": "ru", "url": live_server.url}])
     # when
-    page.goto(f"{live_server.url}/calls/dashboard/?from=2025-01-01&to=2025-12-31")
-    page.wait_for_function("() => typeof Chart !== 'undefined' && Chart.getChart('chart-agents') !== undefined")
-    ARTIFACTS.mkdir(exist_ok=True)
+    page = dashboard_in_russian(browser, live_server, moscow, "from=2025-01-01&to=2025-12-31", chart="chart-agents")
     page.screenshot(path=str(ARTIFACTS / "dashboard-ru.png"), full_page=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard-ru-first-screen.png"))
     page.locator("#chart-calls").scroll_into_view_if_needed()
@@ -108,13 +114,8 @@ def test_a_crr_above_100_is_explained_beside_it_in_russian(browser, live_server,
     factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=dt.date(2024, 3, 1))
     vera = factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=dt.date(2020, 1, 1)).vehicle
     factories.ServiceVisitFactory(vehicle=vera, visited_on=dt.date(2025, 2, 15))
-    manager = factories.make_user("maria", "manager", dealerships=(moscow,))
-    page = login(browser, live_server, manager.username)
-    page.context.add_cookies([{"name": "django_language", "value": "ru", "url": live_server.url}])
     # when: January and February 2025 (S = 1, N = 0, E = 2)
-    page.goto(f"{live_server.url}/calls/dashboard/?from=2025-01-01&to=2025-02-28")
-    page.wait_for_function("() => typeof Chart !== 'undefined' && Chart.getChart('chart-retention') !== undefined")
-    ARTIFACTS.mkdir(exist_ok=True)
+    page = dashboard_in_russian(browser, live_server, moscow, "from=2025-01-01&to=2025-02-28", chart="chart-retention")
     page.screenshot(path=str(ARTIFACTS / "dashboard-crr-above-100-ru.png"))
     page.locator("#chart-retention").locator("xpath=ancestor::div[contains(@class, 'card')]").screenshot(
         path=str(ARTIFACTS / "dashboard-crr-chart-ru.png"))

@@ -221,13 +221,19 @@ def test_an_agent_of_another_dealership_gets_not_found(browser, live_server, ope
     assert response.status == 403
 
 
+def anna(dealership):
+    """Anna, an agent of the dealership, whom the script names."""
+    agent = factories.make_user("anna", "agent", dealerships=(dealership,))
+    agent.first_name = "Anna"
+    agent.save()
+    return agent
+
+
 @pytest.mark.parametrize("language", ["en", "ru"])
 def test_a_multi_car_call_preselects_its_car_and_a_mis_key_is_undone_with_u(browser, live_server, open_dealership, language):
     # given: Olga has two cars; the call is about the Sportage, listed second in the database
     ARTIFACTS.mkdir(exist_ok=True)
-    agent = factories.make_user("anna", "agent", dealerships=(open_dealership,))
-    agent.first_name = "Anna"
-    agent.save()
+    agent = anna(open_dealership)
     day = today_in(open_dealership)
     task = realistic_call(open_dealership, day)
     customer = task.customer
@@ -283,9 +289,7 @@ def in_language(page, live_server, language):
 def test_an_agent_works_the_queue_and_a_call_on_a_phone(browser, live_server, open_dealership, language):
     # given: a morning queue of three calls; Anna on a 390x844 phone
     ARTIFACTS.mkdir(exist_ok=True)
-    agent = factories.make_user("anna", "agent", dealerships=(open_dealership,))
-    agent.first_name = "Anna"
-    agent.save()
+    agent = anna(open_dealership)
     day = today_in(open_dealership)
     first = realistic_call(open_dealership, day, priority=1)
     second = make_call_task(open_dealership, scheduled_on=day, priority=2)
