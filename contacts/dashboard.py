@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from contacts import metrics, queueing
 from contacts.core import figures
 from contacts.dashboard_exports import EXPORTS, export_table, pipeline_table
+from contacts.metrics.definitions import CHURN_BELOW_ZERO_SHORT, CRR_ABOVE_100, CRR_ABOVE_100_SHORT
 from contacts.models import ContactRules, MetricSnapshot, TouchpointTemplate
 from customers import access
 from customers.core.calendar import add_months
@@ -25,7 +26,8 @@ from customers.exports import csv_response
 
 # Bumped whenever the shape of a snapshot's value changes, so that rows written by older code are
 # recomputed instead of breaking the page (part of the snapshot key).
-SNAPSHOT_VERSION = 4  # 3: script variants and touchpoint conversion; 4: the hand-off pipeline (value["pipeline"])
+SNAPSHOT_VERSION = 5  # 3: script variants and touchpoint conversion; 4: the hand-off pipeline (value["pipeline"]);
+# 5: agents by name, not login
 
 
 def _int(value: str | None, default: int, low: int, high: int) -> int:
@@ -247,6 +249,23 @@ def touchpoint_table(value: dict[str, Any], names: dict[str, str]) -> list[dict[
     ]
 
 
+def retention_notes(value: dict[str, Any]) -> dict[str, Any]:
+    """What the page says beside a CRR above 100 % or a churn below zero, of the period and of any month
+    of the retention chart (the two go together: churn = 1 − CRR)."""
+    retention, months = value["retention"], value["series"].get("retention_rate", [])
+    return {
+        "crr": CRR_ABOVE_100_SHORT if (retention["crr"] or 0) > 1 else "",
+        "churn": CHURN_BELOW_ZERO_SHORT if (retention["churn"] or 0) < 0 else "",
+        "chart": CRR_ABOVE_100 if any(crr is not None and crr > 1 for crr in months) else "",
+    }
+
+
+def charts_of(value: dict[str, Any]) -> list[dict[str, Any]]:
+    """The charts of the page, the retention chart with its explanation when a month's CRR passes 100 %."""
+    explanation = retention_notes(value)["chart"]
+    return [{**chart, "explanation": explanation if chart["id"] == "chart-retention" else ""} for chart in CHARTS]
+
+
 def chart_config() -> dict[str, Any]:
     """What static/js/dashboard.js draws, with the labels already translated."""
     charts = [
@@ -301,8 +320,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     base_query = "&".join(part for part in request.GET.urlencode().split("&") if part and not part.startswith(("export=", "refresh=")))
     return render(request, "contacts/dashboard.html", {
         "value": value, "computed_at": snapshot.computed_at, "dealerships": visible, "chosen": chosen,
+        # when the figures were computed, in the dealership's time (the first chosen one's, named when
+        # the chosen dealerships keep different times)
+        "time_zone": str(zone), "time_of": chosen[0] if len({d.time_zone for d in chosen}) > 1 else None,
         "start": start, "end": end, "params": params, "profit": figures.profit_estimate(**profit_inputs),
-        "profit_inputs": profit_inputs, "query": base_query, "charts": CHARTS, "chart_config": chart_config(),
+        "profit_inputs": profit_inputs, "query": base_query, "charts": charts_of(value), "chart_config": chart_config(),
+        "retention_notes": retention_notes(value),
         "definitions": [(DEFINITION_NAMES[key], text) for key, text in metrics.DEFINITIONS.items()],
         "definition_of": metrics.DEFINITIONS,
         "experiments": experiment_tables(value, names), "touchpoint_rows": touchpoint_table(value, names),

@@ -58,6 +58,7 @@ class AgentRow:
     minutes_in_state: int | None = None  # since the claim, or since the last outcome
     calls_per_hour: float | None = None  # over the span from the first call's start to now
     handling_minutes: float | None = None  # mean claim-to-outcome time of today's calls
+    dealerships: tuple[Dealership, ...] = ()  # those of the floor the agent works for, in the floor's order
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,8 @@ class FloorSummary:
     reach_rate: int | None
 
 
-def _agent_row(person: User, count: dict[str, Any], claim: ClaimRow | None, now: dt.datetime) -> AgentRow:
+def _agent_row(person: User, count: dict[str, Any], claim: ClaimRow | None, now: dt.datetime,
+               dealerships: tuple[Dealership, ...]) -> AgentRow:
     last_ended, first_started, handling = count.get("last_ended"), count.get("first_started"), count.get("handling")
     if claim is not None:
         state, minutes = AgentState.ON_A_CALL, claim.age_minutes
@@ -102,6 +104,7 @@ def _agent_row(person: User, count: dict[str, Any], claim: ClaimRow | None, now:
         claim=claim, state=state, minutes_in_state=minutes,
         calls_per_hour=round(count["calls"] / hours, 1) if hours >= 0.25 else None,
         handling_minutes=round(handling.total_seconds() / 60, 1) if handling is not None else None,
+        dealerships=dealerships,
     )
 
 
@@ -154,10 +157,15 @@ def floor_summary(
     people = agents + [
         row.task.claimed_by for row in claims if row.task.claimed_by is not None and row.task.claimed_by not in agents
     ]
+    # Agents grouped by dealership, in the floor's order (who works for the first and the second comes
+    # between the two), then by name; someone of none of them (a superuser holding a call) last.
+    position = {d.pk: i for i, d in enumerate(dealerships)}
     agent_rows = []
     for person in people:
         count = counts.get(person.pk, {"calls": 0, "reached": 0})
-        agent_rows.append(_agent_row(person, count, claim_of.get(person.pk), now))
+        works_for = tuple(d for d in dealerships if d.pk in dealerships_of_user.get(person.pk, set()))
+        agent_rows.append(_agent_row(person, count, claim_of.get(person.pk), now, works_for))
+    agent_rows.sort(key=lambda row: [position[d.pk] for d in row.dealerships] or [len(position)])
     done_calls = sum(r["calls"] for r in counts.values())
     return FloorSummary(
         agents=agent_rows,

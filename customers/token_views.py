@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from customers import api_tokens
+from customers import access, api_tokens
 from customers.models import ApiToken
 
 
@@ -46,8 +46,11 @@ def tokens(request: HttpRequest) -> HttpResponse:
                                         now=timezone.now())
         secret = issued.secret  # shown in this answer only: never stored, never in a message or a redirect
         form = TokenForm()
+    # Times in the user's dealership's zone (the first of theirs), as everywhere else in the product.
+    home = access.dealerships_of(request.user).order_by("id").first()
     return render(request, "customers/api_tokens.html", {
         "form": form, "secret": secret, "now": timezone.now(),
+        "time_zone": home.time_zone if home else settings.DEFAULT_DEALERSHIP_TIME_ZONE,
         "tokens": ApiToken.objects.filter(user=cast(User, request.user)).order_by("-created_at"),
     })
 

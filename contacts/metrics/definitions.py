@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.db.models.functions import TruncMonth
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from contacts.core.figures import wilson_interval
@@ -20,11 +21,20 @@ from customers.core.calendar import add_months
 
 # ------------------------------------------------------------------------------------ definitions
 
+# Why CRR can pass 100 % and churn fall below zero (the page says so beside such a figure): E counts
+# everyone active at the end, N only the first purchases, so customers back after a lapse, or first
+# seen at a service visit, are in E but neither in S nor in N.
+CRR_ABOVE_100 = _("Above 100 % means that more customers came back than stopped: E also counts those who were not active at the start and did not buy for the first time in the period, that is, customers back after more than 12 months and customers first seen at a service visit.")
+CHURN_BELOW_ZERO = _("Below zero means the same: more customers came back than stopped (churn = 100 % − CRR).")
+# The same, short, for the figure's tile and the chart.
+CRR_ABOVE_100_SHORT = _("above 100 %: more customers came back than stopped being active")
+CHURN_BELOW_ZERO_SHORT = _("below zero: more customers came back than stopped being active")
+
 DEFINITIONS = {
     "repeat_sale_rate": _("Of customers who bought a car in the period, the share who bought another car from the group within N years of that purchase."),
     "service_return_rate": _("Of vehicles sold in the period (and at least M months before today), the share with a scheduled-maintenance visit at the group within M months of the sale."),
-    "retention_rate": _("CRR = (E − N) / S: S customers active at the start, E active at the end, N new in the period. Active: a visit, a purchase or a reached call in the last 12 months."),
-    "churn_rate": _("Churn = (S + N − E) / S, with S, N, E as for CRR."),
+    "retention_rate": format_lazy("{} {}", _("CRR = (E − N) / S: S customers active at the start, E active at the end, N new in the period. Active: a visit, a purchase or a reached call in the last 12 months."), CRR_ABOVE_100),
+    "churn_rate": format_lazy("{} {}", _("Churn = (S + N − E) / S, with S, N, E as for CRR."), CHURN_BELOW_ZERO),
     "reach_rate": _("Calls in the period in which the customer was spoken to, out of all calls."),
     "dead_contact_share": _("Customers whose phone is marked unreachable (three failed calls in a row), out of all customers."),
     "lapsed_share": _("Customers whose last purchase or service visit was more than 12 months before the end of the period, out of the customers who had bought or visited by then."),

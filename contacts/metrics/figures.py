@@ -275,30 +275,57 @@ def invitation_conversion(scope: Scope) -> dict[str, Any]:
 
 def calls_by_month_and_agent(scope: Scope) -> list[dict[str, Any]]:
     """One query: each agent's calls of each month, with the sums the per-agent table needs. The
-    calls chart, the calls-per-agent chart and the agents table are all made from these rows."""
-    rows = (
-        _attempts(scope).order_by().annotate(month=TruncMonth("ended_at")).values("month", "agent__username")
+    calls chart, the calls-per-agent chart and the agents table are all made from these rows.
+
+    Agents are counted by their id and shown by name (``agent_names``); calls made by nobody still on
+    the staff are the one agent "—"."""
+    rows = list(
+        _attempts(scope).order_by().annotate(month=TruncMonth("ended_at"))
+        .values("month", "agent", "agent__username", "agent__first_name", "agent__last_name")
         .annotate(**CALL_COUNTS, handoffs=Count("id", filter=Q(outcome="hot_lead")),
                   handling=Sum(F("ended_at") - F("started_at")), timed=Count("started_at"))
         .order_by()
     )
-    return [{**row, "month": _month_key(row["month"]), "agent": row.pop("agent__username") or "—"} for row in rows]
+    names = agent_names({row["agent"]: (row["agent__first_name"], row["agent__last_name"], row["agent__username"])
+                         for row in rows})
+    return [
+        {key: value for key, value in row.items() if not key.startswith("agent__")}
+        | {"month": _month_key(row["month"]), "agent_id": row["agent"], "agent": names[row["agent"]]}
+        for row in rows
+    ]
+
+
+def agent_names(people: dict[int | None, tuple[str, str, str]]) -> dict[int | None, str]:
+    """Each agent's name as the staff know it: first and last name, else the login; two agents of the
+    same name are told apart by their logins; None (calls by nobody still on the staff) is "—"."""
+    names = {pk: (f"{first} {last}".strip() or login) for pk, (first, last, login) in people.items() if pk is not None}
+    shared = {name for name in names.values() if list(names.values()).count(name) > 1}
+    named: dict[int | None, str] = {
+        pk: f"{name} ({people[pk][2]})" if name in shared and name != people[pk][2] else name for pk, name in names.items()
+    }
+    if None in people:
+        named[None] = "—"
+    return named
+
+
+def by_name(item: tuple[Any, dict[str, Any]]) -> tuple[bool, str]:
+    """The order of the agents' rows: by name, the unnamed agent ("—") last."""
+    return item[0] is None, item[1]["agent"].casefold()
 
 
 def per_agent(scope: Scope, *, rows: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-    totals: dict[str, dict[str, Any]] = {}
+    totals: dict[int | None, dict[str, Any]] = {}
     for row in calls_by_month_and_agent(scope) if rows is None else rows:
-        found = totals.setdefault(row["agent"], {"calls": 0, "reached": 0, "bookings": 0, "handoffs": 0,
-                                                 "handling": dt.timedelta(0), "timed": 0})
+        found = totals.setdefault(row["agent_id"], {"agent": row["agent"], "calls": 0, "reached": 0, "bookings": 0,
+                                                    "handoffs": 0, "handling": dt.timedelta(0), "timed": 0})
         for key in ("calls", "reached", "bookings", "handoffs", "timed"):
             found[key] += row[key]
         found["handling"] += row["handling"] or dt.timedelta(0)
     return [
-        {"agent": agent, "calls": row["calls"], "reach_rate": _rate(row["reached"], row["calls"]),
+        {"agent": row["agent"], "calls": row["calls"], "reach_rate": _rate(row["reached"], row["calls"]),
          "bookings": row["bookings"], "handoffs": row["handoffs"],
          "avg_handling_seconds": round(row["handling"].total_seconds() / row["timed"]) if row["timed"] else None}
-        # the unnamed agent ("—", calls made by nobody still on the staff) last
-        for agent, row in sorted(totals.items(), key=lambda item: (item[0] == "—", item[0]))
+        for _agent, row in sorted(totals.items(), key=by_name)
     ]
 
 

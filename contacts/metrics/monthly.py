@@ -32,6 +32,7 @@ from contacts.metrics.figures import (
     _reached_invitations,
     _repeat_cohort,
     _return_cohort,
+    by_name,
     calls_by_month_and_agent,
     per_agent,
 )
@@ -135,11 +136,12 @@ def monthly_series(scope: Scope, *, repeat_years: int = 3, return_months: int = 
 def agent_series(rows: list[dict[str, Any]], months: Sequence[Month]) -> list[dict[str, Any]]:
     """Calls, reached calls and bookings of each agent, month by month (agents by name)."""
     index = {month.label: i for i, month in enumerate(months)}
-    agents: dict[str, dict[str, list[int]]] = {}
+    agents: dict[int | None, dict[str, Any]] = {}
     for row in rows:
-        found = agents.setdefault(row["agent"], {key: [0] * len(months) for key in ("calls", "reached", "bookings")})
+        found = agents.setdefault(row["agent_id"], {"agent": row["agent"],
+                                                    **{key: [0] * len(months) for key in ("calls", "reached", "bookings")}})
         at = index.get(row["month"])
         if at is not None:
             for key in ("calls", "reached", "bookings"):
                 found[key][at] += row[key]
-    return [{"agent": name, **values} for name, values in sorted(agents.items(), key=lambda item: (item[0] == "—", item[0]))]
+    return [values for _agent, values in sorted(agents.items(), key=by_name)]

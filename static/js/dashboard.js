@@ -7,6 +7,22 @@
   const COLOURS = ["#1f6feb", "#b35900", "#2da44e", "#8250df", "#cf222e", "#0a7ea4", "#9a6700", "#57606a", "#bf3989"];
   const MAX_AGENTS = 8;
 
+  // Numbers in the page's language (<html lang>, set by Django): "12,5 %" and "1 234" in Russian,
+  // "12.5 %" and "1,234" in English; a percent sign after a no-break space, as the page writes it.
+  const LANGUAGE = document.documentElement.lang || "en";
+  function numberFormat(options) {
+    try { return new Intl.NumberFormat(LANGUAGE, options); } catch (e) { return new Intl.NumberFormat("en", options); }
+  }
+  const COUNT = numberFormat({maximumFractionDigits: 0});
+  const PERCENT = numberFormat({maximumFractionDigits: 1});
+  function formatted(unit, value) {
+    return unit === "percent" ? PERCENT.format(value) + "\u00a0%" : COUNT.format(value);
+  }
+  // A month "2025-01" as the page writes dates (d.m.Y): "01.2025".
+  function monthLabel(month) {
+    return /^\d{4}-\d{2}$/.test(month) ? month.slice(5) + "." + month.slice(0, 4) : month;
+  }
+
   function percent(values) {
     return values.map(function (v) { return v === null || v === undefined ? null : Math.round(v * 1000) / 10; });
   }
@@ -31,7 +47,7 @@
       grid: {drawOnChartArea: position === "left"},
       ticks: {
         maxTicksLimit: 6, font: {size: 11}, precision: unit === "percent" ? 1 : 0,
-        callback: function (value) { return unit === "percent" ? value + " %" : value.toLocaleString(); },
+        callback: function (value) { return formatted(unit, value); },
       },
     };
   }
@@ -74,16 +90,16 @@
     const usesRight = lines.some(function (l) { return l.axis === "y1"; });
     new Chart(canvas, {
       type: "line",
-      data: {labels: series.months, datasets: datasets},
+      data: {labels: series.months.map(monthLabel), datasets: datasets},
       options: {
-        animation: false, responsive: true, maintainAspectRatio: false,
+        animation: false, responsive: true, maintainAspectRatio: false, locale: LANGUAGE,
         interaction: {mode: "index", intersect: false},
         plugins: {
           legend: {position: "bottom", labels: {boxWidth: 12, boxHeight: 12, font: {size: 11}}},
           tooltip: {callbacks: {label: function (item) {
             const v = item.raw;
             if (v === null || v === undefined) { return item.dataset.label + ": —"; }
-            return item.dataset.label + ": " + (item.dataset.unit === "percent" ? v + " %" : v.toLocaleString());
+            return item.dataset.label + ": " + formatted(item.dataset.unit, v);
           }}},
         },
         scales: {

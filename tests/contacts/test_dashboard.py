@@ -249,6 +249,79 @@ def test_figures_taken_from_the_series_equal_those_counted_on_their_own(moscow):
     assert alone["retention"] == {"start": 0, "new": 1, "end": 2, "crr": None, "churn": None}
 
 
+def named_agent(username: str, first: str = "", last: str = "", *, dealership: Dealership) -> Any:
+    user = factories.make_user(username, "agent", dealerships=(dealership,))
+    user.first_name, user.last_name = first, last
+    user.save()
+    return user
+
+
+@pytest.mark.django_db
+def test_agents_are_shown_by_name_in_the_table_the_chart_and_the_csv(client, manager, moscow):
+    # given: Anna Ivanova; two agents both called Oleg Petrov; "kim", whose name is not on file; a call
+    # by nobody still on the staff
+    anna = named_agent("anna", "Anna", "Ivanova", dealership=moscow)
+    oleg = named_agent("oleg.p", "Oleg", "Petrov", dealership=moscow)
+    other_oleg = named_agent("opetrov", "Oleg", "Petrov", dealership=moscow)
+    kim = named_agent("kim", dealership=moscow)
+    customer = factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=D(2024, 5, 1)).customer
+    for agent, day in ((anna, 10), (oleg, 11), (oleg, 12), (other_oleg, 13), (kim, 14), (None, 15)):
+        make_call(customer, agent, at(2025, 1, day), "reached")
+    client.force_login(manager)
+    period = {"dealership": moscow.pk, "from": "2025-01-01", "to": "2025-01-31"}
+    # when
+    with time_machine.travel(NOW, tick=False):
+        response = client.get(reverse("contacts:dashboard"), period)
+        agents_csv = read_csv(client.get(reverse("contacts:dashboard"), {**period, "export": "agents"}))
+        series_csv = read_csv(client.get(reverse("contacts:dashboard"), {**period, "export": "agent_series"}))
+    # then: by name, the two Olegs told apart by their logins (and not added up), the unnamed last
+    names = ["Anna Ivanova", "kim", "Oleg Petrov (oleg.p)", "Oleg Petrov (opetrov)", "—"]
+    value = response.context["value"]
+    assert [(row["agent"], row["calls"]) for row in value["agents"]] == list(zip(names, [1, 1, 2, 1, 1], strict=True))
+    assert [row["agent"] for row in value["series"]["agents"]] == names  # the calls-per-agent chart
+    assert [row[0] for row in agents_csv[1:]] == names
+    assert [row[1] for row in series_csv[1:]] == names
+    assert "<td>Anna Ivanova</td>" in response.content.decode() and "<td>anna</td>" not in response.content.decode()
+
+
+@pytest.fixture
+def customers_came_back(moscow):
+    """Anna bought in March 2024 (active all of early 2025); Vera bought in 2020, then nothing until a
+    service visit in February 2025: back, but neither active at the start nor new."""
+    factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=D(2024, 3, 1))
+    vera = factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=D(2020, 1, 1)).vehicle
+    factories.ServiceVisitFactory(vehicle=vera, visited_on=D(2025, 2, 15))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("language", "crr_note", "churn_note", "definition"), [
+    ("en", "above 100 %: more customers came back than stopped being active",
+     "below zero: more customers came back than stopped being active", "Above 100 % means that more customers came back"),
+    ("ru", "больше 100 %: вернулось больше клиентов, чем перестало быть активными",
+     "меньше нуля: вернулось больше клиентов, чем перестало быть активными", "Больше 100 % значит, что вернулось больше"),
+])
+def test_a_crr_above_100_and_a_negative_churn_are_explained_in_words(client, manager, moscow, customers_came_back,
+                                                                      language, crr_note, churn_note, definition):
+    client.force_login(manager)
+    # when: January and February (S = 1: Anna; N = 0; E = 2: Anna and Vera), then January alone (E = 1)
+    with time_machine.travel(NOW, tick=False):
+        response = client.get(reverse("contacts:dashboard"), {"dealership": moscow.pk, "from": "2025-01-01", "to": "2025-02-28"},
+                              HTTP_ACCEPT_LANGUAGE=language)
+        january = client.get(reverse("contacts:dashboard"), {"dealership": moscow.pk, "from": "2025-01-01", "to": "2025-01-31"},
+                             HTTP_ACCEPT_LANGUAGE=language)
+    # then: CRR 200 % and churn −100 %, each said in words beside it; the retention chart explains its
+    # February (CRR 200 %) and the definitions say why
+    page = response.content.decode()
+    assert response.context["value"]["retention"] == {"start": 1, "new": 0, "end": 2, "crr": 2.0, "churn": -1.0}
+    assert f'<span class="small" id="crr-note">{crr_note}</span>' in page
+    assert f'<span class="small" id="churn-note">{churn_note}</span>' in page
+    assert page.count(definition) >= 3  # the chart's explanation, the CRR's title and its definition
+    # and a CRR of 100 % needs no explanation
+    assert january.context["value"]["retention"]["crr"] == 1.0
+    assert 'id="crr-note"' not in january.content.decode() and 'id="churn-note"' not in january.content.decode()
+    assert 'class="small u-m-4-0-0 chart-explanation"' not in january.content.decode()
+
+
 # ------------------------------------------------------------------------------------ CSV tables
 
 
@@ -411,11 +484,13 @@ def test_page_is_served_from_the_snapshot_and_says_when_it_was_computed(client, 
     # when: the manager opens the page later that morning
     with time_machine.travel(NOW, tick=False), django_assert_max_num_queries(12):
         response = client.get(reverse("contacts:dashboard"))
-    # then: nothing was recomputed, and the page tells when the figures are from
+    # then: nothing was recomputed, and the page tells when the figures are from, in the time of the
+    # first dealership of the page (Yekaterinburg, UTC+5), named since Moscow keeps another time
     assert response.status_code == 200
     assert MetricSnapshot.objects.count() == snapshots
     page = response.content.decode()
-    assert "computed 01.12.2026 02:30 UTC" in page
+    assert "computed 01.12.2026 07:30, Екатеринбург time" in page
+    assert " UTC" not in page
     series = response.context["value"]["series"]
     assert series["months"][0] == "2024-12" and series["months"][-1] == "2026-12"
     for chart in ("chart-cohorts", "chart-retention", "chart-calls", "chart-base", "chart-plan", "chart-forecast", "chart-agents"):
@@ -433,7 +508,7 @@ def test_a_snapshot_of_yesterday_is_recomputed(client, manager, moscow):
     with time_machine.travel(NOW, tick=False):
         response = client.get(reverse("contacts:dashboard"), {"dealership": moscow.pk, "to": "2026-11-30"})
     # then
-    assert "computed 01.12.2026 09:00 UTC" in response.content.decode()
+    assert "computed 01.12.2026 12:00 ·" in response.content.decode()  # Moscow's time (UTC+3), not named
     assert response.context["value"]["repeat_sale"]["customers"] == 1
 
 

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import User
 
 from tests import factories
 from tests.browser import CHROMIUM, login
@@ -65,3 +66,60 @@ def test_manager_sees_the_figures_with_their_definitions_and_a_chart_for_each(br
     # and the CSV links of the charts and tables are there
     for export in ("series", "agent_series", "holdout", "dead_contacts", "agents", "figures", "elsewhere"):
         assert page.locator(f"a[href*='export={export}']").count() >= 1, export
+
+
+def dashboard_in_russian(browser, live_server, dealership, period, *, chart):
+    """The dashboard of ``period`` as a Russian-speaking manager of the dealership sees it, once ``chart`` is drawn."""
+    manager = factories.make_user("maria", "manager", dealerships=(dealership,))
+    page = login(browser, live_server, manager.username)
+    page.context.add_cookies([{"name": "django_language", "value": "ru", "url": live_server.url}])
+    page.goto(f"{live_server.url}/calls/dashboard/?{period}")
+    page.wait_for_function(f"() => typeof Chart !== 'undefined' && Chart.getChart('{chart}') !== undefined")
+    ARTIFACTS.mkdir(exist_ok=True)
+    return page
+
+
+def test_the_dashboard_in_russian_names_the_agents_and_writes_numbers_and_times_the_russian_way(browser, live_server, moscow):
+    # given: a year of calls by Alisa Orlova and Boris Kim; a Russian-speaking manager at 1366x768
+    a_year_of_history(moscow)
+    for username, first, last in (("alice", "Алиса", "Орлова"), ("bob", "Борис", "Ким")):
+        User.objects.filter(username=username).update(first_name=first, last_name=last)
+    # when
+    page = dashboard_in_russian(browser, live_server, moscow, "from=2025-01-01&to=2025-12-31", chart="chart-agents")
+    page.screenshot(path=str(ARTIFACTS / "dashboard-ru.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-ru-first-screen.png"))
+    page.locator("#chart-calls").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "dashboard-ru-charts.png"))
+    # then: the page keeps to the screen's width (the long Russian headers scroll inside their card)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 1366
+    # and when the figures were computed, in Moscow's time (the page's clock: 10:00 in Moscow)
+    assert page.inner_text("#computed-at").startswith("рассчитано 17.11.2026 10:0")
+    assert "UTC" not in page.inner_text("main")
+    # and the agents by name, in the table and the chart
+    assert page.evaluate("() => Chart.getChart('chart-agents').data.datasets.map(d => d.label)") == ["Алиса Орлова", "Борис Ким"]
+    assert "Алиса Орлова" in page.inner_text("main") and "alice" not in page.inner_text("main")
+    # and the charts' numbers as Russian writes them: a decimal comma, a space between thousands, months as on the page
+    calls = "Chart.getChart('chart-calls')"
+    label = page.evaluate(f"() => {calls}.options.plugins.tooltip.callbacks.label({{raw: 66.7, dataset: {{label: 'дозвон', unit: 'percent'}}}})")
+    assert label == "дозвон: 66,7\u00a0%"
+    count = page.evaluate(f"() => {calls}.options.plugins.tooltip.callbacks.label({{raw: 12345, dataset: {{label: 'звонки', unit: 'count'}}}})")
+    assert count == "звонки: 12\u00a0345"
+    ticks = page.evaluate(f"() => {calls}.scales.y1.ticks.map(t => t.label)")
+    assert ticks and all(tick.endswith("\u00a0%") and "." not in tick for tick in ticks), ticks
+    assert page.evaluate(f"() => {calls}.data.labels.slice(0, 2)") == ["01.2025", "02.2025"]
+
+
+def test_a_crr_above_100_is_explained_beside_it_in_russian(browser, live_server, moscow):
+    # given: Anna bought in March 2024; Vera bought in 2020 and came back for a service visit in February 2025
+    factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=dt.date(2024, 3, 1))
+    vera = factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=dt.date(2020, 1, 1)).vehicle
+    factories.ServiceVisitFactory(vehicle=vera, visited_on=dt.date(2025, 2, 15))
+    # when: January and February 2025 (S = 1, N = 0, E = 2)
+    page = dashboard_in_russian(browser, live_server, moscow, "from=2025-01-01&to=2025-02-28", chart="chart-retention")
+    page.screenshot(path=str(ARTIFACTS / "dashboard-crr-above-100-ru.png"))
+    page.locator("#chart-retention").locator("xpath=ancestor::div[contains(@class, 'card')]").screenshot(
+        path=str(ARTIFACTS / "dashboard-crr-chart-ru.png"))
+    # then: CRR 200 % and churn −100 %, each with its explanation in words; the chart explains its February
+    assert "больше 100 %: вернулось больше клиентов" in page.inner_text("#crr-note")
+    assert "меньше нуля: вернулось больше клиентов" in page.inner_text("#churn-note")
+    assert "вернувшиеся после перерыва" in page.inner_text(".chart-explanation")

@@ -96,3 +96,26 @@ def test_the_floor_tells_each_agents_state_pace_and_handling_time(moscow, agent)
     assert (rows[carol].state, rows[carol].minutes_in_state, rows[carol].calls_per_hour) == (AgentState.ON_A_CALL, 3, None)
     assert (rows[dan].state, rows[dan].calls_per_hour, rows[dan].handling_minutes) == (AgentState.AWAY, 0.5, 2.0)
     assert (rows[erin].state, rows[erin].minutes_in_state) == (AgentState.NOT_STARTED, None)
+
+
+def test_the_floor_says_which_dealership_each_agent_works_for_grouped_by_dealership(moscow, yekaterinburg, client):
+    # given: Zoe works in Moscow, Boris in Yekaterinburg, Alla in both; a supervisor of both
+    def agent_of(username, first, *dealerships):
+        person = factories.make_user(username, "agent", dealerships=dealerships)
+        person.first_name = first
+        person.save()
+        return person
+
+    zoe = agent_of("zoe", "Zoe", moscow)
+    boris = agent_of("boris", "Boris", yekaterinburg)
+    alla = agent_of("alla", "Alla", moscow, yekaterinburg)
+    both = [moscow, yekaterinburg]
+    client.force_login(factories.make_user("sue", "supervisor", dealerships=both))
+    # when
+    summary = _summary(both)
+    page = client.get("/calls/floor/").content.decode()
+    # then: by dealership (who works for both between the two), then by name; the page says it
+    assert [(row.user, row.dealerships) for row in summary.agents] == [
+        (zoe, (moscow,)), (alla, (moscow, yekaterinburg)), (boris, (yekaterinburg,))]
+    assert f'class="agent-dealerships">{moscow.name}, {yekaterinburg.name}</td>' in page
+    assert f'class="agent-dealerships">{yekaterinburg.name}</td>' in page

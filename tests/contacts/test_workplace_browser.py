@@ -221,13 +221,19 @@ def test_an_agent_of_another_dealership_gets_not_found(browser, live_server, ope
     assert response.status == 403
 
 
+def anna(dealership):
+    """Anna, an agent of the dealership, whom the script names."""
+    agent = factories.make_user("anna", "agent", dealerships=(dealership,))
+    agent.first_name = "Anna"
+    agent.save()
+    return agent
+
+
 @pytest.mark.parametrize("language", ["en", "ru"])
 def test_a_multi_car_call_preselects_its_car_and_a_mis_key_is_undone_with_u(browser, live_server, open_dealership, language):
     # given: Olga has two cars; the call is about the Sportage, listed second in the database
     ARTIFACTS.mkdir(exist_ok=True)
-    agent = factories.make_user("anna", "agent", dealerships=(open_dealership,))
-    agent.first_name = "Anna"
-    agent.save()
+    agent = anna(open_dealership)
     day = today_in(open_dealership)
     task = realistic_call(open_dealership, day)
     customer = task.customer
@@ -258,3 +264,133 @@ def test_a_multi_car_call_preselects_its_car_and_a_mis_key_is_undone_with_u(brow
     task.refresh_from_db()
     assert (task.status, task.claimed_by, task.attempts) == ("claimed", agent, 0)
     assert not CallAttempt.objects.filter(call_task=task).exists()
+
+
+# ------------------------------------------------------------------------------------ phones and Russian
+
+PHONE = (390, 844)
+
+
+def fits_the_width(page, selector):
+    """The page does not scroll sideways, and every shown element of ``selector`` lies within the width."""
+    width = page.viewport_size["width"]
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+    boxes = [box for i in range(page.locator(selector).count()) if (box := page.locator(selector).nth(i).bounding_box())]
+    assert boxes, selector
+    for box in boxes:
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width + 1, (selector, box)
+
+
+def in_language(page, live_server, language):
+    page.context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_an_agent_works_the_queue_and_a_call_on_a_phone(browser, live_server, open_dealership, language):
+    # given: a morning queue of three calls; Anna on a 390x844 phone
+    ARTIFACTS.mkdir(exist_ok=True)
+    agent = anna(open_dealership)
+    day = today_in(open_dealership)
+    first = realistic_call(open_dealership, day, priority=1)
+    second = make_call_task(open_dealership, scheduled_on=day, priority=2)
+    make_call_task(open_dealership, scheduled_on=day, priority=3)
+    page = login(browser, live_server, agent.username, width=PHONE[0], height=PHONE[1])
+    in_language(page, live_server, language)
+    # when: the queue
+    page.goto(f"{live_server.url}/calls/queue/")
+    page.screenshot(path=str(ARTIFACTS / f"phone-queue-{language}.png"), full_page=True)
+    # then: the queue and its Next call button fit the screen
+    assert page.inner_text("#count-left") == "3"
+    fits_the_width(page, "#next-call")
+    fits_the_width(page, ".stats .stat")
+    # when: next call
+    page.click("#next-call")
+    page.wait_for_url(f"**/calls/task/{first.pk}/")
+    page.screenshot(path=str(ARTIFACTS / f"phone-call-{language}.png"))
+    page.screenshot(path=str(ARTIFACTS / f"phone-call-{language}-full.png"), full_page=True)
+    # then: Dial, the script, the fields and every outcome button are on screen, none wider than it
+    assert "This is Anna from Kia Moscow-South" in page.inner_text(".call-grid")
+    fits_the_width(page, "#dial")
+    fits_the_width(page, "#outcome-card .outcomes button")
+    fits_the_width(page, "#outcome-card textarea, #outcome-card input:visible, #outcome-card select:visible")
+    fits_the_width(page, ".call-grid .card")
+    # when: the mileage, then "reached" with a tap of the thumb
+    page.fill("#id_odometer_km", "58300")
+    page.click("button[data-key='1']")
+    page.wait_for_url(f"**/calls/task/{second.pk}/")
+    # then
+    first.refresh_from_db()
+    assert (first.status, first.outcome) == ("done", "reached")
+
+
+def a_floor_of_two_dealerships(moscow, yekaterinburg):
+    """Eva (Moscow) left a call 45 minutes ago; Petr (Moscow) and Lena (Yekaterinburg) made calls and are
+    on one now; Olga works for both and has not started."""
+    now = timezone.now()
+    yekaterinburg.call_hours_start, yekaterinburg.call_hours_end = dt.time(0, 0), dt.time(23, 59)
+    yekaterinburg.name = "Kia Yekaterinburg"
+    yekaterinburg.save()
+    people = {}
+    for username, first, last, dealerships in (("eva", "Eva", "Orlova", (moscow,)), ("petr", "Petr", "Sokolov", (moscow,)),
+                                               ("lena", "Lena", "Kim", (yekaterinburg,)),
+                                               ("olga", "Olga", "Belova", (moscow, yekaterinburg))):
+        person = factories.make_user(username, "agent", dealerships=dealerships)
+        person.first_name, person.last_name = first, last
+        person.save()
+        people[username] = person
+    stale = make_call_task(moscow, scheduled_on=today_in(moscow))
+    CallTask.objects.filter(pk=stale.pk).update(status="claimed", claimed_by=people["eva"], claimed_at=now - dt.timedelta(minutes=45))
+    for username, dealership, made, reached in (("petr", moscow, 23, 14), ("lena", yekaterinburg, 31, 22)):
+        done = make_call_task(dealership, scheduled_on=today_in(dealership), status="done")
+        CallAttempt.objects.bulk_create([
+            CallAttempt(call_task=done, customer=done.customer, agent=people[username], started_at=now - dt.timedelta(hours=2),
+                        ended_at=now - dt.timedelta(minutes=5), outcome="reached" if n < reached else "no_answer")
+            for n in range(made)
+        ])
+        busy = make_call_task(dealership, scheduled_on=today_in(dealership))
+        CallTask.objects.filter(pk=busy.pk).update(status="claimed", claimed_by=people[username], claimed_at=now - dt.timedelta(minutes=3))
+    for dealership in (moscow, yekaterinburg):
+        for _ in range(2):
+            make_call_task(dealership, scheduled_on=today_in(dealership))
+    return stale
+
+
+@pytest.mark.parametrize(("language", "width", "height"), [("en", *PHONE), ("ru", *PHONE), ("en", 1366, 768), ("ru", 1366, 768)])
+def test_the_supervisor_sees_each_agents_dealership_and_releases_a_call(browser, live_server, open_dealership, yekaterinburg,
+                                                                       language, width, height):
+    # given: a supervisor of both dealerships
+    ARTIFACTS.mkdir(exist_ok=True)
+    stale = a_floor_of_two_dealerships(open_dealership, yekaterinburg)
+    factories.make_user("sam", "supervisor", dealerships=(open_dealership, yekaterinburg))
+    page = login(browser, live_server, "sam", width=width, height=height)
+    in_language(page, live_server, language)
+    # when
+    page.goto(f"{live_server.url}/calls/floor/")
+    # then: every agent with their dealership(s), grouped by dealership, in the page's language
+    names = page.locator("#floor-live table.agents td.agent-name").all_inner_texts()
+    places = page.locator("#floor-live table.agents td.agent-dealerships").all_inner_texts()
+    assert list(zip(names, places, strict=True)) == [
+        ("Eva Orlova", "Kia Moscow-South"), ("Petr Sokolov", "Kia Moscow-South"),
+        ("Olga Belova", "Kia Moscow-South, Kia Yekaterinburg"), ("Lena Kim", "Kia Yekaterinburg")]
+    idle = "idle too long" if language == "en" else "слишком долго без движения"
+    assert idle.lower() in page.inner_text("#floor-live").lower()
+    if language == "ru":
+        # the column's header (on a phone, each card's label, drawn by CSS from data-label)
+        assert "Дилерский центр" in page.locator("#floor-live table.agents thead").text_content()
+        assert page.locator("#floor-live td.agent-dealerships").first.get_attribute("data-label") == "Дилерский центр"
+    fits_the_width(page, "#floor-live table.agents button")  # no button past the screen's or the card's edge
+    card = page.locator("#floor-live .card").first.bounding_box()
+    for box in (page.locator("#floor-live table.agents button").nth(i).bounding_box()
+                for i in range(page.locator("#floor-live table.agents button").count())):
+        assert box["x"] + box["width"] <= card["x"] + card["width"], box
+    if width < 640:
+        fits_the_width(page, "#floor-live table.agents td")
+    tag = f"{language}-{'phone' if width < 640 else 'desktop'}"
+    page.screenshot(path=str(ARTIFACTS / f"floor-{tag}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"floor-{tag}-first-screen.png"))
+    # when: the stale call is released
+    page.click("tr.overdue button[type=submit] >> nth=0")
+    page.wait_for_selector("#floor-live .messages li")
+    # then
+    stale.refresh_from_db()
+    assert stale.status == "open"

@@ -212,3 +212,14 @@ def test_nobody_revokes_another_users_token(client, manager, agent):
     client.force_login(agent)
     assert client.post(f"/account/tokens/{ApiToken.objects.get().pk}/revoke/").status_code == 404
     assert ApiToken.objects.get().revoked_at is None
+
+
+def test_the_page_tells_the_tokens_times_in_the_dealerships_time(client, agent):
+    # given: Alice (Moscow, UTC+3) last used her token at 22:30 UTC on 30 November: 01:30 on 1 December in Moscow
+    factories.api_token(agent)
+    ApiToken.objects.update(last_used_at=dt.datetime(2026, 11, 30, 22, 30, tzinfo=dt.UTC), last_used_address="10.0.0.7")
+    client.force_login(agent)
+    # when
+    page = client.get("/account/tokens/").content.decode()
+    # then
+    assert "01.12.2026 01:30 · 10.0.0.7" in page and "22:30" not in page

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
@@ -126,6 +127,22 @@ def test_the_history_lists_imports_of_the_users_dealerships_only(client, moscow,
     assert "ekb-sales.csv" in page and "moscow.csv" not in page
     assert client.get(reverse("customers:import", args=[mine.pk])).status_code == 404
     assert client.get(reverse("customers:import", args=[theirs.pk])).status_code == 200
+
+
+def test_the_history_says_when_in_the_dealerships_time_and_who_by_name(client, moscow, yekaterinburg):
+    # given: an import uploaded at 07:30 UTC by Eva Orlova for Yekaterinburg (UTC+5)
+    eva = factories.make_user("eva", "manager", dealerships=(yekaterinburg,))
+    eva.first_name, eva.last_name = "Eva", "Orlova"
+    eva.save()
+    batch = ImportBatch.objects.create(kind="sales", dealership=yekaterinburg, uploaded_by=eva,
+                                       file_name="ekb-sales.csv", file_content=b"")
+    ImportBatch.objects.filter(pk=batch.pk).update(created_at=dt.datetime(2026, 12, 1, 7, 30, tzinfo=dt.UTC))
+    client.force_login(eva)
+    # when
+    page = client.get(reverse("customers:imports")).content.decode()
+    # then
+    assert ">01.12.2026 12:30</a>" in page and "07:30" not in page
+    assert "<td>Eva Orlova</td>" in page
 
 
 @pytest.mark.parametrize("role", ["agent", "supervisor"])
