@@ -10,6 +10,9 @@ class ContactsConfig(AppConfig):
 
     def ready(self) -> None:
         # The facts app announces refusals (customers.refusals); what they stop is this app's.
+        from django.contrib.auth.signals import user_logged_in, user_logged_out
+
+        from contacts import presence
         from contacts.card import customer_card
         from contacts.merging import last_contacts, merge_contacts
         from contacts.models import ContactRules
@@ -19,6 +22,9 @@ class ContactsConfig(AppConfig):
         from customers.refusals import on_refusal
 
         on_refusal(stop_contact_on_refusal)
+        # The floor's "paused" and "logged out" (contacts.presence).
+        user_logged_in.connect(presence.on_logged_in, dispatch_uid="contacts.presence.logged_in")
+        user_logged_out.connect(presence.on_logged_out, dispatch_uid="contacts.presence.logged_out")
         # The facts app announces changed vehicles and asks for the hold-out share and the customer's
         # contact card through customers.hooks: the dependency stays one way.
         hooks.on_vehicles_changed(replan_on_commit)

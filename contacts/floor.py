@@ -17,7 +17,14 @@ from django.contrib.auth.models import User
 from django.db.models import Avg, Count, DurationField, F, Max, Min, Q
 
 from contacts.calls import local_day_bounds, queue_for
-from contacts.models import REACHED_OUTCOMES, CallAttempt, CallTask, ContactRules, DailyCapacity
+from contacts.models import (
+    REACHED_OUTCOMES,
+    AgentPresence,
+    CallAttempt,
+    CallTask,
+    ContactRules,
+    DailyCapacity,
+)
 from customers import access
 from customers.models import Dealership
 
@@ -35,12 +42,15 @@ class ClaimRow:
 
 
 class AgentState:
-    """What an agent is doing now, as the floor can tell from claims and outcomes (no presence tracking)."""
+    """What an agent is doing now: their open claim, what they said (contacts.presence), their outcomes."""
 
     ON_A_CALL = "on_a_call"  # holds a claim
+    PAUSED = "paused"  # chose "pause after this call" or the queue's Pause, and took no call since
+    LOGGED_OUT = "logged_out"  # logged out, and not back since
     BETWEEN_CALLS = "between_calls"  # recorded an outcome within BETWEEN_CALLS_MINUTES
-    AWAY = "away"  # worked today, but not for a while
-    NOT_STARTED = "not_started"  # no call today
+    READY = "ready"  # logged in or took the next call, no outcome yet
+    AWAY = "away"  # worked today, but not for a while, and said nothing
+    NOT_STARTED = "not_started"  # no call today, not logged in today
 
 
 # An agent whose last outcome is older than this, with no call open, is away (a break, a meeting).
@@ -88,16 +98,29 @@ class FloorSummary:
     reach_rate: int | None
 
 
-def _agent_row(person: User, count: dict[str, Any], claim: ClaimRow | None, now: dt.datetime,
-               dealerships: tuple[Dealership, ...]) -> AgentRow:
-    last_ended, first_started, handling = count.get("last_ended"), count.get("first_started"), count.get("handling")
+def _agent_state(claim: ClaimRow | None, last_ended: dt.datetime | None, presence: tuple[str, dt.datetime] | None,
+                 now: dt.datetime, day_start: dt.datetime) -> tuple[str, int | None]:
+    """The agent's state and its minutes: a claim first, then what they said, then their outcomes."""
     if claim is not None:
-        state, minutes = AgentState.ON_A_CALL, claim.age_minutes
-    elif last_ended is not None:
+        return AgentState.ON_A_CALL, claim.age_minutes
+    said, since = presence if presence is not None else (None, None)
+    if since is not None and since < day_start:
+        said = since = None  # yesterday's word says nothing about today
+    if said in (AgentState.PAUSED, AgentState.LOGGED_OUT) and since is not None:
+        return said, int((now - since).total_seconds() // 60)
+    if last_ended is not None and (since is None or last_ended >= since):
         minutes = int((now - last_ended).total_seconds() // 60)
-        state = AgentState.BETWEEN_CALLS if minutes < BETWEEN_CALLS_MINUTES else AgentState.AWAY
-    else:
-        state, minutes = AgentState.NOT_STARTED, None
+        return (AgentState.BETWEEN_CALLS if minutes < BETWEEN_CALLS_MINUTES else AgentState.AWAY), minutes
+    if said == AgentState.READY and since is not None:
+        return AgentState.READY, int((now - since).total_seconds() // 60)
+    return AgentState.NOT_STARTED, None
+
+
+def _agent_row(person: User, count: dict[str, Any], claim: ClaimRow | None, now: dt.datetime,
+               dealerships: tuple[Dealership, ...], presence: tuple[str, dt.datetime] | None,
+               day_start: dt.datetime) -> AgentRow:
+    last_ended, first_started, handling = count.get("last_ended"), count.get("first_started"), count.get("handling")
+    state, minutes = _agent_state(claim, last_ended, presence, now, day_start)
     hours = (now - first_started).total_seconds() / 3600 if first_started else 0
     return AgentRow(
         user=person, calls=count["calls"], reached=count["reached"], reach_rate=_rate(count["reached"], count["calls"]),
@@ -160,11 +183,16 @@ def floor_summary(
     # Agents grouped by dealership, in the floor's order (who works for the first and the second comes
     # between the two), then by name; someone of none of them (a superuser holding a call) last.
     position = {d.pk: i for i, d in enumerate(dealerships)}
+    presences = {
+        user_id: (state, since)
+        for user_id, state, since in AgentPresence.objects.filter(user__in=people).values_list("user_id", "state", "since")
+    }
     agent_rows = []
     for person in people:
         count = counts.get(person.pk, {"calls": 0, "reached": 0})
         works_for = tuple(d for d in dealerships if d.pk in dealerships_of_user.get(person.pk, set()))
-        agent_rows.append(_agent_row(person, count, claim_of.get(person.pk), now, works_for))
+        agent_rows.append(_agent_row(person, count, claim_of.get(person.pk), now, works_for, presences.get(person.pk),
+                                     day_start))
     agent_rows.sort(key=lambda row: [position[d.pk] for d in row.dealerships] or [len(position)])
     done_calls = sum(r["calls"] for r in counts.values())
     return FloorSummary(

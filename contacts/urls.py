@@ -9,6 +9,7 @@ app_name = "contacts"
 urlpatterns = [
     path("queue/", agent.queue, name="queue"),
     path("next/", agent.next_call, name="next"),
+    path("pause/", agent.pause, name="pause"),
     path("task/<int:pk>/", agent.call, name="call"),
     path("task/<int:pk>/outcome/", agent.record_outcome, name="outcome"),
     path("task/<int:pk>/release/", agent.release, name="release"),

@@ -13,6 +13,7 @@ from contacts.models.calls import (
     CALLBACK_GRACE,
     REACHED_OUTCOMES,
     AgendaItem,
+    AgentPresence,
     CallAttempt,
     CallTask,
     CallTaskItem,
@@ -61,6 +62,7 @@ from contacts.models.touchpoints import (
 )
 
 __all__ = [
+    "AgentPresence",
     "Department",
     "Anchor",
     "Recurrence",

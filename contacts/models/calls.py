@@ -339,3 +339,29 @@ class HandoffEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.handoff_id} {self.kind} {self.value}"
+
+
+class AgentPresence(models.Model):
+    """What an agent said they are doing, for the floor: ready (took the next call, or logged in), paused
+    ("pause after this call", or the queue's Pause) or logged out; ``since`` is when it last changed.
+    "On a call" is not stored: the agent's open claim says it."""
+
+    class State(models.TextChoices):
+        READY = "ready", _("Ready")
+        PAUSED = "paused", _("Paused")
+        LOGGED_OUT = "logged_out", _("Logged out")
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
+                                related_name="presence", verbose_name=_("agent"))
+    state = models.CharField(_("state"), max_length=12, choices=State.choices)
+    since = models.DateTimeField(_("since"))
+
+    class Meta:
+        verbose_name = _("agent's presence")
+        verbose_name_plural = _("agents' presence")
+        constraints = [
+            models.CheckConstraint(condition=Q(state__in=["ready", "paused", "logged_out"]), name="agent_presence_state_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.state} since {self.since:%Y-%m-%d %H:%M}"

@@ -18,12 +18,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from contacts import calls
+from contacts import calls, presence
 from contacts.call_screen import call_topics, other_plans, script_sections
 from contacts.card import customer_card
 from contacts.forms import OutcomeForm
 from contacts.message_board import message_board
-from contacts.models import REACHED_OUTCOMES, CallAttempt, CallTask, ContactRules, TouchpointTemplate
+from contacts.models import (
+    REACHED_OUTCOMES,
+    AgentPresence,
+    CallAttempt,
+    CallTask,
+    ContactRules,
+    TouchpointTemplate,
+)
 from contacts.views.common import AuthenticatedHttpRequest, get_task_for_user, is_htmx, navigate, today_bounds
 from contacts.views.floor import floor_answer
 from customers import access
@@ -76,6 +83,8 @@ def _queue_context(request: AuthenticatedHttpRequest, now: dt.datetime) -> dict[
     my_callbacks = list(callbacks[:MY_CALLBACK_ROWS])
     codes = {item.get("code", "") for task in tasks + my_callbacks for item in task.agenda if isinstance(item, dict)}
     return {
+        "paused_since": AgentPresence.objects.filter(user_id=user.pk, state=AgentPresence.State.PAUSED)
+        .values_list("since", flat=True).first(),
         "undo_offer": _undo_offer(request, now),
         "callbacks": my_callbacks,
         "callback_count": len(my_callbacks) if len(my_callbacks) < MY_CALLBACK_ROWS else callbacks.count(),
@@ -91,6 +100,7 @@ def _queue_context(request: AuthenticatedHttpRequest, now: dt.datetime) -> dict[
         "held": CallTask.objects.filter(claimed_by=user, status=CallTask.Status.CLAIMED).select_related("customer").first(),
         "hours_message": calls.call_hours_message(closed_hours[0], now) if dealerships and len(closed_hours) == len(dealerships) else "",
         "has_dealership": bool(dealerships),
+        "time_zone": dealerships[0].time_zone if dealerships else "UTC",
         "board": message_board(dealerships=dealerships, now=now),
     }
 
@@ -111,7 +121,17 @@ def _topic_titles(tasks: list[CallTask], codes: set[str]) -> dict[int, list[str]
 @require_POST
 @access.role_required(access.CAN_WORK_QUEUE)
 def next_call(request: AuthenticatedHttpRequest) -> HttpResponse:
-    return _go_to_next_call(request, timezone.now())
+    now = timezone.now()
+    presence.set_presence(request.user, presence.State.READY, now=now)
+    return _go_to_next_call(request, now)
+
+
+@require_POST
+@access.role_required(access.CAN_WORK_QUEUE)
+def pause(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The agent steps away: the floor shows them paused until they take the next call."""
+    presence.set_presence(request.user, presence.State.PAUSED, now=timezone.now())
+    return navigate(request, reverse("contacts:queue"))
 
 
 def _go_to_next_call(request: AuthenticatedHttpRequest, now: dt.datetime) -> HttpResponse:
@@ -220,6 +240,7 @@ def _after_outcome(
     messages.success(request, _("Saved: %(outcome)s.") % {"outcome": Outcome(data["outcome"]).label})
     request.session[LAST_OUTCOME] = {"attempt_id": attempt.pk, "until": (now + calls.UNDO_WINDOW).isoformat()}
     if data.get("then") == "pause":
+        presence.set_presence(request.user, presence.State.PAUSED, now=now)
         return navigate(request, reverse("contacts:queue"))
     return _go_to_next_call(request, now)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from contacts.models import CallAttempt, CallTask, ContactRules
+from contacts.models import AgentPresence, CallAttempt, CallTask, ContactRules
 from customers.models import Consent, OdometerReading, VehicleForecast
 from tests import factories
 from tests.browser import ARGS, CHROMIUM, login  # noqa: F401 (ARGS: other browser tests import it from here)
@@ -352,6 +352,7 @@ def a_floor_of_two_dealerships(moscow, yekaterinburg):
     for dealership in (moscow, yekaterinburg):
         for _ in range(2):
             make_call_task(dealership, scheduled_on=today_in(dealership))
+    AgentPresence.objects.create(user=people["olga"], state="paused", since=now - dt.timedelta(minutes=12))
     return stale
 
 
@@ -374,6 +375,9 @@ def test_the_supervisor_sees_each_agents_dealership_and_releases_a_call(browser,
         ("Olga Belova", "Kia Moscow-South, Kia Yekaterinburg"), ("Lena Kim", "Kia Yekaterinburg")]
     idle = "idle too long" if language == "en" else "слишком долго без движения"
     assert idle.lower() in page.inner_text("#floor-live").lower()
+    olga = page.locator("#floor-live table.agents tr", has=page.locator("td.agent-name", has_text="Olga Belova")).locator(
+        "td.state").inner_text()
+    assert ("paused" if language == "en" else "на паузе") in olga and "12" in olga
     if language == "ru":
         # the column's header (on a phone, each card's label, drawn by CSS from data-label)
         assert "Дилерский центр" in page.locator("#floor-live table.agents thead").text_content()
