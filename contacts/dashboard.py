@@ -103,6 +103,83 @@ def cached_figures(*, dealership_ids: tuple[int, ...], start: dt.date, end: dt.d
     return snapshot
 
 
+# ------------------------------------------------------------------------------------ month by month, nightly
+
+# The nightly job computes a scope's default view one calendar month per task (on any worker), then
+# puts the period together from the months: ``month_figures`` stores one month's series as a
+# MetricSnapshot of the month under the scope's month key, ``joined_figures`` reads them back.
+
+
+def month_key(dealership_ids: tuple[int, ...], params: dict[str, int]) -> str:
+    return "months:" + snapshot_key(dealership_ids, params).removeprefix("figures:")
+
+
+def month_figures(*, dealership_ids: tuple[int, ...], start: dt.date, end: dt.date, params: dict[str, int],
+                  today: dt.date) -> MetricSnapshot:
+    """One month (``start``..``end``, inside one calendar month) of a scope's series, as of ``today``
+    (which decides the cohorts old enough to judge, as for the whole period), stored."""
+    dealership_ids = tuple(sorted(dealership_ids))
+    scope = metrics.Scope(dealership_ids, start, end, as_of=today)
+    series = metrics.monthly_series(scope, repeat_years=params["repeat_years"], return_months=params["return_months"],
+                                    active_months=params["active_months"])
+    series.pop("agent_totals")
+    snapshot, _created = MetricSnapshot.objects.update_or_create(
+        key=month_key(dealership_ids, params), dealership_id=dealership_ids[0] if len(dealership_ids) == 1 else None,
+        period_start=start, period_end=end, defaults={"computed_at": timezone.now(), "value": series},
+    )
+    return snapshot
+
+
+def _month_rows(dealership_ids: tuple[int, ...], params: dict[str, int]) -> Any:
+    dealership_id = dealership_ids[0] if len(dealership_ids) == 1 else None
+    rows = MetricSnapshot.objects.filter(key=month_key(dealership_ids, params), dealership__isnull=dealership_id is None)
+    return rows.filter(dealership_id=dealership_id) if dealership_id else rows
+
+
+def months_computed(*, dealership_ids: tuple[int, ...], start: dt.date, end: dt.date, params: dict[str, int],
+                    today: dt.date, zone: dt.tzinfo) -> bool:
+    """Whether every month of the period has been stored today (in ``zone``)."""
+    dealership_ids = tuple(sorted(dealership_ids))
+    wanted = {(month.start, month.end) for month in metrics.month_buckets(start, end)}
+    fresh = {(row.period_start, row.period_end) for row in _month_rows(dealership_ids, params).filter(
+        period_start__gte=start, period_end__lte=end).only("period_start", "period_end", "computed_at")
+        if _is_fresh(row, today, zone)}
+    return wanted <= fresh
+
+
+def joined_figures(*, dealership_ids: tuple[int, ...], start: dt.date, end: dt.date, params: dict[str, int],
+                   today: dt.date) -> MetricSnapshot:
+    """The scope's snapshot of the period from its stored months (``month_figures``) and the figures of
+    the whole period (those that are not sums of months: distinct customers, the agents' table, ...);
+    the same value as ``compute_figures`` (tests/contacts/test_dashboard.py). Month rows of earlier
+    periods (the first and last months are cut to the period, which moves every day) are deleted."""
+    dealership_ids = tuple(sorted(dealership_ids))
+    months = metrics.month_buckets(start, end)
+    rows = _month_rows(dealership_ids, params)
+    stored = {(row.period_start, row.period_end): row.value for row in rows.filter(period_start__gte=start, period_end__lte=end)}
+    series = metrics.join_months([
+        stored.get((month.start, month.end)) or month_figures(  # a month lost meanwhile is computed here
+            dealership_ids=dealership_ids, start=month.start, end=month.end, params=params, today=today).value
+        for month in months
+    ])
+    scope = metrics.Scope(dealership_ids, start, end, as_of=today)
+    series["agent_totals"] = metrics.per_agent(scope)
+    figures = {"repeat_years": params["repeat_years"], "return_months": params["return_months"],
+               "active_months": params["active_months"]}
+    value = metrics.all_figures(scope, **figures, series=series)
+    series.pop("agent_totals")
+    value["series"] = series
+    key, dealership_id, _snapshot = _snapshot_of(dealership_ids, start, end, params)
+    snapshot, _created = MetricSnapshot.objects.update_or_create(
+        key=key, dealership_id=dealership_id, period_start=start, period_end=end,
+        defaults={"computed_at": timezone.now(), "value": value},
+    )
+    wanted = {(month.start, month.end) for month in months}
+    rows.exclude(id__in=[row.id for row in rows.only("id", "period_start", "period_end")
+                         if (row.period_start, row.period_end) in wanted]).delete()
+    return snapshot
+
+
 # How long a queued computation keeps others from queueing the same one (a crashed worker's lock expires).
 COMPUTING_SECONDS = 30 * 60
 
