@@ -47,7 +47,10 @@ def _foreign_keys_checked_per_statement() -> Iterator[None]:
     """The written tables' foreign keys checked at the end of each statement, not in one pass at COMMIT.
 
     Django makes every foreign key DEFERRABLE INITIALLY DEFERRED on PostgreSQL: a cold chunk's ~30,000
-    touchpoints, forecasts and fingerprints queued ~100,000 checks that all ran inside its COMMIT. Safe:
+    touchpoints, forecasts and fingerprints queued ~90,000 checks that all ran inside its COMMIT (0.4-1.3 s
+    of it, bench/bench_write_chunk.py). They cost the same PostgreSQL CPU when run per statement (about
+    0.35 s a cold chunk, half of its PostgreSQL CPU): this moves them out of COMMIT, it does not remove
+    them; only dropping constraints would, which the product does not do. Safe:
     the checks still run, every one, only earlier (so a bad row still rolls the chunk back, and a parent
     row deleted by another transaction meanwhile still makes the check wait for it or fail). Nothing a
     re-plan writes needs the deferral: each row refers only to rows that existed before the chunk began
