@@ -288,7 +288,6 @@ CELERY_TASK_ROUTES = {
     "contacts.tasks.replan_all_vehicles": {"queue": "sweeps"},
     "contacts.tasks.replan_vehicle_range": {"queue": "sweeps"},
     "contacts.tasks.compute_metrics_snapshots": {"queue": "sweeps"},
-    "contacts.tasks.compute_metrics_month": {"queue": "sweeps"},
     "contacts.tasks.compute_metrics_snapshot": {"queue": "sweeps"},
     "customers.tasks.detect_duplicate_customers": {"queue": "sweeps"},
 }

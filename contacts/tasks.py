@@ -15,15 +15,8 @@ from django.core.cache import cache
 from django.db.models import F, Max, Min
 from django.utils import timezone
 
-from contacts import metrics, queueing, queues, sending
-from contacts.dashboard import (
-    cached_figures,
-    computing_lock,
-    joined_figures,
-    month_figures,
-    month_key,
-    months_computed,
-)
+from contacts import queueing, queues, sending
+from contacts.dashboard import cached_figures, computing_lock
 from contacts.models import BeatTick
 from contacts.planning.sweep import REPLAN_CHUNK, refresh_planner_statistics, replan_isolating_failures
 from contacts.recovery import builds_to_queue, chunks_to_requeue, finish_chunk, record_sweep
@@ -212,73 +205,26 @@ def metrics_scopes() -> list[list[int]]:
     return [[i] for i in ids] + ([ids] if len(ids) > 1 else [])
 
 
-def _default_period(dealership_ids: list[int]) -> tuple[list[Dealership], dt.date, dt.date]:
-    """The scope's dealerships still there (the first one's calendar gives the day), and the dashboard's
-    default period: the last 24 months to that day."""
-    by_id = Dealership.objects.in_bulk(dealership_ids)
-    scope = [by_id[i] for i in dealership_ids if i in by_id]
-    if not scope:
-        return [], dt.date.min, dt.date.min
-    end = scope[0].local_date(timezone.now())
-    return scope, add_months(end, -24) + dt.timedelta(days=1), end
-
-
 @shared_task
 def compute_metrics_snapshots() -> int:
-    """Nightly: the dashboards' default figures (last 24 months) of each scope (each dealership and the
-    group), one task per scope and calendar month on any worker of the ``sweeps`` queue; the last month
-    of a scope to be stored queues the task that joins them (``compute_metrics_snapshot``). Returns the
-    number of scopes."""
+    """Nightly: the dashboards' default figures (last 24 months), one task per scope (each dealership and
+    the group) on any worker of the ``sweeps`` queue; returns the number queued."""
     scopes = metrics_scopes()
-    for ids in scopes:
-        scope, start, end = _default_period(ids)
-        for month in metrics.month_buckets(start, end) if scope else []:
-            queueing.send_safely(compute_metrics_month.name, (ids, month.start.isoformat(), month.end.isoformat()))
+    for scope in scopes:
+        queueing.send_safely(compute_metrics_snapshot.name, (scope,))
     return len(scopes)
-
-
-# How long a scope's joining task keeps the other month tasks from queueing it again.
-JOINING_SECONDS = 30 * 60
-
-
-@shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
-def compute_metrics_month(dealership_ids: list[int], start: str, end: str) -> int:
-    """One calendar month (cut to the default period) of one scope's series, stored; once every month of
-    the period is stored today, the scope's snapshot is queued (once: a lock in the cache). Returns
-    the month row's id, or 0 for a scope whose dealerships are gone."""
-    scope, period_start, period_end = _default_period(dealership_ids)
-    if not scope:
-        return 0
-    ids = tuple(d.id for d in scope)
-    row = month_figures(dealership_ids=ids, start=dt.date.fromisoformat(start), end=dt.date.fromisoformat(end),
-                        params=SNAPSHOT_PARAMS, today=period_end)
-    if months_computed(dealership_ids=ids, start=period_start, end=period_end, params=SNAPSHOT_PARAMS,
-                       today=period_end, zone=scope[0].zone):
-        lock = _joining_lock(ids, period_end)
-        try:
-            first = cache.add(lock, 1, JOINING_SECONDS)
-        except Exception:  # noqa: BLE001 - no cache: joining twice only costs time
-            first = True
-        if first:
-            queueing.send_safely(compute_metrics_snapshot.name, (dealership_ids,))
-    return row.pk
 
 
 @shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
 def compute_metrics_snapshot(dealership_ids: list[int]) -> int:
-    """One scope's default figures, on the calendar of its first dealership, joined from its stored months
-    (``compute_metrics_month``; a month not stored yet is computed here); idempotent (replaces the
+    """One scope's default figures, on the calendar of its first dealership; idempotent (replaces the
     scope's snapshot). Returns the snapshot's id, or 0 for a scope whose dealerships are gone."""
-    scope, start, end = _default_period(dealership_ids)
+    by_id = Dealership.objects.in_bulk(dealership_ids)
+    scope = [by_id[i] for i in dealership_ids if i in by_id]
     if not scope:
         return 0
-    ids = tuple(d.id for d in scope)
-    try:
-        snapshot = joined_figures(dealership_ids=ids, start=start, end=end, params=SNAPSHOT_PARAMS, today=end)
-    finally:
-        cache.delete(_joining_lock(ids, end))
+    end = scope[0].local_date(timezone.now())
+    start = add_months(end, -24) + dt.timedelta(days=1)
+    snapshot = cached_figures(dealership_ids=tuple(d.id for d in scope), start=start, end=end, params=SNAPSHOT_PARAMS,
+                              today=end, zone=scope[0].zone, refresh=True)
     return snapshot.pk
-
-
-def _joining_lock(dealership_ids: tuple[int, ...], day: dt.date) -> str:
-    return f"metrics:joining:{month_key(tuple(sorted(dealership_ids)), SNAPSHOT_PARAMS)}:{day.isoformat()}"

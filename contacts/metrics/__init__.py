@@ -44,7 +44,7 @@ from contacts.metrics.figures import (
     retention,
     service_return_rate,
 )
-from contacts.metrics.monthly import SERIES_COLUMNS, agent_series, join_months, monthly_series
+from contacts.metrics.monthly import SERIES_COLUMNS, agent_series, monthly_series
 from contacts.metrics.pipeline import handoff_pipeline
 
 __all__ = [
@@ -76,7 +76,6 @@ __all__ = [
     "handoff_pipeline",
     "holdout_comparison",
     "invitation_conversion",
-    "join_months",
     "month_buckets",
     "monthly_series",
     "per_agent",

@@ -143,30 +143,3 @@ def agent_series(rows: list[dict[str, Any]], months: Sequence[Month]) -> list[di
             for key in ("calls", "reached", "bookings"):
                 found[key][at] += row[key]
     return [{"agent": name, **values} for name, values in sorted(agents.items(), key=lambda item: (item[0] == "—", item[0]))]
-
-
-def join_months(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """The ``monthly_series`` of a period from those of its months, each computed on its own (the
-    nightly job computes one month per task): every column is the months' columns end to end, and the
-    agents are every month's agents, each with zeros in the months they made no call. Without
-    ``agent_totals`` (a figure of the whole period, not of its months)."""
-    joined: dict[str, Any] = {}
-    agents: dict[str, dict[str, list[int]]] = {}
-    at = 0
-    for part in parts:
-        width = len(part["months"])
-        for name, values in part.items():
-            if name in ("agents", "agent_totals"):
-                continue
-            joined.setdefault(name, []).extend(values)
-        for agent in part["agents"]:
-            found = agents.setdefault(agent["agent"], {key: [] for key in ("calls", "reached", "bookings")})
-            for key in ("calls", "reached", "bookings"):
-                found[key].extend([0] * (at - len(found[key])) + agent[key])
-        at += width
-    for found in agents.values():
-        for key in ("calls", "reached", "bookings"):
-            found[key].extend([0] * (at - len(found[key])))
-    joined["agents"] = [{"agent": name, **values}
-                        for name, values in sorted(agents.items(), key=lambda item: (item[0] == "—", item[0]))]
-    return joined

@@ -6,19 +6,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 import re
 from typing import Any
 
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.core.serializers.json import DjangoJSONEncoder
 from django.urls import reverse
 from django.utils import translation
 
 from contacts import metrics, tasks
-from contacts.dashboard import _snapshot_of, compute_figures
 from contacts.dashboard_exports import COLUMN_LABELS, EXPORTS
 from contacts.models import (
     CallAttempt,
@@ -29,7 +26,6 @@ from contacts.models import (
     Touchpoint,
     TouchpointTemplate,
 )
-from customers.core.calendar import add_months
 from customers.models import Customer, Dealership, ForecastSnapshot
 from tests import factories
 
@@ -424,44 +420,6 @@ def test_page_is_served_from_the_snapshot_and_says_when_it_was_computed(client, 
     assert series["months"][0] == "2024-12" and series["months"][-1] == "2026-12"
     for chart in ("chart-cohorts", "chart-retention", "chart-calls", "chart-base", "chart-plan", "chart-forecast", "chart-agents"):
         assert f'id="{chart}"' in page
-
-
-def _as_stored(value: Any) -> Any:
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
-
-
-@pytest.mark.django_db
-def test_the_nightly_snapshot_computed_month_by_month_equals_the_period_computed_at_once(quarter_history, moscow, yekaterinburg):
-    """The nightly job runs one task per scope and month (on any worker; eagerly here), then joins the
-    months: each scope's snapshot is what the whole period computed in one piece gives."""
-    # given: besides the first quarter of 2025, calls, sales and visits in other months and in Yekaterinburg
-    bob = factories.make_user("bob", "agent", dealerships=(moscow, yekaterinburg))
-    later = factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=D(2025, 11, 5))
-    make_call(later.customer, bob, at(2026, 2, 10), "booked")
-    factories.ServiceVisitFactory(vehicle=later.vehicle, visited_on=D(2026, 3, 2))
-    east = factories.SaleFactory(vehicle__owner__dealership=yekaterinburg, sold_on=D(2024, 9, 20))
-    make_call(east.customer, bob, at(2025, 7, 7), "no_answer")
-    night = dt.datetime(2026, 12, 1, 2, 30, tzinfo=UTC)
-    # when
-    with time_machine.travel(night, tick=False):
-        assert tasks.compute_metrics_snapshots() == 3
-    # then
-    for scope in ([moscow.id], [yekaterinburg.id], sorted([moscow.id, yekaterinburg.id])):
-        first = Dealership.objects.get(pk=min(scope, key=lambda pk: Dealership.objects.get(pk=pk).name))
-        end = first.local_date(night)
-        start = add_months(end, -24) + dt.timedelta(days=1)
-        key, _dealership_id, snapshot = _snapshot_of(tuple(scope), start, end, tasks.SNAPSHOT_PARAMS)
-        assert snapshot is not None
-        at_once = compute_figures(dealership_ids=tuple(scope), start=start, end=end, params=tasks.SNAPSHOT_PARAMS, today=end)
-        assert snapshot.value == _as_stored(at_once)
-        assert sum(snapshot.value["series"]["calls"]) == snapshot.value["contacts"]["calls"] > 0
-    months = MetricSnapshot.objects.filter(key__startswith="months:")
-    assert months.count() == 3 * 25  # 24 months and the cut one, per scope
-    # when: the next night, the period's first and last months have moved
-    with time_machine.travel(night + dt.timedelta(days=1), tick=False):
-        tasks.compute_metrics_snapshots()
-    # then: the months of the day before that are no longer in the period are gone
-    assert months.count() == 3 * 25
 
 
 @pytest.mark.django_db
