@@ -2,7 +2,8 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/clm_bench REDIS_URL=redis://127.0.0.1:6379/12 \
         nice .venv/bin/python bench/bench_priors.py --way database
-    ... --way python     # the SQLite way (streamed rows, medians in Python), on the same database
+    ... --way streamed   # the SQLite way (counts, then rates in order: the middle ones kept), on the same data
+    ... --way python     # the SQLite way before (every rate held in lists, medians in Python)
 
 Each way runs in its own process (``--way``) so that its peak RSS (ru_maxrss) is its own; the figure
 printed is the peak over the process's RSS after Django's start. On a database whose forecasts were
@@ -45,7 +46,7 @@ def rss_kb() -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--way", choices=("database", "python", "shipped"), default="shipped")
+    parser.add_argument("--way", choices=("database", "python", "streamed", "shipped"), default="shipped")
     args = parser.parse_args()
     observed = VehicleForecast.objects.filter(source="readings").count()
     connection.ensure_connection()
@@ -55,6 +56,8 @@ def main() -> None:
         priors = forecasting.mileage_priors(refresh=True)
     elif args.way == "database":
         priors = forecasting._priors_in_database()
+    elif args.way == "streamed":  # the SQLite way now: counts, then each group's rates in order
+        priors = forecasting._priors_streamed()
     else:
         priors = priors_core.median_priors(
             VehicleForecast.objects.filter(source="readings").values_list(
