@@ -11,6 +11,8 @@ forecasts, snapshots and fingerprints and re-plans the chunk in this process
 - the chunk's wall time, this process's CPU, and the CPU of its PostgreSQL backend (read from
   /proc: server and benchmark share the machine);
 - the COMMIT alone (where deferred foreign-key checks run);
+- variants (``--variants``): as shipped; foreign keys deferred to COMMIT (Django's default); no checks at
+  all (reference only); the touchpoint's customer and template keys dropped for the run (rolled back);
 - the reference, in the same run: the touchpoint rows the chunk wrote, exported, then COPY'd raw
   into an unindexed, unconstrained temporary table shaped like the touchpoint table.
 
@@ -42,7 +44,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 
 from contacts.planning import chunk  # noqa: E402
 from contacts.planning.chunk import replan  # noqa: E402
@@ -135,7 +137,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--chunk", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--variants", default="shipped", help="comma-separated: shipped, deferred, unchecked")
+    parser.add_argument("--variants", default="shipped",
+                        help="comma-separated: shipped, deferred, unchecked, vehicle_key_only")
     parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date(2026, 12, 1))
     args = parser.parse_args()
     if connection.vendor != "postgresql":
@@ -156,7 +159,7 @@ def main() -> None:
     for _ in range(args.repeat):
         for name in names:  # interleaved, so that the machine's load falls on every variant alike
             variant(name)
-            every[name].append(timed_chunk(ids, first, last, now, timer, backend))
+            every[name].append(timed_chunk(ids, first, last, now, timer, backend, name))
             print(name, json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in every[name][-1].items()}),
                   file=sys.stderr, flush=True)
     variant("shipped")
@@ -188,14 +191,28 @@ def main() -> None:
     }, indent=2))
 
 
-def timed_chunk(ids: list[int], first: int, last: int, now: dt.datetime, timer: CommitTimer, backend: int) -> dict[str, Any]:
+def timed_chunk(ids: list[int], first: int, last: int, now: dt.datetime, timer: CommitTimer, backend: int,
+                variant_name: str) -> dict[str, Any]:
     empty_chunk(first, last)
     with connection.cursor() as cursor:  # the runs before leave dead rows: each run starts from a clean table
         cursor.execute("VACUUM ANALYZE contacts_touchpoint")
         cursor.execute("VACUUM ANALYZE customers_vehicleforecast")
     timer.seconds = 0.0
     server_before, cpu_before, started = backend_cpu_seconds(backend), time.process_time(), time.perf_counter()
-    result = replan(vehicle_ids=ids, now=now, force=True)
+    if variant_name != "vehicle_key_only":
+        result = replan(vehicle_ids=ids, now=now, force=True)
+    else:  # the touchpoint's customer and template keys dropped for this run only (rolled back, no COMMIT)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT conname FROM pg_constraint WHERE contype = 'f' AND conrelid = 'contacts_touchpoint'::regclass "
+                    "AND confrelid IN ('customers_customer'::regclass, 'contacts_touchpointtemplate'::regclass)"
+                )
+                for (name,) in cursor.fetchall():
+                    cursor.execute(f'ALTER TABLE contacts_touchpoint DROP CONSTRAINT "{name}"')
+            server_before, cpu_before, started = backend_cpu_seconds(backend), time.process_time(), time.perf_counter()
+            result = replan(vehicle_ids=ids, now=now, force=True)
+            transaction.set_rollback(True)
     return {
         "wall_seconds": time.perf_counter() - started, "python_cpu_seconds": time.process_time() - cpu_before,
         "postgresql_cpu_seconds": backend_cpu_seconds(backend) - server_before, "commit_seconds": timer.seconds,
