@@ -82,8 +82,12 @@ def replan_all_vehicles(chunk: int = REPLAN_CHUNK, nightly: bool = True) -> int:
     if ranges:
         # Once per sweep, here, before any chunk: every chunk then reads the same priors from the cache
         # (their fingerprints include them), and none starts on a cold cache. Counted in the database on
-        # PostgreSQL (0.5 s and no memory at 100,000 vehicles, bench/bench_priors.py).
-        mileage_priors(refresh=True)
+        # PostgreSQL (0.5 s and no memory at 100,000 vehicles, bench/bench_priors.py). Without a cache
+        # (Redis down) the sweep still goes out: the chunks then compute them as before.
+        try:
+            mileage_priors(refresh=True)
+        except Exception:  # noqa: BLE001
+            logger.warning("replan_all_vehicles: the mileage priors could not be stored before the chunks", exc_info=True)
     for first_id, last_id in ranges:
         queueing.send_safely(replan_vehicle_range.name, (first_id, last_id, None, night.isoformat() if nightly else None))
     logger.info("replan_all_vehicles: %d chunks queued", len(ranges))
