@@ -11,8 +11,9 @@ forecasts, snapshots and fingerprints and re-plans the chunk in this process
 - the chunk's wall time, this process's CPU, and the CPU of its PostgreSQL backend (read from
   /proc: server and benchmark share the machine);
 - the COMMIT alone (where deferred foreign-key checks run);
-- variants (``--variants``): as shipped; foreign keys deferred to COMMIT (Django's default); no checks at
-  all (reference only); the touchpoint's customer and template keys dropped for the run (rolled back);
+- variants (``--variants``): as shipped (foreign keys deferred to COMMIT, Django's default); checked per
+  statement (SET CONSTRAINTS ALL IMMEDIATE); no checks at all (reference only); the touchpoint's
+  customer and template keys dropped for the run (rolled back);
 - the reference, in the same run: the touchpoint rows the chunk wrote, exported, then COPY'd raw
   into an unindexed, unconstrained temporary table shaped like the touchpoint table.
 
@@ -23,7 +24,6 @@ Prints one JSON object.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import io
 import json
@@ -108,29 +108,22 @@ def raw_copy_of(first: int, last: int) -> tuple[float, int]:
     return elapsed, rows
 
 
-def _set_local(setting: str) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL {setting}")
-
-
 _shipped_commit = chunk._commit_without_waiting_for_the_disk
-_shipped_checks = getattr(chunk, "_foreign_keys_checked_per_statement", None)
 
 
 def variant(name: str) -> None:
-    """How the chunk treats its foreign keys: as shipped; deferred to COMMIT (Django's default); or, as
-    a reference only, not checked at all (session_replication_role = replica: no triggers fire; needs a
-    superuser, never the product's way)."""
+    """How the chunk treats its foreign keys: as shipped (deferred to COMMIT, Django's default); checked
+    per statement (``immediate``: SET CONSTRAINTS ALL IMMEDIATE in the chunk's transaction); or, as a
+    reference only, not checked at all (``unchecked``: session_replication_role = replica, no triggers
+    fire; needs a superuser, never the product's way). ``vehicle_key_only``: see ``timed_chunk``."""
     chunk._commit_without_waiting_for_the_disk = _shipped_commit  # type: ignore[attr-defined]
-    if _shipped_checks is not None:
-        chunk._foreign_keys_checked_per_statement = _shipped_checks  # type: ignore[attr-defined]
-    if name == "deferred" and _shipped_checks is not None:
-        chunk._foreign_keys_checked_per_statement = contextlib.nullcontext  # type: ignore[attr-defined]
-    if name == "unchecked":
-        def without_checks() -> None:
+    setting = {"immediate": "CONSTRAINTS ALL IMMEDIATE", "unchecked": "session_replication_role = replica"}.get(name)
+    if setting is not None:
+        def with_setting() -> None:
             _shipped_commit()
-            _set_local("session_replication_role = replica")
-        chunk._commit_without_waiting_for_the_disk = without_checks  # type: ignore[attr-defined]
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL {setting}" if "=" in setting else f"SET {setting}")
+        chunk._commit_without_waiting_for_the_disk = with_setting  # type: ignore[attr-defined]
 
 
 def main() -> None:
@@ -138,7 +131,7 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--variants", default="shipped",
-                        help="comma-separated: shipped, deferred, unchecked, vehicle_key_only")
+                        help="comma-separated: shipped, immediate, unchecked, vehicle_key_only")
     parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date(2026, 12, 1))
     args = parser.parse_args()
     if connection.vendor != "postgresql":

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -27,49 +26,6 @@ def _commit_without_waiting_for_the_disk() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit = off")
-
-
-# The tables a re-plan writes: rows derived from the facts the chunk has just read.
-_WRITTEN_TABLES = ("contacts_touchpoint", "customers_vehicleforecast", "customers_forecastsnapshot", "contacts_planfingerprint")
-
-
-def _deferrable_foreign_keys() -> list[str]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT conname FROM pg_constraint WHERE contype = 'f' AND condeferrable AND conrelid = ANY(%s::regclass[])",
-            [list(_WRITTEN_TABLES)],
-        )
-        return [name for (name,) in cursor.fetchall()]
-
-
-@contextmanager
-def _foreign_keys_checked_per_statement() -> Iterator[None]:
-    """The written tables' foreign keys checked at the end of each statement, not in one pass at COMMIT.
-
-    Django makes every foreign key DEFERRABLE INITIALLY DEFERRED on PostgreSQL: a cold chunk's ~30,000
-    touchpoints, forecasts and fingerprints queued ~90,000 checks that all ran inside its COMMIT (0.4-1.3 s
-    of it, bench/bench_write_chunk.py). They cost the same PostgreSQL CPU when run per statement (about
-    0.35 s a cold chunk, half of its PostgreSQL CPU): this moves them out of COMMIT, it does not remove
-    them; only dropping constraints would, which the product does not do. Safe:
-    the checks still run, every one, only earlier (so a bad row still rolls the chunk back, and a parent
-    row deleted by another transaction meanwhile still makes the check wait for it or fail). Nothing a
-    re-plan writes needs the deferral: each row refers only to rows that existed before the chunk began
-    (its vehicle, the owner, the template, read by the chunk), never to one the chunk inserts later.
-    Nested in a caller's transaction, the constraints are deferred again on the way out."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    names = ", ".join(connection.ops.quote_name(name) for name in _deferrable_foreign_keys())
-    if not names:
-        yield
-        return
-    nested = bool(connection.savepoint_ids)  # inside the chunk's atomic: empty when it is the outermost
-    with connection.cursor() as cursor:
-        cursor.execute(f"SET CONSTRAINTS {names} IMMEDIATE")
-    yield
-    if nested:  # an outer transaction goes on: its later statements get Django's default back
-        with connection.cursor() as cursor:
-            cursor.execute(f"SET CONSTRAINTS {names} DEFERRED")
 
 
 @dataclass(frozen=True)
@@ -136,7 +92,11 @@ def replan(*, vehicle_ids: Sequence[int], now: dt.datetime | None = None, force:
     if not facts.vehicles:
         return result
     inputs = _chunk_inputs(facts, frozen_now)
-    with transaction.atomic(), _foreign_keys_checked_per_statement():
+    # The foreign keys of what the chunk writes stay Django's DEFERRABLE INITIALLY DEFERRED, checked at
+    # COMMIT: ~90,000 checks a cold chunk, over half of its PostgreSQL CPU, but the same cost per
+    # statement (SET CONSTRAINTS ... IMMEDIATE measured no cheaper, bench/bench_write_chunk.py); only
+    # dropping constraints would remove them (README of bench/, issue 17).
+    with transaction.atomic():
         _commit_without_waiting_for_the_disk()
         changed = _changed_vehicles(facts, inputs, force=force)
         result.skipped = result.vehicles - len(changed)

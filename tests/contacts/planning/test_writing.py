@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import connection
 
 from contacts.models import PlanFingerprint, Touchpoint, TouchpointTemplate
 from contacts.planning.chunk import replan
@@ -118,26 +118,3 @@ def test_new_touchpoints_meeting_a_key_stored_meanwhile_go_through_the_upsert(mo
     rows = dict(Touchpoint.objects.filter(vehicle=vehicle).values_list("template_id", "due_on"))
     assert rows == {templates[0]: dt.date(2025, 5, 1), templates[1]: dt.date(2025, 6, 1), templates[2]: dt.date(2025, 6, 1)}
 
-
-def _insert_fingerprint_of_no_vehicle() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO contacts_planfingerprint (vehicle_id, digest, planned_at, valid_until) "
-            "VALUES (-1, 0, now(), '2099-01-01')"
-        )
-
-
-def test_a_chunk_checks_its_foreign_keys_per_statement_and_defers_them_again_after():
-    """Inside the chunk's transaction a row referring to nothing fails at its statement, not at COMMIT;
-    after it, the caller's transaction has Django's deferred checks again."""
-    if connection.vendor != "postgresql":
-        pytest.skip("deferrable constraints are PostgreSQL's")
-    from contacts.planning.chunk import _foreign_keys_checked_per_statement
-
-    with transaction.atomic():
-        with _foreign_keys_checked_per_statement():
-            with pytest.raises(IntegrityError), transaction.atomic():
-                _insert_fingerprint_of_no_vehicle()
-        with transaction.atomic():
-            _insert_fingerprint_of_no_vehicle()  # deferred: no error until COMMIT
-            transaction.set_rollback(True)
