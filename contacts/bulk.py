@@ -49,7 +49,8 @@ def insert_touchpoints(rows: Sequence[tuple[Any, ...]]) -> None:
 def insert_new_touchpoints(rows: Sequence[tuple[Any, ...]]) -> None:
     """``insert_touchpoints`` for touchpoints of vehicles that had none stored when the caller looked (a
     cold re-plan, a new car): on PostgreSQL COPY'd straight into the table (customers.bulk.copy_new),
-    which costs about half the temporary table + INSERT ... ON CONFLICT; a concurrent re-plan that
+    without the temporary table and its INSERT ... ON CONFLICT (a cold chunk of 2,000 vehicles: 0.35 s
+    of wall and 0.06 s of PostgreSQL CPU less, bench/bench_write_chunk.py); a concurrent re-plan that
     stored some of them first makes that fall back to the upsert (must run inside a transaction)."""
     if not bulk.uses_copy(len(rows)):
         insert_touchpoints(rows)
