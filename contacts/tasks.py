@@ -21,6 +21,7 @@ from contacts.models import BeatTick
 from contacts.planning.sweep import REPLAN_CHUNK, refresh_planner_statistics, replan_isolating_failures
 from contacts.recovery import builds_to_queue, chunks_to_requeue, finish_chunk, record_sweep
 from customers.core.calendar import add_months
+from customers.forecasting import mileage_priors
 from customers.models import Dealership, Vehicle
 
 logger = logging.getLogger(__name__)
@@ -78,6 +79,15 @@ def replan_all_vehicles(chunk: int = REPLAN_CHUNK, nightly: bool = True) -> int:
     ranges = [(first, first + chunk) for first in range(bounds["low"], bounds["high"] + 1, chunk)]
     if nightly:
         ranges = record_sweep(night=night, bounds=ranges, now=now)
+    if ranges:
+        # Once per sweep, here, before any chunk: every chunk then reads the same priors from the cache
+        # (their fingerprints include them), and none starts on a cold cache. Counted in the database on
+        # PostgreSQL (0.5 s and no memory at 100,000 vehicles, bench/bench_priors.py). Without a cache
+        # (Redis down) the sweep still goes out: the chunks then compute them as before.
+        try:
+            mileage_priors(refresh=True)
+        except Exception:  # noqa: BLE001
+            logger.warning("replan_all_vehicles: the mileage priors could not be stored before the chunks", exc_info=True)
     for first_id, last_id in ranges:
         queueing.send_safely(replan_vehicle_range.name, (first_id, last_id, None, night.isoformat() if nightly else None))
     logger.info("replan_all_vehicles: %d chunks queued", len(ranges))

@@ -10,10 +10,12 @@ import datetime as dt
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import groupby
 from typing import Any, NamedTuple, Protocol
 
 from django.core.cache import cache
 from django.db import connection
+from django.db.models import Count
 from psycopg.types.json import Jsonb
 
 from customers import bulk
@@ -145,8 +147,10 @@ def mileage_priors(*, refresh: bool = False) -> dict[str, float]:
 
     Computed once for every worker: the first process to find the cache cold computes and stores them
     while the others wait for the result (``PRIORS_LOCK_KEY``), instead of each re-reading the whole
-    fleet at once. On PostgreSQL the medians are counted in the database (``percentile_cont``), so no
-    process holds a row per vehicle (about 2.4 GB at 10,000,000 vehicles when read into Python)."""
+    fleet at once. On PostgreSQL the medians are counted in the database (``percentile_cont``), elsewhere
+    streamed in order (``_priors_streamed``), so no process holds a row per vehicle (about 2.4 GB at
+    10,000,000 vehicles when read into Python). The nightly sweep computes them once before its chunks
+    (contacts.tasks.replan_all_vehicles)."""
     cached = None if refresh else cache.get(PRIORS_CACHE_KEY)
     if cached is not None:
         return dict(cached)
@@ -155,11 +159,7 @@ def mileage_priors(*, refresh: bool = False) -> dict[str, float]:
         if waited is not None:
             return waited
     try:
-        priors = _priors_in_database() if connection.vendor == "postgresql" else priors_core.median_priors(
-            VehicleForecast.objects.filter(source="readings").values_list(
-                "vehicle__dealership_id", "vehicle__make", "vehicle__model", "km_per_month"
-            ).iterator(chunk_size=20_000)
-        )
+        priors = _priors_in_database() if connection.vendor == "postgresql" else _priors_streamed()
         cache.set(PRIORS_CACHE_KEY, priors, PRIORS_CACHE_SECONDS)
     finally:
         _unlock_priors()
@@ -213,6 +213,33 @@ def _priors_in_database() -> dict[str, float]:
     with connection.cursor() as cursor:
         cursor.execute(_PRIORS_SQL)
         return priors_core.priors_from_medians((key, cars, float(median)) for key, cars, median in cursor.fetchall())
+
+
+# The groups of the priors: per dealership + make + model, and per dealership.
+_PRIOR_GROUPS = (("vehicle__dealership_id", "vehicle__make", "vehicle__model"), ("vehicle__dealership_id",))
+
+
+def _priors_streamed() -> dict[str, float]:
+    """The medians where the database has no ``percentile_cont`` (SQLite), in bounded memory: each
+    group's count first, then its rates streamed in order, keeping only the one or two in the middle
+    (what ``priors_core.median_priors`` would compute from every row held in lists)."""
+    observed = VehicleForecast.objects.filter(source="readings").order_by()
+    groups: list[tuple[str, int, float]] = []
+    for fields in _PRIOR_GROUPS:
+        counts = {tuple(row[:-1]): row[-1] for row in observed.values_list(*fields).annotate(cars=Count("id"))}
+        ordered = observed.order_by(*fields, "km_per_month").values_list(*fields, "km_per_month")
+        for key, rows in groupby(ordered.iterator(chunk_size=2_000), key=lambda row: tuple(row[:-1])):
+            cars = counts[key]
+            low_at, high_at = (cars - 1) // 2, cars // 2
+            low = high = 0.0
+            for position, row in enumerate(rows):
+                if position == low_at:
+                    low = row[-1]
+                if position == high_at:
+                    high = row[-1]
+                    break
+            groups.append(("|".join(str(part) for part in key), cars, (low + high) / 2))
+    return priors_core.priors_from_medians(groups)
 
 
 def prior_for(vehicle: HasModel, priors: dict[str, float]) -> float | None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from django.db import InterfaceError, OperationalError, connection
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from contacts.planning.chunk import replan
 from contacts.planning.writing import PlanWriteResult
 from contacts.problems import record_problem
+from customers import bulk
 from customers.models import Vehicle
 
 # The tables a sweep rewrites, whose planner statistics it leaves stale. Measured on 1,000,000 vehicles
@@ -25,12 +26,8 @@ REPLAN_CHUNK = 2000
 
 def refresh_planner_statistics() -> None:
     """ANALYZE what the nightly sweep rewrote, once its last chunk is done (PostgreSQL only; autovacuum
-    may be off or behind, so the product does not rely on it)."""
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        for table in SWEPT_TABLES:
-            cursor.execute(f"ANALYZE {table}")
+    may be off or behind, so the product does not rely on it). The same helper as a large import's."""
+    bulk.refresh_statistics(SWEPT_TABLES)
 
 
 def replan_isolating_failures(

@@ -92,7 +92,13 @@ def write_difference(
     ]
     if to_create:
         # An existing natural key wins: a concurrent run that inserted it first made the same row.
-        bulk.insert_touchpoints(to_create)
+        # Rows of vehicles with nothing stored cannot meet a stored row: they are COPY'd straight in.
+        with_rows = {key[0] for key in stored}
+        fresh = [row for row in to_create if row[0] not in with_rows]
+        if fresh:
+            bulk.insert_new_touchpoints(fresh)
+        if len(fresh) < len(to_create):
+            bulk.insert_touchpoints([row for row in to_create if row[0] in with_rows])
     if to_update:
         bulk.update_touchpoints(to_update)
     if obsolete:

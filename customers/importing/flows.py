@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
@@ -11,13 +12,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit import trail
+from customers import bulk
 from customers.importing.base import BATCH_ROWS, WINDOW_ROWS, ImportFileError, logger
 from customers.importing.columns import KEYS, KINDS, template_headers
 from customers.importing.deciding import DECIDE, Change, Context, chunks
 from customers.importing.parsing import ParsedRow, cell_text, parse_row, raw_text
 from customers.importing.reading import map_columns, read_table
 from customers.importing.report import ImportReport, Refusal
-from customers.importing.writing import id_of_record, write_batch
+from customers.importing.writing import id_of_record, rows_by_table_of, write_batch
 from customers.models import (
     Dealership,
     ImportBatch,
@@ -93,8 +95,24 @@ def _context(dealership: Dealership, now: dt.datetime | None, vehicle_dealership
 
 def _run(kind: str, rows: Sequence[tuple[int, dict[str, Any]]], ctx: Context, report: ImportReport,
          progress: Progress | None) -> None:
+    """Parse, decide and write the rows; then, on PostgreSQL, ANALYZE the tables the import wrote
+    thousands of rows into (bulk.ANALYZE_AFTER_ROWS), as the nightly sweep does after its last chunk:
+    the re-plan the import queues, and the next sweep, must not be planned on stale statistics."""
+    rows_by_table: Counter[str] = Counter()
+    try:
+        _write_windows(kind, rows, ctx, report, progress, rows_by_table)
+    finally:
+        if rows_by_table:  # also when a batch failed part-way: the batches before it were written
+            analyzed = bulk.refresh_statistics_after(rows_by_table)
+            if analyzed:
+                logger.info("import of %s: %s analyzed", kind, ", ".join(analyzed))
+
+
+def _write_windows(kind: str, rows: Sequence[tuple[int, dict[str, Any]]], ctx: Context, report: ImportReport,
+                   progress: Progress | None, rows_by_table: Counter[str]) -> None:
     """Parse, decide and write the rows window by window, so memory stays flat whatever the file's size:
-    what exists is still loaded in queries of LOAD_CHUNK keys, as many as for the whole file at once."""
+    what exists is still loaded in queries of LOAD_CHUNK keys, as many as for the whole file at once.
+    ``rows_by_table`` receives the rows written per table."""
     first_of: dict[tuple[Any, ...], tuple[int, int]] = {}  # a key → the first row with it, its values' hash
     done = 0
     for window in chunks(rows, WINDOW_ROWS):
@@ -108,6 +126,7 @@ def _run(kind: str, rows: Sequence[tuple[int, dict[str, Any]]], ctx: Context, re
             if not report.dry_run and written:
                 try:
                     report.vehicle_ids |= write_batch(written, ctx)
+                    rows_by_table.update(rows_by_table_of(written))
                 except DatabaseError as error:
                     _stop(report, kind, ctx, batch, error, [c for b in batches[number - 1:] for c in b])
                     return

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 
 from django.db import models, transaction
@@ -68,6 +68,17 @@ def write_batch(changes: Sequence[Change], ctx: Context) -> set[int]:
         for chunk in chunks(sorted(vehicle_ids), REPLAN_IDS_PER_TASK):
             hooks.vehicles_changed(chunk)
     return vehicle_ids
+
+
+def rows_by_table_of(changes: Sequence[Change]) -> Counter[str]:
+    """The rows these changes insert or update, per table."""
+    counts: Counter[str] = Counter()
+    for change in changes:
+        for instance in change.inserts:
+            counts[instance._meta.db_table] += 1
+        for instance, _fields in change.updates:
+            counts[instance._meta.db_table] += 1
+    return counts
 
 
 def id_of_record(change: Change) -> int | None:

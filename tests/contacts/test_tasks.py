@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from contacts import tasks
 from contacts.models import BeatTick, OutboxMessage, Touchpoint
-from customers.models import OdometerReading
+from customers.models import OdometerReading, VehicleForecast
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +32,31 @@ def test_nightly_sweep_fans_out_in_chunks_and_plans_every_vehicle(moscow):
     # then
     assert queued == 3
     assert {tp.vehicle_id for tp in Touchpoint.objects.all()} == {v.id for v in vehicles}
+
+
+def test_the_nightly_sweep_computes_the_mileage_priors_once_before_its_chunks(moscow):
+    """A warm cache from earlier in the day is not what the night plans with: the sweep counts the
+    priors afresh before queueing its chunks, and every chunk reads those (none computes its own)."""
+    from django.core.cache import cache
+
+    from customers import forecasting
+
+    # given: six cars forecast from their readings, and priors from the day before in the cache
+    day = dt.date(2026, 11, 1)
+    for rate in (800, 900, 1000, 1100, 1200, 1300):
+        VehicleForecast.objects.create(
+            vehicle=factories.VehicleFactory(owner__dealership=moscow, make="Kia", model="Rio"), computed_on=day,
+            km_per_month=rate, km_per_month_low=rate, km_per_month_high=rate, source="readings", odometer_km=10_000,
+            odometer_on=day, next_due_on=day, due_earliest_on=day, due_latest_on=day, due_driver="km",
+            due_odometer_km=15_000, interval_number=1,
+        )
+    expected = forecasting.mileage_priors(refresh=True)
+    assert expected  # the dealership's prior, at least
+    cache.set(forecasting.PRIORS_CACHE_KEY, {str(moscow.id): 9999.0}, 3600)
+    # when
+    tasks.replan_all_vehicles(chunk=2)
+    # then
+    assert cache.get(forecasting.PRIORS_CACHE_KEY) == expected
 
 
 def test_admin_edit_of_a_reading_replans_the_vehicle_on_commit(admin_client, moscow, django_capture_on_commit_callbacks):

@@ -44,6 +44,7 @@ def test_the_priors_are_the_medians_of_well_observed_cars_whichever_way_they_are
     priors = forecasting.mileage_priors(refresh=True)
     # then: what the pure core computes from the same cars (and, on PostgreSQL, the database's medians)
     assert priors == priors_core.median_priors(rows)
+    assert forecasting._priors_streamed() == priors  # SQLite's way, in bounded memory, on either database
     assert f"{yekaterinburg.id}|Kia|Ceed" not in priors and f"{yekaterinburg.id}" in priors
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.db import connection
 
-from contacts.models import PlanFingerprint, Touchpoint
+from contacts.models import PlanFingerprint, Touchpoint, TouchpointTemplate
 from contacts.planning.chunk import replan
 from customers.models import OdometerReading, VehicleForecast
 from tests import factories
@@ -66,6 +66,7 @@ def test_the_copy_path_writes_what_the_orm_path_writes(moscow, monkeypatch):
     from customers import bulk
 
     vehicles = [bought_new(moscow).id for _ in range(3)]
+    late = bought_new(moscow).id  # planned from the second run on: a vehicle with nothing stored among planned ones
 
     def stored() -> tuple[list[tuple], list[tuple]]:
         touchpoints = sorted(Touchpoint.objects.values_list(
@@ -84,8 +85,36 @@ def test_the_copy_path_writes_what_the_orm_path_writes(moscow, monkeypatch):
         PlanFingerprint.objects.all().delete()
         replan(vehicle_ids=vehicles, now=NOW)
         OdometerReading.objects.filter(vehicle_id=vehicles[0], odometer_km__gt=0).update(odometer_km=4500)
-        replan(vehicle_ids=vehicles, now=NOW + dt.timedelta(days=1))
+        replan(vehicle_ids=[*vehicles, late], now=NOW + dt.timedelta(days=1))
         OdometerReading.objects.filter(vehicle_id=vehicles[0], odometer_km__gt=0).update(odometer_km=1500)
         results.append(stored())
     assert results[0] == results[1]
-    assert len(results[0][0]) > 60 and len(results[0][1]) == 3
+    assert len(results[0][0]) > 80 and len(results[0][1]) == 4
+    assert {row[0] for row in results[0][0]} == {*vehicles, late}
+
+
+def _touchpoint_row(vehicle, template_id: int, due_on: dt.date) -> tuple:
+    """A row in contacts.bulk.INSERT_COLUMNS order (without updated_at)."""
+    return (vehicle.id, vehicle.owner_id, template_id, dt.date(2025, 1, 15), 0, due_on, due_on, due_on, "planned",
+            "a reason", {}, "")
+
+
+def test_new_touchpoints_meeting_a_key_stored_meanwhile_go_through_the_upsert(moscow, monkeypatch):
+    """Touchpoints of a vehicle with nothing stored are COPY'd straight into the table; if a concurrent
+    re-plan stored one of the same keys since, the COPY is rolled back and the upsert lets the stored row win."""
+    if connection.vendor != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    from contacts import bulk as touchpoint_bulk
+    from customers import bulk
+
+    monkeypatch.setattr(bulk, "COPY_THRESHOLD", 1)
+    vehicle = bought_new(moscow)
+    templates = list(TouchpointTemplate.objects.order_by("id").values_list("id", flat=True)[:3])
+    # given: one key stored by "another run"
+    touchpoint_bulk.insert_new_touchpoints([_touchpoint_row(vehicle, templates[0], dt.date(2025, 5, 1))])
+    # when: this run, which saw nothing stored, writes that key and two others
+    touchpoint_bulk.insert_new_touchpoints([_touchpoint_row(vehicle, t, dt.date(2025, 6, 1)) for t in templates])
+    # then: no error, one row per key, the stored one unchanged
+    rows = dict(Touchpoint.objects.filter(vehicle=vehicle).values_list("template_id", "due_on"))
+    assert rows == {templates[0]: dt.date(2025, 5, 1), templates[1]: dt.date(2025, 6, 1), templates[2]: dt.date(2025, 6, 1)}
+

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
 
 from customers import importing
-from customers.models import Sale, Vehicle
+from customers.models import Customer, Sale, Vehicle
 from tests import factories
 from tests.customers.importing.helpers import CUSTOMERS, VEHICLES, VIN_1, VIN_2, VIN_3, counts, run
 
@@ -64,3 +65,31 @@ def test_sales_refer_to_vehicles_and_customers_and_queue_a_replan(moscow, django
     assert (sale.external_id, sale.vehicle.vin, sale.customer.external_id, sale.sold_on, sale.kind, sale.salesperson) == (
         "S-1", VIN_1, "C-1", dt.date(2025, 1, 15), "new", "Орлов")
     assert queued(callbacks) == [("contacts.tasks.replan_vehicles", ([sale.vehicle_id],))]
+
+
+def _estimated_rows(table: str) -> float:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [table])
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.parametrize("threshold", [3, 4], ids=["large", "small"])
+def test_an_import_that_wrote_thousands_of_rows_into_a_table_analyzes_it(moscow, monkeypatch, threshold):
+    """On PostgreSQL the planner's statistics of a table an import wrote ``ANALYZE_AFTER_ROWS`` rows or
+    more into are refreshed at its end (pg_class.reltuples counts the rows); a smaller import leaves them."""
+    from customers import bulk
+
+    monkeypatch.setattr(bulk, "ANALYZE_AFTER_ROWS", threshold)
+    three = CUSTOMERS + "C-3;Петров;Иван;;+7 926 000 11 23;;\n"
+    before = _estimated_rows("customers_customer") if connection.vendor == "postgresql" else None
+    # when
+    report = run("customers", three, moscow)
+    # then
+    assert counts(report) == (3, 0, 0, 0)
+    if connection.vendor != "postgresql":
+        return  # SQLite plans without statistics: nothing to refresh
+    if threshold == 3:
+        assert _estimated_rows("customers_customer") == Customer.objects.count()
+    else:
+        assert _estimated_rows("customers_customer") == before
+
