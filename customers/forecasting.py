@@ -282,8 +282,8 @@ def forecast_vehicles(
         valid_until[vehicle.id] = computed.valid_until
         by_vehicle[vehicle.id] = PlanningForecast(
             km_per_month=computed.estimate.km_per_month,
-            upcoming_due_dates=tuple(d.due_on for d in computed.upcoming),
-            upcoming_due_drivers=tuple(d.driver for d in computed.upcoming),
+            upcoming_due_dates=computed.upcoming_due_dates,
+            upcoming_due_drivers=computed.upcoming_due_drivers,
             valid_until=computed.valid_until,
         )
         values = _stored_values(computed, item.today)

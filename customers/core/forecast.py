@@ -8,16 +8,18 @@ docs/forecast.md describes the rules in plain words.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Literal, Protocol
 
 from customers.core.calendar import MONTH_DAYS, add_months, first_day_when_months_reach
 from customers.core.due_dates import (
+    Driver,
     MaintenanceDue,
     maintenance_intervals,
     most_likely_due,
     next_maintenance_due,
+    project_due_days,
     project_maintenance_due_dates,
 )
 from customers.core.habit import adjust_for_habit, habit_shift_days
@@ -74,7 +76,6 @@ class Interval:
 class Forecast:
     estimate: MileageEstimate
     due: MaintenanceDue  # with the customer's habit
-    upcoming: tuple[MaintenanceDue, ...]  # the due dates ahead, the first being ``due``
     odometer_today_km: int
     is_first_after_sale: bool  # the next maintenance is the first after a new-car sale
     habit_shift_days: int
@@ -89,6 +90,36 @@ class Forecast:
     # The first day after ``today`` on which the same facts may forecast differently (a fact dated after
     # today comes into view, the next due date becomes overdue, the projection reaches one more).
     valid_until: date = date.max
+    # The days and drivers of the due dates ahead (``upcoming``'s), the first being ``due``'s: what the
+    # plan reads, worked out without the later due dates' ranges.
+    upcoming_due_dates: tuple[date, ...] = ()
+    upcoming_due_drivers: tuple[Driver, ...] = ()
+    # What ``upcoming`` is computed from, on read (its ranges cost twice the days and nothing plans from them).
+    projection: tuple[object, ...] = field(default=(), compare=False, repr=False)
+
+    @property
+    def upcoming(self) -> tuple[MaintenanceDue, ...]:
+        """The due dates ahead with their ranges, the first being ``due`` (empty with no projection)."""
+        if not self.projection:
+            return ()
+        estimate, interval, done, first_km, first_months, today, projection_months = self.projection
+        assert isinstance(estimate, MileageEstimate) and isinstance(interval, Interval)
+        projected = project_maintenance_due_dates(
+            estimate=estimate, start_on=self.start_on, start_km=self.start_km, interval_km=interval.km,
+            interval_months=interval.months, until=add_months(today, projection_months),  # type: ignore[arg-type]
+            today=today, maintenances_done=done, first_interval_km=first_km,  # type: ignore[arg-type]
+            first_interval_months=first_months,  # type: ignore[arg-type]
+        )
+        if not projected:
+            return ()
+        step = timedelta(days=self.habit_shift_days)
+        # Each later visit starts from a visit that came ``shift`` days off, so the shifts add up.
+        moved = [self.due]
+        for k in range(1, len(projected)):
+            d, by = projected[k], step * (k + 1)
+            moved.append(MaintenanceDue(d.due_on + by, d.driver, d.due_odometer_km, d.interval_number,
+                                        d.earliest_on + by, d.latest_on + by, d.is_overdue))
+        return tuple(moved)
 
 
 def odometer_on_day(km_per_month: float, odometer_on: date, odometer_km: int, day: date) -> int:
@@ -137,10 +168,22 @@ def forecast_vehicle(
     first_km = interval.first_km if is_first else None
     first_months = interval.first_months if is_first else None
     next_km, next_months = maintenance_intervals(done, interval.km, interval.months, first_km, first_months)
-    beyond: list[MaintenanceDue] = []
-    due, upcoming = _due_dates(
-        estimate, start_on=start_on, start_km=start_km, interval=interval, done=done, first_km=first_km,
-        first_months=first_months, today=today, projection_months=projection_months, beyond=beyond,
+    raw = next_maintenance_due(
+        estimate=estimate, last_maintenance_on=start_on, last_maintenance_km=start_km, interval_km=interval.km,
+        interval_months=interval.months, today=today, maintenances_done=done, first_interval_km=first_km,
+        first_interval_months=first_months,
+    )
+    if projection_months > 0:
+        days, beyond_on = project_due_days(
+            estimate=estimate, first=raw, interval_km=interval.km, interval_months=interval.months,
+            until=add_months(today, projection_months), first_interval_km=first_km, first_interval_months=first_months,
+        )
+        if not days:  # the next due date is past the horizon already
+            beyond_on = raw.due_on
+    else:
+        days, beyond_on = [], None
+    due = most_likely_due(
+        raw, estimate, start_on=start_on, start_km=start_km, interval_km=next_km, interval_months=next_months
     )
     shift = 0
     if with_habit and past_maintenance:
@@ -153,95 +196,41 @@ def forecast_vehicle(
         ]
         if errors:
             shift = habit_shift_days(errors)
-            due, upcoming = _shifted_by_habit(due, upcoming, errors, shift, today=today)
+            due = adjust_for_habit(due, errors, today=today)
+    due_dates = [due.due_on]
+    if shift:
+        step = timedelta(days=shift)
+        due_dates.extend(day + step * (k + 1) for k, (day, _driver) in enumerate(days[1:], start=1))
+    else:
+        due_dates.extend(day for day, _driver in days[1:])
     odometer_today = _odometer_today(estimate, start_on, start_km, today)
     if estimate.last_odometer_km is None or estimate.last_reading_on is None:
         base_on, base_km = start_on, start_km
     else:
         base_on, base_km = estimate.last_reading_on, estimate.last_odometer_km
     valid_until = _valid_until(
-        readings, sales, maintenance, due, beyond, today=today, projection_months=projection_months
+        readings, sales, maintenance, due, raw, beyond_on, today=today, projection_months=projection_months
     )
     return Forecast(
-        estimate, due, tuple(upcoming), max(0, odometer_today), is_first, shift, start_on, start_km, next_km,
-        next_months, base_on, base_km, valid_until,
+        estimate, due, max(0, odometer_today), is_first, shift, start_on, start_km, next_km, next_months, base_on,
+        base_km, valid_until, tuple(due_dates) if days else (), tuple(driver for _day, driver in days),
+        (estimate, interval, done, first_km, first_months, today, projection_months) if projection_months > 0 else (),
     )
 
 
 def _valid_until(
     readings: Sequence[Reading], sales: Sequence[SaleLike], maintenance: Sequence[tuple[date, int]],
-    due: MaintenanceDue, beyond: Sequence[MaintenanceDue], *, today: date, projection_months: int,
+    due: MaintenanceDue, raw_due: MaintenanceDue, beyond_on: date | None, *, today: date, projection_months: int,
 ) -> date:
     """The first day after ``today`` on which these facts may forecast differently."""
     later = [next_fact_day(readings, sales, maintenance, today=today)]
     if due.due_on >= today:
         later.append(due.due_on + timedelta(days=1))  # overdue from then on
-    raw_due, *after_horizon = beyond
     if raw_due.due_on >= today:
         later.append(raw_due.due_on + timedelta(days=1))
-    if after_horizon:  # the projection's horizon reaches one more due date
-        later.append(first_day_when_months_reach(after_horizon[0].due_on, projection_months, after=today))
+    if beyond_on is not None:  # the projection's horizon reaches one more due date
+        later.append(first_day_when_months_reach(beyond_on, projection_months, after=today))
     return min(later, default=date.max)
-
-
-
-def _due_dates(
-    estimate: MileageEstimate, *, start_on: date, start_km: int, interval: Interval, done: int, first_km: int | None,
-    first_months: int | None, today: date, projection_months: int, beyond: list[MaintenanceDue] | None = None,
-) -> tuple[MaintenanceDue, list[MaintenanceDue]]:
-    """The next due date (its point where it catches the most visits) and the due dates ahead, the first being it."""
-    upcoming = project_maintenance_due_dates(
-        estimate=estimate,
-        start_on=start_on,
-        start_km=start_km,
-        interval_km=interval.km,
-        interval_months=interval.months,
-        until=add_months(today, projection_months),
-        today=today,
-        maintenances_done=done,
-        first_interval_km=first_km,
-        first_interval_months=first_months,
-        beyond=beyond,
-    ) if projection_months > 0 else []
-    due = (
-        upcoming[0]
-        if upcoming
-        else next_maintenance_due(
-            estimate=estimate,
-            last_maintenance_on=start_on,
-            last_maintenance_km=start_km,
-            interval_km=interval.km,
-            interval_months=interval.months,
-            today=today,
-            maintenances_done=done,
-            first_interval_km=first_km,
-            first_interval_months=first_months,
-        )
-    )
-    next_km, next_months = maintenance_intervals(done, interval.km, interval.months, first_km, first_months)
-    if beyond is not None:  # its overdue flag is kept when the point moves: it changes on its own day
-        beyond.insert(0, due)
-    due = most_likely_due(
-        due, estimate, start_on=start_on, start_km=start_km, interval_km=next_km, interval_months=next_months
-    )
-    if upcoming:
-        upcoming[0] = due
-    return due, upcoming
-
-
-def _shifted_by_habit(
-    due: MaintenanceDue, upcoming: list[MaintenanceDue], errors: list[int], shift: int, *, today: date
-) -> tuple[MaintenanceDue, list[MaintenanceDue]]:
-    """The next due date moved by the customer's habit, and the later ones by as many shifts as visits."""
-    due = adjust_for_habit(due, errors, today=today)
-    step = timedelta(days=shift)
-    # Each later visit starts from a visit that came ``shift`` days off, so the shifts add up.
-    upcoming = [due] + [
-        replace(d, due_on=d.due_on + step * (k + 1), earliest_on=d.earliest_on + step * (k + 1),
-                latest_on=d.latest_on + step * (k + 1))
-        for k, d in enumerate(upcoming[1:], start=1)
-    ] if upcoming else []
-    return due, upcoming
 
 
 def _odometer_today(estimate: MileageEstimate, start_on: date, start_km: int, today: date) -> int:

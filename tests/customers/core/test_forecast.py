@@ -168,4 +168,41 @@ def replace_odometer(forecast):  # type: ignore[no-untyped-def]
     from dataclasses import replace
 
     upcoming = tuple(replace(d, is_overdue=False) for d in forecast.upcoming[1:])
-    return replace(forecast, odometer_today_km=0, upcoming=(forecast.upcoming[:1] + upcoming))
+    return replace(forecast, odometer_today_km=0), forecast.upcoming[:1] + upcoming
+
+
+def test_the_planned_due_days_are_the_projections_days_and_drivers() -> None:
+    """``upcoming_due_dates``/``upcoming_due_drivers`` (worked out from the rate alone after the last
+    kept reading, without the range chains) are exactly the full projection's (``upcoming``), with and
+    without the customer's habit, overdue or not."""
+    import random
+
+    rng = random.Random(11)
+    compared = 0
+    for _ in range(400):
+        today = date(2026, 1, 1) + timedelta(days=rng.randint(0, 400))
+        sold_on = today - timedelta(days=rng.randint(30, 2000))
+        rate = rng.uniform(200, 9_000)
+        readings = [
+            Reading(sold_on + timedelta(days=d), int(rate * d / MONTH_DAYS * rng.uniform(0.8, 1.2)))
+            for d in sorted(rng.sample(range(1, (today - sold_on).days + 1), rng.randint(0, 6)))
+        ]
+        late = rng.choice([0, 25, -15])
+        maintenance, day, km = [], sold_on, 0
+        while len(maintenance) < rng.randint(0, 6):
+            day += timedelta(days=int(min(365, 15_000 / rate * MONTH_DAYS)) + late + rng.randint(-5, 5))
+            if day > today:
+                break
+            km = int(rate * (day - sold_on).days / MONTH_DAYS)
+            maintenance.append((day, km))
+        # when
+        result = forecast_vehicle(readings=readings, sales=[Sale(sold_on, rng.choice(["new", "used"]), 0)],
+                                  maintenance=maintenance, interval=Interval(15_000, 12, 10_000, 6),
+                                  prior_km_per_month=rng.choice([None, 900.0, 2_500.0]), today=today)
+        # then
+        assert result is not None
+        assert result.upcoming_due_dates == tuple(d.due_on for d in result.upcoming)
+        assert result.upcoming_due_drivers == tuple(d.driver for d in result.upcoming)
+        assert result.upcoming[0] == result.due
+        compared += len(result.upcoming)
+    assert compared > 2_000
