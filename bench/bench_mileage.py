@@ -50,6 +50,7 @@ from customers.core.calendar import MONTH_DAYS  # noqa: E402
 from customers.core.due_dates import next_maintenance_due  # noqa: E402
 
 HAS_FORECAST_VEHICLE = hasattr(forecast_core, "forecast_vehicle")  # False on the cores before it existed
+HAS_STORED_ERRORS = hasattr(forecast_core, "habit_errors")  # False before the errors were stored
 Sale = forecast_core.Sale if HAS_FORECAST_VEHICLE else lambda *fields: fields  # noqa: E731
 from customers.core.mileage import estimate_mileage  # noqa: E402
 from customers.core.priors import median_priors, prior_for  # noqa: E402
@@ -138,13 +139,23 @@ def run_one(v: Vehicle) -> None:
 REPLAN_INTERVAL = forecast_core.Interval(INTERVAL_KM, INTERVAL_MONTHS) if HAS_FORECAST_VEHICLE else None
 
 
-def run_replan(v: Vehicle) -> None:
-    """What the re-plan computes per vehicle: estimate, due date, 37-month projection, habit replay."""
+def run_replan(v: Vehicle, stored: Any = None) -> Any:
+    """What the re-plan computes per vehicle: estimate, due date, 37-month projection, habit (replayed
+    for every past visit unless ``stored`` holds the errors a previous run returned)."""
     readings, _last_on, _last_km, _done, prior, sales, visits = v
-    forecast_core.forecast_vehicle(
+    extra = {} if stored is None else {"stored_errors": stored}
+    return forecast_core.forecast_vehicle(
         readings=readings, sales=sales, maintenance=visits, interval=REPLAN_INTERVAL,
-        prior_km_per_month=prior if prior >= 0 else None, today=TODAY,
+        prior_km_per_month=prior if prior >= 0 else None, today=TODAY, **extra,
     )
+
+
+def stored_errors(v: Vehicle) -> Any:
+    """The habit errors a first run returns, as the re-plan stores them with the visits."""
+    forecast = run_replan(v)
+    if forecast is None or not hasattr(forecast, "habit_errors"):
+        return None
+    return {(e.visited_on, e.odometer_km): (e.stamp, e.error_days) for e in forecast.habit_errors}
 
 
 # --------------------------------------------------------------------------- accuracy
@@ -277,7 +288,12 @@ def replan_rate(args: argparse.Namespace) -> None:
         f"maintenance visits {n_visits / len(vehicles):.2f}/vehicle; {args.rounds} rounds, best of each"
     )
     modes: list[tuple[str, Any]] = [("estimate_mileage + next_maintenance_due (the estimator alone)", run_one),
-                                    ("forecast_vehicle as the re-plan runs it", run_replan)]
+                                    ("forecast_vehicle, every past visit replayed (a first run)", run_replan)]
+    stored = [stored_errors(v) for v in vehicles] if HAS_STORED_ERRORS else []
+    if HAS_STORED_ERRORS:
+        by_vehicle = dict(zip(map(id, vehicles), stored, strict=True))
+        modes.append(("forecast_vehicle as the re-plan runs it (the visits' errors stored by the run before)",
+                      lambda v: run_replan(v, by_vehicle[id(v)])))
     best = {name: 0.0 for name, _ in modes}
     for _ in range(args.rounds):
         for name, run in modes:

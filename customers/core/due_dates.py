@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Literal
 
-from customers.core.calendar import MONTH_DAYS, add_months, advance_months
+from customers.core.calendar import _WHOLE_EPS, MONTH_DAYS, add_months, advance_months
 from customers.core.mileage import MileageEstimate, round_km
 from customers.core.readings import Reading
 
@@ -170,8 +170,6 @@ def _walk_readings(
     last_km = last_maintenance_km
     crossing: float | None = None
     time_km: float | None = None
-    if used and used[0].read_on.toordinal() <= m_o:  # the readings up to the start are not walked
-        used = used[bisect_right(used, m_o, key=_reading_ordinal):]
     if used:
         # Kept readings are monotone: walk them only if the last one is past a limit.
         tail = used[-1]
@@ -180,6 +178,10 @@ def _walk_readings(
             last_m = (tail_o - m_o) / MONTH_DAYS
             last_km = tail.odometer_km
             used = ()
+        elif tail_o <= m_o:
+            used = ()
+        elif used[0].read_on.toordinal() <= m_o:  # the readings up to the start are not walked
+            used = used[bisect_right(used, m_o, key=_reading_ordinal):]
     for r in used:
         o = r.read_on.toordinal()
         if o <= m_o:
@@ -288,11 +290,40 @@ def project_due_days(
     on, km, done = first.due_on, first.due_odometer_km, first.interval_number
     while len(days) < MAX_PROJECTED:
         ikm, imon = maintenance_intervals(done, interval_km, interval_months, first_interval_km, first_interval_months)
+        if done >= 1 and on.toordinal() >= last_read_o and rate > 0.0 and ikm / rate < imon and ikm / rate > 1.0:
+            return _km_driven_days(days, on, ikm / rate, until)
         on, km, driver = _next_step(rate, used, last_read_o, on, km, ikm, imon)
         if on > until:
             return days, on
         days.append((on, driver))
         done += 1
+    return days, None
+
+
+def _km_driven_days(
+    days: list[tuple[date, Driver]], on: date, months: float, until: date
+) -> tuple[list[tuple[date, Driver]], date | None]:
+    """``days`` continued from ``on`` while every step is ``advance_months(on, months)`` (km-driven at the
+    rate, with no reading ahead; 1 < months), unrolled: the same dates, for a fraction of the calls."""
+    whole = int(months)
+    frac = months - whole
+    if frac >= 1.0 - _WHOLE_EPS:
+        whole, extra = whole + 1, 0
+    else:
+        extra = 0 if frac <= _WHOLE_EPS else int(frac * MONTH_DAYS)
+    plus = timedelta(days=extra)
+    capped = extra >= 28  # consecutive whole-month dates are at least 28 days apart
+    while len(days) < MAX_PROJECTED:
+        base = add_months(on, whole)
+        nxt = base + plus if extra else base
+        if capped:
+            cap = add_months(on, whole + 1)
+            if nxt > cap:
+                nxt = cap
+        on = nxt
+        if on > until:
+            return days, on
+        days.append((on, "km"))
     return days, None
 
 

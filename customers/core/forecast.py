@@ -7,7 +7,8 @@ docs/forecast.md describes the rules in plain words.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from bisect import bisect_left
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Literal, Protocol
@@ -32,8 +33,13 @@ __all__ = [
     "Interval",
     "Sale",
     "SaleLike",
+    "HABIT_STAMP_VERSION",
     "SkippedVisit",
+    "StoredErrors",
+    "VisitError",
     "forecast_vehicle",
+    "habit_errors",
+    "habit_stamps",
     "next_fact_day",
     "odometer_on_day",
     "replay_maintenance",
@@ -96,6 +102,8 @@ class Forecast:
     upcoming_due_drivers: tuple[Driver, ...] = ()
     # What ``upcoming`` is computed from, on read (its ranges cost twice the days and nothing plans from them).
     projection: tuple[object, ...] = field(default=(), compare=False, repr=False)
+    # Each past maintenance visit's error (what the habit is read from), to store with the visit.
+    habit_errors: tuple[VisitError, ...] = ()
 
     @property
     def upcoming(self) -> tuple[MaintenanceDue, ...]:
@@ -137,6 +145,7 @@ def forecast_vehicle(
     today: date,
     projection_months: int = PROJECTION_MONTHS,
     with_habit: bool = True,
+    stored_errors: StoredErrors | None = None,
 ) -> Forecast | None:
     """One vehicle's forecast from its facts; None when no sale and no maintenance came before ``today``.
 
@@ -146,7 +155,9 @@ def forecast_vehicle(
     readings too, unless a reading with that day and km is there already. The starting point is the
     latest maintenance, else the latest sale; when the estimator set the starting odometer aside (a
     typo at the visit), the estimate's odometer on that day is used instead. ``projection_months`` = 0
-    gives the next due date only (``upcoming`` is empty).
+    gives the next due date only (``upcoming`` is empty). ``stored_errors``: the past visits' errors as
+    a previous run returned them (``Forecast.habit_errors``); those whose facts did not change are not
+    replayed again.
     """
     past_maintenance = sorted((day, km) for day, km in maintenance if day <= today)
     past_sales = sorted((s for s in sales if s.sold_on <= today), key=lambda s: s.sold_on)
@@ -186,17 +197,14 @@ def forecast_vehicle(
         raw, estimate, start_on=start_on, start_km=start_km, interval_km=next_km, interval_months=next_months
     )
     shift = 0
+    habit: tuple[VisitError, ...] = ()
     if with_habit and past_maintenance:
-        errors = [
-            (visited_on - replayed.due.due_on).days
-            for visited_on, _km, replayed in replay_maintenance(
-                readings=known, sales=past_sales, maintenance=past_maintenance, interval=interval,
-                prior_km_per_month=prior_km_per_month, with_habit=False,
-            )
-        ]
+        habit = habit_errors(readings=known, sales=past_sales, maintenance=past_maintenance, interval=interval,
+                             prior_km_per_month=prior_km_per_month, stored=stored_errors)
+        errors = [e.error_days for e in habit if e.error_days is not None]
         if errors:
             shift = habit_shift_days(errors)
-            due = adjust_for_habit(due, errors, today=today)
+            due = adjust_for_habit(due, errors, today=today, shift=shift)
     due_dates = [due.due_on]
     if shift:
         step = timedelta(days=shift)
@@ -215,6 +223,7 @@ def forecast_vehicle(
         estimate, due, max(0, odometer_today), is_first, shift, start_on, start_km, next_km, next_months, base_on,
         base_km, valid_until, tuple(due_dates) if days else (), tuple(driver for _day, driver in days),
         (estimate, interval, done, first_km, first_months, today, projection_months) if projection_months > 0 else (),
+        habit,
     )
 
 
@@ -301,16 +310,7 @@ def replay_maintenance(
         before = [v for v in visits[:index] if v[0] < visited_on]
         try:
             day_before = visited_on - timedelta(days=1)
-            forecast = forecast_vehicle(
-                readings=[r for r in readings if r.read_on < visited_on],
-                sales=[s for s in sales if s.sold_on < visited_on],
-                maintenance=before,
-                interval=interval,
-                prior_km_per_month=prior_km_per_month,
-                today=day_before,
-                projection_months=0,  # the next due date is all a replay needs
-                with_habit=False,
-            )
+            forecast = _replayed(readings, sales, before, visited_on, interval, prior_km_per_month)
         except (OverflowError, ValueError):  # a due date past year 9999: no calendar to hold it
             if skipped is not None:
                 skipped.append(SkippedVisit(visited_on, "date_out_of_range"))
@@ -326,3 +326,91 @@ def replay_maintenance(
         errors.append(raw_error)
         results.append((visited_on, visited_km, forecast))
     return results
+
+
+def _replayed(
+    readings: Sequence[Reading], sales: Sequence[SaleLike], before: Sequence[tuple[date, int]], visited_on: date,
+    interval: Interval, prior_km_per_month: float | None,
+) -> Forecast | None:
+    """``forecast_vehicle`` as the re-plan ran it the day before ``visited_on``: the facts dated before it."""
+    return forecast_vehicle(
+        readings=[r for r in readings if r.read_on < visited_on],
+        sales=[s for s in sales if s.sold_on < visited_on],
+        maintenance=before,
+        interval=interval,
+        prior_km_per_month=prior_km_per_month,
+        today=visited_on - timedelta(days=1),
+        projection_months=0,  # the next due date is all a replay needs
+        with_habit=False,
+    )
+
+
+#: Bump when a visit's replayed error is computed differently from the same facts: every stored
+#: error's stamp then differs and the error is recomputed.
+HABIT_STAMP_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class VisitError:
+    """How far a maintenance visit fell from the day the forecast predicted the day before it."""
+
+    visited_on: date
+    odometer_km: int
+    stamp: int  # a digest of every fact the error is computed from (``habit_stamps``)
+    error_days: int | None  # actual minus predicted day; None: the visit could not be replayed
+
+
+StoredErrors = Mapping[tuple[date, int], tuple[int, int | None]]  # (day, km) -> (stamp, error days)
+
+
+def habit_stamps(
+    *, readings: Sequence[Reading], sales: Sequence[SaleLike], maintenance: Sequence[tuple[date, int]],
+    interval: Interval, prior_km_per_month: float | None,
+) -> list[int]:
+    """For each visit of ``maintenance`` (sorted), a 64-bit digest of what its replayed error depends
+    on: the readings, sales and visits dated before it, the interval and the prior.
+
+    Chained (each visit's digest includes the one before it), so all of them cost one pass. Only ints
+    and floats are hashed, whose hash() is the same in every process (unlike str's or None's); a Python
+    whose tuple hash differs would only recompute every error once."""
+    prior = -1.0 if prior_km_per_month is None else float(prior_km_per_month)
+    stamp = hash((HABIT_STAMP_VERSION, prior, interval.km, interval.months, interval.first_km or 0,
+                  interval.first_months or 0))
+    read = sorted([(r.read_on.toordinal(), r.odometer_km) for r in readings])
+    sold = sorted([(s.sold_on.toordinal(), int(s.kind == "new"), s.odometer_km) for s in sales])
+    came = [(day.toordinal(), km) for day, km in maintenance]
+    stamps = []
+    r0 = s0 = v0 = 0
+    for o, _km in came:
+        r1, s1, v1 = bisect_left(read, (o,), r0), bisect_left(sold, (o,), s0), bisect_left(came, (o,), v0)
+        stamp = hash((stamp, tuple(read[r0:r1]), tuple(sold[s0:s1]), tuple(came[v0:v1])))
+        r0, s0, v0 = r1, s1, v1
+        stamps.append(stamp)
+    return stamps
+
+
+def habit_errors(
+    *, readings: Sequence[Reading], sales: Sequence[SaleLike], maintenance: Sequence[tuple[date, int]],
+    interval: Interval, prior_km_per_month: float | None, stored: StoredErrors | None = None,
+) -> tuple[VisitError, ...]:
+    """Each maintenance visit's error as ``replay_maintenance`` replays it (``readings`` holding the
+    sales' and visits' odometers already), reusing a stored error whose stamp still matches: a visit's
+    error changes only when a fact dated before it, the interval or the prior does, so the nightly
+    re-plan replays only visits that are new or whose past changed."""
+    visits = sorted(maintenance)
+    stamps = habit_stamps(readings=readings, sales=sales, maintenance=visits, interval=interval,
+                          prior_km_per_month=prior_km_per_month)
+    result = []
+    for index, ((visited_on, visited_km), stamp) in enumerate(zip(visits, stamps, strict=True)):
+        kept = stored.get((visited_on, visited_km)) if stored else None
+        if kept is not None and kept[0] == stamp:
+            result.append(VisitError(visited_on, visited_km, stamp, kept[1]))
+            continue
+        before = [v for v in visits[:index] if v[0] < visited_on]
+        try:
+            replayed = _replayed(readings, sales, before, visited_on, interval, prior_km_per_month)
+        except (OverflowError, ValueError):  # a due date past year 9999
+            replayed = None
+        error = None if replayed is None else (visited_on - replayed.due.due_on).days
+        result.append(VisitError(visited_on, visited_km, stamp, error))
+    return tuple(result)
