@@ -193,6 +193,11 @@ def _walk_readings(
         if time_km is None and m >= fimon:
             time_km = last_km + (km - last_km) * (fimon - last_m) / (m - last_m)
         last_m, last_km = m, km
+        if crossing is not None or time_km is not None:
+            # Decided: by the km limit the readings crossed (when the time limit came, the crossing
+            # came at or after it: time), or by time (any later reading is past the time limit, so
+            # every month count from it is too). The rest of the walk would not change the due date.
+            break
     return last_m, last_km, crossing, time_km
 
 

@@ -159,8 +159,23 @@ def forecast_vehicle(
     a previous run returned them (``Forecast.habit_errors``); those whose facts did not change are not
     replayed again.
     """
-    past_maintenance = sorted((day, km) for day, km in maintenance if day <= today)
-    past_sales = sorted((s for s in sales if s.sold_on <= today), key=lambda s: s.sold_on)
+    # The facts up to today, and the first day a later one comes into view (readings: below).
+    next_fact_on = date.max
+    past_maintenance = []
+    for visit in maintenance:
+        if visit[0] <= today:
+            past_maintenance.append(visit)
+        elif visit[0] < next_fact_on:
+            next_fact_on = visit[0]
+    past_maintenance.sort()
+    past_sales = []
+    for sale in sales:
+        if sale.sold_on <= today:
+            past_sales.append(sale)
+        elif sale.sold_on < next_fact_on:
+            next_fact_on = sale.sold_on
+    if len(past_sales) > 1:
+        past_sales.sort(key=_sold_on)
     cycle_sale = past_sales[-1] if past_sales else None
     if past_maintenance:
         start_on, start_km = past_maintenance[-1]
@@ -170,11 +185,20 @@ def forecast_vehicle(
         return None
     known = _with_fact_readings(readings, past_sales, past_maintenance)
     estimate = estimate_mileage(known, today=today, prior_km_per_month=prior_km_per_month)
-    if estimate.flagged and estimate.used_readings and any(
-        f.reading.read_on == start_on and f.reading.odometer_km == start_km for f in estimate.flagged
-    ):
-        start_km = estimate.odometer_on(start_on)
-    done = sum(1 for day, _km in past_maintenance if cycle_sale is None or day >= cycle_sale.sold_on)
+    if estimate.flagged:
+        # Every reading dated after today is flagged (future, or negative): the next one to come into view.
+        for f in estimate.flagged:
+            if today < f.reading.read_on < next_fact_on:
+                next_fact_on = f.reading.read_on
+        if estimate.used_readings and any(
+            f.reading.read_on == start_on and f.reading.odometer_km == start_km for f in estimate.flagged
+        ):
+            start_km = estimate.odometer_on(start_on)
+    if cycle_sale is None:
+        done = len(past_maintenance)
+    else:
+        sold_on = cycle_sale.sold_on
+        done = sum(1 for day, _km in past_maintenance if day >= sold_on)
     is_first = not past_maintenance and cycle_sale is not None and cycle_sale.kind == "new"
     first_km = interval.first_km if is_first else None
     first_months = interval.first_months if is_first else None
@@ -216,23 +240,26 @@ def forecast_vehicle(
         base_on, base_km = start_on, start_km
     else:
         base_on, base_km = estimate.last_reading_on, estimate.last_odometer_km
-    valid_until = _valid_until(
-        readings, sales, maintenance, due, raw, beyond_on, today=today, projection_months=projection_months
-    )
+    valid_until = _valid_until(next_fact_on, due, raw, beyond_on, today=today, projection_months=projection_months)
     return Forecast(
         estimate, due, max(0, odometer_today), is_first, shift, start_on, start_km, next_km, next_months, base_on,
-        base_km, valid_until, tuple(due_dates) if days else (), tuple(driver for _day, driver in days),
+        base_km, valid_until, tuple(due_dates) if days else (), tuple([driver for _day, driver in days]),
         (estimate, interval, done, first_km, first_months, today, projection_months) if projection_months > 0 else (),
         habit,
     )
 
 
+def _sold_on(sale: SaleLike) -> date:
+    return sale.sold_on
+
+
 def _valid_until(
-    readings: Sequence[Reading], sales: Sequence[SaleLike], maintenance: Sequence[tuple[date, int]],
-    due: MaintenanceDue, raw_due: MaintenanceDue, beyond_on: date | None, *, today: date, projection_months: int,
+    next_fact_on: date, due: MaintenanceDue, raw_due: MaintenanceDue, beyond_on: date | None, *, today: date,
+    projection_months: int,
 ) -> date:
-    """The first day after ``today`` on which these facts may forecast differently."""
-    later = [next_fact_day(readings, sales, maintenance, today=today)]
+    """The first day after ``today`` on which these facts may forecast differently (``next_fact_on``: the
+    first day a fact dated after today comes into view, ``next_fact_day``)."""
+    later = [next_fact_on]
     if due.due_on >= today:
         later.append(due.due_on + timedelta(days=1))  # overdue from then on
     if raw_due.due_on >= today:
@@ -253,10 +280,11 @@ def _with_fact_readings(
 ) -> list[Reading]:
     """The readings plus the sales' and maintenance visits' odometers not already among them."""
     known = list(readings)
-    seen = {(r.read_on, r.odometer_km) for r in known}
     extra = [(day, km) for day, km in maintenance]
     # A used car's sale at 0 km means "not recorded", not a reading.
     extra.extend((s.sold_on, s.odometer_km) for s in sales if s.kind == "new" or s.odometer_km > 0)
+    days = {day for day, _km in extra}
+    seen = {(r.read_on, r.odometer_km) for r in known if r.read_on in days}
     for key in extra:
         if key not in seen:
             seen.add(key)
