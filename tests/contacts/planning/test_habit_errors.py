@@ -120,3 +120,25 @@ def test_stored_visit_errors_equal_a_full_recomputation_every_night(moscow):
     # and: the late reading and the deleted visit did make stored errors change (not only new visits)
     assert replayed_again >= 3
     assert sum(1 for _stamp, error in _stored().values() if error is not None) > 40
+
+
+def test_the_copy_path_stores_the_errors_the_orm_path_stores(moscow, monkeypatch):
+    """On PostgreSQL many changed errors go through COPY (customers.bulk.update): the same values."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    from customers import bulk
+
+    cache.delete(PRIORS_CACHE_KEY)
+    ids, _coming = _fleet(moscow)
+    results = []
+    for threshold in (1, 10**9):
+        monkeypatch.setattr(bulk, "COPY_THRESHOLD", threshold)
+        ServiceVisit.objects.update(habit_error_stamp=None, habit_error_days=None)
+        VehicleForecast.objects.all().delete()
+        with time_machine.travel(dt.datetime.combine(FIRST_NIGHT, dt.time(0, 30), tzinfo=dt.UTC), tick=False):
+            replan_isolating_failures(vehicle_ids=ids, force=True)
+        results.append(_stored())
+    assert results[0] == results[1]
+    assert sum(1 for _stamp, error in results[0].values() if error is not None) > 20
