@@ -7,6 +7,11 @@ peak RSS and the machine.
 
     .venv/bin/python bench/bench_mileage.py [--vehicles 1000000] [--seed 20261122]
     .venv/bin/python bench/bench_mileage.py --accuracy [--vehicles 2000] [--seeds 11,23,101]
+    .venv/bin/python bench/bench_mileage.py --replan [--vehicles 50000] [--rounds 3]
+
+``--replan`` times ``forecast_vehicle`` as the re-plan runs it (estimate, due date, 37-month projection,
+the customer's habit) against the estimator alone (``estimate_mileage`` + ``next_maintenance_due``) on
+the same vehicles in the same run, in alternating rounds (best round of each: the machine is shared).
 
 ``--accuracy`` measures the forecast instead of timing it: the backtest (customers.core.backtest) over
 the demo generator's cars (customers/demo.py, by the customer's service habit) and over the segment
@@ -31,7 +36,7 @@ import random
 import resource
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -45,6 +50,7 @@ from customers.core.calendar import MONTH_DAYS  # noqa: E402
 from customers.core.due_dates import next_maintenance_due  # noqa: E402
 
 HAS_FORECAST_VEHICLE = hasattr(forecast_core, "forecast_vehicle")  # False on the cores before it existed
+HAS_STORED_ERRORS = hasattr(forecast_core, "habit_errors")  # False before the errors were stored
 Sale = forecast_core.Sale if HAS_FORECAST_VEHICLE else lambda *fields: fields  # noqa: E731
 from customers.core.mileage import estimate_mileage  # noqa: E402
 from customers.core.priors import median_priors, prior_for  # noqa: E402
@@ -133,13 +139,23 @@ def run_one(v: Vehicle) -> None:
 REPLAN_INTERVAL = forecast_core.Interval(INTERVAL_KM, INTERVAL_MONTHS) if HAS_FORECAST_VEHICLE else None
 
 
-def run_replan(v: Vehicle) -> None:
-    """What the re-plan computes per vehicle: estimate, due date, 37-month projection, habit replay."""
+def run_replan(v: Vehicle, stored: Any = None) -> Any:
+    """What the re-plan computes per vehicle: estimate, due date, 37-month projection, habit (replayed
+    for every past visit unless ``stored`` holds the errors a previous run returned)."""
     readings, _last_on, _last_km, _done, prior, sales, visits = v
-    forecast_core.forecast_vehicle(
+    extra = {} if stored is None else {"stored_errors": stored}
+    return forecast_core.forecast_vehicle(
         readings=readings, sales=sales, maintenance=visits, interval=REPLAN_INTERVAL,
-        prior_km_per_month=prior if prior >= 0 else None, today=TODAY,
+        prior_km_per_month=prior if prior >= 0 else None, today=TODAY, **extra,
     )
+
+
+def stored_errors(v: Vehicle) -> Any:
+    """The habit errors a first run returns, as the re-plan stores them with the visits."""
+    forecast = run_replan(v)
+    if forecast is None or not hasattr(forecast, "habit_errors"):
+        return None
+    return {(e.visited_on, e.odometer_km): (e.stamp, e.error_days) for e in forecast.habit_errors}
 
 
 # --------------------------------------------------------------------------- accuracy
@@ -162,6 +178,7 @@ class Car:
     sale_km: int
     readings: list[tuple[date, int, str]]
     visits: list[tuple[date, int]]
+    true_due: list[date] = field(default_factory=list)  # the fleet's: each visit's true due day
 
 
 def demo_cars(seed: int, vehicles: int) -> list[Car]:
@@ -180,7 +197,7 @@ def demo_cars(seed: int, vehicles: int) -> list[Car]:
 def fleet_cars(seed: int, vehicles: int) -> list[Car]:
     return [
         Car(c.segment, c.dealership_id, c.make, c.model, c.interval_km, c.interval_months, c.sold_on, c.sale_kind,
-            c.sale_km, c.readings, c.visits)
+            c.sale_km, c.readings, c.visits, c.true_due)
         for c in Fleet(seed=seed, today=TODAY).cars(vehicles)
     ]
 
@@ -223,6 +240,7 @@ def accuracy(args: argparse.Namespace) -> None:
         f"{'fleet':<6}{'seed':>5} {'segment':<13}{'visits':>7} | {'invite':>6}{'±14':>7}{'±30':>7}{'median':>7}{'p90':>6}"
         f"{'bias':>7}{'inside':>7}{'width':>6} | {'prev+int ±14':>12}{'med':>6} | {'last two ±14':>12}{'med':>6} | "
         f"{'avg ±14':>7}{'med':>6} | {'first n':>7}{'±14':>7}{'med':>6} | {'later ±14':>9}{'med':>6}"
+        f" | {'true ±14':>10}{'med':>6}"
     )
     for name, make in (("demo", demo_cars), ("fleet", fleet_cars)):
         for seed in seeds:
@@ -232,7 +250,7 @@ def accuracy(args: argparse.Namespace) -> None:
             for segment in [*segments, "all"]:
                 chosen = [c for c in cars if segment in ("all", c.segment)]
                 report = backtest_core.backtest(history(c, priors) for c in chosen).to_dict()
-                print(f"{name:<6}{seed:>5} {segment:<13}{report['visits']:>7} | " + _row(report))
+                print(f"{name:<6}{seed:>5} {segment:<13}{report['visits']:>7} | " + _row(report) + _best_possible(chosen))
 
 
 def _row(report: dict[str, Any]) -> str:
@@ -253,6 +271,52 @@ def _row(report: dict[str, Any]) -> str:
     )
 
 
+def _best_possible(cars: list[Car]) -> str:
+    """The true due day as the prediction (the fleet knows it): ±14 days and the median error. What is
+    left is the customer's own timing (early, on time, late), which only the habit can learn."""
+    errors = sorted(abs((due - visited_on).days) for c in cars for (visited_on, _km), due in zip(c.visits, c.true_due, strict=False))
+    if not errors:
+        return ""
+    within = sum(1 for e in errors if e <= 14) / len(errors)
+    return f" | {within * 100:>9.1f}%{errors[len(errors) // 2]:>6}"
+
+
+def _cpu_rate(vehicles: list[Vehicle], run: Any) -> float:
+    c0 = time.process_time()
+    for v in vehicles:
+        run(v)
+    return len(vehicles) / (time.process_time() - c0)
+
+
+def replan_rate(args: argparse.Namespace) -> None:
+    """forecast_vehicle as the re-plan runs it, and the estimator alone as the reference, same run."""
+    vehicles = build(args.vehicles, args.seed)
+    gc.collect()
+    gc.freeze()
+    n_readings = sum(len(v[0]) for v in vehicles)
+    n_visits = sum(len(v[6]) for v in vehicles)
+    print(
+        f"vehicles: {len(vehicles):,}; readings {n_readings / len(vehicles):.2f}/vehicle; "
+        f"maintenance visits {n_visits / len(vehicles):.2f}/vehicle; {args.rounds} rounds, best of each"
+    )
+    modes: list[tuple[str, Any]] = [("estimate_mileage + next_maintenance_due (the estimator alone)", run_one),
+                                    ("forecast_vehicle, every past visit replayed (a first run)", run_replan)]
+    stored = [stored_errors(v) for v in vehicles] if HAS_STORED_ERRORS else []
+    if HAS_STORED_ERRORS:
+        by_vehicle = dict(zip(map(id, vehicles), stored, strict=True))
+        modes.append(("forecast_vehicle as the re-plan runs it (the visits' errors stored by the run before)",
+                      lambda v: run_replan(v, by_vehicle[id(v)])))
+    best = {name: 0.0 for name, _ in modes}
+    for _ in range(args.rounds):
+        for name, run in modes:
+            best[name] = max(best[name], _cpu_rate(vehicles, run))
+    reference = best[modes[0][0]]
+    for name, _ in modes:
+        print(f"{name}: {best[name]:,.0f} vehicles per CPU-second ({best[name] / reference:.2f} x the estimator alone)")
+    load = os.getloadavg()
+    print(f"load average: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; {platform.python_version()}")
+
+
 def _num(value: Any) -> str:
     return "-" if value is None else f"{float(value):.0f}"
 
@@ -264,9 +328,14 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=50_000)
     parser.add_argument("--accuracy", action="store_true", help="Measure the forecast's accuracy instead.")
     parser.add_argument("--seeds", default="11,23,101", help="Seeds of the accuracy fleets.")
+    parser.add_argument("--replan", action="store_true", help="Time forecast_vehicle beside the estimator alone.")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     if args.accuracy:
         accuracy(args)
+        return
+    if args.replan:
+        replan_rate(args)
         return
 
     t0 = time.perf_counter()

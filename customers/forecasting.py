@@ -27,6 +27,7 @@ from customers.models import (
     ForecastSnapshot,
     MaintenanceSchedule,
     OdometerReading,
+    ServiceVisit,
     Vehicle,
     VehicleForecast,
 )
@@ -99,6 +100,9 @@ class VehicleForecastInput:
     readings: tuple[Reading, ...]
     maintenance: tuple[tuple[dt.date, int], ...]  # (visited on, km) of maintenance visits, by date
     today: dt.date
+    # The maintenance visits' stored forecast errors: (visit id, day, km, stamp, error days); a visit
+    # whose stamp still matches its facts is not replayed, and changed errors are written back.
+    habit_errors: tuple[tuple[int, dt.date, int, int | None, int | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,7 @@ class ForecastBatch:
     # The first day each vehicle's facts may forecast differently (also those with no forecast yet:
     # a sale or visit dated after today).
     valid_until: dict[int, dt.date] = field(default_factory=dict)
+    habit_errors_written: int = 0  # maintenance visits whose stored forecast error was (re)computed
 
 
 def schedules() -> dict[tuple[str, str], Interval]:
@@ -293,6 +298,7 @@ def forecast_vehicles(
     to_update: list[VehicleForecast] = []
     snapshots: list[ForecastSnapshot] = []
     valid_until: dict[int, dt.date] = {}
+    errors_changed: list[tuple[int, int, int | None]] = []  # (visit id, stamp, error days)
     for item in inputs:
         vehicle = item.vehicle
         computed = forecast.forecast_vehicle(
@@ -302,15 +308,24 @@ def forecast_vehicles(
             interval=interval_for(vehicle, table),
             prior_km_per_month=prior_for(vehicle, priors),
             today=item.today,
+            stored_errors={
+                (day, km): (stamp, error) for _pk, day, km, stamp, error in item.habit_errors if stamp is not None
+            },
         )
+        if computed is not None and computed.habit_errors:
+            fresh = {(e.visited_on, e.odometer_km): (e.stamp, e.error_days) for e in computed.habit_errors}
+            for pk, day, km, stamp, error in item.habit_errors:
+                now = fresh.get((day, km))
+                if now is not None and now != (stamp, error):
+                    errors_changed.append((pk, *now))
         if computed is None:
             valid_until[vehicle.id] = forecast.next_fact_day(item.readings, item.sales, item.maintenance, today=item.today)
             continue
         valid_until[vehicle.id] = computed.valid_until
         by_vehicle[vehicle.id] = PlanningForecast(
             km_per_month=computed.estimate.km_per_month,
-            upcoming_due_dates=tuple(d.due_on for d in computed.upcoming),
-            upcoming_due_drivers=tuple(d.driver for d in computed.upcoming),
+            upcoming_due_dates=computed.upcoming_due_dates,
+            upcoming_due_drivers=computed.upcoming_due_drivers,
             valid_until=computed.valid_until,
         )
         values = _stored_values(computed, item.today)
@@ -338,7 +353,26 @@ def forecast_vehicles(
     if not store:
         return ForecastBatch(by_vehicle=by_vehicle, written=0, valid_until=valid_until)
     _write_forecasts(to_create, to_update, snapshots)
-    return ForecastBatch(by_vehicle=by_vehicle, written=len(to_create) + len(to_update), valid_until=valid_until)
+    _write_habit_errors(errors_changed)
+    return ForecastBatch(
+        by_vehicle=by_vehicle, written=len(to_create) + len(to_update), valid_until=valid_until,
+        habit_errors_written=len(errors_changed),
+    )
+
+
+def _write_habit_errors(changed: list[tuple[int, int, int | None]]) -> None:
+    """The maintenance visits' recomputed forecast errors (COPY on PostgreSQL for many, else the ORM)."""
+    if not changed:
+        return
+    columns = ("id", "habit_error_stamp", "habit_error_days")
+    if bulk.uses_copy(len(changed)):
+        bulk.update("customers_servicevisit", columns, changed, key="id")
+        return
+    ServiceVisit.objects.bulk_update(
+        [ServiceVisit(id=pk, habit_error_stamp=stamp, habit_error_days=error) for pk, stamp, error in changed],
+        ["habit_error_stamp", "habit_error_days"],
+        batch_size=2000,
+    )
 
 
 SNAPSHOT_COLUMNS = (

@@ -73,6 +73,7 @@ def plan_inputs(
                 ),
                 maintenance=facts.maintenance(v.id),
                 today=today_by_dealership[v.dealership_id],
+                habit_errors=tuple(facts.habit_errors.get(v.id, ())),
             )
             for v in vehicles
         ],

@@ -69,6 +69,11 @@ class ChunkFacts:
     # the conditional touchpoints' planned days (code, cycle start, occurrence, day), by vehicle:
     # VehicleFacts.conditional_planned_on
     conditional_planned_on: dict[int, tuple[tuple[str, dt.date, int, dt.date], ...]] = field(default_factory=dict)
+    # Each maintenance visit's stored forecast error: (visit id, day, km, stamp, error days), by vehicle.
+    # Derived from the other facts (customers.core.forecast.habit_errors), so not in the fingerprint.
+    habit_errors: dict[int, list[tuple[int, dt.date, int, int | None, int | None]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
 
     def maintenance(self, vehicle_id: int) -> tuple[tuple[dt.date, int], ...]:
         return tuple(sorted((day, km) for kind, day, km in self.visits[vehicle_id] if kind == ServiceVisit.Kind.MAINTENANCE))
@@ -123,11 +128,15 @@ def _load_vehicle_facts(facts: ChunkFacts, in_chunk: dict[str, Any], wanted: set
     ):
         if vehicle_id in wanted:
             facts.sales[vehicle_id].append(SaleRow(customer_id, sold_on, kind, km))
-    for vehicle_id, kind, visited_on, km in ServiceVisit.objects.filter(**in_chunk).order_by("id").values_list(
-        "vehicle_id", "kind", "visited_on", "odometer_km"
+    for visit_id, vehicle_id, kind, visited_on, km, stamp, error in (
+        ServiceVisit.objects.filter(**in_chunk).order_by("id").values_list(
+            "id", "vehicle_id", "kind", "visited_on", "odometer_km", "habit_error_stamp", "habit_error_days"
+        )
     ):
         if vehicle_id in wanted:
             facts.visits[vehicle_id].append((kind, visited_on, km))
+            if kind == ServiceVisit.Kind.MAINTENANCE:
+                facts.habit_errors[vehicle_id].append((visit_id, visited_on, km, stamp, error))
     for reading_id, vehicle_id, read_on, km in OdometerReading.objects.filter(**in_chunk).order_by("read_on", "id").values_list(
         "id", "vehicle_id", "read_on", "odometer_km"
     ):

@@ -8,11 +8,12 @@ docs/forecast.md describes the rules in plain words.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Literal
 
-from customers.core.calendar import MONTH_DAYS, add_months, advance_months
+from customers.core.calendar import _WHOLE_EPS, MONTH_DAYS, add_months, advance_months
 from customers.core.mileage import MileageEstimate, round_km
 from customers.core.readings import Reading
 
@@ -25,6 +26,7 @@ __all__ = [
     "maintenance_intervals",
     "most_likely_due",
     "next_maintenance_due",
+    "project_due_days",
     "project_maintenance_due_dates",
 ]
 
@@ -91,40 +93,71 @@ def next_maintenance_due(
     ikm, imon = maintenance_intervals(
         maintenances_done, interval_km, interval_months, first_interval_km, first_interval_months
     )
-    target = last_maintenance_km + ikm
-    fimon = float(imon)
-    last_m, last_km, crossing, time_km = _walk_readings(
-        estimate.used_readings, last_maintenance_on.toordinal(), last_maintenance_km, target, fimon
+    return _next_due(
+        estimate.km_per_month, estimate.high_km_per_month, estimate.low_km_per_month, estimate.used_readings,
+        last_maintenance_on, last_maintenance_km, ikm, imon, maintenances_done, today, margin,
     )
-    rate = estimate.km_per_month
-    m_km, m_hi, m_lo = _months_to_target(estimate, last_m, last_km, target, crossing)
+
+
+def _next_due(
+    rate: float, high: float, low: float, used: tuple[Reading, ...], on: date, km: int, ikm: int, imon: int,
+    done: int, today: date, margin: timedelta,
+) -> MaintenanceDue:
+    """``next_maintenance_due`` at these rates, from (``on``, ``km``), for the interval (``ikm``, ``imon``)."""
+    target = km + ikm
+    fimon = float(imon)
+    last_m, last_km, crossing, time_km = _walk_readings(used, on.toordinal(), km, target, fimon)
+    m_km, m_hi, m_lo = _months_to_target(rate, high, low, last_m, last_km, target, crossing)
 
     if m_km < fimon:
         driver: Driver = "km"
-        due_on = advance_months(last_maintenance_on, m_km)
+        due_on = advance_months(on, m_km)
         due_km = target
     else:
         driver = "time"
-        due_on = add_months(last_maintenance_on, imon)
+        due_on = add_months(on, imon)
         if time_km is None:
             time_km = last_km + rate * (fimon - last_m)
         due_km = min(round_km(time_km), target)
-    earliest = advance_months(last_maintenance_on, m_hi) if m_hi < fimon else due_on
+    earliest = advance_months(on, m_hi) if m_hi < fimon else due_on
     if m_lo == m_km:
         latest = due_on
     elif m_lo < fimon:
-        latest = advance_months(last_maintenance_on, m_lo)
+        latest = advance_months(on, m_lo)
     else:
-        latest = add_months(last_maintenance_on, imon)
+        latest = add_months(on, imon)
     return MaintenanceDue(
-        due_on,
-        driver,
-        due_km,
-        maintenances_done + 1,
-        min(earliest, due_on) - margin,
-        max(latest, due_on) + margin,
-        due_on < today,
+        due_on, driver, due_km, done + 1, min(earliest, due_on) - margin, max(latest, due_on) + margin, due_on < today
     )
+
+
+def _next_step(
+    rate: float, used: tuple[Reading, ...], last_read_o: int, on: date, km: int, ikm: int, imon: int
+) -> tuple[date, int, Driver]:
+    """The due day, odometer and driver of ``_next_due`` at one rate, without the range: along the
+    readings after ``on`` when there are any, else from the rate alone."""
+    target = km + ikm
+    fimon = float(imon)
+    if on.toordinal() >= last_read_o:  # no kept reading after ``on``: the rate alone decides
+        if rate > 0.0:
+            m_km = ikm / rate
+            if m_km < fimon:
+                return advance_months(on, m_km), target, "km"
+        return add_months(on, imon), min(round_km(km + rate * fimon), target), "time"
+    last_m, last_km, crossing, time_km = _walk_readings(used, on.toordinal(), km, target, fimon)
+    if crossing is not None:
+        m_km = crossing
+    else:
+        m_km = last_m + (target - last_km) / rate if rate > 0.0 else math.inf
+    if m_km < fimon:
+        return advance_months(on, m_km), target, "km"
+    if time_km is None:
+        time_km = last_km + rate * (fimon - last_m)
+    return add_months(on, imon), min(round_km(time_km), target), "time"
+
+
+def _reading_ordinal(r: Reading) -> int:
+    return r.read_on.toordinal()
 
 
 def _walk_readings(
@@ -145,6 +178,10 @@ def _walk_readings(
             last_m = (tail_o - m_o) / MONTH_DAYS
             last_km = tail.odometer_km
             used = ()
+        elif tail_o <= m_o:
+            used = ()
+        elif used[0].read_on.toordinal() <= m_o:  # the readings up to the start are not walked
+            used = used[bisect_right(used, m_o, key=_reading_ordinal):]
     for r in used:
         o = r.read_on.toordinal()
         if o <= m_o:
@@ -156,20 +193,22 @@ def _walk_readings(
         if time_km is None and m >= fimon:
             time_km = last_km + (km - last_km) * (fimon - last_m) / (m - last_m)
         last_m, last_km = m, km
+        if crossing is not None or time_km is not None:
+            # Decided: by the km limit the readings crossed (when the time limit came, the crossing
+            # came at or after it: time), or by time (any later reading is past the time limit, so
+            # every month count from it is too). The rest of the walk would not change the due date.
+            break
     return last_m, last_km, crossing, time_km
 
 
 def _months_to_target(
-    estimate: MileageEstimate, last_m: float, last_km: int, target: int, crossing: float | None
+    rate: float, high: float, low: float, last_m: float, last_km: int, target: int, crossing: float | None
 ) -> tuple[float, float, float]:
     """Months from the last maintenance to the km limit at the rate, the high rate and the low rate."""
     if crossing is not None:
         return crossing, crossing, crossing
-    rate = estimate.km_per_month
     remaining = target - last_km
     m_km = last_m + remaining / rate if rate > 0.0 else math.inf
-    high = estimate.high_km_per_month
-    low = estimate.low_km_per_month
     m_hi = last_m + remaining / high if high > 0.0 else math.inf
     m_lo = last_m + remaining / low if low > 0.0 else math.inf
     return m_km, m_hi, m_lo
@@ -193,50 +232,105 @@ def project_maintenance_due_dates(
     """Successive due dates up to ``until`` (docs/forecast.md); ``beyond``, when given, receives the
     first due date after ``until``."""
     margin = _DEFAULT_MARGIN if margin_days == BEHAVIOUR_MARGIN_DAYS else _ONE_DAY * margin_days
-    est_hi = replace(
-        estimate,
-        km_per_month=estimate.high_km_per_month,
-        low_km_per_month=estimate.high_km_per_month,
-    )
-    est_lo = replace(
-        estimate,
-        km_per_month=estimate.low_km_per_month,
-        high_km_per_month=estimate.low_km_per_month,
-    )
-    chains = [(estimate, start_on, start_km), (est_hi, start_on, start_km), (est_lo, start_on, start_km)]
+    rate, low, high = estimate.km_per_month, estimate.low_km_per_month, estimate.high_km_per_month
+    used = estimate.used_readings
+    last_read_o = used[-1].read_on.toordinal() if used else -1
+    # Each chain (the rate, its high end, its low end) steps from its own last due date. A step that
+    # starts on or after the last kept reading has no readings to walk: the due date is worked out from
+    # the rate alone, exactly as ``next_maintenance_due`` would; the range is worked out only for the
+    # first due date (each later one's is the high and low chains' due dates).
+    rates = (rate, high, low)
+    chains = [(rate, start_on, start_km), (high, start_on, start_km), (low, start_on, start_km)]
     results: list[MaintenanceDue] = []
     done = maintenances_done
     while len(results) < MAX_PROJECTED:
-        dues = [
-            next_maintenance_due(
-                estimate=est,
-                last_maintenance_on=on,
-                last_maintenance_km=km,
-                interval_km=interval_km,
-                interval_months=interval_months,
-                today=today,
-                maintenances_done=done,
-                first_interval_km=first_interval_km,
-                first_interval_months=first_interval_months,
-                margin_days=margin_days,
-            )
-            for est, on, km in chains
-        ]
-        due, due_hi, due_lo = dues
-        if due.due_on > until:
+        ikm, imon = maintenance_intervals(done, interval_km, interval_months, first_interval_km, first_interval_months)
+        first: MaintenanceDue | None = None
+        if not results:
+            first = _next_due(rate, high, low, used, start_on, start_km, ikm, imon, done, today, margin)
+            due_on, due_km = first.due_on, first.due_odometer_km
+            driver = first.driver
+        else:
+            due_on, due_km, driver = _next_step(rate, used, last_read_o, chains[0][1], chains[0][2], ikm, imon)
+        if due_on > until:
             if beyond is not None:
-                beyond.append(due)
+                _, on, km = chains[0]
+                beyond.append(first or _next_due(*rates, used, on, km, ikm, imon, done, today, margin))
             break
-        if results:
-            due = replace(
-                due,
-                earliest_on=min(due_hi.due_on, due.due_on) - margin,
-                latest_on=max(due_lo.due_on, due.due_on) + margin,
+        hi_on, hi_km, _ = _next_step(high, used, last_read_o, chains[1][1], chains[1][2], ikm, imon)
+        lo_on, lo_km, _ = _next_step(low, used, last_read_o, chains[2][1], chains[2][2], ikm, imon)
+        if first is not None:
+            due = first
+        else:
+            due = MaintenanceDue(
+                due_on, driver, due_km, done + 1, min(hi_on, due_on) - margin, max(lo_on, due_on) + margin,
+                due_on < today,
             )
         results.append(due)
-        chains = [(est, d.due_on, d.due_odometer_km) for (est, _, _), d in zip(chains, dues, strict=True)]
+        chains = [(rate, due_on, due_km), (high, hi_on, hi_km), (low, lo_on, lo_km)]
         done += 1
     return results
+
+
+def project_due_days(
+    *,
+    estimate: MileageEstimate,
+    first: MaintenanceDue,
+    interval_km: int,
+    interval_months: int,
+    until: date,
+    first_interval_km: int | None = None,
+    first_interval_months: int | None = None,
+) -> tuple[list[tuple[date, Driver]], date | None]:
+    """The days and drivers of ``project_maintenance_due_dates`` (same facts, ``first`` being its first
+    due date, i.e. ``next_maintenance_due``'s), without their ranges, and the day of the first due date
+    after ``until`` (None when ``first`` is after it). The plan reads only these: each step after the
+    last kept reading is worked out from the rate alone, with no range chains beside it."""
+    if first.due_on > until:
+        return [], None
+    used = estimate.used_readings
+    last_read_o = used[-1].read_on.toordinal() if used else -1
+    rate = estimate.km_per_month
+    days: list[tuple[date, Driver]] = [(first.due_on, first.driver)]
+    on, km, done = first.due_on, first.due_odometer_km, first.interval_number
+    while len(days) < MAX_PROJECTED:
+        ikm, imon = maintenance_intervals(done, interval_km, interval_months, first_interval_km, first_interval_months)
+        if done >= 1 and on.toordinal() >= last_read_o and rate > 0.0 and ikm / rate < imon and ikm / rate > 1.0:
+            return _km_driven_days(days, on, ikm / rate, until)
+        on, km, driver = _next_step(rate, used, last_read_o, on, km, ikm, imon)
+        if on > until:
+            return days, on
+        days.append((on, driver))
+        done += 1
+    return days, None
+
+
+def _km_driven_days(
+    days: list[tuple[date, Driver]], on: date, months: float, until: date
+) -> tuple[list[tuple[date, Driver]], date | None]:
+    """``days`` continued from ``on`` while every step is ``advance_months(on, months)`` (km-driven at the
+    rate, with no reading ahead; 1 < months), unrolled: the same dates, for a fraction of the calls."""
+    whole = int(months)
+    frac = months - whole
+    if frac >= 1.0 - _WHOLE_EPS:
+        whole, extra = whole + 1, 0
+    else:
+        extra = 0 if frac <= _WHOLE_EPS else int(frac * MONTH_DAYS)
+    plus = timedelta(days=extra)
+    capped = extra >= 28  # consecutive whole-month dates are at least 28 days apart
+    while len(days) < MAX_PROJECTED:
+        base = add_months(on, whole)
+        nxt = base + plus if extra else base
+        if capped:
+            cap = add_months(on, whole + 1)
+            if nxt > cap:
+                nxt = cap
+        on = nxt
+        if on > until:
+            return days, on
+        days.append((on, "km"))
+    return days, None
+
 
 #: The point date is chosen to catch the most visits within this many days (the ±14-day goal).
 POINT_WINDOW_DAYS = 14

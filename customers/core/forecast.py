@@ -7,17 +7,20 @@ docs/forecast.md describes the rules in plain words.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from bisect import bisect_left
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Literal, Protocol
 
 from customers.core.calendar import MONTH_DAYS, add_months, first_day_when_months_reach
 from customers.core.due_dates import (
+    Driver,
     MaintenanceDue,
     maintenance_intervals,
     most_likely_due,
     next_maintenance_due,
+    project_due_days,
     project_maintenance_due_dates,
 )
 from customers.core.habit import adjust_for_habit, habit_shift_days
@@ -30,8 +33,13 @@ __all__ = [
     "Interval",
     "Sale",
     "SaleLike",
+    "HABIT_STAMP_VERSION",
     "SkippedVisit",
+    "StoredErrors",
+    "VisitError",
     "forecast_vehicle",
+    "habit_errors",
+    "habit_stamps",
     "next_fact_day",
     "odometer_on_day",
     "replay_maintenance",
@@ -74,7 +82,6 @@ class Interval:
 class Forecast:
     estimate: MileageEstimate
     due: MaintenanceDue  # with the customer's habit
-    upcoming: tuple[MaintenanceDue, ...]  # the due dates ahead, the first being ``due``
     odometer_today_km: int
     is_first_after_sale: bool  # the next maintenance is the first after a new-car sale
     habit_shift_days: int
@@ -89,6 +96,38 @@ class Forecast:
     # The first day after ``today`` on which the same facts may forecast differently (a fact dated after
     # today comes into view, the next due date becomes overdue, the projection reaches one more).
     valid_until: date = date.max
+    # The days and drivers of the due dates ahead (``upcoming``'s), the first being ``due``'s: what the
+    # plan reads, worked out without the later due dates' ranges.
+    upcoming_due_dates: tuple[date, ...] = ()
+    upcoming_due_drivers: tuple[Driver, ...] = ()
+    # What ``upcoming`` is computed from, on read (its ranges cost twice the days and nothing plans from them).
+    projection: tuple[object, ...] = field(default=(), compare=False, repr=False)
+    # Each past maintenance visit's error (what the habit is read from), to store with the visit.
+    habit_errors: tuple[VisitError, ...] = ()
+
+    @property
+    def upcoming(self) -> tuple[MaintenanceDue, ...]:
+        """The due dates ahead with their ranges, the first being ``due`` (empty with no projection)."""
+        if not self.projection:
+            return ()
+        estimate, interval, done, first_km, first_months, today, projection_months = self.projection
+        assert isinstance(estimate, MileageEstimate) and isinstance(interval, Interval)
+        projected = project_maintenance_due_dates(
+            estimate=estimate, start_on=self.start_on, start_km=self.start_km, interval_km=interval.km,
+            interval_months=interval.months, until=add_months(today, projection_months),  # type: ignore[arg-type]
+            today=today, maintenances_done=done, first_interval_km=first_km,  # type: ignore[arg-type]
+            first_interval_months=first_months,  # type: ignore[arg-type]
+        )
+        if not projected:
+            return ()
+        step = timedelta(days=self.habit_shift_days)
+        # Each later visit starts from a visit that came ``shift`` days off, so the shifts add up.
+        moved = [self.due]
+        for k in range(1, len(projected)):
+            d, by = projected[k], step * (k + 1)
+            moved.append(MaintenanceDue(d.due_on + by, d.driver, d.due_odometer_km, d.interval_number,
+                                        d.earliest_on + by, d.latest_on + by, d.is_overdue))
+        return tuple(moved)
 
 
 def odometer_on_day(km_per_month: float, odometer_on: date, odometer_km: int, day: date) -> int:
@@ -106,6 +145,7 @@ def forecast_vehicle(
     today: date,
     projection_months: int = PROJECTION_MONTHS,
     with_habit: bool = True,
+    stored_errors: StoredErrors | None = None,
 ) -> Forecast | None:
     """One vehicle's forecast from its facts; None when no sale and no maintenance came before ``today``.
 
@@ -115,10 +155,27 @@ def forecast_vehicle(
     readings too, unless a reading with that day and km is there already. The starting point is the
     latest maintenance, else the latest sale; when the estimator set the starting odometer aside (a
     typo at the visit), the estimate's odometer on that day is used instead. ``projection_months`` = 0
-    gives the next due date only (``upcoming`` is empty).
+    gives the next due date only (``upcoming`` is empty). ``stored_errors``: the past visits' errors as
+    a previous run returned them (``Forecast.habit_errors``); those whose facts did not change are not
+    replayed again.
     """
-    past_maintenance = sorted((day, km) for day, km in maintenance if day <= today)
-    past_sales = sorted((s for s in sales if s.sold_on <= today), key=lambda s: s.sold_on)
+    # The facts up to today, and the first day a later one comes into view (readings: below).
+    next_fact_on = date.max
+    past_maintenance = []
+    for visit in maintenance:
+        if visit[0] <= today:
+            past_maintenance.append(visit)
+        elif visit[0] < next_fact_on:
+            next_fact_on = visit[0]
+    past_maintenance.sort()
+    past_sales = []
+    for sale in sales:
+        if sale.sold_on <= today:
+            past_sales.append(sale)
+        elif sale.sold_on < next_fact_on:
+            next_fact_on = sale.sold_on
+    if len(past_sales) > 1:
+        past_sales.sort(key=_sold_on)
     cycle_sale = past_sales[-1] if past_sales else None
     if past_maintenance:
         start_on, start_km = past_maintenance[-1]
@@ -128,120 +185,88 @@ def forecast_vehicle(
         return None
     known = _with_fact_readings(readings, past_sales, past_maintenance)
     estimate = estimate_mileage(known, today=today, prior_km_per_month=prior_km_per_month)
-    if estimate.flagged and estimate.used_readings and any(
-        f.reading.read_on == start_on and f.reading.odometer_km == start_km for f in estimate.flagged
-    ):
-        start_km = estimate.odometer_on(start_on)
-    done = sum(1 for day, _km in past_maintenance if cycle_sale is None or day >= cycle_sale.sold_on)
+    if estimate.flagged:
+        # Every reading dated after today is flagged (future, or negative): the next one to come into view.
+        for f in estimate.flagged:
+            if today < f.reading.read_on < next_fact_on:
+                next_fact_on = f.reading.read_on
+        if estimate.used_readings and any(
+            f.reading.read_on == start_on and f.reading.odometer_km == start_km for f in estimate.flagged
+        ):
+            start_km = estimate.odometer_on(start_on)
+    if cycle_sale is None:
+        done = len(past_maintenance)
+    else:
+        sold_on = cycle_sale.sold_on
+        done = sum(1 for day, _km in past_maintenance if day >= sold_on)
     is_first = not past_maintenance and cycle_sale is not None and cycle_sale.kind == "new"
     first_km = interval.first_km if is_first else None
     first_months = interval.first_months if is_first else None
     next_km, next_months = maintenance_intervals(done, interval.km, interval.months, first_km, first_months)
-    beyond: list[MaintenanceDue] = []
-    due, upcoming = _due_dates(
-        estimate, start_on=start_on, start_km=start_km, interval=interval, done=done, first_km=first_km,
-        first_months=first_months, today=today, projection_months=projection_months, beyond=beyond,
+    raw = next_maintenance_due(
+        estimate=estimate, last_maintenance_on=start_on, last_maintenance_km=start_km, interval_km=interval.km,
+        interval_months=interval.months, today=today, maintenances_done=done, first_interval_km=first_km,
+        first_interval_months=first_months,
+    )
+    if projection_months > 0:
+        days, beyond_on = project_due_days(
+            estimate=estimate, first=raw, interval_km=interval.km, interval_months=interval.months,
+            until=add_months(today, projection_months), first_interval_km=first_km, first_interval_months=first_months,
+        )
+        if not days:  # the next due date is past the horizon already
+            beyond_on = raw.due_on
+    else:
+        days, beyond_on = [], None
+    due = most_likely_due(
+        raw, estimate, start_on=start_on, start_km=start_km, interval_km=next_km, interval_months=next_months
     )
     shift = 0
+    habit: tuple[VisitError, ...] = ()
     if with_habit and past_maintenance:
-        errors = [
-            (visited_on - replayed.due.due_on).days
-            for visited_on, _km, replayed in replay_maintenance(
-                readings=known, sales=past_sales, maintenance=past_maintenance, interval=interval,
-                prior_km_per_month=prior_km_per_month, with_habit=False,
-            )
-        ]
+        habit = habit_errors(readings=known, sales=past_sales, maintenance=past_maintenance, interval=interval,
+                             prior_km_per_month=prior_km_per_month, stored=stored_errors)
+        errors = [e.error_days for e in habit if e.error_days is not None]
         if errors:
             shift = habit_shift_days(errors)
-            due, upcoming = _shifted_by_habit(due, upcoming, errors, shift, today=today)
+            due = adjust_for_habit(due, errors, today=today, shift=shift)
+    due_dates = [due.due_on]
+    if shift:
+        step = timedelta(days=shift)
+        due_dates.extend(day + step * (k + 1) for k, (day, _driver) in enumerate(days[1:], start=1))
+    else:
+        due_dates.extend(day for day, _driver in days[1:])
     odometer_today = _odometer_today(estimate, start_on, start_km, today)
     if estimate.last_odometer_km is None or estimate.last_reading_on is None:
         base_on, base_km = start_on, start_km
     else:
         base_on, base_km = estimate.last_reading_on, estimate.last_odometer_km
-    valid_until = _valid_until(
-        readings, sales, maintenance, due, beyond, today=today, projection_months=projection_months
-    )
+    valid_until = _valid_until(next_fact_on, due, raw, beyond_on, today=today, projection_months=projection_months)
     return Forecast(
-        estimate, due, tuple(upcoming), max(0, odometer_today), is_first, shift, start_on, start_km, next_km,
-        next_months, base_on, base_km, valid_until,
+        estimate, due, max(0, odometer_today), is_first, shift, start_on, start_km, next_km, next_months, base_on,
+        base_km, valid_until, tuple(due_dates) if days else (), tuple([driver for _day, driver in days]),
+        (estimate, interval, done, first_km, first_months, today, projection_months) if projection_months > 0 else (),
+        habit,
     )
+
+
+def _sold_on(sale: SaleLike) -> date:
+    return sale.sold_on
 
 
 def _valid_until(
-    readings: Sequence[Reading], sales: Sequence[SaleLike], maintenance: Sequence[tuple[date, int]],
-    due: MaintenanceDue, beyond: Sequence[MaintenanceDue], *, today: date, projection_months: int,
+    next_fact_on: date, due: MaintenanceDue, raw_due: MaintenanceDue, beyond_on: date | None, *, today: date,
+    projection_months: int,
 ) -> date:
-    """The first day after ``today`` on which these facts may forecast differently."""
-    later = [next_fact_day(readings, sales, maintenance, today=today)]
+    """The first day after ``today`` on which these facts may forecast differently (``next_fact_on``: the
+    first day a fact dated after today comes into view, ``next_fact_day``)."""
+    later = [next_fact_on]
     if due.due_on >= today:
         later.append(due.due_on + timedelta(days=1))  # overdue from then on
-    raw_due, *after_horizon = beyond
     if raw_due.due_on >= today:
         later.append(raw_due.due_on + timedelta(days=1))
-    if after_horizon:  # the projection's horizon reaches one more due date
-        later.append(first_day_when_months_reach(after_horizon[0].due_on, projection_months, after=today))
+    if beyond_on is not None:  # the projection's horizon reaches one more due date
+        later.append(first_day_when_months_reach(beyond_on, projection_months, after=today))
     return min(later, default=date.max)
-
-
-
-def _due_dates(
-    estimate: MileageEstimate, *, start_on: date, start_km: int, interval: Interval, done: int, first_km: int | None,
-    first_months: int | None, today: date, projection_months: int, beyond: list[MaintenanceDue] | None = None,
-) -> tuple[MaintenanceDue, list[MaintenanceDue]]:
-    """The next due date (its point where it catches the most visits) and the due dates ahead, the first being it."""
-    upcoming = project_maintenance_due_dates(
-        estimate=estimate,
-        start_on=start_on,
-        start_km=start_km,
-        interval_km=interval.km,
-        interval_months=interval.months,
-        until=add_months(today, projection_months),
-        today=today,
-        maintenances_done=done,
-        first_interval_km=first_km,
-        first_interval_months=first_months,
-        beyond=beyond,
-    ) if projection_months > 0 else []
-    due = (
-        upcoming[0]
-        if upcoming
-        else next_maintenance_due(
-            estimate=estimate,
-            last_maintenance_on=start_on,
-            last_maintenance_km=start_km,
-            interval_km=interval.km,
-            interval_months=interval.months,
-            today=today,
-            maintenances_done=done,
-            first_interval_km=first_km,
-            first_interval_months=first_months,
-        )
-    )
-    next_km, next_months = maintenance_intervals(done, interval.km, interval.months, first_km, first_months)
-    if beyond is not None:  # its overdue flag is kept when the point moves: it changes on its own day
-        beyond.insert(0, due)
-    due = most_likely_due(
-        due, estimate, start_on=start_on, start_km=start_km, interval_km=next_km, interval_months=next_months
-    )
-    if upcoming:
-        upcoming[0] = due
-    return due, upcoming
-
-
-def _shifted_by_habit(
-    due: MaintenanceDue, upcoming: list[MaintenanceDue], errors: list[int], shift: int, *, today: date
-) -> tuple[MaintenanceDue, list[MaintenanceDue]]:
-    """The next due date moved by the customer's habit, and the later ones by as many shifts as visits."""
-    due = adjust_for_habit(due, errors, today=today)
-    step = timedelta(days=shift)
-    # Each later visit starts from a visit that came ``shift`` days off, so the shifts add up.
-    upcoming = [due] + [
-        replace(d, due_on=d.due_on + step * (k + 1), earliest_on=d.earliest_on + step * (k + 1),
-                latest_on=d.latest_on + step * (k + 1))
-        for k, d in enumerate(upcoming[1:], start=1)
-    ] if upcoming else []
-    return due, upcoming
 
 
 def _odometer_today(estimate: MileageEstimate, start_on: date, start_km: int, today: date) -> int:
@@ -255,10 +280,11 @@ def _with_fact_readings(
 ) -> list[Reading]:
     """The readings plus the sales' and maintenance visits' odometers not already among them."""
     known = list(readings)
-    seen = {(r.read_on, r.odometer_km) for r in known}
     extra = [(day, km) for day, km in maintenance]
     # A used car's sale at 0 km means "not recorded", not a reading.
     extra.extend((s.sold_on, s.odometer_km) for s in sales if s.kind == "new" or s.odometer_km > 0)
+    days = {day for day, _km in extra}
+    seen = {(r.read_on, r.odometer_km) for r in known if r.read_on in days}
     for key in extra:
         if key not in seen:
             seen.add(key)
@@ -312,16 +338,7 @@ def replay_maintenance(
         before = [v for v in visits[:index] if v[0] < visited_on]
         try:
             day_before = visited_on - timedelta(days=1)
-            forecast = forecast_vehicle(
-                readings=[r for r in readings if r.read_on < visited_on],
-                sales=[s for s in sales if s.sold_on < visited_on],
-                maintenance=before,
-                interval=interval,
-                prior_km_per_month=prior_km_per_month,
-                today=day_before,
-                projection_months=0,  # the next due date is all a replay needs
-                with_habit=False,
-            )
+            forecast = _replayed(readings, sales, before, visited_on, interval, prior_km_per_month)
         except (OverflowError, ValueError):  # a due date past year 9999: no calendar to hold it
             if skipped is not None:
                 skipped.append(SkippedVisit(visited_on, "date_out_of_range"))
@@ -337,3 +354,91 @@ def replay_maintenance(
         errors.append(raw_error)
         results.append((visited_on, visited_km, forecast))
     return results
+
+
+def _replayed(
+    readings: Sequence[Reading], sales: Sequence[SaleLike], before: Sequence[tuple[date, int]], visited_on: date,
+    interval: Interval, prior_km_per_month: float | None,
+) -> Forecast | None:
+    """``forecast_vehicle`` as the re-plan ran it the day before ``visited_on``: the facts dated before it."""
+    return forecast_vehicle(
+        readings=[r for r in readings if r.read_on < visited_on],
+        sales=[s for s in sales if s.sold_on < visited_on],
+        maintenance=before,
+        interval=interval,
+        prior_km_per_month=prior_km_per_month,
+        today=visited_on - timedelta(days=1),
+        projection_months=0,  # the next due date is all a replay needs
+        with_habit=False,
+    )
+
+
+#: Bump when a visit's replayed error is computed differently from the same facts: every stored
+#: error's stamp then differs and the error is recomputed.
+HABIT_STAMP_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class VisitError:
+    """How far a maintenance visit fell from the day the forecast predicted the day before it."""
+
+    visited_on: date
+    odometer_km: int
+    stamp: int  # a digest of every fact the error is computed from (``habit_stamps``)
+    error_days: int | None  # actual minus predicted day; None: the visit could not be replayed
+
+
+StoredErrors = Mapping[tuple[date, int], tuple[int, int | None]]  # (day, km) -> (stamp, error days)
+
+
+def habit_stamps(
+    *, readings: Sequence[Reading], sales: Sequence[SaleLike], maintenance: Sequence[tuple[date, int]],
+    interval: Interval, prior_km_per_month: float | None,
+) -> list[int]:
+    """For each visit of ``maintenance`` (sorted), a 64-bit digest of what its replayed error depends
+    on: the readings, sales and visits dated before it, the interval and the prior.
+
+    Chained (each visit's digest includes the one before it), so all of them cost one pass. Only ints
+    and floats are hashed, whose hash() is the same in every process (unlike str's or None's); a Python
+    whose tuple hash differs would only recompute every error once."""
+    prior = -1.0 if prior_km_per_month is None else float(prior_km_per_month)
+    stamp = hash((HABIT_STAMP_VERSION, prior, interval.km, interval.months, interval.first_km or 0,
+                  interval.first_months or 0))
+    read = sorted([(r.read_on.toordinal(), r.odometer_km) for r in readings])
+    sold = sorted([(s.sold_on.toordinal(), int(s.kind == "new"), s.odometer_km) for s in sales])
+    came = [(day.toordinal(), km) for day, km in maintenance]
+    stamps = []
+    r0 = s0 = v0 = 0
+    for o, _km in came:
+        r1, s1, v1 = bisect_left(read, (o,), r0), bisect_left(sold, (o,), s0), bisect_left(came, (o,), v0)
+        stamp = hash((stamp, tuple(read[r0:r1]), tuple(sold[s0:s1]), tuple(came[v0:v1])))
+        r0, s0, v0 = r1, s1, v1
+        stamps.append(stamp)
+    return stamps
+
+
+def habit_errors(
+    *, readings: Sequence[Reading], sales: Sequence[SaleLike], maintenance: Sequence[tuple[date, int]],
+    interval: Interval, prior_km_per_month: float | None, stored: StoredErrors | None = None,
+) -> tuple[VisitError, ...]:
+    """Each maintenance visit's error as ``replay_maintenance`` replays it (``readings`` holding the
+    sales' and visits' odometers already), reusing a stored error whose stamp still matches: a visit's
+    error changes only when a fact dated before it, the interval or the prior does, so the nightly
+    re-plan replays only visits that are new or whose past changed."""
+    visits = sorted(maintenance)
+    stamps = habit_stamps(readings=readings, sales=sales, maintenance=visits, interval=interval,
+                          prior_km_per_month=prior_km_per_month)
+    result = []
+    for index, ((visited_on, visited_km), stamp) in enumerate(zip(visits, stamps, strict=True)):
+        kept = stored.get((visited_on, visited_km)) if stored else None
+        if kept is not None and kept[0] == stamp:
+            result.append(VisitError(visited_on, visited_km, stamp, kept[1]))
+            continue
+        before = [v for v in visits[:index] if v[0] < visited_on]
+        try:
+            replayed = _replayed(readings, sales, before, visited_on, interval, prior_km_per_month)
+        except (OverflowError, ValueError):  # a due date past year 9999
+            replayed = None
+        error = None if replayed is None else (visited_on - replayed.due.due_on).days
+        result.append(VisitError(visited_on, visited_km, stamp, error))
+    return tuple(result)

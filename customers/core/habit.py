@@ -5,9 +5,7 @@ docs/forecast.md describes the rule in plain words.
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import date, timedelta
 
 from customers.core.due_dates import MaintenanceDue
@@ -50,13 +48,23 @@ def habit_shift_days(past_errors: Sequence[int]) -> int:
         return 0
     if not (all(e > 0 for e in latest) or all(e < 0 for e in latest)):
         return 0
-    shift = round(statistics.median(past_errors[-HABIT_RECENT_VISITS:]))
+    shift = round(_median(past_errors[-HABIT_RECENT_VISITS:]))
     if abs(shift) < HABIT_MIN_SHIFT_DAYS:
         return 0
     return max(-HABIT_MAX_SHIFT_DAYS, min(HABIT_MAX_SHIFT_DAYS, shift))
 
 
-def adjust_for_habit(due: MaintenanceDue, past_errors: Sequence[int], *, today: date) -> MaintenanceDue:
+def _median(values: Sequence[int]) -> float:
+    """``statistics.median`` (the mean of the middle two of an even count), without its overhead."""
+    ordered = sorted(values)
+    n = len(ordered)
+    half = n // 2
+    return ordered[half] if n % 2 else (ordered[half - 1] + ordered[half]) / 2
+
+
+def adjust_for_habit(
+    due: MaintenanceDue, past_errors: Sequence[int], *, today: date, shift: int | None = None
+) -> MaintenanceDue:
     """Move a predicted due date by the customer's consistent habit and widen its interval honestly.
 
     The point moves by ``habit_shift_days`` (0 unless the latest visits were consistently off one
@@ -66,16 +74,16 @@ def adjust_for_habit(due: MaintenanceDue, past_errors: Sequence[int], *, today: 
     """
     if not past_errors:
         return due
-    shift = habit_shift_days(past_errors)
+    if shift is None:
+        shift = habit_shift_days(past_errors)
     residuals = [e - shift for e in past_errors[-HABIT_RECENT_VISITS:]]
     early = max(-HABIT_MAX_WIDENING_DAYS, min(0, min(residuals)))
     late = min(HABIT_MAX_WIDENING_DAYS, max(0, max(residuals)))
     moved = timedelta(days=shift)
     due_on = due.due_on + moved
-    return replace(
-        due,
-        due_on=due_on,
-        earliest_on=min(due.earliest_on + moved, due_on + timedelta(days=early)),
-        latest_on=max(due.latest_on + moved, due_on + timedelta(days=late)),
-        is_overdue=due_on < today,
+    return MaintenanceDue(
+        due_on, due.driver, due.due_odometer_km, due.interval_number,
+        min(due.earliest_on + moved, due_on + timedelta(days=early)),
+        max(due.latest_on + moved, due_on + timedelta(days=late)),
+        due_on < today,
     )

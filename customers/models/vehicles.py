@@ -110,6 +110,12 @@ class ServiceVisit(models.Model):
     odometer_km = models.PositiveIntegerField(_("odometer, km"))
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.MAINTENANCE)
     external_id = models.CharField(_("external id"), max_length=64, null=True, blank=True)
+    # A maintenance visit's forecast error (actual minus predicted day, as the forecast predicted it the
+    # day before the visit) and a digest of the facts it was computed from (customers.core.forecast.
+    # habit_errors): filled by the re-plan, recomputed only when a fact dated before the visit, the
+    # interval or the prior changes. Derived, so not part of the plan's fingerprint.
+    habit_error_days = models.IntegerField(null=True, blank=True, editable=False)
+    habit_error_stamp = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-visited_on", "id"]

@@ -84,7 +84,7 @@ def _history() -> VehicleHistory:
 
 def test_backtest_reports_model_and_baselines() -> None:
     # given: a steady ~1,500 km/month car with two maintenance visits;
-    # the model predicts 2024-11-16 (actual 11-20) and 2025-09-16 (actual 09-10)
+    # the model predicts 2024-11-15 (actual 11-20) and 2025-09-16 (actual 09-10)
     history = _history()
     # when
     result = backtest([history])
@@ -99,9 +99,9 @@ def test_backtest_reports_model_and_baselines() -> None:
         "visits": 2,
         "within_14_days": 1.0,
         "within_30_days": 1.0,
-        "median_abs_error_days": 5.0,
+        "median_abs_error_days": 5.5,
         "inside_interval": 1.0,
-        "median_interval_days": 71.0,
+        "median_interval_days": 60.5,
         "baselines": {
             "previous_plus_interval": {
                 "visits": 2,
@@ -119,9 +119,9 @@ def test_backtest_reports_model_and_baselines() -> None:
             },
         },
     }
-    assert (report["invitation_window"], report["p90_abs_error_days"], report["mean_bias_days"]) == (1.0, 6.0, 1.0)
+    assert (report["invitation_window"], report["p90_abs_error_days"], report["mean_bias_days"]) == (1.0, 6.0, 0.5)
     assert report["baselines"]["first_to_last_average"]["median_abs_error_days"] == 5.5
-    assert report["first_visits"]["forecast"]["mean_bias_days"] == -4.0
+    assert report["first_visits"]["forecast"]["mean_bias_days"] == -5.0
     assert report["later_visits"]["forecast"]["mean_bias_days"] == 6.0
     assert report["skipped"] == {}
 

@@ -168,4 +168,104 @@ def replace_odometer(forecast):  # type: ignore[no-untyped-def]
     from dataclasses import replace
 
     upcoming = tuple(replace(d, is_overdue=False) for d in forecast.upcoming[1:])
-    return replace(forecast, odometer_today_km=0, upcoming=(forecast.upcoming[:1] + upcoming))
+    return replace(forecast, odometer_today_km=0), forecast.upcoming[:1] + upcoming
+
+
+def test_the_planned_due_days_are_the_projections_days_and_drivers() -> None:
+    """``upcoming_due_dates``/``upcoming_due_drivers`` (worked out from the rate alone after the last
+    kept reading, without the range chains) are exactly the full projection's (``upcoming``), with and
+    without the customer's habit, overdue or not."""
+    import random
+
+    rng = random.Random(11)
+    compared = 0
+    for _ in range(400):
+        today = date(2026, 1, 1) + timedelta(days=rng.randint(0, 400))
+        sold_on = today - timedelta(days=rng.randint(30, 2000))
+        rate = rng.uniform(200, 9_000)
+        readings = [
+            Reading(sold_on + timedelta(days=d), int(rate * d / MONTH_DAYS * rng.uniform(0.8, 1.2)))
+            for d in sorted(rng.sample(range(1, (today - sold_on).days + 1), rng.randint(0, 6)))
+        ]
+        late = rng.choice([0, 25, -15])
+        maintenance, day, km = [], sold_on, 0
+        while len(maintenance) < rng.randint(0, 6):
+            day += timedelta(days=int(min(365, 15_000 / rate * MONTH_DAYS)) + late + rng.randint(-5, 5))
+            if day > today:
+                break
+            km = int(rate * (day - sold_on).days / MONTH_DAYS)
+            maintenance.append((day, km))
+        # when
+        result = forecast_vehicle(readings=readings, sales=[Sale(sold_on, rng.choice(["new", "used"]), 0)],
+                                  maintenance=maintenance, interval=Interval(15_000, 12, 10_000, 6),
+                                  prior_km_per_month=rng.choice([None, 900.0, 2_500.0]), today=today)
+        # then
+        assert result is not None
+        assert result.upcoming_due_dates == tuple(d.due_on for d in result.upcoming)
+        assert result.upcoming_due_drivers == tuple(d.driver for d in result.upcoming)
+        assert result.upcoming[0] == result.due
+        compared += len(result.upcoming)
+    assert compared > 2_000
+
+
+def _late_customer() -> tuple[list[Reading], list[Sale], list[tuple[date, int]]]:
+    """1,500 km a month, every visit 30 days after the 10-month km limit."""
+    sold_on = date(2020, 1, 1)
+    maintenance = []
+    for k in range(1, 6):
+        day = sold_on + timedelta(days=round(k * (10 * MONTH_DAYS + 30)))
+        maintenance.append((day, round(1_500 * (day - sold_on).days / MONTH_DAYS)))
+    return [Reading(date(2020, 3, 1), 3_000)], [Sale(sold_on, "new", 0)], maintenance
+
+
+def test_a_visits_stamp_changes_only_with_the_facts_dated_before_it() -> None:
+    from customers.core.forecast import habit_stamps
+
+    readings, sales, maintenance = _late_customer()
+    interval = Interval(15_000, 12)
+
+    def stamps(**changes: object) -> list[int]:
+        facts = {"readings": readings, "sales": sales, "maintenance": maintenance, "interval": interval,
+                 "prior_km_per_month": 1_250.0, **changes}
+        return habit_stamps(**facts)  # type: ignore[arg-type]
+
+    # given
+    base = stamps()
+    # when: a reading dated between the 2nd and the 3rd visit
+    between = maintenance[1][0] + timedelta(days=20)
+    added = stamps(readings=[*readings, Reading(between, maintenance[1][1] + 900)])
+    # then: the stamps of the visits up to the 2nd stay, the later ones change
+    assert added[:2] == base[:2] and all(a != b for a, b in zip(added[2:], base[2:], strict=True))
+    # and: the prior or the interval changes every stamp; the same facts in another order change none
+    assert all(a != b for a, b in zip(stamps(prior_km_per_month=1_300.0), base, strict=True))
+    assert all(a != b for a, b in zip(stamps(interval=Interval(15_000, 12, 7_500, 6)), base, strict=True))
+    assert stamps(readings=list(reversed([*readings, Reading(date(2020, 2, 1), 1_500)]))) == \
+        stamps(readings=[Reading(date(2020, 2, 1), 1_500), *readings])
+
+
+def test_stored_visit_errors_give_the_forecast_a_full_replay_gives() -> None:
+    # given: a habitually late customer, forecast once with every visit replayed
+    readings, sales, maintenance = _late_customer()
+    today = maintenance[-1][0] + timedelta(days=40)
+    full = forecast_vehicle(readings=readings, sales=sales, maintenance=maintenance, interval=_INTERVAL,
+                            prior_km_per_month=1_250.0, today=today)
+    assert full is not None and full.habit_shift_days > 0
+    stored = {(e.visited_on, e.odometer_km): (e.stamp, e.error_days) for e in full.habit_errors}
+    # when: forecast again from the stored errors, one of them stale (its stamp no longer matches)
+    stale_key = (maintenance[2][0], maintenance[2][1])
+    stored[stale_key] = (stored[stale_key][0] + 1, 999)
+    again = forecast_vehicle(readings=readings, sales=sales, maintenance=maintenance, interval=_INTERVAL,
+                             prior_km_per_month=1_250.0, today=today, stored_errors=stored)
+    # then: the same forecast; the stale error was replayed, the others reused
+    assert again == full
+    assert [e.error_days for e in full.habit_errors] == [
+        (visited_on - replayed.due.due_on).days
+        for visited_on, _km, replayed in replay_maintenance(
+            readings=readings, sales=sales, maintenance=maintenance, interval=_INTERVAL,
+            prior_km_per_month=1_250.0, with_habit=False,
+        )
+    ]
+    # and: a stored error whose stamp matches is used as stored (so a wrong one shows)
+    trusted = {**stored, stale_key: (full.habit_errors[2].stamp, -999)}
+    assert forecast_vehicle(readings=readings, sales=sales, maintenance=maintenance, interval=_INTERVAL,
+                            prior_km_per_month=1_250.0, today=today, stored_errors=trusted) != full

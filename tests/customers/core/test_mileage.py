@@ -62,15 +62,15 @@ def test_negative_prior_is_rejected() -> None:
 
 
 
-def test_readings_spanning_under_30_days_are_dominated_by_the_prior() -> None:
+def test_readings_spanning_under_30_days_lean_on_the_prior() -> None:
     # given: a sale at 0 km and 1,000 km ten days later (3,044 km/month)
     readings = [Reading(date(2026, 11, 1), 0), Reading(date(2026, 11, 11), 1_000)]
     # when
     estimate = estimate_mileage(readings, today=TODAY, prior_km_per_month=1_000.0)
-    # then
+    # then: the prior (8 days' weight) against 10 days of driving
     assert estimate.source == "blend"
-    assert estimate.prior_weight == pytest.approx(0.6646, abs=1e-4)
-    assert estimate.km_per_month == pytest.approx(1_685.6, abs=0.1)
+    assert estimate.prior_weight == pytest.approx(0.4421, abs=1e-4)
+    assert estimate.km_per_month == pytest.approx(2_140.2, abs=0.1)
 
 
 
@@ -104,7 +104,7 @@ def test_sale_reading_at_zero_km_is_a_real_reading() -> None:
     # then
     assert estimate.used_readings == tuple(readings)
     assert estimate.flagged == ()
-    assert estimate.km_per_month == pytest.approx(1_456.8, abs=0.1)
+    assert estimate.km_per_month == pytest.approx(1_491.5, abs=0.1)
 
 
 
@@ -116,9 +116,9 @@ def test_readings_on_new_years_eve_and_new_years_day_form_a_one_day_segment() ->
     # then: 100 km in one day = 3,043.75 km/month, mostly shrunk to the prior
     assert estimate.used_readings == tuple(readings)
     assert estimate.flagged == ()
-    assert estimate.prior_weight == pytest.approx(20 / 21, abs=1e-4)
-    assert estimate.km_per_month == pytest.approx(1_335.5, abs=0.1)
-    assert estimate.odometer_on(date(2026, 1, 2)) == 10_144
+    assert estimate.prior_weight == pytest.approx(8 / 9, abs=1e-4)
+    assert estimate.km_per_month == pytest.approx(1_449.5, abs=0.1)
+    assert estimate.odometer_on(date(2026, 1, 2)) == 10_148
 
 
 
@@ -132,8 +132,8 @@ def test_odometer_on_interpolates_and_extrapolates() -> None:
     month_later = estimate.odometer_on(date(2025, 8, 2))
     before_sale = estimate.odometer_on(date(2024, 12, 1))
     # then
-    assert estimate.km_per_month == pytest.approx(1_483.56, abs=0.01)
-    assert (halfway, last, month_later, before_sale) == (4_500, 9_000, 10_511, 0)
+    assert estimate.km_per_month == pytest.approx(1_496.05, abs=0.01)
+    assert (halfway, last, month_later, before_sale) == (4_500, 9_000, 10_524, 0)
 
 
 
@@ -155,10 +155,10 @@ def test_well_observed_steady_car_has_a_narrow_rate_interval() -> None:
     estimate = estimate_mileage(good, today=TODAY, prior_km_per_month=1_250.0)
     # then
     assert estimate.source == "readings"
-    assert estimate.km_per_month == pytest.approx(1_503.0, abs=0.1)
-    assert estimate.prior_weight == pytest.approx(0.0270, abs=1e-4)
+    assert estimate.km_per_month == pytest.approx(1_507.1, abs=0.1)
+    assert estimate.prior_weight == pytest.approx(0.0110, abs=1e-4)
     assert (estimate.low_km_per_month, estimate.high_km_per_month) == pytest.approx(
-        (1_291.5, 1_714.4), abs=0.1
+        (1_348.2, 1_666.0), abs=0.1
     )
 
 
