@@ -162,10 +162,10 @@ def estimate_mileage(
         flags: tuple[FlaggedReading, ...] = ()
     else:
         ordinals, odometers, used, flags = clean(seq, t_today, max_per_day)
-    # The newest reading is checked against the car's steady rate, unless its segment spans a reading
-    # the chain already dropped: over that gap the rate of the short segments before says nothing.
-    if len(ordinals) >= 4 and not any(used[-2].read_on < f.reading.read_on < used[-1].read_on for f in flags):
-        reason = newest_typo(ordinals, odometers)
+    # The newest reading is checked against the car's steady rate, leaving out the segments that span a
+    # reading the chain already dropped: over such a gap the readings disagreed (readings.newest_typo).
+    if len(ordinals) >= 4:
+        reason = newest_typo(ordinals, odometers, sorted(f.reading.read_on.toordinal() for f in flags))
         if reason is not None:
             flags = tuple(sorted([*flags, FlaggedReading(used[-1], reason)], key=lambda f: f.reading.read_on))
             ordinals, odometers, used = ordinals[:-1], odometers[:-1], used[:-1]

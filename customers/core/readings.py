@@ -8,6 +8,7 @@ cleaning in plain words; ``customers.core.mileage`` fits the rate to what is kep
 
 from __future__ import annotations
 
+import bisect
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -163,8 +164,12 @@ def _reason(o: int, km: int, kept_ordinals: list[int], kept_odometers: list[int]
     return "implausible_jump"
 
 
-def newest_typo(ordinals: list[int], odometers: list[int]) -> FlagReason | None:
+def newest_typo(ordinals: list[int], odometers: list[int], dropped: Sequence[int] = ()) -> FlagReason | None:
     """Why the newest kept reading is a typo, judged against the car's own rate; None when it is not.
+
+    ``dropped``: the days (ordinals, sorted) of the readings the chain already dropped. A segment that
+    spans one is no evidence of the car's rate (over that gap the readings disagreed), so it is left
+    out of the steady rate, and the newest segment spanning one is not judged at all.
 
     Nothing after the newest reading can contradict it, so the chain keeps a plausible typo there and
     the due date moves by months. When the car drove steadily (its last three to six segments of a week
@@ -174,10 +179,16 @@ def newest_typo(ordinals: list[int], odometers: list[int]) -> FlagReason | None:
     two neighbouring digits swapped, without its last digit, or read as miles (x 1.609) lands near
     where the car's rate puts it, it is that typo.
     """
+    def spans_dropped(k: int) -> bool:
+        i = bisect.bisect_right(dropped, ordinals[k - 1])
+        return i < len(dropped) and dropped[i] < ordinals[k]
+
+    if spans_dropped(len(ordinals) - 1):
+        return None
     rates = []
     for k in range(len(ordinals) - 2, 0, -1):
         days = ordinals[k] - ordinals[k - 1]
-        if days >= 7:
+        if days >= 7 and not spans_dropped(k):
             rates.append((odometers[k] - odometers[k - 1]) / days)
         if len(rates) == 6:
             break

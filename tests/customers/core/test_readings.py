@@ -147,6 +147,20 @@ def test_flags_are_listed_by_date() -> None:
 
 
 
+def test_a_dropped_typo_does_not_make_a_slowing_car_look_steady() -> None:
+    # given: a car whose rate varies too much to call steady, then slows down; one middle reading has an
+    # extra digit (found by the property below): dropping it merges two segments into one that looks steady
+    days_km = [((2015, 1, 1), 0), ((2015, 1, 18), 2875), ((2015, 7, 17), 22343), ((2015, 7, 29), 23256),
+               ((2015, 10, 24), 39562), ((2015, 12, 17), 41949)]
+    series = [Reading(date(*day), km) for day, km in days_km]
+    dirty = [*series[:2], Reading(series[2].read_on, 223430), *series[3:]]
+    # when
+    estimate = estimate_mileage(dirty, today=TODAY)
+    # then: only the typo is flagged; the newest reading, a real slow-down, is kept
+    assert estimate.flagged == (FlaggedReading(dirty[2], "implausible_jump"),)
+    assert estimate.used_readings[-1] == series[-1]
+
+
 @settings(max_examples=200, deadline=None)
 @given(series=clean_series(min_size=4), data=st.data())
 def test_one_digit_typo_flags_only_itself(series: list[Reading], data: st.DataObject) -> None:
