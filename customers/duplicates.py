@@ -61,13 +61,16 @@ def _pair_selects(restricted: str) -> list[str]:
     selects = [
         f"SELECT a.id, b.id, '{Reason.PHONE.value}' FROM customers_customer a JOIN customers_customer b "
         f"ON b.{other} = a.{own} AND b.dealership_id = a.dealership_id AND a.id < b.id "
-        f"WHERE a.{own} <> '' AND {live}{restricted}"
+        # Both sides' NOT (... = ''): implied by the join, but SQLite uses a partial index only when the
+        # query states the index's condition in its very words (migration 0012); without it each lookup
+        # scanned the dealership: 20 s per 2,000 imported rows.
+        f"WHERE NOT (a.{own} = '') AND NOT (b.{other} = '') AND {live}{restricted}"
         for own, other in _PHONE_JOINS
     ]
     selects.append(
         f"SELECT a.id, b.id, '{Reason.EMAIL.value}' FROM customers_customer a JOIN customers_customer b "
         "ON LOWER(b.email) = LOWER(a.email) AND b.dealership_id = a.dealership_id AND a.id < b.id "
-        f"WHERE a.email <> '' AND b.email <> '' AND {live}{restricted}"
+        f"WHERE NOT (a.email = '') AND NOT (b.email = '') AND {live}{restricted}"
     )
     selects.append(
         f"SELECT a.id, b.id, '{Reason.NAME_BIRTHDAY.value}' FROM customers_customer a JOIN customers_customer b "

@@ -168,8 +168,12 @@ class Customer(models.Model):
         ]
         indexes = [
             # Read by the duplicate detection (customers.duplicates): the phone has its own index.
-            models.Index(fields=["phone_alt"], name="customer_phone_alt", condition=~Q(phone_alt="")),
-            models.Index(Lower("email"), name="customer_email_lower", condition=~Q(email="")),
+            # The duplicate detection's joins (customers.duplicates) look a phone or an e-mail up within a
+            # dealership: with the dealership first, SQLite's planner takes these over the dealership's
+            # own index (which made each lookup a scan of the dealership: 20 s per 2,000 imported rows).
+            models.Index(fields=["dealership", "phone"], name="customer_dealership_phone", condition=~Q(phone="")),
+            models.Index(fields=["dealership", "phone_alt"], name="customer_phone_alt", condition=~Q(phone_alt="")),
+            models.Index("dealership", Lower("email"), name="customer_email_lower", condition=~Q(email="")),
             models.Index(
                 fields=["dealership", "last_name", "first_name", "birthday"], name="customer_name_birthday",
                 condition=Q(birthday__isnull=False),
