@@ -165,13 +165,26 @@ def mileage_priors(*, refresh: bool = False) -> dict[str, float]:
             return waited
     try:
         priors = _priors_in_database() if connection.vendor == "postgresql" else _priors_streamed()
+        priors = priors_core.settled_priors(priors, _cache_get(PRIORS_IN_USE_KEY))
         cache.set(PRIORS_CACHE_KEY, priors, PRIORS_CACHE_SECONDS)
+        cache.set(PRIORS_IN_USE_KEY, priors, None)  # kept: the next computation settles against it
     finally:
         _unlock_priors()
     return priors
 
 
 PRIORS_LOCK_KEY = "forecast:priors:computing"
+# The priors last put in use, without expiry: a new computation keeps each one that barely moved
+# (customers.core.priors.settled_priors), so a median wobbling across a rounding step re-plans nothing.
+PRIORS_IN_USE_KEY = "forecast:priors:in-use"
+
+
+def _cache_get(key: str) -> dict[str, float] | None:
+    try:
+        value = cache.get(key)
+    except Exception:  # noqa: BLE001 - no cache (Redis down): nothing to settle against
+        return None
+    return dict(value) if value else None
 # How long the others wait for the process computing the priors (about 20 s at 1,000,000 vehicles).
 PRIORS_WAIT_SECONDS = 120
 

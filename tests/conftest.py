@@ -47,6 +47,17 @@ def tasks_queued_not_run():
 
 
 @pytest.fixture(autouse=True)
+def _no_priors_in_use_from_another_test():
+    """The priors in use outlive a test in the cache (no expiry; customers.forecasting): another test's
+    dealership may have had the same id, so each test starts with none to settle against."""
+    from django.core.cache import cache
+
+    from customers.forecasting import PRIORS_IN_USE_KEY
+
+    cache.delete(PRIORS_IN_USE_KEY)
+
+
+@pytest.fixture(autouse=True)
 def _browser_test(request):
     """A browser test runs at a fixed, ticking moment, and nothing in its pages may be refused by the
     Content-Security-Policy (tests/browser.py says why and how)."""

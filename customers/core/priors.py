@@ -9,7 +9,10 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable
 
-__all__ = ["median_priors", "prior_for", "priors_from_medians"]
+__all__ = ["PRIOR_SETTLE_KM", "median_priors", "prior_for", "priors_from_medians", "settled_priors"]
+
+#: A prior moves only when its new median is this far (km a month) from the one in use.
+PRIOR_SETTLE_KM = 100.0
 
 
 def median_priors(observed: Iterable[tuple[int, str, str, float]], *, min_cars: int = 5) -> dict[str, float]:
@@ -44,3 +47,18 @@ def prior_for(priors: dict[str, float], *, dealership_id: int, make: str, model:
 
 def _round50(value: float) -> float:
     return float(round(value / 50) * 50)
+
+
+def settled_priors(new: dict[str, float], previous: dict[str, float] | None) -> dict[str, float]:
+    """The new priors, but each keeps its previous value while the new one is within ``PRIOR_SETTLE_KM``.
+
+    A prior is one of every forecast's inputs (and in every vehicle's plan fingerprint): a median
+    that crosses a 50-km rounding step back and forth as a few cars' estimates drift would otherwise
+    re-plan all the group's vehicles on each crossing. Only a real move (two steps) changes it."""
+    if not previous:
+        return dict(new)
+    settled = {}
+    for key, value in new.items():
+        old = previous.get(key)
+        settled[key] = old if old is not None and abs(value - old) < PRIOR_SETTLE_KM else value
+    return settled

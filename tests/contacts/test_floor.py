@@ -14,8 +14,9 @@ from tests.contacts.calls.helpers import NOW, claimed, record
 from tests.contacts.factories import DAY, make_call_task
 
 pytestmark = pytest.mark.django_db
-# Rules, staff, agents, agents' counts, claims, waiting calls, capacities set today, calls done, calls left.
-FLOOR_QUERIES = 9
+# Rules, staff, agents, agents' counts, claims, agents' presence, waiting calls, capacities set today, calls
+# done, calls left.
+FLOOR_QUERIES = 10
 
 
 def _summary(dealerships):

@@ -66,3 +66,12 @@ def test_a_process_that_finds_another_computing_the_priors_waits_for_its_result(
     assert priors == {"1": 1250.0}
     assert len(sleeps) == 3
     cache.clear()
+
+
+def test_a_prior_moves_only_when_its_median_really_moves():
+    from customers.core.priors import PRIOR_SETTLE_KM, settled_priors
+
+    previous = {"1|kia|rio": 1200.0, "1": 1300.0}
+    new = {"1|kia|rio": 1250.0, "1": 1300.0 + PRIOR_SETTLE_KM, "2": 900.0}
+    assert settled_priors(new, previous) == {"1|kia|rio": 1200.0, "1": 1400.0, "2": 900.0}
+    assert settled_priors(new, None) == new
