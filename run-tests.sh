@@ -19,4 +19,10 @@ if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/
 fi
 # One test after another: a parallel run (pytest-xdist, installed: add `-n 2`) is quicker on a quiet
 # machine, but twice hung at its end on a live-server browser test, so it is not the default.
+# `--quick` is the inner loop while coding: every test but the browser ones and the schema fuzz, on
+# both cores (the browser tests' hang is what keeps the whole suite serial).
+if [ "${1:-}" = "--quick" ]; then
+  shift
+  exec .venv/bin/python -m pytest -n 2 -m "not browser and not fuzz" "$@"
+fi
 exec .venv/bin/python -m pytest "$@"

@@ -20,3 +20,7 @@ from clm.settings import *  # noqa: E402,F403
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     VAR_DIR.mkdir(parents=True, exist_ok=True)  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-clm-{os.getpid()}.sqlite3")}  # noqa: F405
+
+# Tests only: a fast password hash. Django's default (PBKDF2, a million rounds) is meant to be slow,
+# and the suite creates and logs in hundreds of users; the product keeps the default.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

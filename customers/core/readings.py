@@ -168,8 +168,9 @@ def newest_typo(ordinals: list[int], odometers: list[int], dropped: Sequence[int
     """Why the newest kept reading is a typo, judged against the car's own rate; None when it is not.
 
     ``dropped``: the days (ordinals, sorted) of the readings the chain already dropped. A segment that
-    spans one is no evidence of the car's rate (over that gap the readings disagreed), so it is left
-    out of the steady rate, and the newest segment spanning one is not judged at all.
+    spans one is no evidence of the car's rate (over that gap the readings disagreed, and the dropped
+    reading may hide a change of pace): when one lies among the segments the steady rate is read from,
+    or in the newest segment, the newest reading is not judged.
 
     Nothing after the newest reading can contradict it, so the chain keeps a plausible typo there and
     the due date moves by months. When the car drove steadily (its last three to six segments of a week
@@ -187,8 +188,10 @@ def newest_typo(ordinals: list[int], odometers: list[int], dropped: Sequence[int
         return None
     rates = []
     for k in range(len(ordinals) - 2, 0, -1):
+        if spans_dropped(k):
+            return None  # a dropped reading among the recent segments may hide a change of pace
         days = ordinals[k] - ordinals[k - 1]
-        if days >= 7 and not spans_dropped(k):
+        if days >= 7:
             rates.append((odometers[k] - odometers[k - 1]) / days)
         if len(rates) == 6:
             break
