@@ -25,11 +25,22 @@ https://smscentre.com/api/http/status_messages/status_answer/ for ``status.php``
   ``{"status": S, "last_date": "...", "last_timestamp": T, "flag": F, "err": E}``; errors are
   ``{"error": "...", "error_code": N}`` with N 1, 2, 4, 5 (deleting a message) or 9 (too many
   requests). As documented.
-- NOT CHECKED, the stored pages did not include them: the meaning of each status number S (here
-  -3 no such message; 1, 2, 4 delivered / read / link followed; 3, 20, 23, 24 failed; 22, 25 a bad
-  number; anything else still under way), and the field names of the delivery callback SMSC posts
-  to the URL set in the account ("Передача статусов на обработчик клиента"; read here as id, phone,
-  status, err). Check both against the account's documentation before going live.
+- Status numbers S, checked against https://smscentre.com/api/http/status_messages/statuses/
+  (SMSC's English documentation; stored copy read on 2026-12-02): -3 message not found (no
+  message for that phone and id), -2 stopped (only messages of a paused mailing list, which we do
+  not use), -1 waiting to be sent, 0 handed to the operator, 1 delivered, 2 read (e-mail only),
+  3 expired (not delivered within its lifetime), 4 link followed (delivered, and the short link in
+  it clicked). As documented: -3 is NOT_FOUND, 1, 2, 4 are delivered, 3 failed, -2, -1, 0 still
+  under way.
+- STILL UNVERIFIED (the stored copy of that page ends after status 4): 20 cannot be delivered,
+  22 wrong number, 23 forbidden, 24 not enough money, 25 number not available; and the field names
+  of the delivery callback SMSC posts to the URL set in the account ("Передача статусов и сообщений
+  на обработчик Клиента" under РАЗНОЕ in SMSC's HTTP API documentation; read here as id, phone,
+  status, err). No stored copy of that page showed its field list (a reseller's copy of the same
+  documentation, https://smstraf.ru/api/http/miscellaneous/callback/, stops before it). Check both
+  against SMSC's pages before going live. The delivered statuses are all verified, so an error
+  in the unverified ones can misfile or delay a failure (or mark a phone bad wrongly for 22/25);
+  it cannot report a delivery that did not happen.
 """
 
 from __future__ import annotations
@@ -55,6 +66,8 @@ SEND_ERRORS: dict[int, tuple[bool, bool, str]] = {
 DUPLICATE_REQUEST = 9
 NOT_FOUND = -3
 # status.php / callback statuses → our delivery state; a bad number marks the phone.
+# -3, 1, 2, 3, 4 as documented at https://smscentre.com/api/http/status_messages/statuses/;
+# 20, 22, 23, 24, 25 are unverified (see the module docstring).
 DELIVERED_STATUSES = {1, 2, 4}  # delivered, read, link followed
 FAILED_STATUSES = {3: "expired", 20: "cannot be delivered", 23: "forbidden", 24: "not enough money"}
 BOUNCED_STATUSES = {22: "wrong number", 25: "number not available"}
@@ -105,7 +118,10 @@ class SmscSender:
 
 
 def read_report(fields: dict[str, str]) -> DeliveryReport | None:
-    """An SMSC delivery callback (id, phone, status, err) as a report; None for one we cannot read."""
+    """An SMSC delivery callback as a report; None for one we cannot read.
+
+    Reads ``id`` and ``status`` (field names not yet checked against SMSC's callback page, see the
+    module docstring)."""
     try:
         status = int(fields.get("status", ""))
     except ValueError:

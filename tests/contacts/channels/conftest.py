@@ -141,10 +141,13 @@ def smsc_answer(provider: FakeProvider, path: str, fields: dict[str, str], heade
             return 200, {"error": "duplicate request, wait a minute", "error_code": 9}
         sent[(phone, message_id)] = time.monotonic()
         provider.state.setdefault("delivered_texts", []).append((phone, message_id, fields.get("mes", "")))
+        # success shape {"id", "cnt"} not checked against SMSC's pages (the adapter reads only error_code)
         return 200, {"id": message_id, "cnt": 1}
     if path == "/sys/status.php":
         known = (fields.get("phone", ""), fields.get("id", "")) in sent
         # the documented fmt=3 answer: status, last_date, last_timestamp, flag, err
+        # (https://smscentre.com/api/http/status_messages/status_answer/); status 1 delivered,
+        # -3 message not found (https://smscentre.com/api/http/status_messages/statuses/)
         return 200, {"status": 1 if known else -3, "last_date": "02.12.2026 10:00:00", "last_timestamp": 1796205600,
                      "flag": 0, "err": 0}
     return 404, {"error": "no such method"}
