@@ -2,7 +2,7 @@
 
 Calls outside the dealership's working days and holidays, closer than the gap, over the caps, outside
 an agenda item's window, or on a refused channel are counted by rule. The product's own output must
-audit to zero (tests/contacts/test_queues.py).
+audit to zero (tests/contacts/queues/test_build.py).
 """
 
 from __future__ import annotations

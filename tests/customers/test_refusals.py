@@ -29,7 +29,7 @@ VIN = "XTA21099043567891"
 
 
 def _due_for_service(dealership, **customer) -> Customer:
-    """Due for maintenance early in December 2026: a call is built on DAY (as tests/contacts/test_queues)."""
+    """Due for maintenance early in December 2026: a call is built on DAY (as tests/contacts/queues/helpers)."""
     owner = factories.CustomerFactory(dealership=dealership, **customer)
     sale = factories.SaleFactory(vehicle__owner=owner, vehicle__vin=VIN, sold_on=dt.date(2025, 12, 20), external_id="S-1")
     factories.OdometerReadingFactory(vehicle=sale.vehicle, read_on=dt.date(2025, 12, 20), odometer_km=0, source="sale")

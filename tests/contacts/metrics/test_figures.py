@@ -1,13 +1,11 @@
+"""The period's figures (contacts.metrics.figures) on small hand-built histories: repeat sales, service
+returns, empty periods, dormant customers, dead contacts and the forecast's accuracy."""
+
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import json
 
 import pytest
-from django.core.management import CommandError, call_command
-from django.urls import reverse
 
 from contacts import metrics
 from tests import factories
@@ -52,41 +50,6 @@ def test_empty_period_gives_no_rate_instead_of_an_error(moscow):
     assert figures["repeat_sale"]["rate"] is None
     assert figures["service_return"]["rate"] is None
     assert figures["retention"]["crr"] is None
-
-
-@pytest.mark.django_db
-def test_agents_cannot_open_the_dashboard_and_managers_can(client, agent, manager):
-    client.force_login(agent)
-    assert client.get(reverse("contacts:dashboard")).status_code == 403
-    client.force_login(manager)
-    response = client.get(reverse("contacts:dashboard"))
-    assert response.status_code == 200
-    assert "repeat-sale rate" in response.content.decode()
-
-
-@pytest.mark.django_db
-def test_figures_csv_round_trips(client, manager, moscow):
-    # given
-    factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=D(2025, 1, 10))
-    client.force_login(manager)
-    # when
-    response = client.get(reverse("contacts:dashboard"), {"from": "2025-01-01", "to": "2025-12-31", "export": "figures"})
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    # then
-    assert rows[0] == ["Figure", "Value"]
-    values = dict(rows[1:])
-    assert values["Buyers"] == "1"
-    assert float(values["Repeat-sale rate, %"]) == 0.0
-
-
-@pytest.mark.django_db
-def test_export_metrics_command_writes_json_and_refuses_bad_dates(capsys, moscow):
-    call_command("export_metrics", "--from", "2025-01-01", "--to", "2025-12-31", "--dealership", "msk", "--format", "json")
-    assert json.loads(capsys.readouterr().out)["period"] == {"from": "2025-01-01", "to": "2025-12-31"}
-    with pytest.raises(CommandError, match="is not a date"):
-        call_command("export_metrics", "--from", "31.12.2025", "--to", "2025-12-31")
-    with pytest.raises(CommandError, match="No dealership"):
-        call_command("export_metrics", "--from", "2025-01-01", "--to", "2025-12-31", "--dealership", "nope")
 
 
 @pytest.mark.django_db
