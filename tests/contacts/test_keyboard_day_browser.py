@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import pytest
 
-from contacts.models import CallTask, Handoff
+from contacts.models import AgentPresence, CallTask, Handoff
 from customers.models import OdometerReading
 from tests import factories
 from tests.browser import CHROMIUM, login
@@ -26,6 +27,7 @@ pytestmark = [
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium (apt-get install chromium)"),
 ]
 
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CALLS = int(os.environ.get("CLM_KEYBOARD_DAY_CALLS", "30"))
 
 
@@ -82,4 +84,12 @@ def test_a_day_of_calls_needs_no_mouse_but_dial(browser, live_server, open_deale
     assert OdometerReading.objects.filter(source="call", vehicle__owner__call_tasks__in=reached).count() == len(reached)
     assert Handoff.objects.filter(kind=Handoff.Kind.BOOKING).count() == sum(o == "booked" for _, o in worked)
     assert {t.pk for t in tasks} == {task_id for task_id, _ in worked}
+    # and: the queue, once the day's calls are done, offers a pause; the floor then shows it
+    page.goto(f"{live_server.url}/calls/queue/")
+    with page.expect_navigation():
+        page.click("#pause")
+    assert "Paused since" in page.inner_text("#paused")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "queue-paused.png"))
+    assert AgentPresence.objects.get(user=agent).state == "paused"
     print(f"\n{CALLS} calls worked from the keyboard in {seconds:.1f} s ({seconds / CALLS:.2f} s a call, the browser's and the server's time)")
