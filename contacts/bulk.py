@@ -68,7 +68,7 @@ def update_touchpoints(rows: Sequence[tuple[Any, ...]]) -> None:
     """Write moved touchpoints' new dates, reasons and status, given as tuples in UPDATE_COLUMNS order
     without ``updated_at``; an issued or done touchpoint is never moved (must run inside a transaction)."""
     now = timezone.now()
-    if not bulk.uses_copy(len(rows)):
+    if not bulk.uses_copy(len(rows), update=True):
         fields = [name for name in UPDATE_COLUMNS if name != "id"]
         movable = Touchpoint.objects.filter(status__in=MOVABLE_STATUSES, id__in=[row[0] for row in rows])
         still_movable = set(movable.values_list("id", flat=True))

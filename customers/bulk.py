@@ -24,8 +24,14 @@ COPY_THRESHOLD = 500
 ANALYZE_AFTER_ROWS = 5000
 
 
-def uses_copy(rows: int) -> bool:
-    return connection.vendor == "postgresql" and rows >= COPY_THRESHOLD
+# Updates go through the temporary table from far fewer rows: Django's bulk_update builds a CASE
+# expression per row and field in Python (~2 ms a row for a touchpoint's eight fields; 1.2 s of a
+# 1.6 s chunk on a night when 3 % of the vehicles changed), the temporary table costs a fixed few ms.
+UPDATE_COPY_THRESHOLD = 20
+
+
+def uses_copy(rows: int, *, update: bool = False) -> bool:
+    return connection.vendor == "postgresql" and rows >= (UPDATE_COPY_THRESHOLD if update else COPY_THRESHOLD)
 
 
 def _through_temp(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], statement: str) -> int:

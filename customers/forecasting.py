@@ -378,7 +378,7 @@ def _write_habit_errors(changed: list[tuple[int, int, int | None]]) -> None:
     if not changed:
         return
     columns = ("id", "habit_error_stamp", "habit_error_days")
-    if bulk.uses_copy(len(changed)):
+    if bulk.uses_copy(len(changed), update=True):
         bulk.update("customers_servicevisit", columns, changed, key="id")
         return
     ServiceVisit.objects.bulk_update(
@@ -408,7 +408,7 @@ def _write_forecasts(
         bulk.insert("customers_vehicleforecast", columns, map(values, to_create), on_conflict="ON CONFLICT (vehicle_id) DO NOTHING")
     else:
         VehicleForecast.objects.bulk_create(to_create, batch_size=2000, ignore_conflicts=True)
-    if bulk.uses_copy(len(to_update)):
+    if bulk.uses_copy(len(to_update), update=True):
         bulk.update("customers_vehicleforecast", columns, map(values, to_update), key="vehicle_id")
     else:
         VehicleForecast.objects.bulk_update(to_update, STORED_FIELDS, batch_size=2000)
