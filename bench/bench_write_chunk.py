@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import io
 import json
 import os
 import platform
@@ -44,6 +43,7 @@ import django  # noqa: E402
 
 django.setup()
 
+import bench_replan  # noqa: E402  (the raw COPY every re-plan benchmark prints)
 from django.db import connection, transaction  # noqa: E402
 
 from contacts.planning import chunk  # noqa: E402
@@ -51,10 +51,6 @@ from contacts.planning.chunk import replan  # noqa: E402
 from customers.forecasting import mileage_priors  # noqa: E402
 from customers.models import Vehicle  # noqa: E402
 
-COLUMNS = (
-    "id, vehicle_id, customer_id, template_id, cycle_start, occurrence, due_on, window_start, window_end, status, "
-    "reason, reason_detail, resolution, updated_at"
-)
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -90,22 +86,7 @@ class CommitTimer:
 
 
 def raw_copy_of(first: int, last: int) -> tuple[float, int]:
-    buffer = io.BytesIO()
-    with connection.cursor() as cursor:
-        query = f"COPY (SELECT {COLUMNS} FROM contacts_touchpoint WHERE vehicle_id >= {first} AND vehicle_id < {last}) TO STDOUT"
-        with cursor.copy(query) as copy:
-            for data in copy:
-                buffer.write(data)
-        cursor.execute("DROP TABLE IF EXISTS touchpoint_copy")
-        cursor.execute("CREATE TEMP TABLE touchpoint_copy (LIKE contacts_touchpoint INCLUDING DEFAULTS)")
-        started = time.perf_counter()
-        with cursor.copy(f"COPY touchpoint_copy ({COLUMNS}) FROM STDIN") as copy:
-            copy.write(buffer.getvalue())
-        elapsed = time.perf_counter() - started
-        cursor.execute("SELECT count(*) FROM touchpoint_copy")
-        rows = cursor.fetchone()[0]
-        cursor.execute("DROP TABLE touchpoint_copy")
-    return elapsed, rows
+    return bench_replan.copy_ceiling(f"vehicle_id >= {first} AND vehicle_id < {last}")
 
 
 _shipped_commit = chunk._commit_without_waiting_for_the_disk
