@@ -10,8 +10,8 @@ from typing import Any
 
 from django.db.models import Max
 
-from contacts.core.plan_engine import TemplateSpec
-from contacts.models import REACHED_OUTCOMES, Anchor, CallAttempt, Handoff, Touchpoint, TouchpointTemplate
+from contacts.core.plan_engine import CONDITIONAL_ANCHORS, TemplateSpec
+from contacts.models import REACHED_OUTCOMES, CallAttempt, Handoff, Touchpoint, TouchpointTemplate
 from customers.forecasting import SaleRow, VehicleRow
 from customers.models import Dealership, OdometerReading, Sale, ServiceVisit, Vehicle
 
@@ -163,16 +163,12 @@ def _load_contact_facts(facts: ChunkFacts, in_chunk: dict[str, Any], wanted: set
             facts.booked[vehicle_id] = booked_on
 
 
-#: The anchors whose touchpoints are dated when their condition is found (contacts.core.plan_engine.anchors).
-CONDITIONAL_ANCHORS = (Anchor.MISSED_MAINTENANCE, Anchor.LAPSED, Anchor.KEEP_ALIVE)
-
-
 def _load_conditional_days(facts: ChunkFacts, in_chunk: dict[str, Any], wanted: set[int]) -> None:
     """The day each stored conditional touchpoint was planned for (cancelled ones are not: a condition
     that went away and came back is found anew)."""
     days: dict[int, list[tuple[str, dt.date, int, dt.date]]] = defaultdict(list)
     for vehicle_id, code, cycle_start, occurrence, due_on in (
-        Touchpoint.objects.filter(**in_chunk, template__anchor__in=CONDITIONAL_ANCHORS)
+        Touchpoint.objects.filter(**in_chunk, template__anchor__in=sorted(CONDITIONAL_ANCHORS))
         .exclude(status=Touchpoint.Status.CANCELLED)
         .order_by("vehicle_id", "template__code", "cycle_start", "occurrence")
         .values_list("vehicle_id", "template__code", "cycle_start", "occurrence", "due_on")

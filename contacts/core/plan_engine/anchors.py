@@ -10,6 +10,7 @@ from typing import Final
 from contacts.core.plan_engine.dates import _months_between, _on_month_day
 from contacts.core.plan_engine.planner import _BOOKING_MATCH, _VISIT_MATCH, _Planner, warranty_end
 from contacts.core.plan_engine.rules import _Rule
+from contacts.core.plan_engine.types import KEEP_ALIVE_BLOCKING_ANCHORS
 from customers.core.calendar import add_months
 
 _SMALL_INTS: Final = tuple(str(n) for n in range(367))  # season indexes (at most 366 month-days)
@@ -237,10 +238,7 @@ def plan_keep_alive(planner: _Planner, rule: _Rule, lapsed_planned: bool) -> Non
 def _still_open_conditional(rule: _Rule, due_on: date, today: date) -> bool:
     """A missed-maintenance or reactivation call dated before today whose window is still open: it
     keeps its day (``_Planner.conditional_day``) and is still to come, as a call dated ahead is."""
-    return rule.anchor in _CONDITIONAL_ANCHORS and due_on < today <= due_on + rule.window_end
-
-
-_CONDITIONAL_ANCHORS: Final = frozenset({"missed_maintenance", "lapsed"})
+    return rule.anchor in KEEP_ALIVE_BLOCKING_ANCHORS and due_on < today <= due_on + rule.window_end
 
 
 _PLANNERS: Final[dict[str, Callable[[_Planner, _Rule], None]]] = {

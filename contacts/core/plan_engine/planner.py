@@ -175,10 +175,8 @@ class _Planner:
         self._kpm = "" if kpm is None else f"{kpm:.0f}"
         self._planned_on: dict[tuple[str, int], date] | None = None
 
-    def conditional_day(self, rule: _Rule, occurrence: int, threshold: date) -> date:
-        """The day of a conditional touchpoint whose threshold has come: the day it was planned for
-        when it is still stored so (and on or after the threshold), else today. It does not move with
-        every new today: its window runs out as the program says every touchpoint's does."""
+    def stored_day(self, code: str, occurrence: int) -> date | None:
+        """The day this cycle's conditional touchpoint was stored for (``VehicleFacts.conditional_planned_on``)."""
         planned_on = self._planned_on
         if planned_on is None:
             start = self.start
@@ -187,8 +185,14 @@ class _Planner:
                 for code, cycle_start, occurrence, day in self.facts.conditional_planned_on
                 if cycle_start == start
             }
+        return planned_on.get((code, occurrence))
+
+    def conditional_day(self, rule: _Rule, occurrence: int, threshold: date) -> date:
+        """The day of a conditional touchpoint whose threshold has come: the day it was planned for
+        when it is still stored so (and on or after the threshold), else today. It does not move with
+        every new today: its window runs out as the program says every touchpoint's does."""
         today = self.today
-        stored = planned_on.get((rule.code, occurrence))
+        stored = self.stored_day(rule.code, occurrence)
         if stored is not None and threshold <= stored <= today:
             return stored
         return max(threshold, today)

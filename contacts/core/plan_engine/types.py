@@ -33,6 +33,11 @@ ANCHORS: Final[tuple[str, ...]] = get_args(Anchor)
 RECURRENCES: Final[tuple[str, ...]] = get_args(Recurrence)
 CHANNELS: Final[tuple[str, ...]] = get_args(ChannelCode)
 PHASES: Final[tuple[str, ...]] = get_args(Phase)
+#: The anchors whose touchpoint is dated when its condition is found (and then keeps that day:
+#: ``VehicleFacts.conditional_planned_on``).
+CONDITIONAL_ANCHORS: Final[frozenset[str]] = frozenset({"missed_maintenance", "lapsed", "keep_alive"})
+#: The conditional calls that keep a keep-alive back while their window is open.
+KEEP_ALIVE_BLOCKING_ANCHORS: Final[frozenset[str]] = frozenset({"missed_maintenance", "lapsed"})
 SALE_KINDS: Final[tuple[str, ...]] = get_args(SaleKind)
 
 #: The recurrences each anchor allows.

@@ -22,6 +22,8 @@ from contacts.core.plan_engine.planner import _Planner, cycle_sale
 from contacts.core.plan_engine.rules import _compile, _Rule
 from contacts.core.plan_engine.types import (
     AFTER_CYCLE_HORIZON_MONTHS,
+    CONDITIONAL_ANCHORS,
+    KEEP_ALIVE_BLOCKING_ANCHORS,
     PlannedTouchpoint,
     TemplateSpec,
     VehicleFacts,
@@ -31,7 +33,6 @@ from customers.core.calendar import add_months, first_day_when_months_reach
 __all__ = ["plan_valid_until"]
 
 _ONE_DAY = timedelta(days=1)
-_CONDITIONAL = frozenset({"missed_maintenance", "lapsed", "keep_alive"})
 
 
 
@@ -66,7 +67,7 @@ def plan_valid_until(
     ahead(planner.start)
     ahead(planner.cycle_end)
     rules = [r for r in _compile(templates) if r.is_active]
-    conditional = [r for r in rules if r.anchor in _CONDITIONAL]
+    conditional = [r for r in rules if r.anchor in CONDITIONAL_ANCHORS]
     if conditional:
         _conditional_days(planner, conditional, planned, ahead, candidates)
     traded = facts.traded_in_on
@@ -118,13 +119,8 @@ def _conditional_days(
     if pinned_codes:
         # dated today the first time it is found: tomorrow it keeps that day once stored (a fact the
         # fingerprint sees), else it moves to tomorrow
-        stored = {
-            (code, occurrence): day
-            for code, cycle_start, occurrence, day in planner.facts.conditional_planned_on
-            if cycle_start == planner.start
-        }
         if any(
-            tp.code in pinned_codes and tp.due_on <= today and stored.get((tp.code, tp.occurrence)) != tp.due_on
+            tp.code in pinned_codes and tp.due_on <= today and planner.stored_day(tp.code, tp.occurrence) != tp.due_on
             for tp in planned
         ):
             candidates.append(tomorrow)
@@ -140,7 +136,7 @@ def _keep_alive_blocked_until(
 ) -> None:
     """The day the calls keeping a keep-alive (dated ``day``) back are past: a call dated between today
     and ``day`` the day after its date, a conditional one dated before today the day after its window."""
-    conditional = {r.code for r in rules if r.anchor in ("missed_maintenance", "lapsed")}
+    conditional = {r.code for r in rules if r.anchor in KEEP_ALIVE_BLOCKING_ANCHORS}
     ends = [
         (tp.window_end if tp.code in conditional else tp.due_on) + _ONE_DAY
         for tp in planned

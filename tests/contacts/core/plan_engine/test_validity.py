@@ -6,7 +6,13 @@ import dataclasses
 import random
 from datetime import date, timedelta
 
-from contacts.core.plan_engine import SaleFact, VehicleFacts, plan_valid_until, plan_vehicle
+from contacts.core.plan_engine import (
+    CONDITIONAL_ANCHORS,
+    SaleFact,
+    VehicleFacts,
+    plan_valid_until,
+    plan_vehicle,
+)
 from contacts.core.program import DEFAULT_PROGRAM
 
 
@@ -47,7 +53,7 @@ def test_the_plan_is_the_same_every_day_until_its_validity_ends() -> None:
     assert sorted(lengths)[len(lengths) // 2] > 14  # the median plan stays valid for weeks
 
 
-_CONDITIONAL_CODES = {t.code for t in DEFAULT_PROGRAM if t.anchor in ("missed_maintenance", "lapsed", "keep_alive")}
+_CONDITIONAL_CODES = {t.code for t in DEFAULT_PROGRAM if t.anchor in CONDITIONAL_ANCHORS}
 
 
 def _stored(facts: VehicleFacts, planned) -> VehicleFacts:
