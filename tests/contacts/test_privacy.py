@@ -285,3 +285,16 @@ def test_the_pages_record_who_exported_and_erased(client, held, manager, path):
     action = trail.Action.ERASE if path == "contacts:customer_erase" else trail.Action.EXPORT
     entry = AuditEntry.objects.get(action=action)
     assert (entry.actor_name, entry.address, entry.customer_id) == ("mike", "10.0.0.7", held.pk)
+
+
+def test_an_erased_value_is_said_in_the_readers_language():
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from contacts.privacy import ERASED
+
+    page = Template("{% load wording %}{{ value|erased_words }} {{ other|erased_words }}")
+    with translation.override("ru"):
+        assert page.render(Context({"value": ERASED, "other": "звонил жене"})) == "стёрто звонил жене"
+    with translation.override("en"):
+        assert page.render(Context({"value": ERASED, "other": None})) == "erased None"
