@@ -88,3 +88,27 @@ def test_a_stored_conditional_touchpoint_keeps_its_day_and_the_plan_stays_valid_
     assert checked > 8_000
     assert moved > 20  # the sample has conditional touchpoints that kept their day
     assert one_day < 300 * 0.05  # without the stored days over a third of plans last one day
+
+
+def test_a_keep_alive_waits_while_a_stored_missed_maintenance_call_is_still_open() -> None:
+    # given: a car whose maintenance was due 40 days ago (no visit), its missed-maintenance call stored
+    # for its threshold 10 days ago, and nobody reached for 11 months and 5 days
+    today = date(2026, 6, 1)
+    facts = VehicleFacts(
+        vehicle_id=1, customer_id=1, sales=(SaleFact(date(2024, 6, 1), "new", 0),), today=today,
+        km_per_month=1500, maintenance_due_dates=(today - timedelta(days=40),), maintenance_due_drivers=("km",),
+        last_reached_contact_on=date(2025, 6, 27),
+    )
+    missed = next(tp for tp in plan_vehicle(DEFAULT_PROGRAM, facts) if tp.code == "missed_service")
+    stored = dataclasses.replace(facts, conditional_planned_on=(
+        (missed.code, missed.cycle_start, missed.occurrence, today - timedelta(days=10)),))
+
+    def codes_on(day: date) -> set[str]:
+        return {tp.code for tp in plan_vehicle(DEFAULT_PROGRAM, dataclasses.replace(stored, today=day))
+                if tp.due_on >= day - timedelta(days=14)}
+
+    # then: while the stored call's window is open, no keep-alive; the day after it closes, the keep-alive
+    window_end = today - timedelta(days=10) + timedelta(days=14)
+    assert "missed_service" in codes_on(today) and "keep_alive" not in codes_on(today)
+    assert "keep_alive" not in codes_on(window_end)
+    assert "keep_alive" in codes_on(window_end + timedelta(days=1))
