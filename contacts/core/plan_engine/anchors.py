@@ -187,15 +187,21 @@ def plan_missed_maintenance(planner: _Planner, rule: _Rule) -> None:
         if lower <= max(threshold, today) < upper:
             missed.append((number, due.isoformat(), driver, threshold))
     if missed:
-        number, due_iso, driver, threshold = missed[-1]
-        day = planner.conditional_day(rule, number, threshold)
+        number, due_iso, driver, _threshold = missed[-1]
+        # One touchpoint per car for its misses: when one is stored already for a maintenance still
+        # missed, it stays that touchpoint (a new reading that renumbers the latest miss must not
+        # make a second call about the same thing); else it is the latest miss's.
+        thresholds = {n: threshold for n, _due, _driver, threshold in missed}
+        kept = [n for n in planner.stored_occurrences(rule.code) if n in thresholds]
+        occurrence = max(kept) if kept else number
+        day = planner.conditional_day(rule, occurrence, thresholds[occurrence])
         if not lower <= day < upper:
             return
         detail = planner.due_detail(number, due_iso, driver)
         if len(missed) > 1:
             detail["missed_numbers"] = ",".join(str(n) for n, _due, _driver, _day in missed)
             detail["missed_since"] = missed[0][1]
-        planner.emit(rule, number, day, f"missed_maintenance:{due_iso}:TO-{number}", detail)
+        planner.emit(rule, occurrence, day, f"missed_maintenance:{due_iso}:TO-{number}", detail)
 
 
 def plan_lapsed(planner: _Planner, rule: _Rule) -> None:

@@ -175,8 +175,7 @@ class _Planner:
         self._kpm = "" if kpm is None else f"{kpm:.0f}"
         self._planned_on: dict[tuple[str, int], date] | None = None
 
-    def stored_day(self, code: str, occurrence: int) -> date | None:
-        """The day this cycle's conditional touchpoint was stored for (``VehicleFacts.conditional_planned_on``)."""
+    def _stored(self) -> dict[tuple[str, int], date]:
         planned_on = self._planned_on
         if planned_on is None:
             start = self.start
@@ -185,7 +184,15 @@ class _Planner:
                 for code, cycle_start, occurrence, day in self.facts.conditional_planned_on
                 if cycle_start == start
             }
-        return planned_on.get((code, occurrence))
+        return planned_on
+
+    def stored_day(self, code: str, occurrence: int) -> date | None:
+        """The day this cycle's conditional touchpoint was stored for (``VehicleFacts.conditional_planned_on``)."""
+        return self._stored().get((code, occurrence))
+
+    def stored_occurrences(self, code: str) -> list[int]:
+        """The occurrences of this cycle's stored (not cancelled) touchpoints of a conditional template."""
+        return [occurrence for stored_code, occurrence in self._stored() if stored_code == code]
 
     def conditional_day(self, rule: _Rule, occurrence: int, threshold: date) -> date:
         """The day of a conditional touchpoint whose threshold has come: the day it was planned for

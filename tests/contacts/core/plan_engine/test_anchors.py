@@ -198,6 +198,21 @@ def test_a_car_that_missed_several_maintenances_gets_one_missed_service_naming_t
     assert plan[0].reason_detail["missed_since"] == "2026-01-18"
 
 
+def test_a_new_reading_that_adds_a_miss_keeps_the_car_on_its_one_missed_service() -> None:
+    # given: the call about TO-1's miss is stored (here done); a later reading moves TO-2's due date so
+    # that it is missed too (found by the simulator: the car was called twice about its maintenance)
+    facts = _facts(
+        today=D(2026, 11, 22), maintenance_due_dates=(D(2026, 1, 18), D(2026, 7, 18)),
+        last_reached_contact_on=D(2025, 12, 1),
+        conditional_planned_on=(("missed_service", D(2025, 1, 15), 1, D(2026, 3, 1)),),
+    )
+    # when
+    plan = plan_vehicle([TEMPLATES_BY_CODE["missed_service"]], facts)
+    # then: still the one touchpoint of TO-1 (its key and day), telling both misses
+    assert [(tp.code, tp.occurrence, tp.due_on) for tp in plan] == [("missed_service", 1, D(2026, 3, 1))]
+    assert plan[0].reason_detail["missed_numbers"] == "1,2"
+
+
 def test_missed_service_is_dated_on_its_threshold_day() -> None:
     # given: today is exactly due + 30 days
     facts = _facts(today=D(2026, 10, 15), maintenance_due_dates=(D(2026, 9, 15),))
