@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
+
 from contacts import bulk
 from contacts.core.plan_engine import PlannedTouchpoint
 from contacts.models import CallTask, CallTaskItem, OutboxMessage, Touchpoint
@@ -85,6 +87,10 @@ def write_difference(
     wanted = _wanted(planned, template_ids, today_by_vehicle)
     stored = _stored(vehicle_ids)
     to_create, to_update = _compare(wanted, stored, result)
+    gone = _hold_parents({row[1] for row in to_create} | {row[6] for row in to_update}, set(template_ids.values()))
+    if gone:
+        to_create = [row for row in to_create if row[1] not in gone]
+        to_update = [row for row in to_update if row[6] not in gone]
     obsolete = [
         row[0]
         for key, row in stored.items()
@@ -106,6 +112,34 @@ def write_difference(
             status=Touchpoint.Status.CANCELLED, resolution="obsolete"
         )
     result.created, result.updated, result.cancelled = len(to_create), len(to_update), len(obsolete)
+
+
+def _hold_parents(customer_ids: set[int], template_ids: set[int]) -> set[int]:
+    """Lock the customers and templates the chunk's rows will point to against deletion until its
+    COMMIT (what each row's foreign-key check would do, once per parent instead of once per row: the
+    touchpoint's customer and template keys have no database constraint); returns the customers that
+    are gone (deleted since the chunk read its facts: their rows are not written). On SQLite a writing
+    transaction holds the whole database, so nothing can be deleted meanwhile."""
+    if connection.vendor != "postgresql" or not customer_ids:
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM customers_customer WHERE id = ANY(%s) ORDER BY id FOR KEY SHARE", [sorted(customer_ids)]
+        )
+        present = {row[0] for row in cursor.fetchall()}
+        cursor.execute(
+            "SELECT id FROM contacts_touchpointtemplate WHERE id = ANY(%s) ORDER BY id FOR KEY SHARE",
+            [sorted(template_ids)],
+        )
+    return customer_ids - present
+
+
+def drop_touchpoints_of_deleted_customer(sender: type, instance: Any, **kwargs: Any) -> None:
+    """After a customer's row is deleted (post_delete): delete the touchpoints still pointing at it.
+    Django's cascade deleted those it saw before; a re-plan that held the customer
+    (``_hold_parents``) made the deletion wait for its COMMIT, and the rows it wrote are seen only now.
+    (With a database constraint the deletion would have failed instead.)"""
+    Touchpoint.objects.filter(customer_id=instance.pk).delete()
 
 
 def _wanted(
