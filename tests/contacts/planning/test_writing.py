@@ -146,8 +146,9 @@ def test_the_rows_of_a_customer_deleted_since_the_chunk_read_its_facts_are_not_w
     assert Touchpoint.objects.filter(vehicle=other).count() == result.created > 0
 
 
+@pytest.mark.parametrize("deleted", ["customer", "vehicle"])
 @pytest.mark.django_db(transaction=True)
-def test_a_customer_deleted_while_a_re_plan_writes_for_them_leaves_no_touchpoint_behind(moscow):
+def test_a_customer_or_car_deleted_while_a_re_plan_writes_for_them_leaves_no_touchpoint_behind(moscow, deleted):
     if connection.vendor != "postgresql":
         pytest.skip("concurrency is tested on PostgreSQL")
     import threading
@@ -158,18 +159,22 @@ def test_a_customer_deleted_while_a_re_plan_writes_for_them_leaves_no_touchpoint
     from contacts.planning import writing
     from customers.models import Customer, Sale
 
-    # given: a planned car whose owner is about to be deleted (a customer with a sale cannot be)
+    # given: a planned car, it or its owner about to be deleted (neither can be while it has a sale)
     vehicle = bought_new(moscow)
     replan(vehicle_ids=[vehicle.id], now=NOW)
     customer = Customer.objects.get(pk=vehicle.owner_id)
     Sale.objects.filter(customer=customer).delete()
+    doomed = customer if deleted == "customer" else vehicle
     template = TouchpointTemplate.objects.get(code="accessories")
     held, errors = threading.Event(), []
 
     def re_plan_writing_for_them() -> None:
         try:
             with transaction.atomic():
-                assert writing._hold_parents({customer.pk}, {template.pk}) == set()
+                assert writing._hold_parents({
+                    "customers_vehicle": {vehicle.pk}, "customers_customer": {customer.pk},
+                    "contacts_touchpointtemplate": {template.pk},
+                }) == {}
                 Touchpoint.objects.create(
                     vehicle=vehicle, customer_id=customer.pk, template=template, cycle_start=dt.date(2025, 1, 1),
                     occurrence=9, due_on=dt.date(2026, 1, 1), window_start=dt.date(2026, 1, 1),
@@ -185,10 +190,10 @@ def test_a_customer_deleted_while_a_re_plan_writes_for_them_leaves_no_touchpoint
     thread = threading.Thread(target=re_plan_writing_for_them)
     thread.start()
     assert held.wait(30)
-    # when: the customer is deleted while the re-plan's new row is not yet committed
-    customer_id = customer.pk
-    customer.delete()
+    # when: the customer (or car) is deleted while the re-plan's new row is not yet committed
+    doomed_id = doomed.pk
+    doomed.delete()
     thread.join()
-    # then: nothing points at the deleted customer (the touchpoint's key has no database constraint)
+    # then: nothing points at what was deleted (the touchpoint's keys have no database constraint)
     assert errors == []
-    assert not Touchpoint.objects.filter(customer_id=customer_id).exists()
+    assert not Touchpoint.objects.filter(**{f"{deleted}_id": doomed_id}).exists()
