@@ -256,7 +256,7 @@ def accuracy(args: argparse.Namespace) -> None:
     print(
         f"{'fleet':<6}{'seed':>5} {'segment':<13}{'visits':>7} | {'invite':>6}{'±14':>7}{'±30':>7}{'median':>7}{'p90':>6}"
         f"{'bias':>7}{'inside':>7}{'width':>6} | {'prev+int ±14':>12}{'med':>6} | {'last two ±14':>12}{'med':>6} | "
-        f"{'avg ±14':>7}{'med':>6} | {'first n':>7}{'±14':>7}{'med':>6} | {'later ±14':>9}{'med':>6}"
+        f"{'avg ±14':>7}{'med':>6} | {'first n':>7}{'invite':>7}{'±14':>7}{'med':>6} | {'later ±14':>9}{'med':>6}"
         f" | {'true ±14':>10}{'med':>6}"
     )
     for name, make in (("demo", demo_cars), ("fleet", fleet_cars)):
@@ -283,7 +283,8 @@ def _row(report: dict[str, Any]) -> str:
         f"{_fmt(base['previous_plus_interval']['within_14_days']):>12}{_num(base['previous_plus_interval']['median_abs_error_days']):>6} | "
         f"{_fmt(base['last_two_readings']['within_14_days']):>12}{_num(base['last_two_readings']['median_abs_error_days']):>6} | "
         f"{_fmt(average.get('within_14_days')):>7}{_num(average.get('median_abs_error_days')):>6} | "
-        f"{first.get('visits', '-'):>7}{_fmt(first.get('within_14_days')):>7}{_num(first.get('median_abs_error_days')):>6} | "
+        f"{first.get('visits', '-'):>7}{_fmt(first.get('invitation_window')):>7}{_fmt(first.get('within_14_days')):>7}"
+        f"{_num(first.get('median_abs_error_days')):>6} | "
         f"{_fmt(later.get('within_14_days')):>9}{_num(later.get('median_abs_error_days')):>6}"
     )
 
