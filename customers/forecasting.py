@@ -155,8 +155,8 @@ def mileage_priors(*, refresh: bool = False) -> dict[str, float]:
     database's first re-plan plans with the priors its second does.
 
     Computed once for every worker: the first process to find the cache cold computes and stores them
-    while the others wait for the result (``PRIORS_LOCK_KEY``), instead of each re-reading the whole
-    fleet at once. On PostgreSQL they are counted in the database (``_PRIORS_SQL``: window and
+    (``PRIORS_LOCK_KEY``) while the others keep planning with the priors in use (``PRIORS_IN_USE_KEY``)
+    or, on a fresh database, wait for the result, instead of each re-reading the whole fleet at once. On PostgreSQL they are counted in the database (``_PRIORS_SQL``: window and
     ``percentile_cont``, sorts that spill to disk), elsewhere streamed a vehicle at a time
     (``_priors_streamed``). The nightly sweep computes them once before its chunks
     (contacts.tasks.replan_all_vehicles)."""
@@ -164,7 +164,9 @@ def mileage_priors(*, refresh: bool = False) -> dict[str, float]:
     if cached is not None:
         return dict(cached)
     if not refresh and not _lock_priors():
-        waited = _wait_for_priors()
+        # Another process is computing them (minutes at 10,000,000 vehicles): the priors in use until
+        # it is done, else its result.
+        waited = _cache_get(PRIORS_IN_USE_KEY) or _wait_for_priors()
         if waited is not None:
             return waited
     try:
@@ -190,13 +192,16 @@ def _cache_get(key: str) -> dict[str, float] | None:
     except Exception:  # noqa: BLE001 - no cache (Redis down): nothing to settle against
         return None
     return dict(value) if value else None
-# How long the others wait for the process computing the priors (about 20 s at 1,000,000 vehicles).
+# How long the others wait for the process computing the priors when none are in use yet (a fresh
+# database), and how long the lock outlives a process killed while computing them (5-8 s at 100,000
+# vehicles at load 5, bench/README.md: about ten minutes at 10,000,000).
 PRIORS_WAIT_SECONDS = 120
+PRIORS_LOCK_SECONDS = 30 * 60
 
 
 def _lock_priors() -> bool:
     try:
-        return bool(cache.add(PRIORS_LOCK_KEY, 1, PRIORS_WAIT_SECONDS))
+        return bool(cache.add(PRIORS_LOCK_KEY, 1, PRIORS_LOCK_SECONDS))
     except Exception:  # noqa: BLE001 - no cache (Redis down): every process computes its own
         return True
 

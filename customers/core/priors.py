@@ -20,6 +20,7 @@ __all__ = [
     "MIN_SEGMENT_DAYS",
     "MIN_SPAN_DAYS",
     "PRIOR_SETTLE_KM",
+    "SHRINK_CARS",
     "car_rate",
     "group_key",
     "latest_sale_kind",
@@ -40,6 +41,9 @@ MIN_SEGMENT_DAYS = 7
 
 #: A group needs this many observed cars.
 MIN_CARS = 5
+
+#: A group's median leans towards its parent group's by this many cars' worth (``priors_from_medians``).
+SHRINK_CARS = 20
 
 
 def car_rate(facts: Iterable[tuple[date, int]]) -> float | None:
@@ -113,8 +117,33 @@ def median_priors(observed: Iterable[tuple[int, str, str, str, float]], *, min_c
 
 def priors_from_medians(groups: Iterable[tuple[str, int, float]], *, min_cars: int = MIN_CARS) -> dict[str, float]:
     """The priors from (key, cars, median km a month) per group, the key as ``group_key`` makes it. For
-    medians counted in the database."""
-    return {key: _round50(median) for key, cars, median in groups if cars >= min_cars}
+    medians counted in the database.
+
+    A group's median leans towards its parent's (model and kind → model → dealership; kind →
+    dealership) by ``SHRINK_CARS`` cars' worth: a small group's median is mostly noise (25 cars of a
+    model bought used), a large one's stands on its own."""
+    counted = {key: (cars, median) for key, cars, median in groups if cars >= min_cars}
+    shrunk: dict[str, float] = {}
+
+    def value(key: str) -> float:
+        if key not in shrunk:
+            cars, median = counted[key]
+            parent = _parent(key)
+            if parent is not None and parent in counted:
+                median = (cars * median + SHRINK_CARS * value(parent)) / (cars + SHRINK_CARS)
+            shrunk[key] = median
+        return shrunk[key]
+
+    return {key: _round50(value(key)) for key in counted}
+
+
+def _parent(key: str) -> str | None:
+    parts = key.split("|")
+    if len(parts) == 4:
+        return "|".join(parts[:3])
+    if len(parts) in (2, 3):
+        return parts[0]
+    return None
 
 
 def prior_for(priors: dict[str, float], *, dealership_id: int, make: str, model: str, kind: str = "") -> float | None:

@@ -103,6 +103,22 @@ def test_a_process_that_finds_another_computing_the_priors_waits_for_its_result(
     cache.clear()
 
 
+def test_a_process_that_finds_another_computing_the_priors_plans_with_those_in_use_meanwhile(monkeypatch):
+    # given: another worker holds the lock (a computation of minutes on a large fleet), last night's
+    # priors are in use
+    cache.clear()
+    cache.add(forecasting.PRIORS_LOCK_KEY, 1, 60)
+    cache.set(forecasting.PRIORS_IN_USE_KEY, {"1": 1300.0}, None)
+    sleeps = []
+    monkeypatch.setattr(forecasting.time, "sleep", sleeps.append)
+    # when
+    priors = forecasting.mileage_priors()
+    # then: those, at once, without reading the fleet or waiting
+    assert priors == {"1": 1300.0}
+    assert sleeps == []
+    cache.clear()
+
+
 def test_a_prior_moves_only_when_its_median_really_moves():
     from customers.core.priors import PRIOR_SETTLE_KM, settled_priors
 

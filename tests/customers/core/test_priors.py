@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from customers.core.priors import car_rate, latest_sale_kind, median_priors, prior_for
+from customers.core.priors import SHRINK_CARS, car_rate, latest_sale_kind, median_priors, prior_for
 
 SOLD = date(2025, 1, 10)
 
@@ -73,16 +73,23 @@ def test_the_latest_sale_up_to_today_gives_the_kind():
 
 
 def test_a_prior_falls_back_from_model_and_kind_to_model_to_kind_to_dealership():
-    # given: dealership 1 with five new Rios, five used Solarises and nothing else
-    observed = [(1, "Kia", "Rio", "new", 1000.0 + k) for k in range(5)]
-    observed += [(1, "Hyundai", "Solaris", "used", 2000.0 + k) for k in range(5)]
-    observed += [(1, "Hyundai", "Solaris", "", 9000.0)]  # no sale: only in the model's and dealership's
-    priors = median_priors(observed)
-    # then
+    priors = {"1|Kia|Rio|new": 1000.0, "1|Hyundai|Solaris": 2000.0, "1|used": 3000.0, "1": 4000.0}
     assert prior_for(priors, dealership_id=1, make="Kia", model="Rio", kind="new") == 1000.0
-    assert prior_for(priors, dealership_id=1, make="Hyundai", model="Solaris", kind="used") == 2000.0
-    assert prior_for(priors, dealership_id=1, make="Hyundai", model="Solaris", kind="new") == 2000.0  # the model's
-    assert prior_for(priors, dealership_id=1, make="Lada", model="Vesta", kind="used") == 2000.0  # the kind's
-    assert prior_for(priors, dealership_id=1, make="Lada", model="Vesta", kind="trade_in") == 2000.0  # the dealership's
+    assert prior_for(priors, dealership_id=1, make="Hyundai", model="Solaris", kind="used") == 2000.0  # the model's
+    assert prior_for(priors, dealership_id=1, make="Lada", model="Vesta", kind="used") == 3000.0  # the kind's
+    assert prior_for(priors, dealership_id=1, make="Kia", model="Rio", kind="trade_in") == 4000.0  # the dealership's
+    assert prior_for(priors, dealership_id=1, make="Kia", model="Rio", kind="") == 4000.0  # no sale: no kind's
     assert prior_for(priors, dealership_id=2, make="Kia", model="Rio", kind="new") is None  # the default's
-    assert priors["1|Hyundai|Solaris"] == 2000.0 and "1|" not in priors
+
+
+def test_a_small_groups_median_leans_towards_its_parents_a_large_one_stands():
+    # given: dealership 1, 200 new Rios at 1,000 km, 5 used Rios at 3,000 km, 3 trade-ins (too few)
+    observed = [(1, "Kia", "Rio", "new", 1000.0)] * 200 + [(1, "Kia", "Rio", "used", 3000.0)] * 5
+    observed += [(1, "Kia", "Rio", "trade_in", 9000.0)] * 3
+    observed += [(1, "Kia", "Rio", "", 1000.0)]  # no sale: only in the model's and dealership's groups
+    priors = median_priors(observed)
+    # then: the model's and the dealership's median is 1,000; the 5 used cars count as 5 of 25
+    assert priors["1"] == priors["1|Kia|Rio"] == 1000.0
+    assert priors["1|Kia|Rio|new"] == 1000.0
+    assert priors["1|Kia|Rio|used"] == (5 * 3000 + SHRINK_CARS * 1000) / (5 + SHRINK_CARS) // 50 * 50
+    assert "1|Kia|Rio|trade_in" not in priors and "1|trade_in" not in priors and "1|" not in priors
