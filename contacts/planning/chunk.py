@@ -51,7 +51,8 @@ def _chunk_inputs(facts: ChunkFacts, now: dt.datetime) -> _ChunkInputs:
     digests = {
         v.id: fingerprint(
             facts, v, seasons=seasons[v.dealership_id],
-            prior=prior_for(v, priors), common=common,
+            prior=prior_for(v, priors, sales=facts.sales[v.id], today=today_by_dealership[v.dealership_id]),
+            common=common,
         )
         for v in facts.vehicles
     }
