@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Literal
 
-from customers.core.calendar import _WHOLE_EPS, MONTH_DAYS, add_months, advance_months
+from customers.core.calendar import _WHOLE_EPS, MONTH_DAYS, add_months, advance_months, timedelta_days
 from customers.core.mileage import MileageEstimate, round_km
 from customers.core.readings import Reading
 
@@ -316,7 +316,7 @@ def _km_driven_days(
         whole, extra = whole + 1, 0
     else:
         extra = 0 if frac <= _WHOLE_EPS else int(frac * MONTH_DAYS)
-    plus = timedelta(days=extra)
+    plus = timedelta_days(extra)
     capped = extra >= 28  # consecutive whole-month dates are at least 28 days apart
     while len(days) < MAX_PROJECTED:
         base = add_months(on, whole)
@@ -336,6 +336,10 @@ def _km_driven_days(
 POINT_WINDOW_DAYS = 14
 
 _SD_PER_90_HALF_WIDTH = 1.0 / 1.6448536269514722
+
+_POINT_WINDOW = timedelta(days=POINT_WINDOW_DAYS)
+
+_ONE_WEEK = timedelta(days=7)
 
 
 def most_likely_due(
@@ -375,7 +379,7 @@ def most_likely_due(
             return 1.0
         return 0.5 * (1.0 + math.erf((rate - mean) / (sd * math.sqrt(2.0))))
 
-    window = timedelta(days=POINT_WINDOW_DAYS)
+    window = _POINT_WINDOW
 
     def chance(day: date) -> float:
         upper = cdf(rate_due_on(day - window))
@@ -383,12 +387,12 @@ def most_likely_due(
         return upper - lower
 
     best, best_chance = due.due_on, chance(due.due_on)
-    day = due.due_on + timedelta(days=7)
+    day = due.due_on + _ONE_WEEK
     while day <= time_limit:
         c = chance(day)
         if c > best_chance + 1e-9:
             best, best_chance = day, c
-        day += timedelta(days=7)
+        day += _ONE_WEEK
     if chance(time_limit) > best_chance + 1e-9:
         best = time_limit
     if best == due.due_on:

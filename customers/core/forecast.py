@@ -11,6 +11,7 @@ from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from operator import itemgetter
 from typing import Literal, Protocol
 
 from customers.core.calendar import MONTH_DAYS, add_months, first_day_when_months_reach
@@ -48,6 +49,8 @@ __all__ = [
 #: The plan needs due dates up to the end of the current cycle (at most 36 months after today) or,
 #: after the cycle, 12 months ahead; one more month covers the reminders' windows.
 PROJECTION_MONTHS = 37
+
+_ONE_DAY = timedelta(days=1)
 
 
 class SaleLike(Protocol):
@@ -198,7 +201,7 @@ def forecast_vehicle(
         done = len(past_maintenance)
     else:
         sold_on = cycle_sale.sold_on
-        done = sum(1 for day, _km in past_maintenance if day >= sold_on)
+        done = len(past_maintenance) - bisect_left(past_maintenance, sold_on, key=itemgetter(0))  # those on or after the sale
     is_first = not past_maintenance and cycle_sale is not None and cycle_sale.kind == "new"
     first_km = interval.first_km if is_first else None
     first_months = interval.first_months if is_first else None
@@ -232,9 +235,9 @@ def forecast_vehicle(
     due_dates = [due.due_on]
     if shift:
         step = timedelta(days=shift)
-        due_dates.extend(day + step * (k + 1) for k, (day, _driver) in enumerate(days[1:], start=1))
+        due_dates.extend([day + step * (k + 1) for k, (day, _driver) in enumerate(days[1:], start=1)])
     else:
-        due_dates.extend(day for day, _driver in days[1:])
+        due_dates.extend([day for day, _driver in days[1:]])
     odometer_today = _odometer_today(estimate, start_on, start_km, today)
     if estimate.last_odometer_km is None or estimate.last_reading_on is None:
         base_on, base_km = start_on, start_km
@@ -261,9 +264,9 @@ def _valid_until(
     first day a fact dated after today comes into view, ``next_fact_day``)."""
     later = [next_fact_on]
     if due.due_on >= today:
-        later.append(due.due_on + timedelta(days=1))  # overdue from then on
+        later.append(due.due_on + _ONE_DAY)  # overdue from then on
     if raw_due.due_on >= today:
-        later.append(raw_due.due_on + timedelta(days=1))
+        later.append(raw_due.due_on + _ONE_DAY)
     if beyond_on is not None:  # the projection's horizon reaches one more due date
         later.append(first_day_when_months_reach(beyond_on, projection_months, after=today))
     return min(later, default=date.max)

@@ -165,7 +165,8 @@ def estimate_mileage(
     # The newest reading is checked against the car's steady rate, leaving out the segments that span a
     # reading the chain already dropped: over such a gap the readings disagreed (readings.newest_typo).
     if len(ordinals) >= 4:
-        reason = newest_typo(ordinals, odometers, sorted(f.reading.read_on.toordinal() for f in flags))
+        dropped = sorted([f.reading.read_on.toordinal() for f in flags]) if flags else ()
+        reason = newest_typo(ordinals, odometers, dropped)
         if reason is not None:
             flags = tuple(sorted([*flags, FlaggedReading(used[-1], reason)], key=lambda f: f.reading.read_on))
             ordinals, odometers, used = ordinals[:-1], odometers[:-1], used[:-1]

@@ -184,11 +184,11 @@ def newest_typo(ordinals: list[int], odometers: list[int], dropped: Sequence[int
         i = bisect.bisect_right(dropped, ordinals[k - 1])
         return i < len(dropped) and dropped[i] < ordinals[k]
 
-    if spans_dropped(len(ordinals) - 1):
+    if dropped and spans_dropped(len(ordinals) - 1):
         return None
     rates = []
     for k in range(len(ordinals) - 2, 0, -1):
-        if spans_dropped(k):
+        if dropped and spans_dropped(k):
             return None  # a dropped reading among the recent segments may hide a change of pace
         days = ordinals[k] - ordinals[k - 1]
         if days >= 7:
