@@ -11,6 +11,7 @@ import math
 from bisect import bisect_right
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from operator import attrgetter
 from typing import Literal
 
 from customers.core.calendar import _WHOLE_EPS, MONTH_DAYS, add_months, advance_months, timedelta_days
@@ -156,8 +157,7 @@ def _next_step(
     return add_months(on, imon), min(round_km(time_km), target), "time"
 
 
-def _reading_ordinal(r: Reading) -> int:
-    return r.read_on.toordinal()
+_READ_ON = attrgetter("read_on")  # a C key for bisect (a Python key function costs a call a probe)
 
 
 def _walk_readings(
@@ -181,7 +181,7 @@ def _walk_readings(
         elif tail_o <= m_o:
             used = ()
         elif used[0].read_on.toordinal() <= m_o:  # the readings up to the start are not walked
-            used = used[bisect_right(used, m_o, key=_reading_ordinal):]
+            used = used[bisect_right(used, date.fromordinal(m_o), key=_READ_ON):]
     for r in used:
         o = r.read_on.toordinal()
         if o <= m_o:

@@ -145,7 +145,8 @@ def estimate_mileage(
 
     # Fast path: sorted by (day, km), every reading usable and plausible after the previous. The car's
     # own rate can only raise the limit, so it is worked out only when the model's limit is exceeded.
-    keyed = sorted([(r.read_on.toordinal(), r.odometer_km, i) for i, r in enumerate(seq)])
+    keyed = [(r.read_on.toordinal(), r.odometer_km, i) for i, r in enumerate(seq)]
+    keyed.sort()
     max_per_day = max(MAX_RATE_PER_DAY, OWN_RATE_FACTOR * prior / MONTH_DAYS)
     fast = bool(keyed) and keyed[0][1] >= 0 and keyed[-1][0] <= t_today
     if fast:
