@@ -354,8 +354,10 @@ def most_likely_due(
     towards the time limit, in weekly steps, catches more. The rate is taken as normal with the
     estimate's 90 % range; with an exact rate nothing moves.
     """
+    if due.driver != "km":
+        return due
     time_limit = add_months(start_on, interval_months)
-    if due.driver != "km" or (time_limit - due.due_on).days > 8 * 7:
+    if (time_limit - due.due_on).days > 8 * 7:
         return due
     mean = estimate.km_per_month
     sd = (estimate.high_km_per_month - estimate.low_km_per_month) * 0.5 * _SD_PER_90_HALF_WIDTH

@@ -193,9 +193,12 @@ def newest_typo(ordinals: list[int], odometers: list[int], dropped: Sequence[int
         days = ordinals[k] - ordinals[k - 1]
         if days >= 7:
             rates.append((odometers[k] - odometers[k - 1]) / days)
-        if len(rates) == 6:
-            break
-    if len(rates) < 3 or min(rates) <= 0.0 or max(rates) > 2.0 * min(rates):
+            if len(rates) == 6:
+                break
+    if len(rates) < 3:
+        return None
+    slowest = min(rates)
+    if slowest <= 0.0 or max(rates) > 2.0 * slowest:
         return None  # only a steady car's rate says what its next reading should be
     own = statistics.median(rates)
     days = ordinals[-1] - ordinals[-2]
