@@ -157,7 +157,7 @@ def _next_step(
     return add_months(on, imon), min(round_km(time_km), target), "time"
 
 
-_READ_ON = attrgetter("read_on")  # a C key for bisect (a Python key function costs a call a probe)
+_READ_ON = attrgetter("read_on")  # bisect's key, in C (a Python key function would cost a call per probe)
 
 
 def _walk_readings(
