@@ -48,6 +48,9 @@ from django.db.models import Max, Min  # noqa: E402
 
 from contacts import tasks  # noqa: E402
 from contacts.models import Touchpoint  # noqa: E402
+from contacts.planning import chunk as chunk_module  # noqa: E402
+from contacts.planning.computing import plan_inputs, plan_with_validity  # noqa: E402
+from contacts.planning.facts import load_facts  # noqa: E402
 from customers.forecasting import PRIORS_CACHE_KEY  # noqa: E402
 from customers.models import OdometerReading, Vehicle, VehicleForecast  # noqa: E402
 
@@ -89,10 +92,6 @@ def run_sweep(chunk: int, now: dt.datetime) -> tuple[float, int]:
 def _floor_chunk(bounds: tuple[int, int, str]) -> tuple[float, float, int]:
     """One chunk's fact load and pure compute, as the cold re-plan runs them but writing nothing: this
     process's CPU seconds for each, and the touchpoints planned."""
-    from contacts.planning import chunk as chunk_module
-    from contacts.planning.computing import plan_inputs, plan_with_validity
-    from contacts.planning.facts import load_facts
-
     first, last, now_iso = bounds
     now = dt.datetime.fromisoformat(now_iso)
     started = time.process_time()
