@@ -180,6 +180,32 @@ def mileage_priors(*, refresh: bool = False) -> dict[str, float]:
     return priors
 
 
+#: The nightly sweep learns the priors again after this many days, or sooner when the fleet grew by
+#: ``PRIORS_RELEARN_GROWTH`` (an import of a new dealership's cars): learning them reads every odometer
+#: of the fleet (27 s in PostgreSQL at 1,000,000 vehicles, bench/README.md), and medians of thousands
+#: of cars barely move from one night to the next (they are settled within 100 km anyway).
+PRIORS_RELEARN_DAYS = 7
+PRIORS_RELEARN_GROWTH = 0.05
+PRIORS_LEARNED_KEY = "forecast:priors:learned"  # (the local day, the vehicles then), without expiry
+
+
+def priors_for_sweep(today: dt.date) -> bool:
+    """Before a nightly sweep's chunks: learn the priors again when they are due (none in use, learned
+    ``PRIORS_RELEARN_DAYS`` or more days before ``today``, or the fleet grew by ``PRIORS_RELEARN_GROWTH``
+    since), else put the priors in use in the chunks' cache. Returns whether they were learned."""
+    learned = cache.get(PRIORS_LEARNED_KEY)
+    in_use = _cache_get(PRIORS_IN_USE_KEY)
+    vehicles = Vehicle.objects.count()
+    if in_use is not None and learned is not None:
+        learned_on, then = dt.date.fromisoformat(learned[0]), learned[1]
+        if (today - learned_on).days < PRIORS_RELEARN_DAYS and vehicles < then * (1 + PRIORS_RELEARN_GROWTH):
+            cache.set(PRIORS_CACHE_KEY, in_use, PRIORS_CACHE_SECONDS)
+            return False
+    mileage_priors(refresh=True)
+    cache.set(PRIORS_LEARNED_KEY, (today.isoformat(), vehicles), None)
+    return True
+
+
 PRIORS_LOCK_KEY = "forecast:priors:computing"
 # The priors last put in use, without expiry: a new computation keeps each one that barely moved
 # (customers.core.priors.settled_priors), so a median wobbling across a rounding step re-plans nothing.

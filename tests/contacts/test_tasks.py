@@ -56,6 +56,52 @@ def test_the_nightly_sweep_computes_the_mileage_priors_once_before_its_chunks(mo
     assert cache.get(forecasting.PRIORS_CACHE_KEY) == expected
 
 
+def test_the_nightly_sweep_learns_the_priors_again_once_a_week_or_when_the_fleet_grew(moscow, monkeypatch):
+    """Learning the priors reads every odometer of the fleet: 30 nights under a moving clock, the sweep
+    learns them on the first night, then every seventh, and the night after a tenth more cars arrive;
+    on the other nights the chunks plan with the priors in use."""
+    import time_machine
+
+    from customers import forecasting
+
+    # given: six cars with a year of readings
+    start = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
+    for rate in (800, 900, 1000, 1100, 1200, 1300):
+        sale = factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=dt.date(2025, 3, 1))
+        factories.OdometerReadingFactory(vehicle=sale.vehicle, read_on=dt.date(2026, 2, 20), odometer_km=rate * 12)
+    learned_on: list[dt.date] = []
+    learn = forecasting.mileage_priors
+
+    def counting(*, refresh: bool = False) -> dict[str, float]:
+        if refresh:
+            learned_on.append(night)
+        return learn(refresh=refresh)
+
+    monkeypatch.setattr(forecasting, "mileage_priors", counting)
+    # when: 30 nights; on night 19 the fleet grows from 6 cars to 7
+    for offset in range(30):
+        moment = start + dt.timedelta(days=offset)
+        night = moment.date()
+        if offset == 18:
+            factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=dt.date(2026, 3, 10))
+        with time_machine.travel(moment, tick=False):
+            tasks.replan_all_vehicles(chunk=50)
+            # then, every night: the chunks' priors are the ones in use
+            assert cache_priors() == forecasting._cache_get(forecasting.PRIORS_IN_USE_KEY)
+    # then
+    days = [(day - start.date()).days for day in learned_on]
+    assert days == [0, 7, 14, 18, 25]
+
+
+def cache_priors() -> dict[str, float] | None:
+    from django.core.cache import cache
+
+    from customers import forecasting
+
+    value = cache.get(forecasting.PRIORS_CACHE_KEY)
+    return dict(value) if value else None
+
+
 def test_admin_edit_of_a_reading_replans_the_vehicle_on_commit(admin_client, moscow, django_capture_on_commit_callbacks):
     # given
     sale = factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=dt.date(2026, 10, 1))
