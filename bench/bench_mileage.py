@@ -16,7 +16,9 @@ the same vehicles in the same run, in alternating rounds (best round of each: th
 ``--accuracy`` measures the forecast instead of timing it: the backtest (customers.core.backtest) over
 the demo generator's cars (customers/demo.py, by the customer's service habit) and over the segment
 fleet of bench/forecast_fleet.py (where the true due days are known), for each seed, beside the naive
-baselines. Priors are learned as production learns them (median_priors over the cars' estimates).
+baselines. Priors are learned as production learns them (median_priors over the cars' estimates), and
+so is each dealership's seasonal profile (customers.core.seasonality, from every reading up to today;
+``--no-seasonality`` leaves it flat, as before it existed).
 
 Synthetic data (deterministic seed): sale 0 km (80 %) or a used car at
 20,000-150,000 km; 3-12 readings each (the first at sale), 15-180 days apart, a
@@ -212,11 +214,25 @@ def learned_priors(cars: list[Car]) -> dict[str, float]:
     return median_priors(observed)
 
 
-def history(car: Car, priors: dict[str, float]) -> backtest_core.VehicleHistory:
+def learned_profiles(cars: list[Car]) -> dict[int, Any]:
+    """Each dealership's seasonal profile, as production learns it: from every reading dated up to today."""
+    from customers.core.seasonality import SeasonSums, profile_from_sums
+
+    sums: dict[int, SeasonSums] = {}
+    for car in cars:
+        sums.setdefault(car.dealership_id, SeasonSums()).add_car(
+            (d.toordinal(), km) for d, km, _ in car.readings if d <= TODAY
+        )
+    return {dealership_id: profile_from_sums(s) for dealership_id, s in sums.items()}
+
+
+def history(car: Car, priors: dict[str, float], profiles: dict[int, Any] | None = None) -> backtest_core.VehicleHistory:
     fields = backtest_core.VehicleHistory.__dataclass_fields__
     extra: dict[str, object] = {}
     if "sale_kind" in fields:  # the production rules: first interval only after a new-car sale
         extra["sale_kind"] = car.sale_kind
+    if profiles:
+        extra["seasonality"] = profiles.get(car.dealership_id)
     return backtest_core.VehicleHistory(
         readings=tuple(Reading(d, km) for d, km, _ in car.readings),
         maintenances=tuple(backtest_core.MaintenanceVisit(d, km) for d, km in car.visits),
@@ -246,10 +262,14 @@ def accuracy(args: argparse.Namespace) -> None:
         for seed in seeds:
             cars = make(seed, args.vehicles)
             priors = learned_priors(cars)
+            profiles = {} if args.no_seasonality else learned_profiles(cars)
+            if profiles:
+                for dealership_id, profile in sorted(profiles.items()):
+                    print(f"{name:<6}{seed:>5} dealership {dealership_id} profile: {' '.join(f'{m:.2f}' for m in profile)}")
             segments = sorted({c.segment for c in cars}, key=lambda s: (SEGMENTS + (s,)).index(s))
             for segment in [*segments, "all"]:
                 chosen = [c for c in cars if segment in ("all", c.segment)]
-                report = backtest_core.backtest(history(c, priors) for c in chosen).to_dict()
+                report = backtest_core.backtest(history(c, priors, profiles) for c in chosen).to_dict()
                 print(f"{name:<6}{seed:>5} {segment:<13}{report['visits']:>7} | " + _row(report) + _best_possible(chosen))
 
 
@@ -328,6 +348,7 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=50_000)
     parser.add_argument("--accuracy", action="store_true", help="Measure the forecast's accuracy instead.")
     parser.add_argument("--seeds", default="11,23,101", help="Seeds of the accuracy fleets.")
+    parser.add_argument("--no-seasonality", action="store_true", help="Accuracy with flat seasonal profiles.")
     parser.add_argument("--replan", action="store_true", help="Time forecast_vehicle beside the estimator alone.")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
