@@ -141,20 +141,28 @@ def run_one(v: Vehicle) -> None:
 REPLAN_INTERVAL = forecast_core.Interval(INTERVAL_KM, INTERVAL_MONTHS) if HAS_FORECAST_VEHICLE else None
 
 
-def run_replan(v: Vehicle, stored: Any = None) -> Any:
+#: The profile the --replan timing runs with (the demo dealerships' as learned, ± 15 %).
+REPLAN_PROFILE = (0.85, 0.87, 0.92, 0.99, 1.07, 1.12, 1.15, 1.13, 1.08, 1.00, 0.93, 0.87)
+HAS_SEASONALITY = "seasonality" in getattr(forecast_core.forecast_vehicle, "__kwdefaults__", {}) if HAS_FORECAST_VEHICLE else False
+
+
+def run_replan(v: Vehicle, stored: Any = None, profile: Any = None) -> Any:
     """What the re-plan computes per vehicle: estimate, due date, 37-month projection, habit (replayed
-    for every past visit unless ``stored`` holds the errors a previous run returned)."""
+    for every past visit unless ``stored`` holds the errors a previous run returned), with the seasonal
+    ``profile`` when given."""
     readings, _last_on, _last_km, _done, prior, sales, visits = v
-    extra = {} if stored is None else {"stored_errors": stored}
+    extra: dict[str, Any] = {} if stored is None else {"stored_errors": stored}
+    if profile is not None:
+        extra["seasonality"] = profile
     return forecast_core.forecast_vehicle(
         readings=readings, sales=sales, maintenance=visits, interval=REPLAN_INTERVAL,
         prior_km_per_month=prior if prior >= 0 else None, today=TODAY, **extra,
     )
 
 
-def stored_errors(v: Vehicle) -> Any:
+def stored_errors(v: Vehicle, profile: Any = None) -> Any:
     """The habit errors a first run returns, as the re-plan stores them with the visits."""
-    forecast = run_replan(v)
+    forecast = run_replan(v, profile=profile)
     if forecast is None or not hasattr(forecast, "habit_errors"):
         return None
     return {(e.visited_on, e.odometer_km): (e.stamp, e.error_days) for e in forecast.habit_errors}
@@ -326,6 +334,10 @@ def replan_rate(args: argparse.Namespace) -> None:
         by_vehicle = dict(zip(map(id, vehicles), stored, strict=True))
         modes.append(("forecast_vehicle as the re-plan runs it (the visits' errors stored by the run before)",
                       lambda v: run_replan(v, by_vehicle[id(v)])))
+    if HAS_STORED_ERRORS and HAS_SEASONALITY:
+        seasonal = {id(v): stored_errors(v, REPLAN_PROFILE) for v in vehicles}
+        modes.append(("the same with a seasonal profile (± 15 %)",
+                      lambda v: run_replan(v, seasonal[id(v)], REPLAN_PROFILE)))
     best = {name: 0.0 for name, _ in modes}
     for _ in range(args.rounds):
         for name, run in modes:

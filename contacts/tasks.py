@@ -21,7 +21,7 @@ from contacts.models import BeatTick
 from contacts.planning.sweep import REPLAN_CHUNK, refresh_planner_statistics, replan_isolating_failures
 from contacts.recovery import builds_to_queue, chunks_to_requeue, finish_chunk, record_sweep
 from customers.core.calendar import add_months
-from customers.forecasting import mileage_priors
+from customers.forecasting import mileage_priors, seasonal_profiles
 from customers.models import Dealership, Vehicle
 
 logger = logging.getLogger(__name__)
@@ -88,6 +88,11 @@ def replan_all_vehicles(chunk: int = REPLAN_CHUNK, nightly: bool = True) -> int:
             mileage_priors(refresh=True)
         except Exception:  # noqa: BLE001
             logger.warning("replan_all_vehicles: the mileage priors could not be stored before the chunks", exc_info=True)
+        # The dealerships' seasonal profiles likewise (also in the fingerprints when not flat).
+        try:
+            seasonal_profiles(refresh=True)
+        except Exception:  # noqa: BLE001
+            logger.warning("replan_all_vehicles: the seasonal profiles could not be stored before the chunks", exc_info=True)
     for first_id, last_id in ranges:
         queueing.send_safely(replan_vehicle_range.name, (first_id, last_id, None, night.isoformat() if nightly else None))
     logger.info("replan_all_vehicles: %d chunks queued", len(ranges))

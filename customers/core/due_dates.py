@@ -153,7 +153,7 @@ def _next_step(
     target = km + ikm
     fimon = float(imon)
     if season is not None:
-        return _next_step_seasonal(rate, used, on, km, ikm, imon, season)
+        return _next_step_seasonal(rate, used, last_read_o, on, km, ikm, imon, season)
     if on.toordinal() >= last_read_o:  # no kept reading after ``on``: the rate alone decides
         if rate > 0.0:
             m_km = ikm / rate
@@ -173,12 +173,18 @@ def _next_step(
 
 
 def _next_step_seasonal(
-    rate: float, used: tuple[Reading, ...], on: date, km: int, ikm: int, imon: int, season: Season
+    rate: float, used: tuple[Reading, ...], last_read_o: int, on: date, km: int, ikm: int, imon: int, season: Season
 ) -> tuple[date, int, Driver]:
     """``_next_step`` with the odometer running by the season's driving days after the readings."""
     target = km + ikm
     fimon = float(imon)
     on_o = on.toordinal()
+    if on_o >= last_read_o:  # no kept reading after ``on``: the rate alone decides, by the day it reaches
+        if rate > 0.0 and ikm / rate < fimon * season.fastest:
+            end = season.reach(on_o, ikm / rate * MONTH_DAYS)
+            if (end - on_o) / MONTH_DAYS < fimon:
+                return date.fromordinal(int(end)), target, "km"
+        return add_months(on, imon), min(round_km(km + rate * season.months(on_o, fimon)), target), "time"
     last_m, last_km, crossing, time_km = _walk_readings(used, on_o, km, target, fimon)
     anchor = on_o + last_m * MONTH_DAYS
     m_km = crossing if crossing is not None else _seasonal_months(rate, target - last_km, last_m, anchor, fimon, season)
@@ -344,15 +350,42 @@ def project_due_days(
     on, km, done = first.due_on, first.due_odometer_km, first.interval_number
     while len(days) < MAX_PROJECTED:
         ikm, imon = maintenance_intervals(done, interval_km, interval_months, first_interval_km, first_interval_months)
-        if (season is None and done >= 1 and on.toordinal() >= last_read_o and rate > 0.0 and ikm / rate < imon
-                and ikm / rate > 1.0):
-            return _km_driven_days(days, on, ikm / rate, until)
+        if done >= 1 and on.toordinal() >= last_read_o and rate > 0.0:
+            if season is None and ikm / rate < imon and ikm / rate > 1.0:
+                return _km_driven_days(days, on, ikm / rate, until)
+            if season is not None:
+                return days, _seasonal_rate_days(days, on, ikm / rate, imon, until, season)
         on, km, driver = _next_step(rate, used, last_read_o, on, km, ikm, imon, season)
         if on > until:
             return days, on
         days.append((on, driver))
         done += 1
     return days, None
+
+
+def _seasonal_rate_days(
+    days: list[tuple[date, Driver]], on: date, months: float, imon: int, until: date, season: Season
+) -> date | None:
+    """``days`` continued from ``on`` by the rate alone, ``months`` driving months an interval, with no
+    reading ahead (``_next_step_seasonal``'s first branch, unrolled: the same days); the first day
+    after ``until`` (None: ``MAX_PROJECTED`` reached)."""
+    fimon = float(imon)
+    time_only = months >= fimon * season.fastest  # no step can be km-driven
+    driving = months * MONTH_DAYS
+    reach = season.reach
+    driver: Driver
+    while len(days) < MAX_PROJECTED:
+        if time_only:
+            on, driver = add_months(on, imon), "time"
+        else:
+            on_o = on.toordinal()
+            end = reach(on_o, driving)
+            on, driver = (date.fromordinal(int(end)), "km") if (end - on_o) / MONTH_DAYS < fimon else (
+                add_months(on, imon), "time")
+        if on > until:
+            return on
+        days.append((on, driver))
+    return None
 
 
 def _km_driven_days(

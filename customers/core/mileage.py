@@ -241,7 +241,11 @@ def _segment_moments(ordinals: list[int], odometers: list[int], season: Season |
     """Segment rates weighted by length x decay; decay measured from the newest segment's
     midpoint (weight 1 there), so no underflow and no drift with the clock. With a ``season`` a
     segment's rate is its km over the driving days it covers (its weight stays its days)."""
-    driving = None if season is None else [season.driven(a, b) for a, b in zip(ordinals, ordinals[1:], strict=False)]
+    if season is not None:
+        at = [season.at(o) for o in ordinals]
+        driving = [b - a for a, b in zip(at, at[1:], strict=False)]
+    else:
+        driving = None
     ref2 = ordinals[-2] + ordinals[-1]  # twice the newest midpoint
     half_decay = 0.5 * _DECAY_PER_DAY
     exp = math.exp

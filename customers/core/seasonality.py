@@ -8,8 +8,8 @@ raw rate), and the odometer is projected forward by the same days (a km limit re
 sooner). A flat profile (all 1.0) is no profile: ``season_for`` gives None and the forecast computes
 exactly what it computes without one. docs/forecast.md ("Seasonality") says it in plain words.
 
-Learning (``SeasonSums``, ``profile_from_sums``). Each car's readings, one a day, give segments; a
-segment shorter than ``MIN_SEGMENT_DAYS`` is left out. A car counts when it has two segments or more
+Learning (``SeasonSums``, ``profile_from_sums``). Each car's readings, one a day (the lowest), give
+segments between neighbours; a segment shorter than ``MIN_SEGMENT_DAYS`` is left out. A car counts when it has two segments or more
 covering ``MIN_CAR_DAYS`` days, never goes down and no segment is over ``MAX_RATIO`` times its own
 average or ``MAX_KM_PER_DAY`` (a typo, not a season). A segment's rate relative to its car's average (minus 1) is fitted by
 least squares, weighted by the segment's days, on how the segment's share of days in each calendar
@@ -26,6 +26,7 @@ be counted in the database (customers.forecasting).
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -38,6 +39,7 @@ __all__ = [
     "FLAT_WITHIN",
     "MAX_KM_PER_DAY",
     "MAX_RATIO",
+    "MIN_CARS",
     "MIN_CAR_DAYS",
     "MIN_SEGMENT_DAYS",
     "SETTLE_WITHIN",
@@ -64,6 +66,9 @@ MIN_CAR_DAYS = 180
 #: km a month), is a typo, not a season, and the car is left out.
 MAX_RATIO = 3.0
 MAX_KM_PER_DAY = 1000.0
+#: A dealership learns a profile from this many counted cars (fewer: flat). A few cars' changes of
+#: habit would otherwise pass for a season.
+MIN_CARS = 30
 #: Each month is shrunk towards 1.0 by this many car-months of flat driving.
 SHRINK_CAR_MONTHS = 20.0
 #: A profile whose every month is within this of 1.0 is flat.
@@ -76,6 +81,7 @@ MIN_MULTIPLIER = 0.2
 _MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _AVERAGE_MONTH_DAYS = 30.436875  # 365.2425 / 12
 _YEAR_DAYS = 365.2425
+_TABLE_FIRST, _TABLE_END = 1900, 2200  # the years Season tabulates by month
 
 
 def _is_leap(year: int) -> bool:
@@ -120,14 +126,14 @@ class SeasonSums:
                 by_day[o] = km
         points = sorted(by_day.items())
         segments = []
-        prev_o, prev_km = points[0] if points else (0, 0)
-        for o, km in points[1:]:
+        for (prev_o, prev_km), (o, km) in zip(points, points[1:], strict=False):
+            if km < prev_km:
+                return False
             if o - prev_o < MIN_SEGMENT_DAYS:
-                continue  # too short: joined with the next one
-            if km < prev_km or km - prev_km > MAX_KM_PER_DAY * (o - prev_o):
+                continue  # too short to count
+            if km - prev_km > MAX_KM_PER_DAY * (o - prev_o):
                 return False
             segments.append((prev_o, o, km - prev_km))
-            prev_o, prev_km = o, km
         if len(segments) < 2:
             return False
         total_days = sum(b - a for a, b, _ in segments)
@@ -172,7 +178,10 @@ def learn_profile(cars: Iterable[Iterable[tuple[int, int]]], *, previous: Profil
 
 
 def profile_from_sums(sums: SeasonSums) -> Profile:
-    """The shrunk least-squares profile (the module's docstring), rounded, flat when it barely moves."""
+    """The shrunk least-squares profile (the module's docstring), rounded, flat when it barely moves or
+    fewer than ``MIN_CARS`` cars count."""
+    if sums.cars < MIN_CARS:
+        return FLAT
     ridge = SHRINK_CAR_MONTHS * _AVERAGE_MONTH_DAYS
     matrix = [[sums.xx[12 * j + k] + (ridge if j == k else 0.0) for k in range(12)] + [sums.xy[j]] for j in range(12)]
     deviation = _solve(matrix)
@@ -236,9 +245,9 @@ class Season:
     """A profile as a clock of "driving days": ``driven(a, b)`` is how many average days of driving pass
     between ordinals ``a`` and ``b`` (floats: a fraction of a day counts at its month's multiplier), and
     ``reach(a, driving)`` the ordinal at which that many have passed after ``a``. Both are exact inverses
-    and cost a handful of operations (no loop over the days)."""
+    and cost a bisection in a table of the months from 1900 to 2199 (a walk by month outside it)."""
 
-    __slots__ = ("_cum", "_cum_leap", "_max", "_mult", "_year", "profile")
+    __slots__ = ("_cum", "_cum_leap", "_max", "_memo", "_mult", "_table_c", "_table_m", "_table_o", "_year", "profile")
 
     def __init__(self, profile: Profile) -> None:
         # Normalised so that a 400-year cycle has exactly as many driving days as days: a rate in km a
@@ -252,6 +261,14 @@ class Season:
         self._cum = self._cumulative(False)
         self._cum_leap = self._cumulative(True)
         self._year = sum(m * n for m, n in zip(self._mult, _MONTH_DAYS, strict=True))  # a common year's days
+        # Each month's first ordinal, driving days at its start, and multiplier, 1900 to 2199, plus the
+        # ordinal closing the table.
+        starts = [date(year, month, 1).toordinal() for year in range(_TABLE_FIRST, _TABLE_END) for month in range(1, 13)]
+        starts.append(date(_TABLE_END, 1, 1).toordinal())
+        self._table_o = starts
+        self._table_c = [self._walked(o) for o in starts]
+        self._table_m = [self._mult[k % 12] for k in range(len(starts))]
+        self._memo: dict[int, float] = {}  # ``at`` of whole days, as asked for (at most one per day)
 
     def _cumulative(self, leap: bool) -> tuple[float, ...]:
         cum = [0.0]
@@ -259,7 +276,7 @@ class Season:
             cum.append(cum[-1] + m * (29 if leap and j == 1 else _MONTH_DAYS[j]))
         return tuple(cum)
 
-    def _at(self, t: float) -> float:
+    def _walked(self, t: float) -> float:
         """Driving days from 1 January of year 1 to ordinal ``t`` (ordinal 1 being that day)."""
         whole = math.floor(t)
         d = date.fromordinal(whole)
@@ -269,21 +286,47 @@ class Season:
         m = self._mult[d.month - 1]
         return y * self._year + leaps * self._mult[1] + cum[d.month - 1] + (d.day - 1 + (t - whole)) * m
 
+    @property
+    def fastest(self) -> float:
+        """The highest multiplier (as normalised): no span drives more than this many days a day."""
+        return self._max
+
+    def at(self, t: float) -> float:
+        """Driving days from 1 January of year 1 to ordinal ``t``: ``driven(a, b)`` is ``at(b) - at(a)``."""
+        if t.__class__ is int:
+            c = self._memo.get(t)  # type: ignore[call-overload]
+            if c is None:
+                c = self._memo[t] = self._at(t)  # type: ignore[index]
+            return c
+        return self._at(t)
+
+    def _at(self, t: float) -> float:
+        starts = self._table_o
+        if starts[0] <= t < starts[-1]:
+            k = bisect_right(starts, t) - 1
+            return self._table_c[k] + (t - starts[k]) * self._table_m[k]
+        return self._walked(t)
+
     def driven(self, start: float, end: float) -> float:
         """Driving days from ``start`` to ``end`` (negative when ``end`` is before ``start``)."""
-        return self._at(end) - self._at(start)
+        return self.at(end) - self.at(start)
 
     def reach(self, start: float, driving: float) -> float:
         """The ordinal at which ``driving`` driving days have passed since ``start``."""
         if driving <= 0.0:
             return start
-        goal = self._at(start) + driving
+        goal = self.at(start) + driving
+        table = self._table_c
+        if table[0] <= goal < table[-1]:
+            k = bisect_right(table, goal) - 1
+            end = self._table_o[k] + (goal - table[k]) / self._table_m[k]
+            return end if end > start else start  # rounding, a few millionths of a day
         t = start + driving  # within a few weeks of the answer: start from its month
-        d = date.fromordinal(max(1, math.floor(t)))
+        d = date.fromordinal(max(1, min(date.max.toordinal(), math.floor(t))))
         year, month = d.year, d.month
         while True:
             first = date(year, month, 1).toordinal()
-            base = self._at(first)
+            base = self._walked(first)
             length = 29 if month == 2 and _is_leap(year) else _MONTH_DAYS[month - 1]
             m = self._mult[month - 1]
             if goal < base:
@@ -297,7 +340,7 @@ class Season:
                     year, month = year + 1, 1
                 continue
             end = first + (goal - base) / m
-            return end if end > start else start  # rounding, a few days' fraction of a millionth
+            return end if end > start else start
 
     def months(self, start: float, real_months: float) -> float:
         """Driving months in ``real_months`` months (of 30.4375 days) after ``start``."""

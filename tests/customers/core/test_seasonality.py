@@ -15,6 +15,7 @@ from customers.core.mileage import estimate_mileage
 from customers.core.readings import Reading
 from customers.core.seasonality import (
     FLAT,
+    MIN_CARS,
     SeasonSums,
     learn_profile,
     month_days,
@@ -85,19 +86,30 @@ def test_a_seasonal_fleet_learns_its_shape() -> None:
     assert abs(mean - 1.0) < 0.01
 
 
-def test_few_cars_leave_the_profile_flat_or_nearly() -> None:
-    # given: the same strong season (± 35 %), seen by one car, then by four
+def test_few_cars_leave_the_profile_flat() -> None:
+    # given: the same strong season (± 35 %), seen by 4 cars, then by 29 (under MIN_CARS)
     # when
-    one, four = learn_profile(_fleet(3, 1, 0.35)), learn_profile(_fleet(3, 4, 0.35))
-    # then: one car moves nothing; four move every month by under a quarter of the season
-    assert one == FLAT
-    assert all(abs(m - 1.0) < 0.08 for m in four), four
+    four, few = learn_profile(_fleet(3, 4, 0.35)), learn_profile(_fleet(3, MIN_CARS - 1, 0.35))
+    # then
+    assert four == few == FLAT
+
+
+def test_the_shrinkage_moves_little_data_little() -> None:
+    # given: four cars' sums, counted as if they were a dealership's
+    sums = SeasonSums()
+    for car in _fleet(3, 4, 0.35):
+        sums.add_car(car)
+    sums.cars = MIN_CARS
+    # when
+    profile = profile_from_sums(sums)
+    # then: every month moved by under a quarter of the season
+    assert all(abs(m - 1.0) < 0.08 for m in profile), profile
 
 
 def test_the_profile_grows_with_the_data() -> None:
     # given: the same season seen by 30, 100 and 400 cars
     # when
-    july = [learn_profile(_fleet(4, cars, 0.35))[6] for cars in (30, 100, 400)]
+    july = [learn_profile(_fleet(4, cars, 0.35))[6] for cars in (40, 100, 400)]
     # then: each step moves July further from 1.0 (the shrinkage fades)
     assert 1.0 <= july[0] < july[1] < july[2]
 
