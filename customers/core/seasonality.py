@@ -9,18 +9,20 @@ sooner). A flat profile (all 1.0) is no profile: ``season_for`` gives None and t
 exactly what it computes without one. docs/forecast.md ("Seasonality") says it in plain words.
 
 Learning (``SeasonSums``, ``profile_from_sums``). Each car's readings, one a day (the lowest), give
-segments between neighbours; a segment shorter than ``MIN_SEGMENT_DAYS`` is left out. A car counts when it has two segments or more
-covering ``MIN_CAR_DAYS`` days, never goes down and no segment is over ``MAX_RATIO`` times its own
-average or ``MAX_KM_PER_DAY`` (a typo, not a season). A segment's rate relative to its car's average (minus 1) is fitted by
-least squares, weighted by the segment's days, on how the segment's share of days in each calendar
-month differs from the car's whole share: the car's own average is then compared with the same months,
-so a car seen only from March to October still says how its summer differed from its spring. The fit
-is shrunk towards flat by ``SHRINK_CAR_MONTHS`` car-months of flat driving in each month: a month seen
-for n car-months moves about n / (n + 150) of the way, so a small dealership stays flat. The profile is
-rounded to 0.01 and is flat when no month is ``FLAT_WITHIN`` from 1.0; it settles (``settled_profile``)
-as the priors do: a profile that moved by less than ``SETTLE_WITHIN`` in every month stays as it was.
-Everything is a sum, so the order of the cars and of their readings does not matter, and the sums can
-be counted in the database (customers.forecasting).
+segments between neighbours; a segment shorter than ``MIN_SEGMENT_DAYS`` is left out. A car counts
+when it has two segments or more covering ``MIN_CAR_DAYS`` days, never goes down and no segment is
+over ``MAX_RATIO`` times its own average or over ``MAX_KM_PER_DAY`` (a typo, not a season). A
+segment's rate relative to its car's average (minus 1) is fitted by least squares, weighted by the
+segment's days, on how the segment's share of days in each calendar month differs from the car's
+whole share: the car's own average is then compared with the same months, so a car seen only from
+March to October still says how its summer differed from its spring. The fit is shrunk towards flat
+by ``SHRINK_CAR_MONTHS`` car-months of flat driving in each month (a month seen for n car-months
+lying wholly inside it moves about n / (n + 20) of the way), and a dealership with fewer than
+``MIN_CARS`` counted cars is flat. The profile is rounded to 0.01 and is flat when no month is
+``FLAT_WITHIN`` from 1.0; it settles (``settled_profile``) as the priors do: a profile that moved by
+less than ``SETTLE_WITHIN`` in every month stays as it was. Everything is a sum, so the order of the
+cars and of their readings does not matter, and the sums can be counted in the database
+(customers.forecasting).
 """
 
 from __future__ import annotations
