@@ -242,7 +242,7 @@ def _segment_moments(ordinals: list[int], odometers: list[int], season: Season |
     midpoint (weight 1 there), so no underflow and no drift with the clock. With a ``season`` a
     segment's rate is its km over the driving days it covers (its weight stays its days)."""
     if season is not None:
-        at = [season.at(o) for o in ordinals]
+        at = season.at_days(ordinals)
         driving = [b - a for a, b in zip(at, at[1:], strict=False)]
     else:
         driving = None

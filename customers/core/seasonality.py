@@ -309,6 +309,18 @@ class Season:
             return self._table_c[k] + (t - starts[k]) * self._table_m[k]
         return self._walked(t)
 
+    def at_days(self, ordinals: Iterable[int]) -> list[float]:
+        """``at`` of each of these whole days."""
+        memo = self._memo
+        get = memo.get
+        out = []
+        for o in ordinals:
+            c = get(o)
+            if c is None:
+                c = memo[o] = self._at(o)
+            out.append(c)
+        return out
+
     def driven(self, start: float, end: float) -> float:
         """Driving days from ``start`` to ``end`` (negative when ``end`` is before ``start``)."""
         return self.at(end) - self.at(start)
@@ -317,7 +329,8 @@ class Season:
         """The ordinal at which ``driving`` driving days have passed since ``start``."""
         if driving <= 0.0:
             return start
-        goal = self.at(start) + driving
+        c = self._memo.get(start)  # type: ignore[call-overload]  # a whole day's, as ``at`` stored it
+        goal = (self.at(start) if c is None else c) + driving
         table = self._table_c
         if table[0] <= goal < table[-1]:
             k = bisect_right(table, goal) - 1
