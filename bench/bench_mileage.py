@@ -16,9 +16,10 @@ the same vehicles in the same run, in alternating rounds (best round of each: th
 ``--accuracy`` measures the forecast instead of timing it: the backtest (customers.core.backtest) over
 the demo generator's cars (customers/demo.py, by the customer's service habit) and over the segment
 fleet of bench/forecast_fleet.py (where the true due days are known), for each seed, beside the naive
-baselines. Priors are learned as production learns them (median_priors over the cars' estimates), and
-so is each dealership's seasonal profile (customers.core.seasonality, from every reading up to today;
-``--no-seasonality`` leaves it flat, as before it existed).
+baselines. Priors are learned as production learns them (``learned_priors``: the cars' own rates from
+their facts; ``--priors`` picks another way, for comparison), and so is each dealership's seasonal
+profile (customers.core.seasonality, from every reading up to today; ``--no-seasonality`` leaves it
+flat, as before it existed).
 
 Synthetic data (deterministic seed): sale 0 km (80 %) or a used car at
 20,000-150,000 km; 3-12 readings each (the first at sale), 15-180 days apart, a
@@ -55,7 +56,7 @@ HAS_FORECAST_VEHICLE = hasattr(forecast_core, "forecast_vehicle")  # False on th
 HAS_STORED_ERRORS = hasattr(forecast_core, "habit_errors")  # False before the errors were stored
 Sale = forecast_core.Sale if HAS_FORECAST_VEHICLE else lambda *fields: fields  # noqa: E731
 from customers.core.mileage import estimate_mileage  # noqa: E402
-from customers.core.priors import median_priors, prior_for  # noqa: E402
+from customers.core.priors import car_rate, median_priors, prior_for  # noqa: E402
 from customers.core.readings import Reading  # noqa: E402
 from customers.demo import DemoGenerator  # noqa: E402
 
@@ -212,13 +213,28 @@ def fleet_cars(seed: int, vehicles: int) -> list[Car]:
     ]
 
 
-def learned_priors(cars: list[Car]) -> dict[str, float]:
-    """As production learns them: the median rate of cars whose estimate today rests on readings."""
+def learned_priors(cars: list[Car], way: str = "facts") -> dict[str, float]:
+    """The priors as production learns them (``way`` "facts"): the median of each observed car's own
+    rate (customers.core.priors.car_rate over its facts up to today) by dealership, model and sale kind.
+    "first-interval": the same from each car's facts up to its first maintenance visit only (what a
+    car drives before its first service); "estimates": the medians of the cars' estimates that rest on
+    readings (the observations until 2026-12-02, what a second re-plan used, grouped as here); "none": no priors
+    (the 1,250 km default, what a fresh database's first re-plan used until then)."""
+    if way == "none":
+        return {}
     observed = []
     for car in cars:
-        estimate = estimate_mileage([Reading(d, km) for d, km, _ in car.readings], today=TODAY)
-        if estimate.source == "readings":
-            observed.append((car.dealership_id, car.make, car.model, estimate.km_per_month))
+        facts = [(d, km) for d, km, _ in car.readings if d <= TODAY]
+        if way == "estimates":
+            estimate = estimate_mileage([Reading(d, km) for d, km, _ in car.readings], today=TODAY)
+            rate = estimate.km_per_month if estimate.source == "readings" else None
+        elif way == "first-interval":
+            first = min((d for d, _km in car.visits if d >= car.sold_on), default=None)
+            rate = None if first is None else car_rate([(d, km) for d, km in facts if car.sold_on <= d <= first])
+        else:
+            rate = car_rate(facts)
+        if rate is not None:
+            observed.append((car.dealership_id, car.make, car.model, car.sale_kind, rate))
     return median_priors(observed)
 
 
@@ -248,7 +264,8 @@ def history(car: Car, priors: dict[str, float], profiles: dict[int, Any] | None 
         interval_months=car.interval_months,
         sold_on=car.sold_on,
         sale_km=car.sale_km,
-        prior_km_per_month=prior_for(priors, dealership_id=car.dealership_id, make=car.make, model=car.model),
+        prior_km_per_month=prior_for(priors, dealership_id=car.dealership_id, make=car.make, model=car.model,
+                                     kind=car.sale_kind),
         **extra,  # type: ignore[arg-type]
     )
 
@@ -259,17 +276,17 @@ def _fmt(share: Any) -> str:
 
 def accuracy(args: argparse.Namespace) -> None:
     seeds = [int(s) for s in args.seeds.split(",")]
-    print(f"forecast accuracy; today {TODAY}; {args.vehicles:,} cars per fleet and seed; seeds {seeds}")
+    print(f"forecast accuracy; today {TODAY}; {args.vehicles:,} cars per fleet and seed; seeds {seeds}; priors {args.priors}")
     print(
         f"{'fleet':<6}{'seed':>5} {'segment':<13}{'visits':>7} | {'invite':>6}{'±14':>7}{'±30':>7}{'median':>7}{'p90':>6}"
         f"{'bias':>7}{'inside':>7}{'width':>6} | {'prev+int ±14':>12}{'med':>6} | {'last two ±14':>12}{'med':>6} | "
-        f"{'avg ±14':>7}{'med':>6} | {'first n':>7}{'±14':>7}{'med':>6} | {'later ±14':>9}{'med':>6}"
+        f"{'avg ±14':>7}{'med':>6} | {'first n':>7}{'invite':>7}{'±14':>7}{'med':>6} | {'later ±14':>9}{'med':>6}"
         f" | {'true ±14':>10}{'med':>6}"
     )
     for name, make in (("demo", demo_cars), ("fleet", fleet_cars)):
         for seed in seeds:
             cars = make(seed, args.vehicles)
-            priors = learned_priors(cars)
+            priors = learned_priors(cars, args.priors)
             profiles = {} if args.no_seasonality else learned_profiles(cars)
             if profiles:
                 for dealership_id, profile in sorted(profiles.items()):
@@ -294,7 +311,8 @@ def _row(report: dict[str, Any]) -> str:
         f"{_fmt(base['previous_plus_interval']['within_14_days']):>12}{_num(base['previous_plus_interval']['median_abs_error_days']):>6} | "
         f"{_fmt(base['last_two_readings']['within_14_days']):>12}{_num(base['last_two_readings']['median_abs_error_days']):>6} | "
         f"{_fmt(average.get('within_14_days')):>7}{_num(average.get('median_abs_error_days')):>6} | "
-        f"{first.get('visits', '-'):>7}{_fmt(first.get('within_14_days')):>7}{_num(first.get('median_abs_error_days')):>6} | "
+        f"{first.get('visits', '-'):>7}{_fmt(first.get('invitation_window')):>7}{_fmt(first.get('within_14_days')):>7}"
+        f"{_num(first.get('median_abs_error_days')):>6} | "
         f"{_fmt(later.get('within_14_days')):>9}{_num(later.get('median_abs_error_days')):>6}"
     )
 
@@ -360,6 +378,8 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=50_000)
     parser.add_argument("--accuracy", action="store_true", help="Measure the forecast's accuracy instead.")
     parser.add_argument("--seeds", default="11,23,101", help="Seeds of the accuracy fleets.")
+    parser.add_argument("--priors", choices=("facts", "first-interval", "estimates", "none"), default="facts",
+                        help="How the accuracy run learns the priors (learned_priors).")
     parser.add_argument("--no-seasonality", action="store_true", help="Accuracy with flat seasonal profiles.")
     parser.add_argument("--replan", action="store_true", help="Time forecast_vehicle beside the estimator alone.")
     parser.add_argument("--rounds", type=int, default=3)

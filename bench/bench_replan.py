@@ -8,6 +8,12 @@ night (no fact changed, the day did), and a night with 3 % of the vehicles given
 ``contacts.tasks.replan_vehicle_range`` chunks on real workers (Redis broker, Redis results); samples
 each worker process's RSS; then times a raw COPY of the same touchpoint rows into a temporary table
 (the write ceiling). Prints one JSON object.
+
+With ``--floor``, after the cold re-plan it also measures the cold re-plan's **floor** in the same run:
+the same chunks' fact load (``load_facts`` and the chunk's shared inputs, with the fingerprints) and
+pure compute (the forecast and the plan engine, nothing written), spread over as many processes as
+there are workers, plus a raw COPY of the rows the re-plan wrote (touchpoints and forecasts). The
+cold re-plan's ratio to that floor is what the issue's "within 1.5 x the floor" compares.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import argparse
 import datetime as dt
 import io
 import json
+import multiprocessing
 import os
 import platform
 import subprocess
@@ -41,8 +48,19 @@ from django.db.models import Max, Min  # noqa: E402
 
 from contacts import tasks  # noqa: E402
 from contacts.models import Touchpoint  # noqa: E402
+from contacts.planning import chunk as chunk_module  # noqa: E402
+from contacts.planning.computing import plan_inputs, plan_with_validity  # noqa: E402
+from contacts.planning.facts import load_facts  # noqa: E402
 from customers.forecasting import PRIORS_CACHE_KEY  # noqa: E402
 from customers.models import OdometerReading, Vehicle, VehicleForecast  # noqa: E402
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def rss_of_tree(pid: int) -> int:
@@ -71,6 +89,60 @@ def run_sweep(chunk: int, now: dt.datetime) -> tuple[float, int]:
     return time.monotonic() - started, written
 
 
+def _floor_chunk(bounds: tuple[int, int, str]) -> tuple[float, float, int]:
+    """One chunk's fact load and pure compute, as the cold re-plan runs them but writing nothing: this
+    process's CPU seconds for each, and the touchpoints planned."""
+    first, last, now_iso = bounds
+    now = dt.datetime.fromisoformat(now_iso)
+    started = time.process_time()
+    ids = list(Vehicle.objects.filter(id__gte=first, id__lt=last).values_list("id", flat=True))
+    facts = load_facts(ids)
+    # As the cold re-plan saw them: no stored forecast errors (each visit is replayed) and no
+    # conditional touchpoint stored with its day.
+    facts.habit_errors.clear()
+    facts.conditional_planned_on.clear()
+    if not facts.vehicles:
+        return time.process_time() - started, 0.0, 0
+    inputs = chunk_module._chunk_inputs(facts, now)
+    loaded = time.process_time()
+    valid_until: dict[int, dt.date] = {}
+    vehicle_facts, _written = plan_inputs(
+        facts, facts.vehicles, today_by_dealership=inputs.today_by_dealership, seasons_by_dealership=inputs.seasons,
+        store_forecasts=False, table=inputs.table, priors=inputs.priors, valid_until=valid_until,
+    )
+    planned = plan_with_validity(vehicle_facts, [spec for _row, spec in inputs.templates], valid_until)
+    return loaded - started, time.process_time() - loaded, len(planned)
+
+
+def _fresh_connection() -> None:
+    connection.close()  # each forked process opens its own
+
+
+def measure_floor(chunk: int, now: dt.datetime, processes: int) -> dict[str, float]:
+    """The cold re-plan's floor, measured now: fact load + pure compute over ``processes`` processes
+    (wall), plus a raw COPY of the rows the re-plan wrote (touchpoints and forecasts)."""
+    bounds = Vehicle.objects.aggregate(low=Min("id"), high=Max("id"))
+    ranges = [(first, first + chunk, now.isoformat()) for first in range(bounds["low"], bounds["high"] + 1, chunk)]
+    connection.close()
+    started = time.monotonic()
+    with multiprocessing.get_context("fork").Pool(processes, initializer=_fresh_connection) as pool:
+        parts = pool.map(_floor_chunk, ranges, chunksize=1)
+    compute_wall = time.monotonic() - started
+    touchpoint_copy, touchpoint_rows = copy_ceiling()
+    forecast_copy, forecast_rows = copy_ceiling(table="customers_vehicleforecast", columns=FORECAST_COLUMNS)
+    return {
+        "fact_load_cpu_seconds": round(sum(p[0] for p in parts), 1),
+        "pure_compute_cpu_seconds": round(sum(p[1] for p in parts), 1),
+        "load_and_compute_wall_seconds": round(compute_wall, 1),
+        "touchpoints_planned": sum(p[2] for p in parts),
+        "raw_copy_touchpoints_seconds": round(touchpoint_copy, 2),
+        "raw_copy_touchpoint_rows": touchpoint_rows,
+        "raw_copy_forecasts_seconds": round(forecast_copy, 2),
+        "raw_copy_forecast_rows": forecast_rows,
+        "floor_seconds": round(compute_wall + touchpoint_copy + forecast_copy, 1),
+    }
+
+
 def give_new_readings(share: float, day: dt.date) -> int:
     """A new call reading for every 1/share-th vehicle with a forecast: its estimated odometer + 50 km."""
     step = round(1 / share)
@@ -88,24 +160,31 @@ TOUCHPOINT_COLUMNS = (
 )
 
 
-def copy_ceiling(where: str = "TRUE") -> tuple[float, int]:
-    """Seconds to COPY the stored touchpoint rows (those matching ``where``) into an unindexed temporary
-    table: the write ceiling every re-plan benchmark prints beside its own figure; and the rows."""
-    columns = TOUCHPOINT_COLUMNS
+FORECAST_COLUMNS = (
+    "id, vehicle_id, computed_on, km_per_month, km_per_month_low, km_per_month_high, source, odometer_km, odometer_on, "
+    "next_due_on, due_earliest_on, due_latest_on, due_driver, due_odometer_km, interval_number, is_overdue, "
+    "flagged_readings"
+)
+
+
+def copy_ceiling(where: str = "TRUE", *, table: str = "contacts_touchpoint", columns: str = TOUCHPOINT_COLUMNS) -> tuple[float, int]:
+    """Seconds to COPY the stored rows of ``table`` (those matching ``where``; by default the touchpoints)
+    into an unindexed temporary table: the write ceiling every re-plan benchmark prints beside its own
+    figure; and the rows."""
     buffer = io.BytesIO()
     with connection.cursor() as cursor:
-        with cursor.copy(f"COPY (SELECT {columns} FROM contacts_touchpoint WHERE {where}) TO STDOUT") as copy:
+        with cursor.copy(f"COPY (SELECT {columns} FROM {table} WHERE {where}) TO STDOUT") as copy:
             for data in copy:
                 buffer.write(data)
-        cursor.execute("DROP TABLE IF EXISTS touchpoint_copy")
-        cursor.execute("CREATE TEMP TABLE touchpoint_copy (LIKE contacts_touchpoint INCLUDING DEFAULTS)")
+        cursor.execute("DROP TABLE IF EXISTS table_copy")
+        cursor.execute(f"CREATE TEMP TABLE table_copy (LIKE {table} INCLUDING DEFAULTS)")
         started = time.monotonic()
-        with cursor.copy(f"COPY touchpoint_copy ({columns}) FROM STDIN") as copy:
+        with cursor.copy(f"COPY table_copy ({columns}) FROM STDIN") as copy:
             copy.write(buffer.getvalue())
         elapsed = time.monotonic() - started
-        cursor.execute("SELECT count(*) FROM touchpoint_copy")
+        cursor.execute("SELECT count(*) FROM table_copy")
         rows = cursor.fetchone()[0]
-        cursor.execute("DROP TABLE touchpoint_copy")
+        cursor.execute("DROP TABLE table_copy")
     return elapsed, rows
 
 
@@ -113,6 +192,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--chunk", type=int, default=tasks.REPLAN_CHUNK)
+    parser.add_argument("--floor", action="store_true", help="Also measure the cold re-plan's floor (see above).")
+    parser.add_argument("--cold-only", action="store_true", help="Stop after the cold re-plan (and the floor).")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         raise SystemExit("Run this on PostgreSQL: set DATABASE_URL.")
@@ -121,6 +202,11 @@ def main() -> None:
         cursor.execute(
             "TRUNCATE contacts_touchpoint, customers_vehicleforecast, customers_forecastsnapshot, "
             "contacts_planfingerprint CASCADE"
+        )
+        # A cold re-plan knows no visit's forecast error yet (a fresh database's).
+        cursor.execute(
+            "UPDATE customers_servicevisit SET habit_error_stamp = NULL, habit_error_days = NULL "
+            "WHERE habit_error_stamp IS NOT NULL OR habit_error_days IS NOT NULL"
         )
     cache.delete(PRIORS_CACHE_KEY)
     now = dt.datetime.now(dt.UTC)
@@ -146,9 +232,22 @@ def main() -> None:
     sampler.start()
     time.sleep(3)
     try:
+        cpu_before = sum(cpu_seconds(w.pid) for w in workers)
         cold_seconds, cold_rows = run_sweep(args.chunk, now)
+        cold_worker_cpu = sum(cpu_seconds(w.pid) for w in workers) - cpu_before
         touchpoints = Touchpoint.objects.count()
         print(f"cold: {cold_seconds:.1f} s, {cold_rows} rows, peak RSS kB {peak}", file=sys.stderr, flush=True)
+        floor = measure_floor(args.chunk, now, args.workers) if args.floor else None
+        if floor:
+            print(f"floor: {floor}", file=sys.stderr, flush=True)
+        if args.cold_only:
+            print(json.dumps({"vehicles": vehicles, "workers": args.workers, "cold_seconds": round(cold_seconds, 1),
+                              "cold_workers_cpu_seconds": round(cold_worker_cpu, 1),
+                              "cold_rows_written": cold_rows, "floor": floor,
+                              "cold_over_floor": round(cold_seconds / floor["floor_seconds"], 2) if floor else None,
+                              "peak_rss_mb_per_worker": [round(kb / 1024) for kb in peak.values()],
+                              "load_average_after": os.getloadavg()}, indent=2))
+            return
         rerun_seconds, rerun_rows = run_sweep(args.chunk, now)
         print(f"rerun: {rerun_seconds:.1f} s, {rerun_rows} rows", file=sys.stderr, flush=True)
         # The next night: no fact changed, but the day did; only the vehicles whose plan's validity ended
@@ -171,6 +270,7 @@ def main() -> None:
         "chunk": args.chunk,
         "cold_seconds": round(cold_seconds, 1),
         "cold_rows_written": cold_rows,
+        "cold_workers_cpu_seconds": round(cold_worker_cpu, 1),
         "cold_rows_per_second": round(cold_rows / cold_seconds),
         "cold_vehicles_per_second": round(vehicles / cold_seconds),
         "touchpoints": touchpoints,
@@ -186,6 +286,8 @@ def main() -> None:
         "peak_rss_mb_per_worker": [round(kb / 1024) for kb in peak.values()],
         "raw_copy_seconds_same_rows": round(copy_seconds, 2),
         "raw_copy_rows": copy_rows,
+        "floor": floor,
+        "cold_over_floor": round(cold_seconds / floor["floor_seconds"], 2) if floor else None,
         "machine": f"{platform.machine()} {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}",
     }, indent=2))
 

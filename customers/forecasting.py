@@ -8,20 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any, NamedTuple, Protocol
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
 from customers import bulk
 from customers.core import forecast, seasonality
 from customers.core import priors as priors_core
+from customers.core.calendar import MONTH_DAYS
 from customers.core.forecast import Interval
 from customers.core.readings import Reading
 from customers.core.seasonality import Profile
@@ -37,7 +37,7 @@ from customers.models import (
 
 DEFAULT_INTERVAL_KM = 15000
 DEFAULT_INTERVAL_MONTHS = 12
-PRIORS_CACHE_KEY = "forecast:priors:v1"
+PRIORS_CACHE_KEY = "forecast:priors:v2"  # v2: learned from the facts, with the sale kind
 # Priors move slowly; recomputing them once every few hours keeps a 1M-vehicle sweep cheap.
 PRIORS_CACHE_SECONDS = 6 * 3600
 STORED_FIELDS = (
@@ -151,23 +151,29 @@ def interval_for(vehicle: HasModel, table: dict[tuple[str, str], Interval]) -> I
 
 
 def mileage_priors(*, refresh: bool = False) -> dict[str, float]:
-    """Median km a month of well-observed cars: per dealership+make+model, and per dealership.
+    """The usual km a month of well-observed cars, learned from their facts (``priors_core.car_rate``):
+    per dealership + make + model + sale kind, dealership + make + model, dealership + sale kind and
+    dealership (``priors_core.median_priors``). From the facts, not from stored forecasts, so a fresh
+    database's first re-plan plans with the priors its second does.
 
     Computed once for every worker: the first process to find the cache cold computes and stores them
-    while the others wait for the result (``PRIORS_LOCK_KEY``), instead of each re-reading the whole
-    fleet at once. On PostgreSQL the medians are counted in the database (``percentile_cont``), elsewhere
-    streamed in order (``_priors_streamed``), so no process holds a row per vehicle (about 2.4 GB at
-    10,000,000 vehicles when read into Python). The nightly sweep computes them once before its chunks
+    (``PRIORS_LOCK_KEY``) while the others keep planning with the priors in use (``PRIORS_IN_USE_KEY``)
+    or, on a fresh database, wait for the result, instead of each re-reading the whole fleet at once. On PostgreSQL they are counted in the database (``_PRIORS_SQL``: window and
+    ``percentile_cont``, sorts that spill to disk), elsewhere streamed a vehicle at a time
+    (``_priors_streamed``). The nightly sweep computes them once before its chunks
     (contacts.tasks.replan_all_vehicles)."""
     cached = None if refresh else cache.get(PRIORS_CACHE_KEY)
     if cached is not None:
         return dict(cached)
     if not refresh and not _lock_priors():
-        waited = _wait_for_priors()
+        # Another process is computing them (minutes at 10,000,000 vehicles): the priors in use until
+        # it is done, else its result.
+        waited = _cache_get(PRIORS_IN_USE_KEY) or _wait_for_priors()
         if waited is not None:
             return waited
     try:
-        priors = _priors_in_database() if connection.vendor == "postgresql" else _priors_streamed()
+        today = timezone.localdate()
+        priors = _priors_in_database(today) if connection.vendor == "postgresql" else _priors_streamed(today)
         priors = priors_core.settled_priors(priors, _cache_get(PRIORS_IN_USE_KEY))
         cache.set(PRIORS_CACHE_KEY, priors, PRIORS_CACHE_SECONDS)
         cache.set(PRIORS_IN_USE_KEY, priors, None)  # kept: the next computation settles against it
@@ -188,13 +194,16 @@ def _cache_get(key: str) -> dict[str, float] | None:
     except Exception:  # noqa: BLE001 - no cache (Redis down): nothing to settle against
         return None
     return dict(value) if value else None
-# How long the others wait for the process computing the priors (about 20 s at 1,000,000 vehicles).
+# How long the others wait for the process computing the priors when none are in use yet (a fresh
+# database), and how long the lock outlives a process killed while computing them (5-8 s at 100,000
+# vehicles at load 5, bench/README.md: about ten minutes at 10,000,000).
 PRIORS_WAIT_SECONDS = 120
+PRIORS_LOCK_SECONDS = 30 * 60
 
 
 def _lock_priors() -> bool:
     try:
-        return bool(cache.add(PRIORS_LOCK_KEY, 1, PRIORS_WAIT_SECONDS))
+        return bool(cache.add(PRIORS_LOCK_KEY, 1, PRIORS_LOCK_SECONDS))
     except Exception:  # noqa: BLE001 - no cache (Redis down): every process computes its own
         return True
 
@@ -218,53 +227,100 @@ def _wait_for_priors() -> dict[str, float] | None:
     return None
 
 
-_PRIORS_SQL = """
-    SELECT v.dealership_id::text || '|' || v.make || '|' || v.model, count(*),
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY f.km_per_month)
-      FROM customers_vehicleforecast f JOIN customers_vehicle v ON v.id = f.vehicle_id
-     WHERE f.source = 'readings' GROUP BY v.dealership_id, v.make, v.model
+# Every fact with an odometer, dated up to today (%(today)s): readings, service visits of every kind,
+# and sales (a new car's, or a used car's when its km was recorded: 0 km then means "not recorded").
+_FACTS_SQL = """
+    SELECT vehicle_id, read_on AS day, odometer_km AS km FROM customers_odometerreading WHERE read_on <= %(today)s
     UNION ALL
-    SELECT v.dealership_id::text, count(*), percentile_cont(0.5) WITHIN GROUP (ORDER BY f.km_per_month)
-      FROM customers_vehicleforecast f JOIN customers_vehicle v ON v.id = f.vehicle_id
-     WHERE f.source = 'readings' GROUP BY v.dealership_id
+    SELECT vehicle_id, visited_on, odometer_km FROM customers_servicevisit WHERE visited_on <= %(today)s
+    UNION ALL
+    SELECT vehicle_id, sold_on, odometer_km FROM customers_sale
+     WHERE sold_on <= %(today)s AND (kind = 'new' OR odometer_km > 0)
+"""
+
+# The kind of a vehicle's latest sale up to today ("" when none); of two on one day, the later id.
+_KIND_SQL = """
+    COALESCE((SELECT s.kind FROM customers_sale s WHERE s.vehicle_id = v.id AND s.sold_on <= %(today)s
+               ORDER BY s.sold_on DESC, s.id DESC LIMIT 1), '')
+"""
+
+# customers.core.priors.car_rate per vehicle (its days' lowest km; from each day, the segment to the
+# first day 7 or more days later; the median of the segments' rates, when the days span 60 or more),
+# then the medians of those rates per group, in one pass of sorts that spill to disk, not to memory.
+_PRIORS_SQL = f"""
+    WITH days AS (
+        SELECT vehicle_id, day - DATE '1970-01-01' AS o, min(km) AS km FROM ({_FACTS_SQL}) f
+         GROUP BY vehicle_id, day
+    ), segments AS (
+        SELECT vehicle_id, o, km, first_value(o) OVER w AS o2, first_value(km) OVER w AS km2 FROM days
+        WINDOW w AS (PARTITION BY vehicle_id ORDER BY o
+                     RANGE BETWEEN {priors_core.MIN_SEGMENT_DAYS} FOLLOWING AND UNBOUNDED FOLLOWING)
+    ), cars AS (
+        SELECT vehicle_id,
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY (km2 - km)::float8 * {MONTH_DAYS} / (o2 - o)) AS rate
+          FROM segments GROUP BY vehicle_id HAVING max(o) - min(o) >= {priors_core.MIN_SPAN_DAYS}
+    ), observed AS (
+        SELECT v.dealership_id, v.make, v.model, {_KIND_SQL} AS kind, c.rate
+          FROM cars c JOIN customers_vehicle v ON v.id = c.vehicle_id
+    )
+    SELECT GROUPING(make, model, kind), dealership_id, make, model, kind, count(*),
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY rate)
+      FROM observed
+     GROUP BY GROUPING SETS ((dealership_id, make, model, kind), (dealership_id, make, model),
+                             (dealership_id, kind), (dealership_id))
 """
 
 
-def _priors_in_database() -> dict[str, float]:
+def _priors_in_database(today: dt.date) -> dict[str, float]:
     with connection.cursor() as cursor:
-        cursor.execute(_PRIORS_SQL)
-        return priors_core.priors_from_medians((key, cars, float(median)) for key, cars, median in cursor.fetchall())
+        cursor.execute(_PRIORS_SQL, {"today": today})
+        groups = []
+        for level, dealership_id, make, model, kind, cars, median in cursor.fetchall():
+            if level & 1 == 0 and not kind:
+                continue  # the cars with no sale have no kind's groups
+            groups.append((priors_core.group_key(
+                dealership_id, None if level & 4 else make, None if level & 2 else model, None if level & 1 else kind,
+            ), cars, float(median)))
+        return priors_core.priors_from_medians(groups)
 
 
-# The groups of the priors: per dealership + make + model, and per dealership.
-_PRIOR_GROUPS = (("vehicle__dealership_id", "vehicle__make", "vehicle__model"), ("vehicle__dealership_id",))
+# Each vehicle's days with their lowest km, in order, with what it is grouped by (SQLite's way).
+_CAR_DAYS_SQL = f"""
+    SELECT v.id, v.dealership_id, v.make, v.model, {_KIND_SQL}, f.day, min(f.km)
+      FROM ({_FACTS_SQL}) f JOIN customers_vehicle v ON v.id = f.vehicle_id
+     GROUP BY v.id, f.day ORDER BY v.id, f.day
+"""
 
 
-def _priors_streamed() -> dict[str, float]:
-    """The medians where the database has no ``percentile_cont`` (SQLite), in bounded memory: each
-    group's count first, then its rates streamed in order, keeping only the one or two in the middle
-    (what ``priors_core.median_priors`` would compute from every row held in lists)."""
-    observed = VehicleForecast.objects.filter(source="readings").order_by()
-    groups: list[tuple[str, int, float]] = []
-    for fields in _PRIOR_GROUPS:
-        counts = {tuple(row[:-1]): row[-1] for row in observed.values_list(*fields).annotate(cars=Count("id"))}
-        ordered = observed.order_by(*fields, "km_per_month").values_list(*fields, "km_per_month")
-        for key, rows in groupby(ordered.iterator(chunk_size=2_000), key=lambda row: tuple(row[:-1])):
-            cars = counts[key]
-            low_at, high_at = (cars - 1) // 2, cars // 2
-            low = high = 0.0
-            for position, row in enumerate(rows):
-                if position == low_at:
-                    low = row[-1]
-                if position == high_at:
-                    high = row[-1]
-                    break
-            groups.append(("|".join(str(part) for part in key), cars, (low + high) / 2))
-    return priors_core.priors_from_medians(groups)
+def _priors_streamed(today: dt.date) -> dict[str, float]:
+    """The priors where the database has no ``percentile_cont`` (SQLite): each vehicle's days streamed
+    in order (a server-side cursor on PostgreSQL), its rate by ``priors_core.car_rate``, the medians by
+    ``priors_core.median_priors`` (which keeps 8 bytes per observed car and group, no row per vehicle)."""
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(_CAR_DAYS_SQL, {"today": today})
+        return priors_core.median_priors(_observed_cars(cursor))
 
 
-def prior_for(vehicle: HasModel, priors: dict[str, float]) -> float | None:
-    return priors_core.prior_for(priors, dealership_id=vehicle.dealership_id, make=vehicle.make, model=vehicle.model)
+def _observed_cars(rows: Iterable[Sequence[Any]]) -> Iterator[tuple[int, str, str, str, float]]:
+    for (_vehicle_id, dealership_id, make, model, kind), days in groupby(rows, key=lambda row: tuple(row[:5])):
+        rate = priors_core.car_rate((_as_date(day), km) for *_key, day, km in days)
+        if rate is not None:
+            yield dealership_id, make, model, kind, rate
+
+
+def _as_date(value: dt.date | str) -> dt.date:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def prior_for(
+    vehicle: HasModel, priors: dict[str, float], *, sales: Sequence[forecast.SaleLike], today: dt.date
+) -> float | None:
+    """The vehicle's prior: by its model and the kind of its latest sale up to ``today`` (the re-plan's
+    fingerprint and its forecast both ask here, so they agree)."""
+    return priors_core.prior_for(
+        priors, dealership_id=vehicle.dealership_id, make=vehicle.make, model=vehicle.model,
+        kind=priors_core.latest_sale_kind(((s.sold_on, s.kind) for s in sales), today),
+    )
 
 
 def _stored_values(computed: forecast.Forecast, today: dt.date) -> dict[str, Any]:
@@ -325,7 +381,7 @@ def forecast_vehicles(
             sales=item.sales,
             maintenance=item.maintenance,
             interval=interval_for(vehicle, table),
-            prior_km_per_month=prior_for(vehicle, priors),
+            prior_km_per_month=prior_for(vehicle, priors, sales=item.sales, today=item.today),
             today=item.today,
             stored_errors={
                 (day, km): (stamp, error) for _pk, day, km, stamp, error in item.habit_errors if stamp is not None

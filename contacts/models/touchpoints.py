@@ -29,9 +29,19 @@ class Touchpoint(models.Model):
 
     # No index of its own: the natural key (vehicle first) serves every lookup by vehicle, and each
     # index costs every one of the ~15 touchpoint rows a vehicle's re-plan inserts.
-    vehicle = models.ForeignKey(Vehicle, on_delete=models.CASCADE, related_name="touchpoints", db_index=False)
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="touchpoints")
-    template = models.ForeignKey(TouchpointTemplate, on_delete=models.PROTECT, related_name="touchpoints")
+    # No database constraint on the vehicle, the customer and the template (Django still applies
+    # on_delete, in Python): the re-plan writes ~15 rows a vehicle whose vehicle, customer and template
+    # it has just read, and the keys' checks at COMMIT were over half of a cold chunk's PostgreSQL CPU
+    # (bench/README.md). The chunk holds those parent rows itself instead, once per parent
+    # (contacts.planning.writing._hold_parents), and the touchpoints that a concurrent re-plan wrote
+    # for a vehicle or customer being deleted go with it (writing.drop_touchpoints_of_deleted_parent).
+    vehicle = models.ForeignKey(
+        Vehicle, on_delete=models.CASCADE, related_name="touchpoints", db_index=False, db_constraint=False
+    )
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="touchpoints", db_constraint=False)
+    template = models.ForeignKey(
+        TouchpointTemplate, on_delete=models.PROTECT, related_name="touchpoints", db_constraint=False
+    )
     cycle_start = models.DateField(_("cycle start"))
     occurrence = models.PositiveSmallIntegerField(_("occurrence"))
     due_on = models.DateField(_("date"))

@@ -60,7 +60,8 @@ def _chunk_inputs(facts: ChunkFacts, now: dt.datetime) -> _ChunkInputs:
     digests = {
         v.id: fingerprint(
             facts, v, seasons=seasons[v.dealership_id],
-            prior=prior_for(v, priors), common=common, profile=profiles.get(v.dealership_id),
+            prior=prior_for(v, priors, sales=facts.sales[v.id], today=today_by_dealership[v.dealership_id]),
+            common=common, profile=profiles.get(v.dealership_id),
         )
         for v in facts.vehicles
     }
@@ -102,10 +103,10 @@ def replan(*, vehicle_ids: Sequence[int], now: dt.datetime | None = None, force:
     if not facts.vehicles:
         return result
     inputs = _chunk_inputs(facts, frozen_now)
-    # The foreign keys of what the chunk writes stay Django's DEFERRABLE INITIALLY DEFERRED, checked at
-    # COMMIT: ~90,000 checks a cold chunk, over half of its PostgreSQL CPU, but the same cost per
-    # statement (SET CONSTRAINTS ... IMMEDIATE measured no cheaper, bench/bench_write_chunk.py); only
-    # dropping constraints would remove them (README of bench/, issue 17).
+    # The touchpoints' vehicle, customer and template keys have no database constraint: the chunk holds
+    # those parents once each (writing._hold_parents) instead of ~80,000 checks at COMMIT, over half of
+    # a cold chunk's PostgreSQL CPU (checking per statement, SET CONSTRAINTS ... IMMEDIATE, measured no
+    # cheaper; bench/README.md). The forecast, snapshot and fingerprint keys (~6,000) stay deferred.
     with transaction.atomic():
         _commit_without_waiting_for_the_disk()
         changed = _changed_vehicles(facts, inputs, force=force)

@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
+
 from contacts import bulk
 from contacts.core.plan_engine import PlannedTouchpoint
 from contacts.models import CallTask, CallTaskItem, OutboxMessage, Touchpoint
@@ -85,6 +87,16 @@ def write_difference(
     wanted = _wanted(planned, template_ids, today_by_vehicle)
     stored = _stored(vehicle_ids)
     to_create, to_update = _compare(wanted, stored, result)
+    gone = _hold_parents({
+        # (an update of a deleted vehicle's touchpoint finds nothing: the deletion took its touchpoints)
+        "customers_vehicle": {row[0] for row in to_create},
+        "customers_customer": {row[1] for row in to_create} | {row[6] for row in to_update},
+        "contacts_touchpointtemplate": set(template_ids.values()),
+    })
+    if gone:
+        no_vehicle, no_customer = gone.get("customers_vehicle", set()), gone.get("customers_customer", set())
+        to_create = [row for row in to_create if row[0] not in no_vehicle and row[1] not in no_customer]
+        to_update = [row for row in to_update if row[6] not in no_customer]
     obsolete = [
         row[0]
         for key, row in stored.items()
@@ -106,6 +118,35 @@ def write_difference(
             status=Touchpoint.Status.CANCELLED, resolution="obsolete"
         )
     result.created, result.updated, result.cancelled = len(to_create), len(to_update), len(obsolete)
+
+
+def _hold_parents(rows: dict[str, set[int]]) -> dict[str, set[int]]:
+    """Lock the vehicles, customers and templates the chunk's rows will point to against deletion until
+    its COMMIT (what each row's foreign-key check would do, once per parent instead of once per row:
+    the touchpoint's keys have no database constraint); returns, by table, the parents that are gone
+    (deleted since the chunk read its facts: their rows are not written). On SQLite a writing
+    transaction holds the whole database, so nothing can be deleted meanwhile."""
+    gone: dict[str, set[int]] = {}
+    if connection.vendor != "postgresql":
+        return gone
+    with connection.cursor() as cursor:
+        for table, ids in rows.items():
+            if not ids:
+                continue
+            cursor.execute(f"SELECT id FROM {table} WHERE id = ANY(%s) ORDER BY id FOR KEY SHARE", [sorted(ids)])
+            missing = ids - {row[0] for row in cursor.fetchall()}
+            if missing:
+                gone[table] = missing
+    return gone
+
+
+def drop_touchpoints_of_deleted_parent(sender: type, instance: Any, **kwargs: Any) -> None:
+    """After a vehicle's or customer's row is deleted (post_delete): delete the touchpoints still
+    pointing at it. Django's cascade deleted those it saw before; a re-plan that held the row
+    (``_hold_parents``) made the deletion wait for its COMMIT, and the rows it wrote are seen only now.
+    (With a database constraint the deletion would have failed instead.)"""
+    field = "vehicle_id" if sender._meta.model_name == "vehicle" else "customer_id"  # type: ignore[attr-defined]
+    Touchpoint.objects.filter(**{field: instance.pk}).delete()
 
 
 def _wanted(

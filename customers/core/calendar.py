@@ -7,11 +7,22 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-__all__ = ["MONTH_DAYS", "add_months", "advance_months", "days_in_month", "first_day_when_months_reach", "is_leap"]
+__all__ = [
+    "MONTH_DAYS", "add_months", "advance_months", "days_in_month", "first_day_when_months_reach", "is_leap", "timedelta_days",
+]
 
 MONTH_DAYS = 30.4375
 _WHOLE_EPS = 1e-9
 _DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_ONE_DAY = timedelta(days=1)
+#: ``timedelta(days=n)`` for whole n, |n| <= 366: building a timedelta costs several times adding one.
+_DAYS: dict[float, timedelta] = {n: timedelta(days=n) for n in range(-366, 367)}
+
+
+def timedelta_days(n: float) -> timedelta:
+    """``timedelta(days=n)``, from a table for a whole |n| <= 366."""
+    known = _DAYS.get(n)
+    return timedelta(days=n) if known is None else known
 
 
 def is_leap(year: int) -> bool:
@@ -55,9 +66,9 @@ def advance_months(anchor: date, months: float) -> date:
     if frac >= 1.0 - _WHOLE_EPS:
         return add_months(anchor, whole + 1)
     base = add_months(anchor, whole)
-    days = int(frac * MONTH_DAYS)
-    result = base + timedelta(days=days)
-    if days >= 28:  # consecutive whole-month dates are at least 28 days apart
+    extra = int(frac * MONTH_DAYS)
+    result = base + _DAYS[extra]
+    if extra >= 28:  # consecutive whole-month dates are at least 28 days apart
         cap = add_months(anchor, whole + 1)
         if result > cap:
             return cap
@@ -66,8 +77,10 @@ def advance_months(anchor: date, months: float) -> date:
 
 def first_day_when_months_reach(target: date, months: int, *, after: date) -> date:
     """The first day d > ``after`` with ``add_months(d, months) >= target`` (``add_months`` is monotone)."""
-    one = timedelta(days=1)
+    one = _ONE_DAY
     day = add_months(target, -months)
+    if target.day <= 28:  # nothing clamped: add_months(day, months) is ``target``, a day earlier gives less
+        return max(day, after + one)
     while day > after and add_months(day - one, months) >= target:
         day -= one
     while add_months(day, months) < target:

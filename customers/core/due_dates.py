@@ -11,9 +11,10 @@ import math
 from bisect import bisect_right
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from operator import attrgetter
 from typing import Literal
 
-from customers.core.calendar import _WHOLE_EPS, MONTH_DAYS, add_months, advance_months
+from customers.core.calendar import _WHOLE_EPS, MONTH_DAYS, add_months, advance_months, timedelta_days
 from customers.core.mileage import MileageEstimate, round_km
 from customers.core.readings import Reading
 from customers.core.seasonality import Season
@@ -208,9 +209,7 @@ def _seasonal_months(
 def _driving_months(season: Season | None, anchor: float, months: float) -> float:
     return months if season is None else season.months(anchor, months)
 
-
-def _reading_ordinal(r: Reading) -> int:
-    return r.read_on.toordinal()
+_READ_ON = attrgetter("read_on")  # bisect's key, in C (a Python key function would cost a call per probe)
 
 
 def _walk_readings(
@@ -234,7 +233,7 @@ def _walk_readings(
         elif tail_o <= m_o:
             used = ()
         elif used[0].read_on.toordinal() <= m_o:  # the readings up to the start are not walked
-            used = used[bisect_right(used, m_o, key=_reading_ordinal):]
+            used = used[bisect_right(used, date.fromordinal(m_o), key=_READ_ON):]
     for r in used:
         o = r.read_on.toordinal()
         if o <= m_o:
@@ -399,7 +398,7 @@ def _km_driven_days(
         whole, extra = whole + 1, 0
     else:
         extra = 0 if frac <= _WHOLE_EPS else int(frac * MONTH_DAYS)
-    plus = timedelta(days=extra)
+    plus = timedelta_days(extra)
     capped = extra >= 28  # consecutive whole-month dates are at least 28 days apart
     while len(days) < MAX_PROJECTED:
         base = add_months(on, whole)
@@ -420,6 +419,10 @@ POINT_WINDOW_DAYS = 14
 
 _SD_PER_90_HALF_WIDTH = 1.0 / 1.6448536269514722
 
+_POINT_WINDOW = timedelta(days=POINT_WINDOW_DAYS)
+
+_ONE_WEEK = timedelta(days=7)
+
 
 def most_likely_due(
     due: MaintenanceDue, estimate: MileageEstimate, *, start_on: date, start_km: int, interval_km: int,
@@ -433,8 +436,10 @@ def most_likely_due(
     towards the time limit, in weekly steps, catches more. The rate is taken as normal with the
     estimate's 90 % range; with an exact rate nothing moves.
     """
+    if due.driver != "km":
+        return due
     time_limit = add_months(start_on, interval_months)
-    if due.driver != "km" or (time_limit - due.due_on).days > 8 * 7:
+    if (time_limit - due.due_on).days > 8 * 7:
         return due
     mean = estimate.km_per_month
     sd = (estimate.high_km_per_month - estimate.low_km_per_month) * 0.5 * _SD_PER_90_HALF_WIDTH
@@ -462,7 +467,7 @@ def most_likely_due(
             return 1.0
         return 0.5 * (1.0 + math.erf((rate - mean) / (sd * math.sqrt(2.0))))
 
-    window = timedelta(days=POINT_WINDOW_DAYS)
+    window = _POINT_WINDOW
 
     def chance(day: date) -> float:
         upper = cdf(rate_due_on(day - window))
@@ -470,12 +475,12 @@ def most_likely_due(
         return upper - lower
 
     best, best_chance = due.due_on, chance(due.due_on)
-    day = due.due_on + timedelta(days=7)
+    day = due.due_on + _ONE_WEEK
     while day <= time_limit:
         c = chance(day)
         if c > best_chance + 1e-9:
             best, best_chance = day, c
-        day += timedelta(days=7)
+        day += _ONE_WEEK
     if chance(time_limit) > best_chance + 1e-9:
         best = time_limit
     if best == due.due_on:

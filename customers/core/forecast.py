@@ -50,6 +50,8 @@ __all__ = [
 #: after the cycle, 12 months ahead; one more month covers the reminders' windows.
 PROJECTION_MONTHS = 37
 
+_ONE_DAY = timedelta(days=1)
+
 
 class SaleLike(Protocol):
     """A sale as the forecast needs it (customers.forecasting.SaleRow, or ``Sale`` below)."""
@@ -111,8 +113,9 @@ class Forecast:
         """The due dates ahead with their ranges, the first being ``due`` (empty with no projection)."""
         if not self.projection:
             return ()
-        estimate, interval, done, first_km, first_months, today, projection_months, season = self.projection
+        estimate, interval, done, first_km, first_months, today, projection_months, *seasonal = self.projection
         assert isinstance(estimate, MileageEstimate) and isinstance(interval, Interval)
+        season = seasonal[0] if seasonal else None  # only there with a profile (the same tuple without one)
         assert season is None or isinstance(season, Season)
         projected = project_maintenance_due_dates(
             estimate=estimate, start_on=self.start_on, start_km=self.start_km, interval_km=interval.km,
@@ -203,7 +206,10 @@ def forecast_vehicle(
         done = len(past_maintenance)
     else:
         sold_on = cycle_sale.sold_on
-        done = sum(1 for day, _km in past_maintenance if day >= sold_on)
+        done = 0
+        for day, _km in past_maintenance:
+            if day >= sold_on:
+                done += 1
     is_first = not past_maintenance and cycle_sale is not None and cycle_sale.kind == "new"
     first_km = interval.first_km if is_first else None
     first_months = interval.first_months if is_first else None
@@ -236,12 +242,7 @@ def forecast_vehicle(
         if errors:
             shift = habit_shift_days(errors)
             due = adjust_for_habit(due, errors, today=today, shift=shift)
-    due_dates = [due.due_on]
-    if shift:
-        step = timedelta(days=shift)
-        due_dates.extend(day + step * (k + 1) for k, (day, _driver) in enumerate(days[1:], start=1))
-    else:
-        due_dates.extend(day for day, _driver in days[1:])
+    due_dates, drivers = _upcoming_days(due.due_on, days, shift)
     odometer_today = _odometer_today(estimate, start_on, start_km, today, season)
     if estimate.last_odometer_km is None or estimate.last_reading_on is None:
         base_on, base_km = start_on, start_km
@@ -250,11 +251,25 @@ def forecast_vehicle(
     valid_until = _valid_until(next_fact_on, due, raw, beyond_on, today=today, projection_months=projection_months)
     return Forecast(
         estimate, due, max(0, odometer_today), is_first, shift, start_on, start_km, next_km, next_months, base_on,
-        base_km, valid_until, tuple(due_dates) if days else (), tuple([driver for _day, driver in days]),
-        (estimate, interval, done, first_km, first_months, today, projection_months, season)
-        if projection_months > 0 else (),
+        base_km, valid_until, due_dates, drivers,
+        (estimate, interval, done, first_km, first_months, today, projection_months,
+         *(() if season is None else (season,))) if projection_months > 0 else (),
         habit,
     )
+
+
+def _upcoming_days(
+    first_on: date, days: list[tuple[date, Driver]], shift: int
+) -> tuple[tuple[date, ...], tuple[Driver, ...]]:
+    """The plan's due days and drivers: the first day is ``first_on`` (the habit's), each later one is
+    moved by the habit's shift once more per step (each visit starts from one that came ``shift`` off)."""
+    if not days:
+        return (), ()
+    ons, drivers = zip(*days, strict=True)
+    if shift:
+        step = timedelta(days=shift)
+        return (first_on, *[day + step * (k + 1) for k, day in enumerate(ons[1:], start=1)]), drivers
+    return (first_on, *ons[1:]), drivers
 
 
 def _sold_on(sale: SaleLike) -> date:
@@ -269,9 +284,9 @@ def _valid_until(
     first day a fact dated after today comes into view, ``next_fact_day``)."""
     later = [next_fact_on]
     if due.due_on >= today:
-        later.append(due.due_on + timedelta(days=1))  # overdue from then on
+        later.append(due.due_on + _ONE_DAY)  # overdue from then on
     if raw_due.due_on >= today:
-        later.append(raw_due.due_on + timedelta(days=1))
+        later.append(raw_due.due_on + _ONE_DAY)
     if beyond_on is not None:  # the projection's horizon reaches one more due date
         later.append(first_day_when_months_reach(beyond_on, projection_months, after=today))
     return min(later, default=date.max)
@@ -290,8 +305,11 @@ def _with_fact_readings(
     """The readings plus the sales' and maintenance visits' odometers not already among them."""
     known = list(readings)
     extra = [(day, km) for day, km in maintenance]
-    # A used car's sale at 0 km means "not recorded", not a reading.
-    extra.extend((s.sold_on, s.odometer_km) for s in sales if s.kind == "new" or s.odometer_km > 0)
+    for s in sales:
+        if s.kind == "new" or s.odometer_km > 0:  # a used car's sale at 0 km means "not recorded", not a reading
+            extra.append((s.sold_on, s.odometer_km))
+    if not extra:
+        return known
     days = {day for day, _km in extra}
     seen = {(r.read_on, r.odometer_km) for r in known if r.read_on in days}
     for key in extra:
@@ -419,8 +437,10 @@ def habit_stamps(
     season = season_for(seasonality)
     if season is not None:
         stamp = hash((stamp, season.profile))
-    read = sorted([(r.read_on.toordinal(), r.odometer_km) for r in readings])
-    sold = sorted([(s.sold_on.toordinal(), int(s.kind == "new"), s.odometer_km) for s in sales])
+    read = [(r.read_on.toordinal(), r.odometer_km) for r in readings]
+    read.sort()
+    sold = [(s.sold_on.toordinal(), int(s.kind == "new"), s.odometer_km) for s in sales]
+    sold.sort()
     came = [(day.toordinal(), km) for day, km in maintenance]
     stamps = []
     r0 = s0 = v0 = 0

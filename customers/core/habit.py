@@ -6,8 +6,9 @@ docs/forecast.md describes the rule in plain words.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 
+from customers.core.calendar import timedelta_days
 from customers.core.due_dates import MaintenanceDue
 
 __all__ = [
@@ -79,11 +80,11 @@ def adjust_for_habit(
     residuals = [e - shift for e in past_errors[-HABIT_RECENT_VISITS:]]
     early = max(-HABIT_MAX_WIDENING_DAYS, min(0, min(residuals)))
     late = min(HABIT_MAX_WIDENING_DAYS, max(0, max(residuals)))
-    moved = timedelta(days=shift)
+    moved = timedelta_days(shift)
     due_on = due.due_on + moved
     return MaintenanceDue(
         due_on, due.driver, due.due_odometer_km, due.interval_number,
-        min(due.earliest_on + moved, due_on + timedelta(days=early)),
-        max(due.latest_on + moved, due_on + timedelta(days=late)),
+        min(due.earliest_on + moved, due_on + timedelta_days(early)),
+        max(due.latest_on + moved, due_on + timedelta_days(late)),
         due_on < today,
     )

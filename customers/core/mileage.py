@@ -151,7 +151,8 @@ def estimate_mileage(
 
     # Fast path: sorted by (day, km), every reading usable and plausible after the previous. The car's
     # own rate can only raise the limit, so it is worked out only when the model's limit is exceeded.
-    keyed = sorted([(r.read_on.toordinal(), r.odometer_km, i) for i, r in enumerate(seq)])
+    keyed = [(r.read_on.toordinal(), r.odometer_km, i) for i, r in enumerate(seq)]
+    keyed.sort()
     max_per_day = max(MAX_RATE_PER_DAY, OWN_RATE_FACTOR * prior / MONTH_DAYS)
     fast = bool(keyed) and keyed[0][1] >= 0 and keyed[-1][0] <= t_today
     if fast:
@@ -171,7 +172,8 @@ def estimate_mileage(
     # The newest reading is checked against the car's steady rate, leaving out the segments that span a
     # reading the chain already dropped: over such a gap the readings disagreed (readings.newest_typo).
     if len(ordinals) >= 4:
-        reason = newest_typo(ordinals, odometers, sorted(f.reading.read_on.toordinal() for f in flags))
+        dropped = sorted([f.reading.read_on.toordinal() for f in flags]) if flags else ()
+        reason = newest_typo(ordinals, odometers, dropped)
         if reason is not None:
             flags = tuple(sorted([*flags, FlaggedReading(used[-1], reason)], key=lambda f: f.reading.read_on))
             ordinals, odometers, used = ordinals[:-1], odometers[:-1], used[:-1]

@@ -184,18 +184,21 @@ def newest_typo(ordinals: list[int], odometers: list[int], dropped: Sequence[int
         i = bisect.bisect_right(dropped, ordinals[k - 1])
         return i < len(dropped) and dropped[i] < ordinals[k]
 
-    if spans_dropped(len(ordinals) - 1):
+    if dropped and spans_dropped(len(ordinals) - 1):
         return None
     rates = []
     for k in range(len(ordinals) - 2, 0, -1):
-        if spans_dropped(k):
+        if dropped and spans_dropped(k):
             return None  # a dropped reading among the recent segments may hide a change of pace
         days = ordinals[k] - ordinals[k - 1]
         if days >= 7:
             rates.append((odometers[k] - odometers[k - 1]) / days)
-        if len(rates) == 6:
-            break
-    if len(rates) < 3 or min(rates) <= 0.0 or max(rates) > 2.0 * min(rates):
+            if len(rates) == 6:
+                break
+    if len(rates) < 3:
+        return None
+    slowest = min(rates)
+    if slowest <= 0.0 or max(rates) > 2.0 * slowest:
         return None  # only a steady car's rate says what its next reading should be
     own = statistics.median(rates)
     days = ordinals[-1] - ordinals[-2]

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from contacts import tasks
 from contacts.models import BeatTick, OutboxMessage, Touchpoint
-from customers.models import OdometerReading, VehicleForecast
+from customers.models import OdometerReading
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -38,18 +38,15 @@ def test_the_nightly_sweep_computes_the_mileage_priors_once_before_its_chunks(mo
     """A warm cache from earlier in the day is not what the night plans with: the sweep counts the
     priors afresh before queueing its chunks, and every chunk reads those (none computes its own)."""
     from django.core.cache import cache
+    from django.utils import timezone
 
     from customers import forecasting
 
-    # given: six cars forecast from their readings, and priors from the day before in the cache
-    day = dt.date(2026, 11, 1)
+    # given: six cars with a year of readings, and priors from the day before in the cache
+    today = timezone.localdate()
     for rate in (800, 900, 1000, 1100, 1200, 1300):
-        VehicleForecast.objects.create(
-            vehicle=factories.VehicleFactory(owner__dealership=moscow, make="Kia", model="Rio"), computed_on=day,
-            km_per_month=rate, km_per_month_low=rate, km_per_month_high=rate, source="readings", odometer_km=10_000,
-            odometer_on=day, next_due_on=day, due_earliest_on=day, due_latest_on=day, due_driver="km",
-            due_odometer_km=15_000, interval_number=1,
-        )
+        sale = factories.SaleFactory(vehicle__owner__dealership=moscow, sold_on=today - dt.timedelta(days=365))
+        factories.OdometerReadingFactory(vehicle=sale.vehicle, read_on=today - dt.timedelta(days=5), odometer_km=rate * 12)
     expected = forecasting.mileage_priors(refresh=True)
     assert expected  # the dealership's prior, at least
     cache.set(forecasting.PRIORS_CACHE_KEY, {str(moscow.id): 9999.0}, 3600)

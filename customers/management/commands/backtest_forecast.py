@@ -129,6 +129,7 @@ def histories_from_database(dealership: Dealership | None) -> list[backtest.Vehi
         sales[vehicle_id].append(forecast.Sale(sold_on=day, kind=kind, odometer_km=km or 0))
     table = schedules()
     priors = mileage_priors()
+    today = timezone.localdate()
     # The profiles production uses now, learned from the whole fleet's readings (also those after a
     # replayed visit): the backtest measures the forecast as it runs today.
     profiles = seasonal_profiles()
@@ -145,7 +146,7 @@ def histories_from_database(dealership: Dealership | None) -> list[backtest.Vehi
                 interval_months=interval.months,
                 first_interval_km=interval.first_km,
                 first_interval_months=interval.first_months,
-                prior_km_per_month=prior_for(vehicle, priors),
+                prior_km_per_month=prior_for(vehicle, priors, sales=sales[vehicle.id], today=today),
                 sales=tuple(sales[vehicle.id]),
                 seasonality=profiles.get(vehicle.dealership_id),
             )

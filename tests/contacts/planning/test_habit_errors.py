@@ -78,8 +78,8 @@ def _recomputed(ids: list[int], today: dt.date) -> tuple[dict[int, tuple[int, in
         result = forecast.forecast_vehicle(
             readings=[Reading(day, km, pk) for pk, day, km in facts.readings[vehicle.id]],
             sales=facts.sales[vehicle.id], maintenance=facts.maintenance(vehicle.id),
-            interval=interval_for(vehicle, table), prior_km_per_month=prior_for(vehicle, priors), today=today,
-            seasonality=profiles.get(vehicle.dealership_id),
+            interval=interval_for(vehicle, table), prior_km_per_month=prior_for(vehicle, priors, sales=facts.sales[vehicle.id], today=today),
+            today=today, seasonality=profiles.get(vehicle.dealership_id),
         )
         assert result is not None
         due[vehicle.id] = result.due.due_on

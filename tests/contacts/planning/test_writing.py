@@ -118,3 +118,82 @@ def test_new_touchpoints_meeting_a_key_stored_meanwhile_go_through_the_upsert(mo
     rows = dict(Touchpoint.objects.filter(vehicle=vehicle).values_list("template_id", "due_on"))
     assert rows == {templates[0]: dt.date(2025, 5, 1), templates[1]: dt.date(2025, 6, 1), templates[2]: dt.date(2025, 6, 1)}
 
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="on SQLite a writing transaction holds the whole database")
+def test_the_rows_of_a_customer_deleted_since_the_chunk_read_its_facts_are_not_written(moscow, monkeypatch):
+    # given: a car whose owner is deleted (by another session, committed) after its facts were read
+    from contacts.planning import chunk as chunk_module
+    from customers.models import Customer, Sale, Vehicle
+
+    vehicle = bought_new(moscow)
+    other = bought_new(moscow)
+    gone_id = vehicle.owner_id
+    planned_by = chunk_module.plan_with_validity
+
+    def plan_then_lose_the_owner(*args, **kwargs):
+        planned = planned_by(*args, **kwargs)
+        Sale.objects.filter(customer_id=gone_id).delete()  # a customer with a sale cannot be deleted
+        Vehicle.objects.filter(owner_id=gone_id).update(owner=None)
+        Customer.objects.filter(pk=gone_id).delete()
+        return planned
+
+    monkeypatch.setattr(chunk_module, "plan_with_validity", plan_then_lose_the_owner)
+    # when
+    result = replan(vehicle_ids=[vehicle.id, other.id], now=NOW)
+    # then: the other car's plan is written, none for the customer who is gone
+    assert not Touchpoint.objects.filter(customer_id=gone_id).exists()
+    assert Touchpoint.objects.filter(vehicle=other).count() == result.created > 0
+
+
+@pytest.mark.parametrize("deleted", ["customer", "vehicle"])
+@pytest.mark.django_db(transaction=True)
+def test_a_customer_or_car_deleted_while_a_re_plan_writes_for_them_leaves_no_touchpoint_behind(moscow, deleted):
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrency is tested on PostgreSQL")
+    import threading
+    import time
+
+    from django.db import transaction
+
+    from contacts.planning import writing
+    from customers.models import Customer, Sale
+
+    # given: a planned car, it or its owner about to be deleted (neither can be while it has a sale)
+    vehicle = bought_new(moscow)
+    replan(vehicle_ids=[vehicle.id], now=NOW)
+    customer = Customer.objects.get(pk=vehicle.owner_id)
+    Sale.objects.filter(customer=customer).delete()
+    doomed = customer if deleted == "customer" else vehicle
+    template = TouchpointTemplate.objects.get(code="accessories")
+    held, errors = threading.Event(), []
+
+    def re_plan_writing_for_them() -> None:
+        try:
+            with transaction.atomic():
+                assert writing._hold_parents({
+                    "customers_vehicle": {vehicle.pk}, "customers_customer": {customer.pk},
+                    "contacts_touchpointtemplate": {template.pk},
+                }) == {}
+                Touchpoint.objects.create(
+                    vehicle=vehicle, customer_id=customer.pk, template=template, cycle_start=dt.date(2025, 1, 1),
+                    occurrence=9, due_on=dt.date(2026, 1, 1), window_start=dt.date(2026, 1, 1),
+                    window_end=dt.date(2026, 1, 9), reason="written meanwhile",
+                )
+                held.set()
+                time.sleep(1.0)  # the deletion, started meanwhile, waits for this COMMIT
+        except BaseException as error:  # noqa: BLE001
+            errors.append(error)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=re_plan_writing_for_them)
+    thread.start()
+    assert held.wait(30)
+    # when: the customer (or car) is deleted while the re-plan's new row is not yet committed
+    doomed_id = doomed.pk
+    doomed.delete()
+    thread.join()
+    # then: nothing points at what was deleted (the touchpoint's keys have no database constraint)
+    assert errors == []
+    assert not Touchpoint.objects.filter(**{f"{deleted}_id": doomed_id}).exists()
