@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+import uuid
 
 import pytest
 from django.core.cache import cache
@@ -21,6 +22,19 @@ from tests.customers.core.test_seasonality import SUMMER, _car
 pytestmark = pytest.mark.django_db
 
 TODAY = dt.date(2026, 11, 22)
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_keys(monkeypatch):
+    """This test's profiles under keys of its own: a parallel run's other worker (its own database, the
+    same dealership ids, the same Redis) must not plan with them."""
+    suffix = uuid.uuid4().hex
+    keys = {name: f"{getattr(forecasting, name)}:{suffix}"
+            for name in ("SEASONS_CACHE_KEY", "SEASONS_IN_USE_KEY", "SEASONS_LOCK_KEY")}
+    for name, key in keys.items():
+        monkeypatch.setattr(forecasting, name, key)
+    yield
+    cache.delete_many(list(keys.values()))
 
 
 def _seasonal_fleet(dealership, cars: int, seed: int) -> list[list[tuple[int, int]]]:
@@ -87,10 +101,8 @@ def test_the_profile_sums_are_the_pure_cores_whichever_way_they_are_counted(mosc
         assert counted[yekaterinburg.id].cars == streamed[yekaterinburg.id].cars
     profile = profile_from_sums(expected)
     assert profile[6] > 1.1 and profile[0] < 0.9
-    cache.clear()
     profiles = forecasting.seasonal_profiles(refresh=True, today=TODAY)
     assert profiles == {moscow.id: profile}  # yekaterinburg's is flat: left out
-    cache.clear()
 
 
 def test_a_profile_that_barely_moved_stays_in_use(moscow):
@@ -98,14 +110,12 @@ def test_a_profile_that_barely_moved_stays_in_use(moscow):
     _seasonal_fleet(moscow, 40, seed=3)
     learned = forecasting.seasonal_profiles(refresh=True, today=TODAY)[moscow.id]
     in_use = tuple(round(m + (0.02 if j == 6 else 0.0), 2) for j, m in enumerate(learned))
-    cache.clear()
     cache.set(forecasting.SEASONS_IN_USE_KEY, {moscow.id: in_use}, None)
     # when
     profiles = forecasting.seasonal_profiles(refresh=True, today=TODAY)
     # then: the one in use stays (no re-plan of the dealership for a wobble), and is what the cache serves
     assert profiles == {moscow.id: in_use}
     assert forecasting.seasonal_profiles() == {moscow.id: in_use}
-    cache.clear()
 
 
 def test_the_profile_is_a_forecast_input_and_in_the_fingerprint(moscow):
@@ -130,4 +140,3 @@ def test_the_profile_is_a_forecast_input_and_in_the_fingerprint(moscow):
     assert digests["none"] != digests["summer"]
     assert fingerprint(facts, row, seasons=(), prior=None, common="") == digests["none"]
     assert FLAT not in forecasting.seasonal_profiles(refresh=True, today=TODAY).values()
-    cache.clear()
