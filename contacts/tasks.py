@@ -21,7 +21,7 @@ from contacts.models import BeatTick
 from contacts.planning.sweep import REPLAN_CHUNK, refresh_planner_statistics, replan_isolating_failures
 from contacts.recovery import builds_to_queue, chunks_to_requeue, finish_chunk, record_sweep
 from customers.core.calendar import add_months
-from customers.forecasting import priors_for_sweep
+from customers.forecasting import learn_for_sweep
 from customers.models import Dealership, Vehicle
 
 logger = logging.getLogger(__name__)
@@ -80,14 +80,15 @@ def replan_all_vehicles(chunk: int = REPLAN_CHUNK, nightly: bool = True) -> int:
     if nightly:
         ranges = record_sweep(night=night, bounds=ranges, now=now)
     if ranges:
-        # Once per sweep, here, before any chunk: every chunk then reads the same priors from the cache
-        # (their fingerprints include them), and none starts on a cold cache. Learned again once a week
-        # or when the fleet grew (27 s in PostgreSQL at 1,000,000 vehicles, bench/bench_priors.py).
-        # Without a cache (Redis down) the sweep still goes out: the chunks then compute them as before.
+        # Once per sweep, here, before any chunk: every chunk then reads the same priors and seasonal
+        # profiles from the cache (their fingerprints include them), and none starts on a cold cache.
+        # Learned again once a week or when the fleet grew (the priors alone take 27 s in PostgreSQL at
+        # 1,000,000 vehicles, bench/bench_priors.py). Without a cache (Redis down) the sweep still goes
+        # out: the chunks then compute them as before.
         try:
-            priors_for_sweep(night)
+            learn_for_sweep(night)
         except Exception:  # noqa: BLE001
-            logger.warning("replan_all_vehicles: the mileage priors could not be stored before the chunks", exc_info=True)
+            logger.warning("replan_all_vehicles: the mileage priors or seasonal profiles could not be stored before the chunks", exc_info=True)
     for first_id, last_id in ranges:
         queueing.send_safely(replan_vehicle_range.name, (first_id, last_id, None, night.isoformat() if nightly else None))
     logger.info("replan_all_vehicles: %d chunks queued", len(ranges))

@@ -19,15 +19,17 @@ from django.utils import timezone
 from psycopg.types.json import Jsonb
 
 from customers import bulk
-from customers.core import forecast
+from customers.core import forecast, seasonality
 from customers.core import priors as priors_core
 from customers.core.calendar import MONTH_DAYS
 from customers.core.forecast import Interval
 from customers.core.readings import Reading
+from customers.core.seasonality import Profile
 from customers.models import (
     ForecastSnapshot,
     MaintenanceSchedule,
     OdometerReading,
+    Sale,
     ServiceVisit,
     Vehicle,
     VehicleForecast,
@@ -180,28 +182,33 @@ def mileage_priors(*, refresh: bool = False) -> dict[str, float]:
     return priors
 
 
-#: The nightly sweep learns the priors again after this many days, or sooner when the fleet grew by
-#: ``PRIORS_RELEARN_GROWTH`` (an import of a new dealership's cars): learning them reads every odometer
-#: of the fleet (27 s in PostgreSQL at 1,000,000 vehicles, bench/README.md), and medians of thousands
-#: of cars barely move from one night to the next (they are settled within 100 km anyway).
+#: The nightly sweep learns the priors and the seasonal profiles again after this many days, or sooner
+#: when the fleet grew by ``PRIORS_RELEARN_GROWTH`` (an import of a new dealership's cars): learning
+#: them reads every odometer of the fleet (the priors alone 27 s in PostgreSQL at 1,000,000 vehicles,
+#: bench/README.md), and medians of thousands of cars barely move from one night to the next (they
+#: are settled anyway: the priors within 100 km, the profiles within 0.03).
 PRIORS_RELEARN_DAYS = 7
 PRIORS_RELEARN_GROWTH = 0.05
 PRIORS_LEARNED_KEY = "forecast:priors:learned"  # (the local day, the vehicles then), without expiry
 
 
-def priors_for_sweep(today: dt.date) -> bool:
-    """Before a nightly sweep's chunks: learn the priors again when they are due (none in use, learned
-    ``PRIORS_RELEARN_DAYS`` or more days before ``today``, or the fleet grew by ``PRIORS_RELEARN_GROWTH``
-    since), else put the priors in use in the chunks' cache. Returns whether they were learned."""
+def learn_for_sweep(today: dt.date) -> bool:
+    """Before a nightly sweep's chunks: learn the mileage priors and the seasonal profiles again when
+    they are due (none in use, learned ``PRIORS_RELEARN_DAYS`` or more days before ``today``, or the
+    fleet grew by ``PRIORS_RELEARN_GROWTH`` since), else put the ones in use in the chunks' caches.
+    Returns whether they were learned."""
     learned = cache.get(PRIORS_LEARNED_KEY)
     in_use = _cache_get(PRIORS_IN_USE_KEY)
+    profiles_in_use = _cached_profiles(SEASONS_IN_USE_KEY)
     vehicles = Vehicle.objects.count()
-    if in_use is not None and learned is not None:
+    if in_use is not None and profiles_in_use is not None and learned is not None:
         learned_on, then = dt.date.fromisoformat(learned[0]), learned[1]
         if (today - learned_on).days < PRIORS_RELEARN_DAYS and vehicles < then * (1 + PRIORS_RELEARN_GROWTH):
             cache.set(PRIORS_CACHE_KEY, in_use, PRIORS_CACHE_SECONDS)
+            cache.set(SEASONS_CACHE_KEY, profiles_in_use, SEASONS_CACHE_SECONDS)
             return False
     mileage_priors(refresh=True)
+    seasonal_profiles(refresh=True, today=today)
     cache.set(PRIORS_LEARNED_KEY, (today.isoformat(), vehicles), None)
     return True
 
@@ -382,12 +389,15 @@ def forecast_vehicles(
     store: bool = True,
     table: dict[tuple[str, str], Interval] | None = None,
     priors: dict[str, float] | None = None,
+    profiles: dict[int, Profile] | None = None,
 ) -> ForecastBatch:
     """Compute (and store, unless ``store`` is off) forecasts for a chunk of vehicles; writes only changes.
-    The maintenance schedules and mileage priors are read here unless the caller has them already."""
+    The maintenance schedules, mileage priors and seasonal profiles (by dealership, ``seasonal_profiles``)
+    are read here unless the caller has them already."""
     ids = [item.vehicle.id for item in inputs]
     table = schedules() if table is None else table
     priors = mileage_priors() if priors is None else priors
+    profiles = seasonal_profiles() if profiles is None else profiles
     existing = {f.vehicle_id: f for f in VehicleForecast.objects.filter(vehicle_id__in=ids)} if store else {}
     by_vehicle: dict[int, PlanningForecast] = {}
     to_create: list[VehicleForecast] = []
@@ -407,6 +417,7 @@ def forecast_vehicles(
             stored_errors={
                 (day, km): (stamp, error) for _pk, day, km, stamp, error in item.habit_errors if stamp is not None
             },
+            seasonality=profiles.get(vehicle.dealership_id),
         )
         if computed is not None and computed.habit_errors:
             fresh = {(e.visited_on, e.odometer_km): (e.stamp, e.error_days) for e in computed.habit_errors}
@@ -522,3 +533,193 @@ def forecast_view_data(*, vehicle: Vehicle, readings: list[OdometerReading], tod
             {"x": forecast.next_due_on.isoformat(), "y": forecast.due_odometer_km},
         ]
     return {"forecast": forecast, "flags": flags, "chart": chart, "today": today}
+
+
+# --------------------------------------------------------------------------- seasonality
+
+SEASONS_CACHE_KEY = "forecast:seasons:v1"
+# The profiles last put in use, without expiry: a new computation keeps each one that barely moved
+# (customers.core.seasonality.settled_profile), so a wobble of 0.01 re-plans nothing.
+SEASONS_IN_USE_KEY = "forecast:seasons:in-use"
+SEASONS_LOCK_KEY = "forecast:seasons:computing"
+# The sweep refreshes them nightly; they outlive a day so that no chunk finds the cache cold between.
+SEASONS_CACHE_SECONDS = 26 * 3600
+# How long the others wait for the process computing them (1.8 minutes at about 1,000,000 vehicles and
+# 4.5 million readings, bench/README.md), before computing their own.
+SEASONS_WAIT_SECONDS = 600
+
+
+def seasonal_profiles(*, refresh: bool = False, today: dt.date | None = None) -> dict[int, Profile]:
+    """Each dealership's monthly driving profile (customers.core.seasonality), flat ones left out.
+
+    Learned from every odometer the forecast reads (the readings, the maintenance visits', the sales')
+    dated up to ``today``; computed and cached like the priors (``mileage_priors``, but for 26 hours): once per sweep
+    (contacts.tasks.replan_all_vehicles), by one process while the others wait, the sums counted in
+    the database on PostgreSQL (``_season_sums_in_database``), else streamed a chunk of vehicles at a
+    time (``_season_sums_streamed``), so no process holds a row per reading."""
+    cached = None if refresh else _cached_profiles(SEASONS_CACHE_KEY)
+    if cached is not None:
+        return cached
+    if not refresh and not _add_lock(SEASONS_LOCK_KEY):
+        waited = _wait_for_profiles()
+        if waited is not None:
+            return waited
+    try:
+        day = today or timezone.localdate()
+        sums = _season_sums_in_database(day) if connection.vendor == "postgresql" else _season_sums_streamed(day)
+        previous = _cached_profiles(SEASONS_IN_USE_KEY) or {}
+        profiles = {}
+        for dealership_id, dealer_sums in sums.items():
+            profile = seasonality.settled_profile(seasonality.profile_from_sums(dealer_sums), previous.get(dealership_id))
+            if profile != seasonality.FLAT:
+                profiles[dealership_id] = profile
+        try:
+            cache.set(SEASONS_CACHE_KEY, profiles, SEASONS_CACHE_SECONDS)
+            cache.set(SEASONS_IN_USE_KEY, profiles, None)
+        except Exception:  # noqa: BLE001 - no cache (Redis down): every chunk computes its own
+            pass
+    finally:
+        try:
+            cache.delete(SEASONS_LOCK_KEY)
+        except Exception:  # noqa: BLE001
+            pass
+    return profiles
+
+
+def _cached_profiles(key: str) -> dict[int, Profile] | None:
+    try:
+        value = cache.get(key)
+    except Exception:  # noqa: BLE001 - no cache (Redis down)
+        return None
+    return None if value is None else {int(k): tuple(v) for k, v in value.items()}
+
+
+def _add_lock(key: str) -> bool:
+    try:
+        return bool(cache.add(key, 1, SEASONS_WAIT_SECONDS))
+    except Exception:  # noqa: BLE001 - no cache (Redis down): every process computes its own
+        return True
+
+
+def _wait_for_profiles() -> dict[int, Profile] | None:
+    deadline = time.monotonic() + SEASONS_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        cached = _cached_profiles(SEASONS_CACHE_KEY)
+        if cached is not None:
+            return cached
+        if cache.get(SEASONS_LOCK_KEY) is None:
+            return None  # the computing process gave up: compute here
+    return None
+
+
+# Every odometer the forecast reads, one a day per vehicle (the lowest, as SeasonSums.add_car keeps it).
+_SEASON_POINTS_SQL = """
+    SELECT v.dealership_id AS dealer, p.vehicle_id AS car, p.day, min(p.km) AS km
+      FROM (SELECT vehicle_id, read_on AS day, odometer_km AS km FROM customers_odometerreading
+            UNION ALL
+            SELECT vehicle_id, visited_on, odometer_km FROM customers_servicevisit WHERE kind = 'maintenance'
+            UNION ALL
+            SELECT vehicle_id, sold_on, odometer_km FROM customers_sale WHERE kind = 'new' OR odometer_km > 0) p
+      JOIN customers_vehicle v ON v.id = p.vehicle_id
+     WHERE p.day <= %(today)s
+     GROUP BY v.dealership_id, p.vehicle_id, p.day
+"""
+
+
+def _season_sums_sql() -> str:
+    """SeasonSums.add_car for every car at once, summed by dealership: segments between neighbouring
+    points, their days in each calendar month (generate_series over the months they cover), the car's
+    totals (window sums), then, for the cars that count, Σ s_j s_k / d - T_j T_k / (D n) per segment
+    (so that a car's rows add up to Σ d x_j x_k) and Σ s_j (ratio - 1)."""
+    months = range(1, 13)
+    split = ", ".join(f"coalesce(sum(m.days) FILTER (WHERE m.month = {j}), 0)::float AS s{j}" for j in months)
+    totals = ", ".join(f"sum(s{j}) OVER car AS t{j}" for j in months)
+    xx = ", ".join(
+        f"sum(s{j} * s{k} / d - t{j} * t{k} / (car_days * n))" for j in months for k in months if k >= j
+    )
+    xy = ", ".join(f"sum(s{j} * (km / d / (car_km / car_days) - 1))" for j in months)
+    observed = ", ".join(f"sum(s{j})" for j in months)
+    return f"""
+    WITH points AS ({_SEASON_POINTS_SQL}),
+    pairs AS (
+        SELECT dealer, car, lag(day) OVER w AS a, day AS b, km - lag(km) OVER w AS km
+          FROM points WINDOW w AS (PARTITION BY car ORDER BY day)
+    ),
+    segments AS (
+        SELECT dealer, car, a, b, (b - a)::float AS d, km::float AS km FROM pairs
+         WHERE a IS NOT NULL AND (b - a >= {seasonality.MIN_SEGMENT_DAYS} OR km < 0)
+    ),
+    split AS (
+        SELECT s.dealer, s.car, s.d, s.km, sp.*
+          FROM segments s
+         CROSS JOIN LATERAL (
+               SELECT {split}
+                 FROM (SELECT extract(month FROM m.start)::int AS month,
+                              least(s.b, (m.start + interval '1 month')::date) - greatest(s.a, m.start::date) AS days
+                         FROM generate_series(date_trunc('month', s.a), s.b - 1, interval '1 month') AS m(start)
+                        WHERE s.km >= 0) m
+               ) sp
+    ),
+    cars AS (
+        SELECT *, sum(d) OVER car AS car_days, sum(km) OVER car AS car_km, count(*) OVER car AS n,
+               bool_or(km < 0 OR km > {seasonality.MAX_KM_PER_DAY} * d) OVER car AS spoilt,
+               max(km / d) OVER car AS fastest, {totals}
+          FROM split WINDOW car AS (PARTITION BY car)
+    ),
+    counted AS (
+        SELECT * FROM cars
+         WHERE NOT spoilt AND n >= 2 AND car_days >= {seasonality.MIN_CAR_DAYS} AND car_km > 0
+           AND fastest <= {seasonality.MAX_RATIO} * car_km / car_days
+    )
+    SELECT dealer, count(DISTINCT car), {xx}, {xy}, {observed} FROM counted GROUP BY dealer
+    """
+
+
+def _season_sums_in_database(today: dt.date) -> dict[int, seasonality.SeasonSums]:
+    with connection.cursor() as cursor:
+        # Without JIT: the planner prices generate_series at 1,000 rows a segment, and compiling this
+        # statement's hundred sums took 4 of its 5 seconds at 4,000 vehicles (clm_small).
+        cursor.execute("SET jit = off")
+        cursor.execute(_season_sums_sql(), {"today": today})
+        rows = cursor.fetchall()
+        cursor.execute("RESET jit")  # (left off when the statement failed: harmless for the session)
+    result = {}
+    upper = [(j, k) for j in range(12) for k in range(12) if k >= j]
+    for dealer, cars, *values in rows:
+        sums = seasonality.SeasonSums(cars=cars)
+        for (j, k), value in zip(upper, values[: len(upper)], strict=True):
+            sums.xx[12 * j + k] = sums.xx[12 * k + j] = float(value)
+        sums.xy = [float(v) for v in values[len(upper) : len(upper) + 12]]
+        sums.car_days = [float(v) for v in values[len(upper) + 12 :]]
+        result[dealer] = sums
+    return result
+
+
+def _season_sums_streamed(today: dt.date, chunk: int = 2_000) -> dict[int, seasonality.SeasonSums]:
+    """The sums where the database is not PostgreSQL, a chunk of vehicles at a time (bounded memory)."""
+    result: dict[int, seasonality.SeasonSums] = {}
+    vehicles = Vehicle.objects.order_by("id").values_list("id", "dealership_id")
+    last_id = 0
+    while True:
+        batch = list(vehicles.filter(id__gt=last_id)[:chunk])
+        if not batch:
+            return result
+        last_id = batch[-1][0]
+        ids = [pk for pk, _ in batch]
+        points: dict[int, list[tuple[int, int]]] = {pk: [] for pk in ids}
+        for pk, day, km in OdometerReading.objects.filter(vehicle_id__in=ids, read_on__lte=today).values_list(
+            "vehicle_id", "read_on", "odometer_km"
+        ):
+            points[pk].append((day.toordinal(), km))
+        for pk, day, km in ServiceVisit.objects.filter(
+            vehicle_id__in=ids, kind=ServiceVisit.Kind.MAINTENANCE, visited_on__lte=today
+        ).values_list("vehicle_id", "visited_on", "odometer_km"):
+            points[pk].append((day.toordinal(), km))
+        for pk, day, km, kind in Sale.objects.filter(vehicle_id__in=ids, sold_on__lte=today).values_list(
+            "vehicle_id", "sold_on", "odometer_km", "kind"
+        ):
+            if kind == "new" or km > 0:
+                points[pk].append((day.toordinal(), km))
+        for pk, dealership_id in batch:
+            result.setdefault(dealership_id, seasonality.SeasonSums()).add_car(points[pk])

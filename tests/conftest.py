@@ -52,9 +52,9 @@ def _no_priors_in_use_from_another_test():
     dealership may have had the same id, so each test starts with none to settle against."""
     from django.core.cache import cache
 
-    from customers.forecasting import PRIORS_IN_USE_KEY, PRIORS_LEARNED_KEY
+    from customers.forecasting import PRIORS_IN_USE_KEY, PRIORS_LEARNED_KEY, SEASONS_IN_USE_KEY
 
-    cache.delete_many([PRIORS_IN_USE_KEY, PRIORS_LEARNED_KEY])
+    cache.delete_many([PRIORS_IN_USE_KEY, PRIORS_LEARNED_KEY, SEASONS_IN_USE_KEY])
 
 
 @pytest.fixture(autouse=True)

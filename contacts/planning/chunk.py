@@ -14,7 +14,14 @@ from contacts.models import PlanFingerprint, TouchpointTemplate
 from contacts.planning.computing import fingerprint, global_inputs, plan_inputs, plan_with_validity
 from contacts.planning.facts import ChunkFacts, active_templates, load_facts, season_dates, vehicle_filter
 from contacts.planning.writing import PlanWriteResult, withdraw_calls_about_gone_cars, write_difference
-from customers.forecasting import Interval, VehicleRow, mileage_priors, prior_for, schedules
+from customers.forecasting import (
+    Interval,
+    VehicleRow,
+    mileage_priors,
+    prior_for,
+    schedules,
+    seasonal_profiles,
+)
 from customers.models import Dealership
 
 
@@ -38,6 +45,7 @@ class _ChunkInputs:
     table: dict[tuple[str, str], Interval]
     priors: dict[str, float]
     digests: dict[int, int]
+    profiles: dict[int, tuple[float, ...]]  # the dealerships' seasonal profiles (none: flat)
 
 
 def _chunk_inputs(facts: ChunkFacts, now: dt.datetime) -> _ChunkInputs:
@@ -48,15 +56,16 @@ def _chunk_inputs(facts: ChunkFacts, now: dt.datetime) -> _ChunkInputs:
     table = schedules()
     common = global_inputs(templates, table)
     priors = mileage_priors()
+    profiles = seasonal_profiles()
     digests = {
         v.id: fingerprint(
             facts, v, seasons=seasons[v.dealership_id],
             prior=prior_for(v, priors, sales=facts.sales[v.id], today=today_by_dealership[v.dealership_id]),
-            common=common,
+            common=common, profile=profiles.get(v.dealership_id),
         )
         for v in facts.vehicles
     }
-    return _ChunkInputs(today_by_dealership, seasons, templates, table, priors, digests)
+    return _ChunkInputs(today_by_dealership, seasons, templates, table, priors, digests, profiles)
 
 
 def _changed_vehicles(facts: ChunkFacts, inputs: _ChunkInputs, *, force: bool) -> list[VehicleRow]:
@@ -82,7 +91,8 @@ def _changed_vehicles(facts: ChunkFacts, inputs: _ChunkInputs, *, force: bool) -
 def replan(*, vehicle_ids: Sequence[int], now: dt.datetime | None = None, force: bool = False) -> PlanWriteResult:
     """Forecast and re-plan these vehicles, writing only the difference.
 
-    A vehicle whose inputs (its facts, its mileage prior, the templates and schedules) hash to the
+    A vehicle whose inputs (its facts, its mileage prior, its dealership's seasonal profile, the
+    templates and schedules) hash to the
     fingerprint stored by its last re-plan, and whose plan is still valid on its local day (the stored
     ``valid_until``), is skipped before anything is computed, unless ``force``: the nightly sweep run twice, or rerun after a killed worker, redoes only what is missing.
     """
@@ -106,7 +116,7 @@ def replan(*, vehicle_ids: Sequence[int], now: dt.datetime | None = None, force:
         valid_until: dict[int, dt.date] = {}
         vehicle_facts, result.forecasts_written = plan_inputs(
             facts, changed, today_by_dealership=inputs.today_by_dealership, seasons_by_dealership=inputs.seasons,
-            table=inputs.table, priors=inputs.priors, valid_until=valid_until,
+            table=inputs.table, priors=inputs.priors, valid_until=valid_until, profiles=inputs.profiles,
         )
         planned = plan_with_validity(vehicle_facts, [spec for _row, spec in inputs.templates], valid_until)
         write_difference(

@@ -35,17 +35,24 @@ def global_inputs(templates: Sequence[tuple[TouchpointTemplate, TemplateSpec]], 
     return hashlib.blake2b(inputs.encode(), digest_size=16).hexdigest()
 
 
-def fingerprint(facts: ChunkFacts, vehicle: VehicleRow, *, seasons: Any, prior: float | None, common: str) -> int:
+def fingerprint(
+    facts: ChunkFacts, vehicle: VehicleRow, *, seasons: Any, prior: float | None, common: str,
+    profile: tuple[float, ...] | None = None,
+) -> int:
     """A 64-bit digest of everything a vehicle's forecast and plan are computed from but the day (the
     plan's validity covers the day: ``plan_with_validity``). The facts are plain tuples of ints,
-    strings and dates, whose repr is the same in every process (unlike hash())."""
+    strings and dates, whose repr is the same in every process (unlike hash()). The dealership's
+    seasonal ``profile`` is among them only when there is one: a dealership with none (flat) keeps the
+    digests it had before profiles existed, since its forecasts are the same."""
     owner_id = facts.owner_of[vehicle.id]
-    inputs = (
+    inputs: tuple[Any, ...] = (
         common, seasons, prior, vehicle, owner_id, facts.is_active[vehicle.id], facts.warranty[vehicle.id],
         facts.birthday.get(owner_id) if owner_id else None, facts.sales.get(vehicle.id), facts.visits.get(vehicle.id),
         facts.readings.get(vehicle.id), facts.last_reached.get(owner_id) if owner_id else None,
         facts.booked.get(vehicle.id), facts.conditional_planned_on.get(vehicle.id),
     )
+    if profile is not None:
+        inputs = (*inputs, ("seasonality", profile))
     return int.from_bytes(hashlib.blake2b(repr(inputs).encode(), digest_size=8).digest(), "big", signed=True)
 
 
@@ -59,6 +66,7 @@ def plan_inputs(
     table: dict[tuple[str, str], Interval] | None = None,
     priors: dict[str, float] | None = None,
     valid_until: dict[int, dt.date] | None = None,
+    profiles: dict[int, tuple[float, ...]] | None = None,
 ) -> tuple[list[VehicleFacts], int]:
     """The plan engine's inputs for these vehicles; also stores their forecasts (unless told not to).
     Returns the facts and the number of forecast rows written; ``valid_until``, when given, receives
@@ -80,6 +88,7 @@ def plan_inputs(
         store=store_forecasts,
         table=table,
         priors=priors,
+        profiles=profiles,
     )
     if valid_until is not None:
         valid_until.update(batch.valid_until)

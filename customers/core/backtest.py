@@ -17,6 +17,7 @@ from datetime import date
 from customers.core.calendar import MONTH_DAYS, add_months, advance_months
 from customers.core.forecast import Interval, Sale, SkippedVisit, replay_maintenance
 from customers.core.readings import Reading
+from customers.core.seasonality import Profile
 
 __all__ = [
     "INVITATION_DAYS_AFTER",
@@ -133,7 +134,8 @@ class MaintenanceVisit:
 @dataclass(frozen=True, slots=True)
 class VehicleHistory:
     """One vehicle's facts. ``sales`` (every sale, any kind) wins over ``sold_on``/``sale_km``/``sale_kind``,
-    which describe a single sale; ``prior_km_per_month`` is the prior production uses for the vehicle."""
+    which describe a single sale; ``prior_km_per_month`` is the prior production uses for the vehicle and
+    ``seasonality`` its dealership's monthly driving profile (customers.core.seasonality; None: flat)."""
 
     readings: tuple[Reading, ...]
     maintenances: tuple[MaintenanceVisit, ...]
@@ -146,6 +148,7 @@ class VehicleHistory:
     prior_km_per_month: float | None = None
     sale_kind: str = "new"
     sales: tuple[Sale, ...] = ()
+    seasonality: Profile | None = None
 
     def all_sales(self) -> tuple[Sale, ...]:
         if self.sales:
@@ -187,6 +190,7 @@ def predict_visits(
         prior_km_per_month=history.prior_km_per_month,
         skipped=skipped,
         today=today,
+        seasonality=history.seasonality,
     ):
         known = [*forecast.estimate.used_readings, *(f.reading for f in forecast.estimate.flagged)]
         known = [r for r in known if r.read_on < visited_on]

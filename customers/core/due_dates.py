@@ -17,6 +17,7 @@ from typing import Literal
 from customers.core.calendar import _WHOLE_EPS, MONTH_DAYS, add_months, advance_months, timedelta_days
 from customers.core.mileage import MileageEstimate, round_km
 from customers.core.readings import Reading
+from customers.core.seasonality import Season
 
 __all__ = [
     "BEHAVIOUR_MARGIN_DAYS",
@@ -86,8 +87,10 @@ def next_maintenance_due(
     first_interval_km: int | None = None,
     first_interval_months: int | None = None,
     margin_days: int = BEHAVIOUR_MARGIN_DAYS,
+    season: Season | None = None,
 ) -> MaintenanceDue:
-    """The next maintenance due date (docs/forecast.md)."""
+    """The next maintenance due date (docs/forecast.md); with a ``season``, the odometer runs on from
+    the readings by its driving days (customers.core.seasonality)."""
     if margin_days < 0:
         raise ValueError("margin_days must be >= 0")
     margin = _DEFAULT_MARGIN if margin_days == BEHAVIOUR_MARGIN_DAYS else _ONE_DAY * margin_days
@@ -96,19 +99,29 @@ def next_maintenance_due(
     )
     return _next_due(
         estimate.km_per_month, estimate.high_km_per_month, estimate.low_km_per_month, estimate.used_readings,
-        last_maintenance_on, last_maintenance_km, ikm, imon, maintenances_done, today, margin,
+        last_maintenance_on, last_maintenance_km, ikm, imon, maintenances_done, today, margin, season,
     )
 
 
 def _next_due(
     rate: float, high: float, low: float, used: tuple[Reading, ...], on: date, km: int, ikm: int, imon: int,
-    done: int, today: date, margin: timedelta,
+    done: int, today: date, margin: timedelta, season: Season | None = None,
 ) -> MaintenanceDue:
     """``next_maintenance_due`` at these rates, from (``on``, ``km``), for the interval (``ikm``, ``imon``)."""
     target = km + ikm
     fimon = float(imon)
     last_m, last_km, crossing, time_km = _walk_readings(used, on.toordinal(), km, target, fimon)
-    m_km, m_hi, m_lo = _months_to_target(rate, high, low, last_m, last_km, target, crossing)
+    if season is None:
+        m_km, m_hi, m_lo = _months_to_target(rate, high, low, last_m, last_km, target, crossing)
+    else:
+        anchor = on.toordinal() + last_m * MONTH_DAYS
+        if crossing is not None:
+            m_km = m_hi = m_lo = crossing
+        else:
+            remaining = target - last_km
+            m_km = _seasonal_months(rate, remaining, last_m, anchor, fimon, season)
+            m_hi = _seasonal_months(high, remaining, last_m, anchor, fimon, season)
+            m_lo = _seasonal_months(low, remaining, last_m, anchor, fimon, season)
 
     if m_km < fimon:
         driver: Driver = "km"
@@ -118,7 +131,7 @@ def _next_due(
         driver = "time"
         due_on = add_months(on, imon)
         if time_km is None:
-            time_km = last_km + rate * (fimon - last_m)
+            time_km = last_km + rate * _driving_months(season, on.toordinal() + last_m * MONTH_DAYS, fimon - last_m)
         due_km = min(round_km(time_km), target)
     earliest = advance_months(on, m_hi) if m_hi < fimon else due_on
     if m_lo == m_km:
@@ -133,12 +146,15 @@ def _next_due(
 
 
 def _next_step(
-    rate: float, used: tuple[Reading, ...], last_read_o: int, on: date, km: int, ikm: int, imon: int
+    rate: float, used: tuple[Reading, ...], last_read_o: int, on: date, km: int, ikm: int, imon: int,
+    season: Season | None = None,
 ) -> tuple[date, int, Driver]:
     """The due day, odometer and driver of ``_next_due`` at one rate, without the range: along the
     readings after ``on`` when there are any, else from the rate alone."""
     target = km + ikm
     fimon = float(imon)
+    if season is not None:
+        return _next_step_seasonal(rate, used, last_read_o, on, km, ikm, imon, season)
     if on.toordinal() >= last_read_o:  # no kept reading after ``on``: the rate alone decides
         if rate > 0.0:
             m_km = ikm / rate
@@ -156,6 +172,42 @@ def _next_step(
         time_km = last_km + rate * (fimon - last_m)
     return add_months(on, imon), min(round_km(time_km), target), "time"
 
+
+def _next_step_seasonal(
+    rate: float, used: tuple[Reading, ...], last_read_o: int, on: date, km: int, ikm: int, imon: int, season: Season
+) -> tuple[date, int, Driver]:
+    """``_next_step`` with the odometer running by the season's driving days after the readings."""
+    target = km + ikm
+    fimon = float(imon)
+    on_o = on.toordinal()
+    if on_o >= last_read_o:  # no kept reading after ``on``: the rate alone decides, by the day it reaches
+        if rate > 0.0 and ikm / rate < fimon * season.fastest:
+            end = season.reach(on_o, ikm / rate * MONTH_DAYS)
+            if (end - on_o) / MONTH_DAYS < fimon:
+                return date.fromordinal(int(end)), target, "km"
+        return add_months(on, imon), min(round_km(km + rate * season.months(on_o, fimon)), target), "time"
+    last_m, last_km, crossing, time_km = _walk_readings(used, on_o, km, target, fimon)
+    anchor = on_o + last_m * MONTH_DAYS
+    m_km = crossing if crossing is not None else _seasonal_months(rate, target - last_km, last_m, anchor, fimon, season)
+    if m_km < fimon:
+        return advance_months(on, m_km), target, "km"
+    if time_km is None:
+        time_km = last_km + rate * season.months(anchor, fimon - last_m)
+    return add_months(on, imon), min(round_km(time_km), target), "time"
+
+
+def _seasonal_months(
+    rate: float, remaining: int, last_m: float, anchor: float, fimon: float, season: Season
+) -> float:
+    """Months from the start to the km limit, ``remaining`` km after the point ``last_m`` months in
+    (ordinal ``anchor``), at ``rate`` a driving month; inf when it is past the time limit ``fimon``."""
+    if rate <= 0.0:
+        return math.inf
+    return last_m + season.real_months(anchor, remaining / rate, within=fimon - last_m)
+
+
+def _driving_months(season: Season | None, anchor: float, months: float) -> float:
+    return months if season is None else season.months(anchor, months)
 
 _READ_ON = attrgetter("read_on")  # bisect's key, in C (a Python key function would cost a call per probe)
 
@@ -228,6 +280,7 @@ def project_maintenance_due_dates(
     first_interval_months: int | None = None,
     margin_days: int = BEHAVIOUR_MARGIN_DAYS,
     beyond: list[MaintenanceDue] | None = None,
+    season: Season | None = None,
 ) -> list[MaintenanceDue]:
     """Successive due dates up to ``until`` (docs/forecast.md); ``beyond``, when given, receives the
     first due date after ``until``."""
@@ -247,18 +300,18 @@ def project_maintenance_due_dates(
         ikm, imon = maintenance_intervals(done, interval_km, interval_months, first_interval_km, first_interval_months)
         first: MaintenanceDue | None = None
         if not results:
-            first = _next_due(rate, high, low, used, start_on, start_km, ikm, imon, done, today, margin)
+            first = _next_due(rate, high, low, used, start_on, start_km, ikm, imon, done, today, margin, season)
             due_on, due_km = first.due_on, first.due_odometer_km
             driver = first.driver
         else:
-            due_on, due_km, driver = _next_step(rate, used, last_read_o, chains[0][1], chains[0][2], ikm, imon)
+            due_on, due_km, driver = _next_step(rate, used, last_read_o, chains[0][1], chains[0][2], ikm, imon, season)
         if due_on > until:
             if beyond is not None:
                 _, on, km = chains[0]
-                beyond.append(first or _next_due(*rates, used, on, km, ikm, imon, done, today, margin))
+                beyond.append(first or _next_due(*rates, used, on, km, ikm, imon, done, today, margin, season))
             break
-        hi_on, hi_km, _ = _next_step(high, used, last_read_o, chains[1][1], chains[1][2], ikm, imon)
-        lo_on, lo_km, _ = _next_step(low, used, last_read_o, chains[2][1], chains[2][2], ikm, imon)
+        hi_on, hi_km, _ = _next_step(high, used, last_read_o, chains[1][1], chains[1][2], ikm, imon, season)
+        lo_on, lo_km, _ = _next_step(low, used, last_read_o, chains[2][1], chains[2][2], ikm, imon, season)
         if first is not None:
             due = first
         else:
@@ -281,6 +334,7 @@ def project_due_days(
     until: date,
     first_interval_km: int | None = None,
     first_interval_months: int | None = None,
+    season: Season | None = None,
 ) -> tuple[list[tuple[date, Driver]], date | None]:
     """The days and drivers of ``project_maintenance_due_dates`` (same facts, ``first`` being its first
     due date, i.e. ``next_maintenance_due``'s), without their ranges, and the day of the first due date
@@ -295,14 +349,42 @@ def project_due_days(
     on, km, done = first.due_on, first.due_odometer_km, first.interval_number
     while len(days) < MAX_PROJECTED:
         ikm, imon = maintenance_intervals(done, interval_km, interval_months, first_interval_km, first_interval_months)
-        if done >= 1 and on.toordinal() >= last_read_o and rate > 0.0 and ikm / rate < imon and ikm / rate > 1.0:
-            return _km_driven_days(days, on, ikm / rate, until)
-        on, km, driver = _next_step(rate, used, last_read_o, on, km, ikm, imon)
+        if done >= 1 and on.toordinal() >= last_read_o and rate > 0.0:
+            if season is None and ikm / rate < imon and ikm / rate > 1.0:
+                return _km_driven_days(days, on, ikm / rate, until)
+            if season is not None:
+                return days, _seasonal_rate_days(days, on, ikm / rate, imon, until, season)
+        on, km, driver = _next_step(rate, used, last_read_o, on, km, ikm, imon, season)
         if on > until:
             return days, on
         days.append((on, driver))
         done += 1
     return days, None
+
+
+def _seasonal_rate_days(
+    days: list[tuple[date, Driver]], on: date, months: float, imon: int, until: date, season: Season
+) -> date | None:
+    """``days`` continued from ``on`` by the rate alone, ``months`` driving months an interval, with no
+    reading ahead (``_next_step_seasonal``'s first branch, unrolled: the same days); the first day
+    after ``until`` (None: ``MAX_PROJECTED`` reached)."""
+    fimon = float(imon)
+    time_only = months >= fimon * season.fastest  # no step can be km-driven
+    driving = months * MONTH_DAYS
+    reach = season.reach
+    driver: Driver
+    while len(days) < MAX_PROJECTED:
+        if time_only:
+            on, driver = add_months(on, imon), "time"
+        else:
+            on_o = on.toordinal()
+            end = reach(on_o, driving)
+            on, driver = (date.fromordinal(int(end)), "km") if (end - on_o) / MONTH_DAYS < fimon else (
+                add_months(on, imon), "time")
+        if on > until:
+            return on
+        days.append((on, driver))
+    return None
 
 
 def _km_driven_days(
@@ -344,7 +426,7 @@ _ONE_WEEK = timedelta(days=7)
 
 def most_likely_due(
     due: MaintenanceDue, estimate: MileageEstimate, *, start_on: date, start_km: int, interval_km: int,
-    interval_months: int,
+    interval_months: int, season: Season | None = None,
 ) -> MaintenanceDue:
     """The due day most likely to be within ``POINT_WINDOW_DAYS`` of the true one, given the rate's range.
 
@@ -372,8 +454,12 @@ def most_likely_due(
     if remaining <= 0:
         return due
 
+    anchor_o = anchor_on.toordinal()
+
     def rate_due_on(day: date) -> float:  # the rate that makes the car due on ``day``
         days = (day - anchor_on).days
+        if days > 0 and season is not None:
+            return remaining * MONTH_DAYS / season.driven(anchor_o, day.toordinal())
         return math.inf if days <= 0 else remaining * MONTH_DAYS / days
 
     def cdf(rate: float) -> float:

@@ -26,6 +26,7 @@ from customers.core.due_dates import (
 from customers.core.habit import adjust_for_habit, habit_shift_days
 from customers.core.mileage import MileageEstimate, estimate_mileage, round_km
 from customers.core.readings import Reading
+from customers.core.seasonality import Profile, Season, season_for
 
 __all__ = [
     "PROJECTION_MONTHS",
@@ -112,13 +113,15 @@ class Forecast:
         """The due dates ahead with their ranges, the first being ``due`` (empty with no projection)."""
         if not self.projection:
             return ()
-        estimate, interval, done, first_km, first_months, today, projection_months = self.projection
+        estimate, interval, done, first_km, first_months, today, projection_months, *seasonal = self.projection
         assert isinstance(estimate, MileageEstimate) and isinstance(interval, Interval)
+        season = seasonal[0] if seasonal else None  # only there with a profile (the same tuple without one)
+        assert season is None or isinstance(season, Season)
         projected = project_maintenance_due_dates(
             estimate=estimate, start_on=self.start_on, start_km=self.start_km, interval_km=interval.km,
             interval_months=interval.months, until=add_months(today, projection_months),  # type: ignore[arg-type]
             today=today, maintenances_done=done, first_interval_km=first_km,  # type: ignore[arg-type]
-            first_interval_months=first_months,  # type: ignore[arg-type]
+            first_interval_months=first_months, season=season,  # type: ignore[arg-type]
         )
         if not projected:
             return ()
@@ -148,6 +151,7 @@ def forecast_vehicle(
     projection_months: int = PROJECTION_MONTHS,
     with_habit: bool = True,
     stored_errors: StoredErrors | None = None,
+    seasonality: Profile | None = None,
 ) -> Forecast | None:
     """One vehicle's forecast from its facts; None when no sale and no maintenance came before ``today``.
 
@@ -159,8 +163,10 @@ def forecast_vehicle(
     typo at the visit), the estimate's odometer on that day is used instead. ``projection_months`` = 0
     gives the next due date only (``upcoming`` is empty). ``stored_errors``: the past visits' errors as
     a previous run returned them (``Forecast.habit_errors``); those whose facts did not change are not
-    replayed again.
+    replayed again. ``seasonality``: the dealership's monthly driving profile (customers.core.seasonality;
+    None or flat: none, and the same results as without it).
     """
+    season = season_for(seasonality)
     # The facts up to today, and the first day a later one comes into view (readings: below).
     next_fact_on = date.max
     past_maintenance = []
@@ -186,7 +192,7 @@ def forecast_vehicle(
     else:
         return None
     known = _with_fact_readings(readings, past_sales, past_maintenance)
-    estimate = estimate_mileage(known, today=today, prior_km_per_month=prior_km_per_month)
+    estimate = estimate_mileage(known, today=today, prior_km_per_month=prior_km_per_month, season=season)
     if estimate.flagged:
         # Every reading dated after today is flagged (future, or negative): the next one to come into view.
         for f in estimate.flagged:
@@ -195,7 +201,7 @@ def forecast_vehicle(
         if estimate.used_readings and any(
             f.reading.read_on == start_on and f.reading.odometer_km == start_km for f in estimate.flagged
         ):
-            start_km = estimate.odometer_on(start_on)
+            start_km = estimate.odometer_on(start_on, season)
     if cycle_sale is None:
         done = len(past_maintenance)
     else:
@@ -211,31 +217,33 @@ def forecast_vehicle(
     raw = next_maintenance_due(
         estimate=estimate, last_maintenance_on=start_on, last_maintenance_km=start_km, interval_km=interval.km,
         interval_months=interval.months, today=today, maintenances_done=done, first_interval_km=first_km,
-        first_interval_months=first_months,
+        first_interval_months=first_months, season=season,
     )
     if projection_months > 0:
         days, beyond_on = project_due_days(
             estimate=estimate, first=raw, interval_km=interval.km, interval_months=interval.months,
             until=add_months(today, projection_months), first_interval_km=first_km, first_interval_months=first_months,
+            season=season,
         )
         if not days:  # the next due date is past the horizon already
             beyond_on = raw.due_on
     else:
         days, beyond_on = [], None
     due = most_likely_due(
-        raw, estimate, start_on=start_on, start_km=start_km, interval_km=next_km, interval_months=next_months
+        raw, estimate, start_on=start_on, start_km=start_km, interval_km=next_km, interval_months=next_months,
+        season=season,
     )
     shift = 0
     habit: tuple[VisitError, ...] = ()
     if with_habit and past_maintenance:
         habit = habit_errors(readings=known, sales=past_sales, maintenance=past_maintenance, interval=interval,
-                             prior_km_per_month=prior_km_per_month, stored=stored_errors)
+                             prior_km_per_month=prior_km_per_month, stored=stored_errors, seasonality=seasonality)
         errors = [e.error_days for e in habit if e.error_days is not None]
         if errors:
             shift = habit_shift_days(errors)
             due = adjust_for_habit(due, errors, today=today, shift=shift)
     due_dates, drivers = _upcoming_days(due.due_on, days, shift)
-    odometer_today = _odometer_today(estimate, start_on, start_km, today)
+    odometer_today = _odometer_today(estimate, start_on, start_km, today, season)
     if estimate.last_odometer_km is None or estimate.last_reading_on is None:
         base_on, base_km = start_on, start_km
     else:
@@ -244,7 +252,8 @@ def forecast_vehicle(
     return Forecast(
         estimate, due, max(0, odometer_today), is_first, shift, start_on, start_km, next_km, next_months, base_on,
         base_km, valid_until, due_dates, drivers,
-        (estimate, interval, done, first_km, first_months, today, projection_months) if projection_months > 0 else (),
+        (estimate, interval, done, first_km, first_months, today, projection_months,
+         *(() if season is None else (season,))) if projection_months > 0 else (),
         habit,
     )
 
@@ -283,10 +292,11 @@ def _valid_until(
     return min(later, default=date.max)
 
 
-def _odometer_today(estimate: MileageEstimate, start_on: date, start_km: int, today: date) -> int:
+def _odometer_today(estimate: MileageEstimate, start_on: date, start_km: int, today: date, season: Season | None) -> int:
     if estimate.last_odometer_km is None:  # no usable reading: count from the start
-        return start_km + round_km(estimate.km_per_month * (today - start_on).days / MONTH_DAYS)
-    return estimate.odometer_on(today)
+        days = (today - start_on).days if season is None else season.driven(start_on.toordinal(), today.toordinal())
+        return start_km + round_km(estimate.km_per_month * days / MONTH_DAYS)
+    return estimate.odometer_on(today, season)
 
 
 def _with_fact_readings(
@@ -335,6 +345,7 @@ def replay_maintenance(
     with_habit: bool = True,
     skipped: list[SkippedVisit] | None = None,
     today: date | None = None,
+    seasonality: Profile | None = None,
 ) -> list[tuple[date, int, Forecast]]:
     """Each maintenance visit as ``forecast_vehicle`` would have predicted it the day before it came.
 
@@ -355,7 +366,7 @@ def replay_maintenance(
         before = [v for v in visits[:index] if v[0] < visited_on]
         try:
             day_before = visited_on - timedelta(days=1)
-            forecast = _replayed(readings, sales, before, visited_on, interval, prior_km_per_month)
+            forecast = _replayed(readings, sales, before, visited_on, interval, prior_km_per_month, seasonality)
         except (OverflowError, ValueError):  # a due date past year 9999: no calendar to hold it
             if skipped is not None:
                 skipped.append(SkippedVisit(visited_on, "date_out_of_range"))
@@ -375,7 +386,7 @@ def replay_maintenance(
 
 def _replayed(
     readings: Sequence[Reading], sales: Sequence[SaleLike], before: Sequence[tuple[date, int]], visited_on: date,
-    interval: Interval, prior_km_per_month: float | None,
+    interval: Interval, prior_km_per_month: float | None, seasonality: Profile | None = None,
 ) -> Forecast | None:
     """``forecast_vehicle`` as the re-plan ran it the day before ``visited_on``: the facts dated before it."""
     return forecast_vehicle(
@@ -387,6 +398,7 @@ def _replayed(
         today=visited_on - timedelta(days=1),
         projection_months=0,  # the next due date is all a replay needs
         with_habit=False,
+        seasonality=seasonality,
     )
 
 
@@ -410,10 +422,11 @@ StoredErrors = Mapping[tuple[date, int], tuple[int, int | None]]  # (day, km) ->
 
 def habit_stamps(
     *, readings: Sequence[Reading], sales: Sequence[SaleLike], maintenance: Sequence[tuple[date, int]],
-    interval: Interval, prior_km_per_month: float | None,
+    interval: Interval, prior_km_per_month: float | None, seasonality: Profile | None = None,
 ) -> list[int]:
     """For each visit of ``maintenance`` (sorted), a 64-bit digest of what its replayed error depends
-    on: the readings, sales and visits dated before it, the interval and the prior.
+    on: the readings, sales and visits dated before it, the interval, the prior and the seasonal
+    profile (only when it is not flat: a flat one changes nothing, and no stored error).
 
     Chained (each visit's digest includes the one before it), so all of them cost one pass. Only ints
     and floats are hashed, whose hash() is the same in every process (unlike str's or None's); a Python
@@ -421,6 +434,9 @@ def habit_stamps(
     prior = -1.0 if prior_km_per_month is None else float(prior_km_per_month)
     stamp = hash((HABIT_STAMP_VERSION, prior, interval.km, interval.months, interval.first_km or 0,
                   interval.first_months or 0))
+    season = season_for(seasonality)
+    if season is not None:
+        stamp = hash((stamp, season.profile))
     read = [(r.read_on.toordinal(), r.odometer_km) for r in readings]
     read.sort()
     sold = [(s.sold_on.toordinal(), int(s.kind == "new"), s.odometer_km) for s in sales]
@@ -439,6 +455,7 @@ def habit_stamps(
 def habit_errors(
     *, readings: Sequence[Reading], sales: Sequence[SaleLike], maintenance: Sequence[tuple[date, int]],
     interval: Interval, prior_km_per_month: float | None, stored: StoredErrors | None = None,
+    seasonality: Profile | None = None,
 ) -> tuple[VisitError, ...]:
     """Each maintenance visit's error as ``replay_maintenance`` replays it (``readings`` holding the
     sales' and visits' odometers already), reusing a stored error whose stamp still matches: a visit's
@@ -446,7 +463,7 @@ def habit_errors(
     re-plan replays only visits that are new or whose past changed."""
     visits = sorted(maintenance)
     stamps = habit_stamps(readings=readings, sales=sales, maintenance=visits, interval=interval,
-                          prior_km_per_month=prior_km_per_month)
+                          prior_km_per_month=prior_km_per_month, seasonality=seasonality)
     result = []
     for index, ((visited_on, visited_km), stamp) in enumerate(zip(visits, stamps, strict=True)):
         kept = stored.get((visited_on, visited_km)) if stored else None
@@ -455,7 +472,7 @@ def habit_errors(
             continue
         before = [v for v in visits[:index] if v[0] < visited_on]
         try:
-            replayed = _replayed(readings, sales, before, visited_on, interval, prior_km_per_month)
+            replayed = _replayed(readings, sales, before, visited_on, interval, prior_km_per_month, seasonality)
         except (OverflowError, ValueError):  # a due date past year 9999
             replayed = None
         error = None if replayed is None else (visited_on - replayed.due.due_on).days

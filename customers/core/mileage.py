@@ -26,6 +26,7 @@ from customers.core.readings import (
     max_rate_per_day,
     newest_typo,
 )
+from customers.core.seasonality import Season
 
 __all__ = [
     "DEFAULT_PRIOR_KM_PER_MONTH",
@@ -92,8 +93,9 @@ class MileageEstimate:
             raise ValueError("need finite 0 <= low <= km_per_month <= high")
         return cls(float(km_per_month), float(low), float(high), None, None, (), (), 1.0, "prior")
 
-    def odometer_on(self, day: date) -> int:
-        """Estimated odometer on ``day`` (docs/forecast.md)."""
+    def odometer_on(self, day: date, season: Season | None = None) -> int:
+        """Estimated odometer on ``day`` (docs/forecast.md); with a ``season``, the rate runs by its
+        driving days before the first reading and after the last."""
         used = self.used_readings
         if not used:
             raise ValueError("no usable reading to anchor the odometer")
@@ -101,11 +103,13 @@ class MileageEstimate:
         last = used[-1]
         last_o = last.read_on.toordinal()
         if o >= last_o:
-            return round_km(last.odometer_km + self.km_per_month * (o - last_o) / MONTH_DAYS)
+            days = o - last_o if season is None else season.driven(last_o, o)
+            return round_km(last.odometer_km + self.km_per_month * days / MONTH_DAYS)
         first = used[0]
         first_o = first.read_on.toordinal()
         if o <= first_o:
-            km = first.odometer_km - self.km_per_month * (first_o - o) / MONTH_DAYS
+            days = first_o - o if season is None else season.driven(o, first_o)
+            km = first.odometer_km - self.km_per_month * days / MONTH_DAYS
             return max(0, round_km(km))
         prev = first
         prev_o = first_o
@@ -137,8 +141,10 @@ def estimate_mileage(
     *,
     today: date,
     prior_km_per_month: float | None = None,
+    season: Season | None = None,
 ) -> MileageEstimate:
-    """Estimate average km per month (docs/forecast.md)."""
+    """Estimate average km per month (docs/forecast.md); with a ``season``, each segment's km are
+    divided by the driving days it covers (the rate is the annual mean, customers.core.seasonality)."""
     prior = _check_prior(prior_km_per_month)
     seq = readings if isinstance(readings, (list, tuple)) else list(readings)
     t_today = today.toordinal()
@@ -171,7 +177,7 @@ def estimate_mileage(
         if reason is not None:
             flags = tuple(sorted([*flags, FlaggedReading(used[-1], reason)], key=lambda f: f.reading.read_on))
             ordinals, odometers, used = ordinals[:-1], odometers[:-1], used[:-1]
-    return _fit(ordinals, odometers, used, flags, prior)
+    return _fit(ordinals, odometers, used, flags, prior, season)
 
 
 def _fit(
@@ -180,6 +186,7 @@ def _fit(
     used: tuple[Reading, ...],
     flags: tuple[FlaggedReading, ...],
     prior: float,
+    season: Season | None = None,
 ) -> MileageEstimate:
     """Rate, interval and prior weight from the kept readings (strictly increasing days)."""
     n = len(ordinals)
@@ -198,7 +205,7 @@ def _fit(
             "prior",
         )
 
-    m = _segment_moments(ordinals, odometers)
+    m = _segment_moments(ordinals, odometers, season)
     mu = m.sum_wr / m.sum_w
     prior_w = PRIOR_STRENGTH_DAYS * math.exp(m.half_decay * (2 * ordinals[0] - m.ref2))
     prior_share = prior_w / (prior_w + m.sum_w)
@@ -232,9 +239,15 @@ class _Moments(NamedTuple):
     half_decay: float
 
 
-def _segment_moments(ordinals: list[int], odometers: list[int]) -> _Moments:
+def _segment_moments(ordinals: list[int], odometers: list[int], season: Season | None = None) -> _Moments:
     """Segment rates weighted by length x decay; decay measured from the newest segment's
-    midpoint (weight 1 there), so no underflow and no drift with the clock."""
+    midpoint (weight 1 there), so no underflow and no drift with the clock. With a ``season`` a
+    segment's rate is its km over the driving days it covers (its weight stays its days)."""
+    if season is not None:
+        at = season.at_days(ordinals)
+        driving = [b - a for a, b in zip(at, at[1:], strict=False)]
+    else:
+        driving = None
     ref2 = ordinals[-2] + ordinals[-1]  # twice the newest midpoint
     half_decay = 0.5 * _DECAY_PER_DAY
     exp = math.exp
@@ -248,7 +261,7 @@ def _segment_moments(ordinals: list[int], odometers: list[int]) -> _Moments:
         d = o - prev_o
         dec = exp(half_decay * (prev_o + o - ref2))
         w = d * dec
-        rate = (km - prev_k) * MONTH_DAYS / d
+        rate = (km - prev_k) * MONTH_DAYS / (d if driving is None else driving[k - 1])
         wl = w * d / MONTH_DAYS
         wr = w * rate
         sum_w += w

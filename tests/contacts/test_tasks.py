@@ -57,9 +57,9 @@ def test_the_nightly_sweep_computes_the_mileage_priors_once_before_its_chunks(mo
 
 
 def test_the_nightly_sweep_learns_the_priors_again_once_a_week_or_when_the_fleet_grew(moscow, monkeypatch):
-    """Learning the priors reads every odometer of the fleet: 30 nights under a moving clock, the sweep
-    learns them on the first night, then every seventh, and the night after a tenth more cars arrive;
-    on the other nights the chunks plan with the priors in use."""
+    """Learning the priors (and the seasonal profiles) reads every odometer of the fleet: 30 nights
+    under a moving clock, the sweep learns them on the first night, then every seventh, and the night
+    after a seventh car joins six; on the other nights the chunks plan with the ones in use."""
     import time_machine
 
     from customers import forecasting

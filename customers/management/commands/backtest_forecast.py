@@ -22,7 +22,7 @@ from django.utils.translation import gettext_noop
 
 from customers.core import backtest, forecast
 from customers.core.readings import Reading
-from customers.forecasting import interval_for, mileage_priors, prior_for, schedules
+from customers.forecasting import interval_for, mileage_priors, prior_for, schedules, seasonal_profiles
 from customers.importing import ImportFileError, read_table
 from customers.models import Dealership, OdometerReading, Sale, ServiceVisit, Vehicle
 
@@ -130,6 +130,9 @@ def histories_from_database(dealership: Dealership | None) -> list[backtest.Vehi
     table = schedules()
     priors = mileage_priors()
     today = timezone.localdate()
+    # The profiles production uses now, learned from the whole fleet's readings (also those after a
+    # replayed visit): the backtest measures the forecast as it runs today.
+    profiles = seasonal_profiles()
     result = []
     for vehicle in vehicles.only(
         "id", "dealership_id", "make", "model", "maintenance_interval_km", "maintenance_interval_months"
@@ -145,6 +148,7 @@ def histories_from_database(dealership: Dealership | None) -> list[backtest.Vehi
                 first_interval_months=interval.first_months,
                 prior_km_per_month=prior_for(vehicle, priors, sales=sales[vehicle.id], today=today),
                 sales=tuple(sales[vehicle.id]),
+                seasonality=profiles.get(vehicle.dealership_id),
             )
         )
     return result

@@ -16,7 +16,14 @@ from contacts.planning.facts import load_facts
 from contacts.planning.sweep import replan_isolating_failures
 from customers.core import forecast
 from customers.core.readings import Reading
-from customers.forecasting import PRIORS_CACHE_KEY, interval_for, mileage_priors, prior_for, schedules
+from customers.forecasting import (
+    PRIORS_CACHE_KEY,
+    interval_for,
+    mileage_priors,
+    prior_for,
+    schedules,
+    seasonal_profiles,
+)
 from customers.models import OdometerReading, ServiceVisit, Vehicle, VehicleForecast
 from tests import factories
 
@@ -64,7 +71,7 @@ def _stored() -> dict[int, tuple[int | None, int | None]]:
 def _recomputed(ids: list[int], today: dt.date) -> tuple[dict[int, tuple[int, int | None]], dict[int, dt.date]]:
     """Every past maintenance visit's error replayed from scratch, and each car's due day so computed."""
     facts = load_facts(ids)
-    table, priors = schedules(), mileage_priors()
+    table, priors, profiles = schedules(), mileage_priors(), seasonal_profiles()
     errors: dict[int, tuple[int, int | None]] = {}
     due: dict[int, dt.date] = {}
     for vehicle in facts.vehicles:
@@ -72,7 +79,7 @@ def _recomputed(ids: list[int], today: dt.date) -> tuple[dict[int, tuple[int, in
             readings=[Reading(day, km, pk) for pk, day, km in facts.readings[vehicle.id]],
             sales=facts.sales[vehicle.id], maintenance=facts.maintenance(vehicle.id),
             interval=interval_for(vehicle, table), prior_km_per_month=prior_for(vehicle, priors, sales=facts.sales[vehicle.id], today=today),
-            today=today,
+            today=today, seasonality=profiles.get(vehicle.dealership_id),
         )
         assert result is not None
         due[vehicle.id] = result.due.due_on
