@@ -130,6 +130,20 @@ def _seasonal(day: dt.date) -> float:
     return 1.0 + 0.15 * math.sin((day.timetuple().tm_yday - 105) / 365.25 * 2 * math.pi)
 
 
+def _day_reaching(start_km: int, start: dt.date, target_km: int, km_per_month: float, until: dt.date) -> dt.date:
+    """The first day the seasonal odometer (``_odometer``'s) reaches ``target_km``; ``until`` when it does
+    not before it. A car due by km is due when its own odometer gets there, summer or winter."""
+    total, cursor = float(start_km), start
+    while cursor < until:
+        step = min(7, (until - cursor).days)
+        daily = km_per_month / DAYS_PER_MONTH * _seasonal(cursor)
+        if total + daily * step >= target_km:
+            return min(until, cursor + dt.timedelta(days=math.ceil((target_km - total) / daily)))
+        total += daily * step
+        cursor += dt.timedelta(days=step)
+    return until
+
+
 def _odometer(start_km: int, start: dt.date, day: dt.date, km_per_month: float) -> int:
     """Integrate the seasonal driving rate from start to day (weekly steps are plenty)."""
     total, cursor = float(start_km), start
@@ -251,11 +265,9 @@ class DemoGenerator:
         stop_after = rng.randint(0, 3) if customer.habit == "defected" else 99
         visit_number = 0
         while visit_number < stop_after:
-            # Due: the earlier of 12 months and the day the odometer reaches the interval.
+            # Due: the earlier of 12 months and the day the (seasonal) odometer reaches the interval.
             by_time = add_months(last_day, 12)
-            months_to_km = interval_km / vehicle.km_per_month
-            by_km = last_day + dt.timedelta(days=int(months_to_km * DAYS_PER_MONTH))
-            due = min(by_time, by_km)
+            due = _day_reaching(last_km, last_day, last_km + interval_km, vehicle.km_per_month, by_time)
             shift = {
                 "punctual": rng.gauss(0, 5),
                 "late": rng.uniform(15, 60),

@@ -82,3 +82,26 @@ def test_phones_are_russian_mobiles_and_some_are_shared_by_a_household():
 def test_seeded_database_has_sales_for_every_vehicle():
     call_command("seed_demo", vehicles=200, seed=2, today=TODAY)
     assert not Vehicle.objects.annotate(n=Count("sales")).filter(n=0).exists()
+
+
+def test_a_demo_car_due_by_km_is_due_the_day_its_own_seasonal_odometer_reaches_the_interval():
+    """The demo's cars drive more in summer than in winter (``_odometer``); a maintenance due by km falls
+    on the day that odometer reaches the interval, not where the yearly average rate would put it (the
+    forecast's seasonal profile is measured against this generator)."""
+    import datetime as dt
+    import random
+
+    from customers.demo import _day_reaching, _odometer
+
+    rng = random.Random(5)
+    for _ in range(300):
+        start = dt.date(2022, 1, 1) + dt.timedelta(days=rng.randint(0, 1500))
+        start_km, rate = rng.randint(0, 90_000), rng.uniform(500, 4000)
+        until = start + dt.timedelta(days=365)
+        target = start_km + 15_000
+        day = _day_reaching(start_km, start, target, rate, until)
+        if day < until:
+            assert _odometer(start_km, start, day, rate) >= target - 1  # the odometer floors its km
+            assert _odometer(start_km, start, day - dt.timedelta(days=1), rate) < target
+        else:
+            assert _odometer(start_km, start, until - dt.timedelta(days=1), rate) < target
