@@ -47,10 +47,11 @@ from django.db import connection  # noqa: E402
 from django.db.models import Max, Min  # noqa: E402
 
 from contacts import tasks  # noqa: E402
-from contacts.models import Touchpoint  # noqa: E402
+from contacts.models import PlanFingerprint, Touchpoint  # noqa: E402
 from contacts.planning import chunk as chunk_module  # noqa: E402
 from contacts.planning.computing import plan_inputs, plan_with_validity  # noqa: E402
 from contacts.planning.facts import load_facts  # noqa: E402
+from contacts.planning.sweep import refresh_planner_statistics  # noqa: E402
 from customers.forecasting import PRIORS_CACHE_KEY  # noqa: E402
 from customers.models import OdometerReading, Vehicle, VehicleForecast  # noqa: E402
 
@@ -79,6 +80,9 @@ def rss_of_tree(pid: int) -> int:
 
 
 def run_sweep(chunk: int, now: dt.datetime) -> tuple[float, int]:
+    """The sweep's chunks on the workers; then, as the night's last chunk does
+    (``contacts.tasks.replan_vehicle_range``), the planner statistics refreshed (not timed here:
+    ``analyze_seconds``)."""
     bounds = Vehicle.objects.aggregate(low=Min("id"), high=Max("id"))
     signatures = [
         tasks.replan_vehicle_range.s(first, first + chunk, now.isoformat())
@@ -86,7 +90,14 @@ def run_sweep(chunk: int, now: dt.datetime) -> tuple[float, int]:
     ]
     started = time.monotonic()
     written = sum(group(signatures).apply_async().get(timeout=7200, interval=0.5))
-    return time.monotonic() - started, written
+    elapsed = time.monotonic() - started
+    analyzed = time.monotonic()
+    refresh_planner_statistics()
+    ANALYZE_SECONDS.append(round(time.monotonic() - analyzed, 1))
+    return elapsed, written
+
+
+ANALYZE_SECONDS: list[float] = []  # after each sweep
 
 
 def _floor_chunk(bounds: tuple[int, int, str]) -> tuple[float, float, int]:
@@ -194,22 +205,28 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=tasks.REPLAN_CHUNK)
     parser.add_argument("--floor", action="store_true", help="Also measure the cold re-plan's floor (see above).")
     parser.add_argument("--cold-only", action="store_true", help="Stop after the cold re-plan (and the floor).")
+    parser.add_argument("--nights-only", action="store_true",
+                        help="Skip the cold re-plan: the nights after the one stored (its day from the fingerprints).")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         raise SystemExit("Run this on PostgreSQL: set DATABASE_URL.")
     vehicles = Vehicle.objects.count()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "TRUNCATE contacts_touchpoint, customers_vehicleforecast, customers_forecastsnapshot, "
-            "contacts_planfingerprint CASCADE"
-        )
-        # A cold re-plan knows no visit's forecast error yet (a fresh database's).
-        cursor.execute(
-            "UPDATE customers_servicevisit SET habit_error_stamp = NULL, habit_error_days = NULL "
-            "WHERE habit_error_stamp IS NOT NULL OR habit_error_days IS NOT NULL"
-        )
-    cache.delete(PRIORS_CACHE_KEY)
-    now = dt.datetime.now(dt.UTC)
+    if args.nights_only:
+        now = PlanFingerprint.objects.aggregate(last=Max("planned_at"))["last"]
+        refresh_planner_statistics()  # as the stored night's last chunk did
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "TRUNCATE contacts_touchpoint, customers_vehicleforecast, customers_forecastsnapshot, "
+                "contacts_planfingerprint CASCADE"
+            )
+            # A cold re-plan knows no visit's forecast error yet (a fresh database's).
+            cursor.execute(
+                "UPDATE customers_servicevisit SET habit_error_stamp = NULL, habit_error_days = NULL "
+                "WHERE habit_error_stamp IS NOT NULL OR habit_error_days IS NOT NULL"
+            )
+        cache.delete(PRIORS_CACHE_KEY)
+        now = dt.datetime.now(dt.UTC)
     env = dict(os.environ)
     workers = [
         subprocess.Popen(
@@ -233,7 +250,7 @@ def main() -> None:
     time.sleep(3)
     try:
         cpu_before = sum(cpu_seconds(w.pid) for w in workers)
-        cold_seconds, cold_rows = run_sweep(args.chunk, now)
+        cold_seconds, cold_rows = run_sweep(args.chunk, now) if not args.nights_only else (0.0, 0)
         cold_worker_cpu = sum(cpu_seconds(w.pid) for w in workers) - cpu_before
         touchpoints = Touchpoint.objects.count()
         print(f"cold: {cold_seconds:.1f} s, {cold_rows} rows, peak RSS kB {peak}", file=sys.stderr, flush=True)
@@ -271,8 +288,9 @@ def main() -> None:
         "cold_seconds": round(cold_seconds, 1),
         "cold_rows_written": cold_rows,
         "cold_workers_cpu_seconds": round(cold_worker_cpu, 1),
-        "cold_rows_per_second": round(cold_rows / cold_seconds),
-        "cold_vehicles_per_second": round(vehicles / cold_seconds),
+        "cold_rows_per_second": round(cold_rows / cold_seconds) if cold_seconds else None,
+        "cold_vehicles_per_second": round(vehicles / cold_seconds) if cold_seconds else None,
+        "analyze_seconds_after_each_sweep": ANALYZE_SECONDS,
         "touchpoints": touchpoints,
         "rerun_seconds": round(rerun_seconds, 1),
         "rerun_rows_written": rerun_rows,
