@@ -12,7 +12,14 @@ from django.utils import timezone
 from contacts.core.plan_engine import TemplateSpec
 from contacts.models import PlanFingerprint, TouchpointTemplate
 from contacts.planning.computing import fingerprint, global_inputs, plan_inputs, plan_with_validity
-from contacts.planning.facts import ChunkFacts, active_templates, load_facts, season_dates, vehicle_filter
+from contacts.planning.facts import (
+    ChunkFacts,
+    active_templates,
+    load_conditional_days,
+    load_facts,
+    season_dates,
+    vehicle_filter,
+)
 from contacts.planning.writing import PlanWriteResult, withdraw_calls_about_gone_cars, write_difference
 from customers.forecasting import (
     Interval,
@@ -46,6 +53,7 @@ class _ChunkInputs:
     priors: dict[str, float]
     digests: dict[int, int]
     profiles: dict[int, tuple[float, ...]]  # the dealerships' seasonal profiles (none: flat)
+    common: str = ""  # global_inputs: the templates, the schedules, the code's version
 
 
 def _chunk_inputs(facts: ChunkFacts, now: dt.datetime) -> _ChunkInputs:
@@ -57,15 +65,33 @@ def _chunk_inputs(facts: ChunkFacts, now: dt.datetime) -> _ChunkInputs:
     common = global_inputs(templates, table)
     priors = mileage_priors()
     profiles = seasonal_profiles()
-    digests = {
+    inputs = _ChunkInputs(today_by_dealership, seasons, templates, table, priors, {}, profiles, common)
+    inputs.digests.update(_digests(facts, facts.vehicles, inputs))
+    return inputs
+
+
+def _digests(facts: ChunkFacts, vehicles: Sequence[VehicleRow], inputs: _ChunkInputs) -> dict[int, int]:
+    today = inputs.today_by_dealership
+    return {
         v.id: fingerprint(
-            facts, v, seasons=seasons[v.dealership_id],
-            prior=prior_for(v, priors, sales=facts.sales[v.id], today=today_by_dealership[v.dealership_id]),
-            common=common, profile=profiles.get(v.dealership_id),
+            facts, v, seasons=inputs.seasons[v.dealership_id],
+            prior=prior_for(v, inputs.priors, sales=facts.sales[v.id], today=today[v.dealership_id]),
+            common=inputs.common, profile=inputs.profiles.get(v.dealership_id),
         )
-        for v in facts.vehicles
+        for v in vehicles
     }
-    return _ChunkInputs(today_by_dealership, seasons, templates, table, priors, digests, profiles)
+
+
+def _digests_after_writing(facts: ChunkFacts, changed: Sequence[VehicleRow], inputs: _ChunkInputs) -> dict[int, int]:
+    """The fingerprints the next re-plan will compute for these just re-planned vehicles: the days of
+    the conditional touchpoints this re-plan stored are among its facts (the next plan keeps them),
+    so a new car is not planned a second time only because its first plan stored them (a fresh
+    database's second sweep re-planned a quarter of its vehicles for that, writing nothing)."""
+    ids = {v.id for v in changed}
+    before = facts.conditional_planned_on
+    load_conditional_days(facts, vehicle_filter(ids), ids)
+    moved = [v for v in changed if facts.conditional_planned_on.get(v.id) != before.get(v.id)]
+    return {**inputs.digests, **_digests(facts, moved, inputs)} if moved else inputs.digests
 
 
 def _changed_vehicles(facts: ChunkFacts, inputs: _ChunkInputs, *, force: bool) -> list[VehicleRow]:
@@ -129,10 +155,11 @@ def replan(*, vehicle_ids: Sequence[int], now: dt.datetime | None = None, force:
         withdraw_calls_about_gone_cars(
             {v.id: (facts.is_active[v.id], facts.owner_of.get(v.id)) for v in changed}
         )
+        digests = _digests_after_writing(facts, changed, inputs)
         PlanFingerprint.objects.bulk_create(
             [
                 PlanFingerprint(
-                    vehicle_id=v.id, digest=inputs.digests[v.id], planned_at=frozen_now,
+                    vehicle_id=v.id, digest=digests[v.id], planned_at=frozen_now,
                     valid_until=valid_until.get(v.id, dt.date.max),
                 )
                 for v in changed

@@ -47,8 +47,10 @@ def fingerprint(
     owner_id = facts.owner_of[vehicle.id]
     inputs: tuple[Any, ...] = (
         common, seasons, prior, vehicle, owner_id, facts.is_active[vehicle.id], facts.warranty[vehicle.id],
-        facts.birthday.get(owner_id) if owner_id else None, facts.sales.get(vehicle.id), facts.visits.get(vehicle.id),
-        facts.readings.get(vehicle.id), facts.last_reached.get(owner_id) if owner_id else None,
+        # ``or None``: planning reads these defaultdicts and leaves an empty list where a vehicle had none
+        facts.birthday.get(owner_id) if owner_id else None, facts.sales.get(vehicle.id) or None,
+        facts.visits.get(vehicle.id) or None, facts.readings.get(vehicle.id) or None,
+        facts.last_reached.get(owner_id) if owner_id else None,
         facts.booked.get(vehicle.id), facts.conditional_planned_on.get(vehicle.id),
     )
     if profile is not None:

@@ -117,7 +117,7 @@ def load_facts(vehicle_ids: Sequence[int]) -> ChunkFacts:
     )
     _load_vehicle_facts(facts, in_chunk, wanted)
     _load_contact_facts(facts, in_chunk, wanted)
-    _load_conditional_days(facts, in_chunk, wanted)
+    load_conditional_days(facts, in_chunk, wanted)
     return facts
 
 
@@ -163,7 +163,7 @@ def _load_contact_facts(facts: ChunkFacts, in_chunk: dict[str, Any], wanted: set
             facts.booked[vehicle_id] = booked_on
 
 
-def _load_conditional_days(facts: ChunkFacts, in_chunk: dict[str, Any], wanted: set[int]) -> None:
+def load_conditional_days(facts: ChunkFacts, in_chunk: dict[str, Any], wanted: set[int]) -> None:
     """The day each stored conditional touchpoint was planned for (cancelled ones are not: a condition
     that went away and came back is found anew)."""
     days: dict[int, list[tuple[str, dt.date, int, dt.date]]] = defaultdict(list)

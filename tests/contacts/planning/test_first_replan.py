@@ -47,3 +47,23 @@ def test_a_fresh_databases_first_nightly_replan_equals_its_second():
     # then: the same priors, and no forecast, snapshot or touchpoint row written
     assert forecasting.mileage_priors() == priors
     assert _rows() == first
+
+
+def test_the_second_sweep_after_a_fresh_databases_first_computes_no_vehicle_again():
+    """The fingerprint a re-plan stores is the one the next re-plan computes: the days of the
+    conditional touchpoints it stored are among the next one's facts, so a new car is not planned a
+    second time only because its first plan stored them."""
+    from contacts.planning.chunk import replan
+    from customers.models import Vehicle
+
+    # given: a fresh demo database, planned once
+    call_command("seed_demo", vehicles=250, seed=5, today=TODAY)
+    cache.clear()
+    ids = list(Vehicle.objects.order_by("id").values_list("id", flat=True))
+    first = replan(vehicle_ids=ids, now=FIRST_NIGHT)
+    assert first.skipped == 0 and first.created > 0
+    assert Touchpoint.objects.filter(template__anchor__in=["missed_service", "lapsed", "keep_alive"]).exists()
+    # when: again the same night
+    second = replan(vehicle_ids=ids, now=LATER_THAT_NIGHT)
+    # then: every vehicle skipped before anything is computed, nothing written
+    assert (second.skipped, second.rows_written) == (len(ids), 0)
