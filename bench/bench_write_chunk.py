@@ -51,12 +51,7 @@ from contacts.planning.chunk import replan  # noqa: E402
 from customers.forecasting import mileage_priors, seasonal_profiles  # noqa: E402
 from customers.models import Vehicle  # noqa: E402
 
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def backend_cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+backend_cpu_seconds = bench_replan.cpu_seconds  # utime + stime of the chunk's PostgreSQL backend
 
 
 def empty_chunk(first: int, last: int) -> None:
